@@ -1,0 +1,1 @@
+"""pytest plugin (filled by the contract-tests work)."""

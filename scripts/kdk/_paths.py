@@ -1,0 +1,48 @@
+"""Where the project keeps things: the lock (committed), the spec cache and generated client (ignored)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "cache_dir",
+    "generated_dir",
+    "lock_path",
+    "openapi_dir",
+    "project_root",
+]
+
+
+def project_root() -> Path:
+    """The checkout this command works on.
+
+    `KDK_PROJECT_ROOT` wins (tests point it at a temp dir); otherwise the nearest parent of the
+    current directory holding our pyproject; otherwise the checkout this package was installed from.
+    """
+    env = os.environ.get("KDK_PROJECT_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and 'name = "klaviyo-devkit"' in pyproject.read_text(encoding="utf-8"):
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+def openapi_dir() -> Path:
+    return project_root() / "openapi"
+
+
+def lock_path() -> Path:
+    return openapi_dir() / "klaviyo.lock.json"
+
+
+def cache_dir() -> Path:
+    """Git-ignored: fetched specs keyed by sha256, patched specs, derived caches."""
+    return openapi_dir() / ".cache"
+
+
+def generated_dir() -> Path:
+    return project_root() / "generated"

@@ -1,0 +1,35 @@
+"""The spec layer: load, walk, overlay, lock/fetch, validate, diff. Everything else builds on it."""
+
+from ._load import SpecLoadError, load_spec, parse_spec_text
+from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
+from ._walk import (
+    HTTP_METHODS,
+    Operation,
+    deref,
+    iter_operations,
+    iter_schemas,
+    join_pointer,
+    operation_parameters,
+    resolve_pointer,
+    resolve_ref,
+)
+
+__all__ = [
+    "FIXES",
+    "HTTP_METHODS",
+    "Fix",
+    "FixReport",
+    "Operation",
+    "OverlayResult",
+    "SpecLoadError",
+    "apply_overlay",
+    "deref",
+    "iter_operations",
+    "iter_schemas",
+    "join_pointer",
+    "load_spec",
+    "operation_parameters",
+    "parse_spec_text",
+    "resolve_pointer",
+    "resolve_ref",
+]

@@ -1,0 +1,187 @@
+"""Schema-walking helpers shared by the overlay, validator, diff, generator, mock and tests.
+
+Nothing here follows `$ref` implicitly: walkers yield the node where it stands, with its JSON pointer,
+and `resolve_ref` follows one reference when a caller wants it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "HTTP_METHODS",
+    "SCHEMA_CHILD_KEYS",
+    "Operation",
+    "deref",
+    "escape_pointer",
+    "iter_operations",
+    "iter_schemas",
+    "join_pointer",
+    "operation_parameters",
+    "resolve_pointer",
+    "resolve_ref",
+    "walk_nodes",
+]
+
+Spec = dict[str, Any]
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# Keywords whose value is one schema, a list of schemas, or a name -> schema map.
+_SINGLE = ("items", "additionalProperties", "not")
+_LISTS = ("allOf", "anyOf", "oneOf")
+_MAPS = ("properties",)
+SCHEMA_CHILD_KEYS = _SINGLE + _LISTS + _MAPS
+
+
+def escape_pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def join_pointer(base: str, *tokens: str | int) -> str:
+    return base + "".join("/" + escape_pointer(str(t)) for t in tokens)
+
+
+def resolve_pointer(spec: Spec, pointer: str) -> Any:
+    """Follow a local JSON pointer (`#/a/b` or `/a/b`); raises KeyError if it leads nowhere."""
+    node: Any = spec
+    path = pointer[1:] if pointer.startswith("#") else pointer
+    if not path:
+        return node
+    for raw in path.lstrip("/").split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list):
+            try:
+                node = node[int(token)]
+            except (ValueError, IndexError):
+                raise KeyError(pointer) from None
+        elif isinstance(node, dict) and token in node:
+            node = node[token]
+        else:
+            raise KeyError(pointer)
+    return node
+
+
+def resolve_ref(spec: Spec, ref: str) -> Any:
+    if not ref.startswith("#"):
+        raise KeyError(f"only local references are supported: {ref}")
+    return resolve_pointer(spec, ref)
+
+
+def deref(spec: Spec, node: Any, *, max_hops: int = 32) -> Any:
+    """Follow `$ref` chains until a non-reference node (bounded, so a reference cycle cannot hang)."""
+    for _ in range(max_hops):
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            node = resolve_ref(spec, node["$ref"])
+        else:
+            return node
+    raise KeyError("reference chain too long (cycle?)")
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    node: dict[str, Any]
+    path_item: dict[str, Any]
+
+    @property
+    def pointer(self) -> str:
+        return join_pointer("#/paths", self.path, self.method)
+
+    @property
+    def operation_id(self) -> str:
+        return str(self.node.get("operationId", f"{self.method} {self.path}"))
+
+
+def iter_operations(spec: Spec) -> Iterator[Operation]:
+    for path, item in (spec.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            node = item.get(method)
+            if isinstance(node, dict):
+                yield Operation(path, method, node, item)
+
+
+def operation_parameters(spec: Spec, op: Operation) -> list[dict[str, Any]]:
+    """Path-item and operation parameters merged (operation wins on name+in), references followed."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for raw in [*op.path_item.get("parameters", []), *op.node.get("parameters", [])]:
+        param = deref(spec, raw)
+        merged[(param.get("name", ""), param.get("in", ""))] = param
+    return list(merged.values())
+
+
+def _schema_children(schema: dict[str, Any], pointer: str) -> Iterator[tuple[str, Any]]:
+    for key in _SINGLE:
+        child = schema.get(key)
+        if isinstance(child, dict):
+            yield join_pointer(pointer, key), child
+    for key in _LISTS:
+        for i, child in enumerate(schema.get(key) or []):
+            if isinstance(child, dict):
+                yield join_pointer(pointer, key, i), child
+    for key in _MAPS:
+        for name, child in (schema.get(key) or {}).items():
+            if isinstance(child, dict):
+                yield join_pointer(pointer, key, name), child
+
+
+def _schema_roots(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
+    components = spec.get("components") or {}
+    for name, schema in (components.get("schemas") or {}).items():
+        yield join_pointer("#/components/schemas", name), schema
+    for name, param in (components.get("parameters") or {}).items():
+        if isinstance(param, dict) and isinstance(param.get("schema"), dict):
+            yield join_pointer("#/components/parameters", name, "schema"), param["schema"]
+    for section in ("responses", "requestBodies"):
+        for name, body in (components.get(section) or {}).items():
+            yield from _content_schemas(body, join_pointer("#/components", section, name))
+    for op in iter_operations(spec):
+        for container, base in ((op.path_item, join_pointer("#/paths", op.path)), (op.node, op.pointer)):
+            for i, param in enumerate(container.get("parameters") or []):
+                if isinstance(param, dict) and isinstance(param.get("schema"), dict):
+                    yield join_pointer(base, "parameters", i, "schema"), param["schema"]
+        body = op.node.get("requestBody")
+        if isinstance(body, dict):
+            yield from _content_schemas(body, join_pointer(op.pointer, "requestBody"))
+        for status, response in (op.node.get("responses") or {}).items():
+            yield from _content_schemas(response, join_pointer(op.pointer, "responses", status))
+
+
+def _content_schemas(holder: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if not isinstance(holder, dict):
+        return
+    for media, content in (holder.get("content") or {}).items():
+        if isinstance(content, dict) and isinstance(content.get("schema"), dict):
+            yield join_pointer(pointer, "content", media, "schema"), content["schema"]
+
+
+def iter_schemas(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema node in the spec (components, parameters, bodies, responses, and all nested
+    subschemas), each once, with its JSON pointer. References are yielded as-is, not followed."""
+    stack = list(_schema_roots(spec))
+    stack.reverse()
+    seen: set[int] = set()
+    while stack:
+        pointer, schema = stack.pop()
+        if id(schema) in seen:
+            continue
+        seen.add(id(schema))
+        yield pointer, schema
+        children = list(_schema_children(schema, pointer))
+        stack.extend(reversed(children))
+
+
+def walk_nodes(node: Any, visit: Callable[[str, Any], None], pointer: str = "#") -> None:
+    """Call `visit(pointer, value)` on every dict/list/scalar in a JSON document, depth first."""
+    stack: list[tuple[str, Any]] = [(pointer, node)]
+    while stack:
+        here, value = stack.pop()
+        visit(here, value)
+        if isinstance(value, dict):
+            stack.extend((join_pointer(here, k), v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((join_pointer(here, i), v) for i, v in reversed(list(enumerate(value))))
