@@ -11,6 +11,7 @@ __all__ = [
     "lock_path",
     "openapi_dir",
     "project_root",
+    "shared_mirror",
 ]
 
 
@@ -46,3 +47,13 @@ def cache_dir() -> Path:
 
 def generated_dir() -> Path:
     return project_root() / "generated"
+
+
+def shared_mirror() -> Path | None:
+    """The local mirror of github.com/klaviyo/openapi (`<ref>/openapi/<channel>.json`), if there is one:
+    `KDK_SPEC_SOURCE` when it names a directory, else `../shared/klaviyo-openapi` beside the checkout."""
+    env = os.environ.get("KDK_SPEC_SOURCE")
+    if env and Path(env).is_dir():
+        return Path(env).resolve()
+    candidate = project_root().parent / "shared" / "klaviyo-openapi"
+    return candidate.resolve() if candidate.is_dir() else None

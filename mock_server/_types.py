@@ -1,0 +1,39 @@
+"""The seam between the stateless mock core and the stateful behaviour layer.
+
+The core (routing, auth, validation, errors, generated bodies) turns each validated request into a
+`MockRequest`; behaviours (`Behaviour.handle`) may answer it, or return None to let the core answer
+with a schema-generated body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["Behaviour", "MockRequest", "MockResponse"]
+
+
+@dataclass
+class MockRequest:
+    operation_id: str
+    method: str  # lower case
+    path_template: str  # as in the spec, e.g. "/api/profiles/{id}"
+    path_params: dict[str, str]
+    query: dict[str, str]  # wire names and raw values, e.g. {"fields[profile]": "email,first_name"}
+    headers: dict[str, str]  # lower-cased names
+    body: Any | None  # parsed JSON (or None)
+    account: str  # tenant: one per API key / OAuth token / company_id
+    auth_kind: str  # "api_key", "oauth" or "none"
+    revision: str
+    base_url: str  # e.g. "http://127.0.0.1:4010", for links
+
+
+@dataclass
+class MockResponse:
+    status: int
+    body: Any | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Behaviour(Protocol):
+    async def handle(self, request: MockRequest) -> MockResponse | None: ...
