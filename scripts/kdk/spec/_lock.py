@@ -48,9 +48,13 @@ def write_lock(lock: Lock, path: Path | None = None) -> None:
     path = path or lock_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lock-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(lock.to_json())
-    Path(tmp).replace(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(lock.to_json())
+        Path(tmp).chmod(0o644)  # mkstemp makes it private; the lock is an ordinary committed file
+        Path(tmp).replace(path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def spec_cache_path(sha256: str) -> Path:

@@ -1,0 +1,134 @@
+"""`kdk spec fetch`: pin a revision of Klaviyo's spec, or check the cache against the pin (kdk.spec._fetch)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ._app import spec_app
+
+if TYPE_CHECKING:
+    from kdk.spec._fetch import ProgressCallback
+
+__all__ = ["Channel", "fetch"]
+
+
+class Channel(StrEnum):
+    stable = "stable"
+    beta = "beta"
+
+
+@contextmanager
+def _progress_bar() -> Iterator[ProgressCallback | None]:
+    """A rich download bar on stderr when it is a terminal; nothing otherwise (CI logs stay clean)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    columns = (TextColumn("fetching spec"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("fetch", total=None)
+
+        def update(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.1f} kB"
+
+
+@spec_app.command("fetch")
+def fetch(
+    ref: Annotated[
+        str | None,
+        typer.Option(
+            help="Branch of klaviyo/openapi: a revision date such as 2026-07-15, or main. (default: the lock's)"
+        ),
+    ] = None,
+    channel: Annotated[
+        Channel | None, typer.Option(help="Spec channel. (default: the lock's, else stable)", show_default=False)
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL or local directory laid out as <ref>/openapi/<channel>.json. "
+            "(default: $KDK_SPEC_SOURCE, else the lock's source, else raw.githubusercontent.com/klaviyo/openapi)",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Verify the cached spec against the lock (exit 1 on mismatch); fetch it again if missing.",
+        ),
+    ] = False,
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", help="Expect exactly these bytes; fail if the source serves others.")
+    ] = None,
+    attempts: Annotated[
+        int | None, typer.Option(min=1, help="Attempts for transient errors. (default: $KDK_FETCH_ATTEMPTS or 4)")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Seconds to connect / between bytes. (default: $KDK_FETCH_TIMEOUT or 30)"),
+    ] = None,
+) -> None:
+    """Fetch a spec revision into openapi/.cache and pin it in openapi/klaviyo.lock.json (atomic, sha256-pinned)."""
+    import dataclasses
+
+    from kdk.spec import _fetch
+
+    try:
+        policy = _fetch.RetryPolicy.from_env()
+        policy = dataclasses.replace(
+            policy,
+            attempts=attempts if attempts is not None else policy.attempts,
+            timeout=timeout if timeout is not None else policy.timeout,
+        )
+        if check:
+            if ref or channel or sha256:
+                raise _fetch.FetchError(
+                    "--check uses the lock's ref, channel and sha256; drop --ref/--channel/--sha256"
+                )
+            with _progress_bar() as on_progress:
+                checked = _fetch.check_cache(source, policy=policy, on_progress=on_progress)
+            lock = checked.lock
+            what = f"restored from {checked.restored.url}" if checked.restored else "ok"
+            typer.echo(f"spec cache {what}: {lock.ref}/{lock.channel} sha256 {lock.sha256[:12]} ({_size(lock.size)})")
+            return
+        with _progress_bar() as on_progress:
+            pinned = _fetch.fetch_and_pin(
+                ref,
+                channel.value if channel else None,
+                source,
+                expected_sha256=sha256,
+                policy=policy,
+                on_progress=on_progress,
+            )
+    except _fetch.FetchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; the lock and cache are unchanged", err=True)
+        raise typer.Exit(130) from None
+
+    lock, previous = pinned.lock, pinned.previous
+    if not pinned.changed:
+        status = "unchanged"
+    elif previous is None:
+        status = "pinned"
+    else:
+        status = f"pinned (was {previous.ref}/{previous.channel} sha256 {previous.sha256[:12]})"
+    typer.echo(
+        f"{status}: {lock.ref}/{lock.channel}, info.version {lock.info_version}, {lock.operations} operations, "
+        f"sha256 {lock.sha256[:12]}, {_size(lock.size)} from {pinned.fetched.url}"
+    )
