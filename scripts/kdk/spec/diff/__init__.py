@@ -1,0 +1,28 @@
+"""`kdk spec diff`: breaking-change report between two patched, resolved spec revisions.
+
+model (`_model`), rules (`_rules`), reference resolution (`_resolve`), schema comparison (`_schema`),
+operation comparison (`_operations`), where specs come from (`_source`) and output (`_render`).
+"""
+
+from ._model import Change, DiffReport, Rule, Severity
+from ._operations import diff_specs
+from ._render import FORMATS, markdown_changes, render
+from ._rules import RULES
+from ._source import SourceError, SpecSide, default_channel, load_side, locate_ref
+
+__all__ = [
+    "FORMATS",
+    "RULES",
+    "Change",
+    "DiffReport",
+    "Rule",
+    "Severity",
+    "SourceError",
+    "SpecSide",
+    "default_channel",
+    "diff_specs",
+    "load_side",
+    "locate_ref",
+    "markdown_changes",
+    "render",
+]
