@@ -1,5 +1,6 @@
 """The spec layer: load, walk, overlay, lock/fetch, validate, diff. Everything else builds on it."""
 
+from ._fetch import FetchError, check_cache, fetch_and_pin, fetch_spec
 from ._load import SpecLoadError, load_spec, parse_spec_text
 from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
 from ._walk import (
@@ -17,13 +18,17 @@ from ._walk import (
 __all__ = [
     "FIXES",
     "HTTP_METHODS",
+    "FetchError",
     "Fix",
     "FixReport",
     "Operation",
     "OverlayResult",
     "SpecLoadError",
     "apply_overlay",
+    "check_cache",
     "deref",
+    "fetch_and_pin",
+    "fetch_spec",
     "iter_operations",
     "iter_schemas",
     "join_pointer",
