@@ -1,0 +1,73 @@
+"""Check literal values in a spec (`default`, `example`) against the schema they sit in.
+
+Shared by the overlay (which drops examples that fail) and `kdk spec validate` (which reports them),
+so both agree on what "valid" means: OpenAPI 3.0 semantics (`nullable`, Draft 4 core) via
+openapi-schema-validator, with local `$ref`s resolved against the whole spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ._walk import iter_schemas
+
+__all__ = ["SchemaValueChecker", "ValueProblem", "iter_value_problems"]
+
+Spec = dict[str, Any]
+# A base URI for the spec document so `#/components/...` references resolve against the whole spec,
+# whichever subschema a validator starts from.
+_SPEC_URI = "urn:kdk:spec"
+
+
+@dataclass(frozen=True)
+class ValueProblem:
+    pointer: str  # the schema holding the value
+    keyword: str  # "default" or "example"
+    message: str
+
+
+class SchemaValueChecker:
+    """Validate values against subschemas of one spec (references resolve within that spec)."""
+
+    def __init__(self, spec: Spec) -> None:
+        from openapi_schema_validator import OAS30Validator, oas30_format_checker
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT4
+
+        resource = Resource.from_contents(spec, default_specification=DRAFT4)
+        self._resolver = Registry().with_resource(_SPEC_URI, resource).resolver(base_uri=_SPEC_URI)
+        self._validator_cls = OAS30Validator
+        self._format_checker = oas30_format_checker
+
+    def first_error(self, schema: Any, value: Any) -> str | None:
+        """The best error message for `value` against `schema`, or None when it is valid."""
+        from jsonschema.exceptions import best_match
+
+        validator = self._validator_cls(schema, _resolver=self._resolver, format_checker=self._format_checker)
+        try:
+            error = best_match(validator.iter_errors(value))
+        except Exception as exc:  # a broken $ref inside the schema: say so instead of crashing
+            return f"cannot check: {exc}"
+        if error is None:
+            return None
+        where = "/".join(str(p) for p in error.absolute_path)
+        return f"{error.message} (at {where})" if where else str(error.message)
+
+    def is_valid(self, schema: Any, value: Any) -> bool:
+        return self.first_error(schema, value) is None
+
+
+def iter_value_problems(
+    spec: Spec, *, keywords: tuple[str, ...] = ("example",), checker: SchemaValueChecker | None = None
+) -> Iterator[ValueProblem]:
+    """Every schema whose `default`/`example` (as chosen) fails the schema itself."""
+    checker = checker or SchemaValueChecker(spec)
+    for pointer, schema in iter_schemas(spec):
+        for keyword in keywords:
+            if keyword not in schema:
+                continue
+            message = checker.first_error(schema, schema[keyword])
+            if message is not None:
+                yield ValueProblem(pointer, keyword, message)

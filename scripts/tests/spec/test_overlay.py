@@ -1,0 +1,291 @@
+"""The overlay: each fix on a small hand-written spec (before/after + count), then the real mirror revisions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kdk.spec import FIXES, apply_overlay, load_spec
+
+Spec = dict[str, Any]
+
+
+def make_spec(schemas: dict[str, Any] | None = None, paths: dict[str, Any] | None = None, **components: Any) -> Spec:
+    return {
+        "openapi": "3.0.2",
+        "info": {"title": "t", "version": "2026-07-15"},
+        "paths": paths or {},
+        "components": {"schemas": schemas or {}, **components},
+    }
+
+
+def revision(required: bool = True) -> dict[str, Any]:
+    return {"name": "revision", "in": "header", "required": required, "schema": {"type": "string"}}
+
+
+def op(*params: dict[str, Any], responses: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "operationId": "op",
+        "parameters": list(params),
+        "responses": responses or {"200": {"description": "ok"}},
+    }
+
+
+def run_fix(name: str, spec: Spec) -> tuple[Spec, int]:
+    fix = next(f for f in FIXES if f.name == name)
+    result = apply_overlay(spec, fixes=[fix])
+    return result.spec, result.report[0].count
+
+
+def test_every_fix_is_named_documented_and_unique() -> None:
+    names = [f.name for f in FIXES]
+    assert len(names) == len(set(names))
+    assert all(f.reason.strip() for f in FIXES)
+
+
+def test_input_is_not_mutated_unless_asked() -> None:
+    spec = make_spec({"N": {"oneOf": [{"type": "integer"}, {"type": "number"}]}})
+    before = copy.deepcopy(spec)
+    apply_overlay(spec)
+    assert spec == before
+    apply_overlay(spec, copy_spec=False)
+    assert "anyOf" in spec["components"]["schemas"]["N"]
+
+
+def test_oneof_whose_default_matches_two_branches_becomes_anyof() -> None:
+    font = {
+        "default": "Arial",
+        "example": "Arial",
+        "oneOf": [{"type": "string"}, {"type": "string", "enum": ["Arial", "Georgia"]}],
+    }
+    clean = {"default": "a", "oneOf": [{"type": "string", "enum": ["a"]}, {"type": "string", "enum": ["b"]}]}
+    spec, count = run_fix("oneof-default-matches-several-branches", make_spec({"Font": font, "Clean": clean}))
+    assert count == 1
+    assert list(spec["components"]["schemas"]["Font"]) == ["default", "example", "anyOf"]
+    assert "oneOf" in spec["components"]["schemas"]["Clean"]
+
+
+def test_oneof_default_check_follows_refs() -> None:
+    schemas = {
+        "Any": {"type": "string"},
+        "Some": {"type": "string", "enum": ["x"]},
+        "P": {"default": "x", "oneOf": [{"$ref": "#/components/schemas/Any"}, {"$ref": "#/components/schemas/Some"}]},
+    }
+    spec, count = run_fix("oneof-default-matches-several-branches", make_spec(schemas))
+    assert count == 1
+    assert "anyOf" in spec["components"]["schemas"]["P"]
+
+
+@pytest.mark.parametrize(
+    ("branches", "converted"),
+    [
+        ([{"type": "integer"}, {"type": "number"}], True),
+        ([{"type": "integer"}, {"type": "number"}, {"type": "string"}, {"type": "boolean"}], True),
+        ([{"type": "array", "items": {"type": "string"}}, {"type": "array", "items": {"type": "integer"}}], True),
+        ([{"type": "string", "format": "date"}, {"type": "string", "enum": ["today"]}], True),
+        ([{"type": "string"}, {"type": "number"}], False),
+        ([{"type": "integer"}, {"type": "string", "enum": ["auto"]}], False),
+        ([{"type": "string", "enum": ["a"]}, {"type": "string", "enum": ["b"]}], False),
+        ([{"$ref": "#/components/schemas/X"}, {"type": "number"}], False),
+        ([{"type": "object"}, {"type": "object"}], False),
+    ],
+)
+def test_overlapping_primitive_oneof_becomes_anyof(branches: list[Any], converted: bool) -> None:
+    schemas = {"X": {"type": "integer"}, "Holder": {"properties": {"v": {"nullable": True, "oneOf": branches}}}}
+    spec, count = run_fix("oneof-overlapping-primitives", make_spec(schemas))
+    value = spec["components"]["schemas"]["Holder"]["properties"]["v"]
+    assert count == int(converted)
+    assert ("anyOf" in value) is converted
+    assert ("oneOf" in value) is not converted
+    assert value["nullable"] is True
+
+
+def test_nullable_path_parameters_lose_nullable() -> None:
+    path_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "nullable": True}}
+    query_param = {"name": "q", "in": "query", "schema": {"type": "string", "nullable": True}}
+    shared = {"name": "sid", "in": "path", "required": True, "nullable": True, "schema": {"type": "string"}}
+    paths = {
+        "/a/{id}": {"get": op(path_param, query_param, revision())},
+        "/b/{id}": {"parameters": [path_param], "get": op(revision())},  # same object twice: counted once
+        "/c/{sid}": {"get": op({"$ref": "#/components/parameters/Sid"}, revision())},
+    }
+    spec, count = run_fix("path-parameter-not-nullable", make_spec(paths=paths, parameters={"Sid": shared}))
+    assert count == 2  # the inline one (shared by two paths, so one object) and the component
+    assert "nullable" not in spec["paths"]["/a/{id}"]["get"]["parameters"][0]["schema"]
+    assert spec["paths"]["/a/{id}"]["get"]["parameters"][1]["schema"]["nullable"] is True
+    assert "nullable" not in spec["components"]["parameters"]["Sid"]
+
+
+def test_boolean_enum_dropped_only_where_nullable_or_redundant() -> None:
+    schemas = {
+        "Obj": {
+            "type": "object",
+            "properties": {
+                "nullable_false": {"type": "boolean", "enum": [False], "nullable": True, "default": False},
+                "both": {"type": "boolean", "enum": [False, True]},
+                "const_false": {"type": "boolean", "enum": [False]},
+                "const_true": {"type": "boolean", "enum": [True], "default": True},
+            },
+        }
+    }
+    spec, count = run_fix("boolean-enum-nullable-or-redundant", make_spec(schemas))
+    props = spec["components"]["schemas"]["Obj"]["properties"]
+    assert count == 2
+    assert props["nullable_false"] == {"type": "boolean", "nullable": True, "default": False}
+    assert props["both"] == {"type": "boolean"}
+    assert props["const_false"]["enum"] == [False]
+    assert props["const_true"]["enum"] == [True]
+
+
+def test_revision_header_made_required_or_added() -> None:
+    paths = {
+        "/ok": {"get": op(revision())},
+        "/optional": {"get": op(revision(required=False))},
+        "/missing": {"get": op()},
+    }
+    spec, count = run_fix("revision-header-required", make_spec(paths=paths))
+    assert count == 2
+    assert spec["paths"]["/optional"]["get"]["parameters"][0]["required"] is True
+    assert spec["paths"]["/missing"]["get"]["parameters"] == [revision()]
+
+
+def test_revision_header_added_from_info_version_when_no_operation_has_one() -> None:
+    spec, count = run_fix("revision-header-required", make_spec(paths={"/x": {"get": op()}}))
+    assert count == 1
+    (param,) = spec["paths"]["/x"]["get"]["parameters"]
+    assert param["required"] is True
+    assert param["schema"] == {"type": "string", "default": "2026-07-15"}
+
+
+ERROR_BODY = {
+    "description": "Client Error",
+    "content": {
+        "application/vnd.api+json": {
+            "schema": {
+                "type": "object",
+                "properties": {"errors": {"type": "array", "items": {"type": "object"}}},
+                "required": ["errors"],
+            }
+        }
+    },
+}
+
+
+def test_inline_error_responses_hoisted_to_shared_components() -> None:
+    server = {**copy.deepcopy(ERROR_BODY), "description": "Server Error"}
+    paths = {
+        f"/p{i}": {"get": op(revision(), responses={"200": {"description": "ok"}, "4XX": ERROR_BODY, "5XX": server})}
+        for i in range(3)
+    }
+    spec, count = run_fix("hoist-inline-error-responses", make_spec(paths=paths))
+    assert count == 6
+    assert spec["components"]["responses"] == {"ClientError": ERROR_BODY, "ServerError": server}
+    for i in range(3):
+        responses = spec["paths"][f"/p{i}"]["get"]["responses"]
+        assert responses["4XX"] == {"$ref": "#/components/responses/ClientError"}
+        assert responses["5XX"] == {"$ref": "#/components/responses/ServerError"}
+        assert responses["200"] == {"description": "ok"}
+
+
+def test_inline_error_response_reuses_existing_identical_component() -> None:
+    paths = {"/p": {"get": op(revision(), responses={"400": copy.deepcopy(ERROR_BODY)})}}
+    spec, count = run_fix("hoist-inline-error-responses", make_spec(paths=paths, responses={"Bad": ERROR_BODY}))
+    assert count == 1
+    assert spec["paths"]["/p"]["get"]["responses"]["400"] == {"$ref": "#/components/responses/Bad"}
+    assert list(spec["components"]["responses"]) == ["Bad"]
+
+
+def test_template_delimiters_neutralised_in_examples_only() -> None:
+    schemas = {
+        "Img": {
+            "type": "object",
+            "description": "uses {{ product.url }}",
+            "properties": {
+                "url": {"type": "string", "example": "{{ event.items.0.url }}"},
+                "tag": {"type": "string", "example": "{% if x %}y{% endif %} {# c #}"},
+                "plain": {"type": "string", "example": "{not a tag}"},
+                "example": {"type": "string", "description": "a property called example: {{ kept }}"},
+            },
+            "example": {"url": "{{a}}", "list": ["{{b}}", "ok"]},
+        }
+    }
+    media = {"application/json": {"schema": {"type": "string"}, "examples": {"one": {"value": "{{ x }}"}}}}
+    paths = {"/p": {"post": {**op(revision()), "requestBody": {"content": media}}}}
+    spec, count = run_fix("template-delimiters-in-examples", make_spec(schemas, paths=paths))
+    img = spec["components"]["schemas"]["Img"]
+    assert count == 5  # strings changed: url, tag, two inside the object example, the media-type example
+    assert img["properties"]["url"]["example"] == "{ { event.items.0.url } }"
+    assert img["properties"]["tag"]["example"] == "{ % if x % }y{ % endif % } { # c # }"
+    assert img["properties"]["plain"]["example"] == "{not a tag}"
+    assert img["properties"]["example"]["description"].endswith("{{ kept }}")
+    assert img["description"] == "uses {{ product.url }}"
+    assert img["example"] == {"url": "{ {a} }", "list": ["{ {b} }", "ok"]}
+    assert spec["paths"]["/p"]["post"]["requestBody"]["content"]["application/json"]["examples"]["one"]["value"] == (
+        "{ { x } }"
+    )
+
+
+def test_invalid_examples_dropped_valid_kept() -> None:
+    schemas = {
+        "Ids": {"type": "array", "items": {"type": "string", "example": ["tool_1"]}, "example": ["tool_1"]},
+        "Num": {"oneOf": [{"type": "integer"}, {"type": "number"}], "example": 3},
+        "Ok": {"type": "string", "nullable": True, "example": None},
+    }
+    spec, count = run_fix("drop-invalid-examples", make_spec(schemas))
+    assert count == 2
+    assert "example" not in spec["components"]["schemas"]["Ids"]["items"]
+    assert spec["components"]["schemas"]["Ids"]["example"] == ["tool_1"]
+    assert "example" in spec["components"]["schemas"]["Ok"]
+    # run alone, an integer example under oneOf [integer, number] is invalid; in the full overlay the
+    # oneOf fix runs first and the example survives
+    assert "example" not in spec["components"]["schemas"]["Num"]
+    assert apply_overlay(make_spec(schemas)).spec["components"]["schemas"]["Num"]["example"] == 3
+
+
+def test_overlay_is_idempotent_and_deterministic_on_a_mixed_spec() -> None:
+    schemas = {
+        "A": {"default": "x", "oneOf": [{"type": "string"}, {"type": "string", "enum": ["x"]}]},
+        "B": {"type": "boolean", "enum": [False], "nullable": True},
+    }
+    paths = {"/p/{id}": {"get": op({"name": "id", "in": "path", "required": True, "nullable": True})}}
+    first = apply_overlay(make_spec(schemas, paths=paths))
+    again = apply_overlay(make_spec(schemas, paths=paths))
+    assert json.dumps(first.spec) == json.dumps(again.spec)
+    assert first.total == 4
+    assert apply_overlay(first.spec).total == 0
+
+
+# --- the real revisions -------------------------------------------------------------------------
+
+MIRROR_SPECS = [
+    ("main", "stable"),
+    ("2026-07-15", "stable"),
+    ("2026-04-15", "stable"),
+    ("2026-01-15", "stable"),
+    ("main", "beta"),
+    ("2026-07-15.pre", "beta"),
+]
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize(("ref", "channel"), MIRROR_SPECS, ids=[f"{r}-{c}" for r, c in MIRROR_SPECS])
+def test_overlay_on_mirror_revision_is_idempotent(mirror: Path, ref: str, channel: str) -> None:
+    raw = load_spec(mirror / ref / "openapi" / f"{channel}.json")
+    result = apply_overlay(raw)
+    assert result.total > 0
+    assert apply_overlay(result.spec).total == 0
+
+
+@pytest.mark.mirror
+def test_overlay_counts_on_2026_07_15(mirror: Path) -> None:
+    raw = load_spec(mirror / "2026-07-15" / "openapi" / "stable.json")
+    counts = {r.name: r.count for r in apply_overlay(raw).report}
+    assert counts["oneof-default-matches-several-branches"] == 5  # the font_family defaults
+    assert counts["path-parameter-not-nullable"] == 8
+    assert counts["oneof-overlapping-primitives"] > 0
+    assert counts["boolean-enum-nullable-or-redundant"] > 0
+    assert counts["template-delimiters-in-examples"] > 0
