@@ -155,7 +155,7 @@ def test_transient_failures_then_success(
     project: Project, spec_tree: SpecTree, pinned: dict[str, bytes], fault_server: FaultServer, run_fetch: RunFetch
 ) -> None:
     fault_server.plan("503", "truncate", "stall")
-    result = run_fetch("--source", fault_server.url, "--ref", "main", "--attempts", "4", "--timeout", "0.2")
+    result = run_fetch("--source", fault_server.url, "--ref", "main", "--attempts", "4", "--timeout", "0.5")
     assert result.exit_code == 0, result.output
     assert len(fault_server.requests) == 4
     data = spec_tree.bytes("main", "stable")
