@@ -36,6 +36,9 @@ def diff(
     fail_on: FailOn | None = typer.Option(
         None, "--fail-on", help="Exit 1 when a change at least this severe is found (for CI)."
     ),
+    source: str | None = typer.Option(
+        None, "--source", help="Where refs are fetched from (URL or mirror dir); default as `kdk spec fetch`."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
 ) -> None:
     """Report per operation what changed from OLD to NEW, with oasdiff-style rule ids and JSON pointers.
@@ -47,8 +50,8 @@ def diff(
     from kdk.spec.diff import Severity, SourceError, diff_specs, load_side, render
 
     try:
-        before = load_side(old, channel)
-        after = load_side(new, channel)
+        before = load_side(old, channel, source)
+        after = load_side(new, channel, source)
     except (SourceError, SpecLoadError) as exc:
         typer.echo(f"kdk spec diff: {exc}", err=True)
         raise typer.Exit(2) from None

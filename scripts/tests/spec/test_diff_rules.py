@@ -10,7 +10,7 @@ import pytest
 
 from kdk.spec.diff import RULES, Change, Severity, diff_specs
 
-from ._diff_helpers import Spec, base_spec, clone, resolve_resolved_pointer
+from ._diff_helpers import Spec, base_spec, resolve_resolved_pointer
 
 Mutation = Callable[[Spec], None]
 
@@ -100,7 +100,11 @@ CASES = [
     ),
     Case("endpoint-deprecated", "delete_list", new=set_path("/api/lists/{id}", "delete", "deprecated", True)),
     Case("endpoint-reactivated", "delete_list", old=set_path("/api/lists/{id}", "delete", "deprecated", True)),
-    Case("api-operation-id-removed", "remove_list", new=set_path("/api/lists/{id}", "delete", "operationId", "remove_list")),
+    Case(
+        "api-operation-id-removed",
+        "remove_list",
+        new=set_path("/api/lists/{id}", "delete", "operationId", "remove_list"),
+    ),
     Case("api-stability-decreased", "get_lists", new=set_path("/api/lists", "get", "x-klaviyo-pre-release", "BETA")),
     Case("api-stability-increased", "get_lists", old=set_path("/api/lists", "get", "x-klaviyo-pre-release", "BETA")),
     Case(
@@ -118,8 +122,16 @@ CASES = [
         "get_lists",
         new=set_path("/api/lists", "get", "x-klaviyo-ratelimit", {"burst": "75/s", "steady": "60/m"}),
     ),
-    Case("api-scope-added", "get_lists", new=set_path("/api/lists", "get", "x-klaviyo-scopes", ["lists:read", "tags:read"])),
-    Case("api-scope-removed", "get_lists", old=set_path("/api/lists", "get", "x-klaviyo-scopes", ["lists:read", "tags:read"])),
+    Case(
+        "api-scope-added",
+        "get_lists",
+        new=set_path("/api/lists", "get", "x-klaviyo-scopes", ["lists:read", "tags:read"]),
+    ),
+    Case(
+        "api-scope-removed",
+        "get_lists",
+        old=set_path("/api/lists", "get", "x-klaviyo-scopes", ["lists:read", "tags:read"]),
+    ),
     # parameters
     Case(
         "new-required-request-parameter",
@@ -136,8 +148,12 @@ CASES = [
         ),
     ),
     Case("request-parameter-removed", "get_lists", new=lambda s: op(s, "/api/lists", "get")["parameters"].pop()),
-    Case("request-parameter-became-required", "get_lists", new=lambda s: param(s, "sort").__setitem__("required", True)),
-    Case("request-parameter-became-optional", "get_lists", old=lambda s: param(s, "sort").__setitem__("required", True)),
+    Case(
+        "request-parameter-became-required", "get_lists", new=lambda s: param(s, "sort").__setitem__("required", True)
+    ),
+    Case(
+        "request-parameter-became-optional", "get_lists", old=lambda s: param(s, "sort").__setitem__("required", True)
+    ),
     Case(
         "request-parameter-type-changed",
         "get_lists",
@@ -228,17 +244,23 @@ CASES = [
     Case(
         "request-property-one-of-removed",
         "create_list",
-        old=lambda s: create_member(s)["properties"].__setitem__("folder", {"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        old=lambda s: create_member(s)["properties"].__setitem__(
+            "folder", {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+        ),
         new=lambda s: create_member(s)["properties"].__setitem__("folder", {"oneOf": [{"type": "string"}]}),
     ),
     Case(
         "request-property-one-of-added",
         "create_list",
         old=lambda s: create_member(s)["properties"].__setitem__("folder", {"oneOf": [{"type": "string"}]}),
-        new=lambda s: create_member(s)["properties"].__setitem__("folder", {"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        new=lambda s: create_member(s)["properties"].__setitem__(
+            "folder", {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+        ),
     ),
     # responses
-    Case("response-success-status-removed", "get_lists", new=lambda s: op(s, "/api/lists", "get")["responses"].pop("200")),
+    Case(
+        "response-success-status-removed", "get_lists", new=lambda s: op(s, "/api/lists", "get")["responses"].pop("200")
+    ),
     Case(
         "response-success-status-added",
         "get_lists",
@@ -265,12 +287,17 @@ CASES = [
         new=lambda s: op(s, "/api/lists", "get")["responses"]["200"]["content"].update(_BODY["content"]),
     ),
     Case("response-required-property-removed", "get_lists", new=lambda s: lists_response(s)["properties"].pop("data")),
-    Case("response-optional-property-removed", "get_lists", new=lambda s: lists_response(s)["properties"].pop("included")),
+    Case(
+        "response-optional-property-removed", "get_lists", new=lambda s: lists_response(s)["properties"].pop("included")
+    ),
     Case(
         "response-required-property-added",
         "get_lists",
         new=lambda s: lists_response(s).update(
-            {"properties": {**lists_response(s)["properties"], "links": {"type": "object"}}, "required": ["data", "links"]}
+            {
+                "properties": {**lists_response(s)["properties"], "links": {"type": "object"}},
+                "required": ["data", "links"],
+            }
         ),
     ),
     Case(
@@ -353,7 +380,7 @@ def test_rule(case: Case) -> None:
 
 
 def test_rule_pointers_name_the_property() -> None:
-    old, new, changes = run_case(next(c for c in CASES if c.rule == "new-required-request-property"))
+    *_, changes = run_case(next(c for c in CASES if c.rule == "new-required-request-property"))
     (hit,) = [c for c in changes if c.rule == "new-required-request-property"]
     assert hit.old_pointer is None
     assert hit.new_pointer == (

@@ -8,7 +8,7 @@ from ._model import Change, DiffReport, Rule, Severity
 from ._operations import diff_specs
 from ._render import FORMATS, markdown_changes, render
 from ._rules import RULES
-from ._source import SourceError, SpecSide, default_channel, load_side, locate_ref
+from ._source import SourceError, SpecSide, default_channel, load_side, locate_ref, spec_source
 
 __all__ = [
     "FORMATS",
@@ -25,4 +25,5 @@ __all__ = [
     "locate_ref",
     "markdown_changes",
     "render",
+    "spec_source",
 ]
