@@ -1,0 +1,182 @@
+"""The stateful behaviour the mock core consults for every request, and its `/__mock__/` admin API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._types import AdminRoute, MockRequest, MockResponse
+from ._conversations import BODY_LIMITS, Conversations
+from ._errors import error_response
+from ._index import Kind, ResourceIndex, build_index
+from ._ratelimit import RateLimiter
+from ._resources import ResourceHandler, request_path
+from ._schema import Spec
+from ._seed import SeedError, apply_seed, export_state
+from ._store import MemoryStore, Store
+from ._webhooks import WebhookSender
+
+__all__ = ["ADMIN_PREFIX", "StatefulBehaviour"]
+
+ADMIN_PREFIX = "/__mock__"
+_CONVERSATION_MESSAGE_TYPE = "conversation-message"
+_ADMIN_ENDPOINTS = (
+    ("post", "/reset"),
+    ("get", "/state"),
+    ("post", "/state"),
+    ("get", "/accounts"),
+    ("get", "/journal"),
+    ("delete", "/journal"),
+    ("get", "/webhook-deliveries"),
+    ("post", "/inbound"),
+)
+
+
+class StatefulBehaviour:
+    """Answers every operation the index can give state semantics; returns None for the rest."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        store: Store | None = None,
+        *,
+        rate_limits: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        webhooks: WebhookSender | None = None,
+        index: ResourceIndex | None = None,
+        stateful: bool = True,
+    ) -> None:
+        self.stateful = stateful  # False: only rate limits and the journal (stateless bodies from the core)
+        self.index = index or build_index(spec)
+        self.store = store or MemoryStore()
+        self.resources = ResourceHandler(self.index, self.store)
+        self.webhooks = webhooks or WebhookSender()
+        self.conversations = Conversations(self.index, self.store, self.webhooks)
+        self.limiter = RateLimiter(self.index.ratelimits, clock=clock) if rate_limits else None
+        # create_conversation_message has no readable collection, so it is not a CREATE in the index.
+        self._message_ops = self.index.posts_by_request_type.get(_CONVERSATION_MESSAGE_TYPE, frozenset())
+
+    async def handle(self, request: MockRequest) -> MockResponse | None:
+        response = await self._answer(request)
+        self.store.append_journal(
+            request.account,
+            {
+                "seq": time.time_ns(),
+                "time": dt.datetime.now(dt.UTC).isoformat(),
+                "account": request.account,
+                "operation_id": request.operation_id,
+                "method": request.method.upper(),
+                "path": request_path(request),
+                "query": request.query,
+                "body": request.body,
+                "auth_kind": request.auth_kind,
+                "status": response.status if response else None,
+            },
+        )
+        return response
+
+    async def _answer(self, req: MockRequest) -> MockResponse | None:
+        if self.limiter is not None:
+            throttled = self.limiter.take(req.account, req.operation_id)
+            if throttled:
+                return error_response(
+                    429,
+                    "throttled",
+                    f"Request was throttled. Expected available in {throttled.retry_after} second"
+                    f"{'s' if throttled.retry_after != 1 else ''}.",
+                    headers={"retry-after": str(throttled.retry_after)},
+                )
+        if not self.stateful:
+            return None
+        if req.operation_id in self.index.oauth_only and req.auth_kind != "oauth":
+            return error_response(
+                403,
+                "permission_denied",
+                "The Conversations API accepts OAuth access tokens only; private API keys are not supported.",
+            )
+        if req.operation_id in self._message_ops:
+            return self.conversations.create_message(req)
+        op = self.index.ops.get(req.operation_id)
+        if op is None:
+            return None
+        if op.kind is Kind.RELATED and op.related_type == "conversation" and not op.data_is_list:
+            return self.conversations.conversation_for_profile(req, op)
+        return await self.resources.handle(req, op)
+
+    # -- /__mock__/ --------------------------------------------------------------------------------
+    def admin_routes(self) -> list[AdminRoute]:
+        """Served by the core under /__mock__/; the account is `?account=`, else the body's `account`,
+        else the tenant of the credentials sent (the same header an API call would carry)."""
+
+        def route(method: str, path: str) -> AdminRoute:
+            async def handler(req: MockRequest) -> MockResponse:
+                query = dict(req.query)
+                from_body = req.body.get("account") if isinstance(req.body, dict) else None
+                if not query.get("account") and not from_body and req.account:
+                    query["account"] = req.account
+                return await self.admin(method, path, query, req.body)
+
+            return AdminRoute(method, ADMIN_PREFIX + path, handler)
+
+        return [route(method, path) for method, path in _ADMIN_ENDPOINTS]
+
+    async def admin(self, method: str, path: str, query: dict[str, str], body: Any) -> MockResponse:
+        """The admin API; `path` is what follows `/__mock__` (e.g. `/reset`)."""
+        method = method.upper()
+        route = path.rstrip("/") or "/"
+        account = query.get("account") or (body.get("account") if isinstance(body, dict) else None)
+        json_headers: dict[str, str] = {}  # the core sends its own content type
+        if (method, route) == ("POST", "/reset"):
+            self.store.reset(account)
+            if self.limiter:
+                self.limiter.reset(account)
+            return MockResponse(200, {"reset": account or "all"}, json_headers)
+        if (method, route) == ("GET", "/state"):
+            return MockResponse(200, export_state(self.store, account), json_headers)
+        if (method, route) == ("POST", "/state"):
+            try:
+                loaded = apply_seed(self.index, self.store, body if isinstance(body, dict) else {})
+            except (SeedError, KeyError, TypeError) as exc:
+                return _admin_error(400, str(exc))
+            return MockResponse(200, {"loaded": loaded}, json_headers)
+        if (method, route) == ("GET", "/accounts"):
+            return MockResponse(200, {"accounts": self.store.accounts()}, json_headers)
+        if (method, route) == ("GET", "/journal"):
+            limit = int(query.get("limit") or 1000)
+            return MockResponse(200, {"requests": self.store.journal(account, limit)}, json_headers)
+        if (method, route) == ("DELETE", "/journal"):
+            self.store.clear_journal(account)
+            return MockResponse(204, None, {})
+        if (method, route) == ("GET", "/webhook-deliveries"):
+            deliveries = [d for d in self.webhooks.deliveries if account in (None, d["account"])]
+            return MockResponse(200, {"deliveries": deliveries}, json_headers)
+        if (method, route) == ("POST", "/inbound"):
+            return self._inbound(account, body)
+        return _admin_error(404, f"No admin endpoint {method} {ADMIN_PREFIX}{route}.")
+
+    def _inbound(self, account: str | None, body: Any) -> MockResponse:
+        if not isinstance(body, dict) or not account:
+            return _admin_error(
+                400, "Send JSON with `account`, `phone_number`, `body` and optional `channel`/`consent`."
+            )
+        phone, text = body.get("phone_number"), body.get("body")
+        channel = str(body.get("channel") or "sms").lower()
+        if not isinstance(phone, str) or not phone or not isinstance(text, str):
+            return _admin_error(400, "`phone_number` and `body` are required strings.")
+        if channel not in BODY_LIMITS:
+            return _admin_error(400, f"`channel` must be one of {sorted(BODY_LIMITS)}.")
+        consent = body.get("consent")
+        result = self.conversations.simulate_inbound(
+            account,
+            phone_number=phone,
+            body=text,
+            channel=channel,
+            consent=consent if isinstance(consent, bool) else None,
+        )
+        return MockResponse(201, result)
+
+
+def _admin_error(status: int, detail: str) -> MockResponse:
+    return error_response(status, None, detail)

@@ -1,0 +1,127 @@
+"""Collection queries: filter, sort (documented values only), page size, opaque stable cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from ._filters import FilterError, check_allowed, evaluate, field_value, parse_filter
+from ._index import OpInfo
+from ._store import Record
+
+__all__ = ["Page", "QueryError", "page_link", "run_query"]
+
+DEFAULT_PAGE = 20
+
+
+class QueryError(ValueError):
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(detail)
+        self.parameter = parameter
+        self.detail = detail
+
+
+@dataclass
+class Page:
+    records: list[Record]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _sort_key(record: Record, field: str | None) -> list[Any]:
+    value = field_value(record, field) if field else None
+    if field is None:
+        ranked: list[Any] = [0, 0]
+    elif value is None:
+        ranked = [4, 0]
+    elif isinstance(value, bool):
+        ranked = [0, int(value)]
+    elif isinstance(value, int | float):
+        ranked = [1, value]
+    elif isinstance(value, str):
+        ranked = [2, value]
+    else:
+        ranked = [3, json.dumps(value, sort_keys=True)]
+    return [*ranked, record.get("seq", 0)]
+
+
+def _encode(payload: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise QueryError("page[cursor]", "Invalid page cursor.") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("k"), list) or payload.get("d") not in ("n", "p"):
+        raise QueryError("page[cursor]", "Invalid page cursor.")
+    return payload
+
+
+def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, paginate: bool = True) -> Page:
+    """Apply `filter`, `sort`, `page[size]` and `page[cursor]` from `query` as `op` documents them."""
+    text = query.get("filter")
+    if text:
+        if not op.filter_documented:
+            raise QueryError("filter", "Filtering is not supported on this endpoint.")
+        try:
+            tree = parse_filter(text)
+        except FilterError as exc:
+            raise QueryError("filter", f"Invalid filter: {exc}.") from exc
+        problem = check_allowed(tree, op.filters)
+        if problem:
+            raise QueryError("filter", f"{problem} '{op.related_type or op.resource_type}'.")
+        records = [r for r in records if evaluate(tree, r)]
+
+    sort = query.get("sort")
+    field: str | None = None
+    descending = False
+    if sort:
+        if sort not in op.sorts:
+            raise QueryError("sort", f"'{sort}' is not a valid sort value for this endpoint.")
+        descending = sort.startswith("-")
+        field = sort.lstrip("-")
+    keyed = sorted(((_sort_key(r, field), r) for r in records), key=lambda kr: kr[0], reverse=descending)
+
+    documented_paging = op.page_default is not None or "page[cursor]" in query
+    if not paginate or not documented_paging:
+        return Page([r for _, r in keyed], None, None)
+    size = op.page_default or DEFAULT_PAGE
+    if "page[size]" in query:
+        try:
+            size = int(query["page[size]"])
+        except ValueError:
+            raise QueryError("page[size]", "page[size] must be an integer.") from None
+        if size < 1 or (op.page_max is not None and size > op.page_max):
+            raise QueryError("page[size]", f"page[size] must be between 1 and {op.page_max}.")
+
+    def after(key: list[Any], bound: list[Any]) -> bool:
+        return key < bound if descending else key > bound
+
+    start = 0
+    if query.get("page[cursor]"):
+        cursor = _decode(query["page[cursor]"])
+        bound = cursor["k"]
+        if cursor["d"] == "n":
+            start = next((i for i, (k, _) in enumerate(keyed) if after(k, bound)), len(keyed))
+        else:
+            end = next((i for i, (k, _) in enumerate(keyed) if not after(bound, k)), len(keyed))
+            start = max(0, end - size)
+    window = keyed[start : start + size]
+    next_cursor = _encode({"k": window[-1][0], "d": "n"}) if window and start + size < len(keyed) else None
+    prev_cursor = _encode({"k": window[0][0], "d": "p"}) if window and start > 0 else None
+    return Page([r for _, r in window], next_cursor, prev_cursor)
+
+
+def page_link(base_url: str, path: str, query: dict[str, str], cursor: str | None = None) -> str:
+    params = {k: v for k, v in query.items() if k != "page[cursor]"}
+    if cursor:
+        params["page[cursor]"] = cursor
+    encoded = urlencode(params, safe="[],()'\":")
+    return f"{base_url}{path}" + (f"?{encoded}" if encoded else "")

@@ -1,0 +1,64 @@
+"""Turning `kdk mock` options (`--state`, `--seed-data`, `--rate-limits`, `--workers`) into a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ._schema import Spec
+from ._sqlite import SqliteStore
+from ._store import MemoryStore, Store
+
+__all__ = ["StateOptionError", "behaviours_from_options", "check_workers", "open_store"]
+
+
+class StateOptionError(ValueError):
+    pass
+
+
+def open_store(option: str | None) -> Store:
+    """`None`/`memory` -> in-memory; `sqlite:PATH` -> SQLite at PATH (created if missing)."""
+    if option in (None, "", "memory"):
+        return MemoryStore()
+    assert option is not None
+    if option.startswith("sqlite:") and option[len("sqlite:") :]:
+        return SqliteStore(Path(option[len("sqlite:") :]).expanduser())
+    raise StateOptionError(f"--state must be `memory` or `sqlite:PATH`, not {option!r}")
+
+
+def check_workers(state: str | None, workers: int) -> str | None:
+    """Why this combination cannot run (None if it can): in-memory state lives in one process only."""
+    if workers > 1 and not (state or "").startswith("sqlite:"):
+        return (
+            f"--workers {workers} needs shared state: in-memory state lives in one process, so each worker "
+            "would see a different account. Use --state sqlite:PATH (for example --state sqlite:.kdk-mock.db) "
+            "or run one worker."
+        )
+    return None
+
+
+def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, spec: Spec | None = None) -> list[Any]:
+    """What `kdk mock` runs with (called by mock_server._serve in every worker).
+
+    Stateful mode is on when any of `state`, `seed_data`, `rate_limits` is given; `--rate-limits` alone
+    keeps the bodies stateless (rate limits and the journal only). Seed data is loaded into accounts that
+    are still empty, so restarts and several workers on one SQLite file do not load it twice.
+    """
+    state, seed, limits = options.get("state"), options.get("seed_data"), bool(options.get("rate_limits"))
+    if not (state or seed or limits):
+        return []
+    problem = check_workers(state, int(options.get("workers") or 1))
+    if problem:
+        raise StateOptionError(problem)
+    if spec is None:
+        if compiled is None:
+            raise StateOptionError("behaviours_from_options needs the compiled spec (or the spec itself)")
+        spec = json.loads(Path(compiled.patched_json).read_bytes())
+    from ._behaviour import StatefulBehaviour
+    from ._seed import apply_seed, load_seed_file
+
+    behaviour = StatefulBehaviour(spec, open_store(state), rate_limits=limits, stateful=bool(state or seed))
+    if seed:
+        apply_seed(behaviour.index, behaviour.store, load_seed_file(seed), only_empty=True)
+    return [behaviour]

@@ -1,0 +1,253 @@
+"""Klaviyo's `filter` grammar: parse, check against an operation's allowed fields/operators, evaluate.
+
+filter  := expr ("," expr)*                 -- a top-level comma means `and`
+expr    := and(expr, ...) | or(expr, ...) | not(expr) | has(field) | OP(field, value)
+value   := 'str' | "str" | number | true | false | null | ISO datetime | [value, ...]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ._index import FieldFilter
+
+__all__ = ["COMPARISONS", "FilterError", "Node", "check_allowed", "evaluate", "field_value", "parse_filter"]
+
+COMPARISONS = frozenset(
+    {
+        "equals",
+        "any",
+        "contains",
+        "contains-any",
+        "contains-all",
+        "starts-with",
+        "ends-with",
+        "greater-than",
+        "greater-or-equal",
+        "less-than",
+        "less-or-equal",
+    }
+)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\- ]\d{2}:?\d{2})?)?$")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+
+
+class FilterError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Node:
+    op: str  # "and" | "or" | "not" | "has" | a comparison
+    field: str = ""
+    value: Any = None
+    children: tuple[Node, ...] = ()
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def fail(self, what: str) -> FilterError:
+        return FilterError(f"{what} at position {self.pos} of {self.text!r}")
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise self.fail(f"expected {char!r}")
+        self.pos += 1
+
+    def name(self) -> str:
+        self.skip()
+        match = re.compile(r"[A-Za-z_$][\w.$:\-]*").match(self.text, self.pos)
+        if not match:
+            raise self.fail("expected a name")
+        self.pos = match.end()
+        return match.group(0)
+
+    def expr(self) -> Node:
+        op = self.name()
+        self.expect("(")
+        if op in ("and", "or"):
+            children = [self.expr()]
+            while self.peek() == ",":
+                self.pos += 1
+                children.append(self.expr())
+            self.expect(")")
+            return Node(op, children=tuple(children))
+        if op == "not":
+            child = self.expr()
+            self.expect(")")
+            return Node(op, children=(child,))
+        field = self.name()
+        if op == "has":
+            self.expect(")")
+            return Node(op, field)
+        if op not in COMPARISONS:
+            raise FilterError(f"unknown operator {op!r}")
+        self.expect(",")
+        value = self.value()
+        self.expect(")")
+        return Node(op, field, value)
+
+    def value(self) -> Any:
+        char = self.peek()
+        if char == "[":
+            self.pos += 1
+            items: list[Any] = []
+            if self.peek() == "]":
+                self.pos += 1
+                return items
+            items.append(self.value())
+            while self.peek() == ",":
+                self.pos += 1
+                items.append(self.value())
+            self.expect("]")
+            return items
+        if char in ("'", '"'):
+            end = self.text.find(char, self.pos + 1)
+            if end < 0:
+                raise self.fail("unterminated string")
+            raw = self.text[self.pos + 1 : end]
+            self.pos = end + 1
+            return raw
+        match = re.compile(r"[^,()\[\]]+").match(self.text, self.pos)
+        if not match:
+            raise self.fail("expected a value")
+        self.pos = match.end()
+        token = match.group(0).strip()
+        if token in ("true", "false"):
+            return token == "true"
+        if token == "null":
+            return None
+        if _NUMBER.match(token):
+            return float(token) if any(c in token for c in ".eE") else int(token)
+        if _DATETIME.match(token):
+            return _parse_datetime(token)
+        raise FilterError(f"invalid value {token!r}")
+
+
+def _parse_datetime(token: str) -> dt.datetime:
+    # A '+' in an unencoded query string arrives as a space.
+    fixed = re.sub(r" (\d{2}:?\d{2})$", r"+\1", token.replace("Z", "+00:00"))
+    try:
+        value = dt.datetime.fromisoformat(fixed)
+    except ValueError as exc:
+        raise FilterError(f"invalid datetime {token!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def parse_filter(text: str) -> Node:
+    parser = _Parser(text)
+    nodes = [parser.expr()]
+    while parser.peek() == ",":
+        parser.pos += 1
+        nodes.append(parser.expr())
+    if parser.peek():
+        raise parser.fail("unexpected text")
+    return nodes[0] if len(nodes) == 1 else Node("and", children=tuple(nodes))
+
+
+def check_allowed(node: Node, allowed: dict[str, FieldFilter]) -> str | None:
+    """Why `node` is not allowed by the operation's documented fields/operators (None if it is)."""
+    if node.op in ("and", "or", "not"):
+        for child in node.children:
+            problem = check_allowed(child, allowed)
+            if problem:
+                return problem
+        return None
+    rule = allowed.get(node.field)
+    if rule is None:
+        return f"'{node.field}' is not a valid field for the resource"
+    is_list = isinstance(node.value, list)
+    ops = (rule.single | rule.many) if node.op == "has" else (rule.many if is_list else rule.single)
+    if node.op not in ops:
+        kind = "list" if isinstance(node.value, list) else "single"
+        return f"'{node.op}' is not a valid operator for '{node.field}' with a {kind} value"
+    return None
+
+
+def field_value(resource: dict[str, Any], path: str) -> Any:
+    """A filter/sort field of a stored resource: `id`, or a dotted path into its attributes."""
+    if path == "id":
+        return resource.get("id")
+    node: Any = resource.get("attributes") or {}
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = [item.get(part) for item in node if isinstance(item, dict)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
+
+
+def _coerce(actual: Any, wanted: Any) -> Any:
+    if isinstance(wanted, dt.datetime) and isinstance(actual, str):
+        try:
+            return _parse_datetime(actual)
+        except FilterError:
+            return actual
+    return actual
+
+
+def _compare(op: str, actual: Any, wanted: Any) -> bool:
+    actual = _coerce(actual, wanted)
+    if op == "equals":
+        if isinstance(wanted, list) and not isinstance(actual, list):
+            return actual in wanted
+        return bool(actual == wanted)
+    if op == "any":
+        values = wanted if isinstance(wanted, list) else [wanted]
+        return any(_coerce(actual, v) == v for v in values)
+    if op == "contains":
+        if isinstance(actual, list):
+            return wanted in actual
+        return isinstance(actual, str) and isinstance(wanted, str) and wanted in actual
+    if op in ("contains-any", "contains-all"):
+        values = wanted if isinstance(wanted, list) else [wanted]
+        pool = actual if isinstance(actual, list) else [actual]
+        hits = [v in pool or (isinstance(actual, str) and isinstance(v, str) and v in actual) for v in values]
+        return any(hits) if op == "contains-any" else all(hits)
+    if op == "starts-with":
+        return isinstance(actual, str) and isinstance(wanted, str) and actual.startswith(wanted)
+    if op == "ends-with":
+        return isinstance(actual, str) and isinstance(wanted, str) and actual.endswith(wanted)
+    if actual is None or wanted is None:
+        return False
+    try:
+        if op == "greater-than":
+            return bool(actual > wanted)
+        if op == "greater-or-equal":
+            return bool(actual >= wanted)
+        if op == "less-than":
+            return bool(actual < wanted)
+        if op == "less-or-equal":
+            return bool(actual <= wanted)
+    except TypeError:
+        return False
+    return False
+
+
+def evaluate(node: Node, resource: dict[str, Any]) -> bool:
+    if node.op == "and":
+        return all(evaluate(child, resource) for child in node.children)
+    if node.op == "or":
+        return any(evaluate(child, resource) for child in node.children)
+    if node.op == "not":
+        return not evaluate(node.children[0], resource)
+    actual = field_value(resource, node.field)
+    if node.op == "has":
+        return actual not in (None, "", [], {})
+    return _compare(node.op, actual, node.value)

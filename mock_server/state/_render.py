@@ -1,0 +1,144 @@
+"""Stored records -> JSON:API resource objects shaped by the operation's response schema.
+
+Attributes are projected onto the schema (absent nullable ones come back as null, as Klaviyo does;
+required ones missing from the record are filled from the schema), additional fields appear only when
+asked for, sparse fieldsets trim them, and relationships carry `links` (plus `data` when included).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._index import ResourceIndex
+from ._schema import Spec, flatten, value_for_schema
+from ._store import Record, StoreTx
+
+__all__ = ["conform", "object_links", "related_ids", "related_type_of", "render_resource", "sparse"]
+
+
+def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
+    """`value` with every property its (object) schema requires filled in, recursively."""
+    node = flatten(spec, schema)
+    if depth > 10 or not isinstance(value, dict) or not node.get("properties"):
+        return value
+    props = node["properties"]
+    out = dict(value)
+    for name in node.get("required") or []:
+        if name in props and name not in out:
+            out[name] = value_for_schema(spec, props[name])
+    for name, child in list(out.items()):
+        if name in props and isinstance(child, dict):
+            out[name] = conform(spec, props[name], child, depth=depth + 1)
+    return out
+
+
+def sparse(attributes: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """Keep only the named fields; `location.city` keeps that one key of a nested object."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        head, _, rest = name.partition(".")
+        if head not in attributes:
+            continue
+        if not rest or not isinstance(attributes[head], dict):
+            out[head] = attributes[head]
+            continue
+        previous = out.get(head)
+        nested: dict[str, Any] = previous if isinstance(previous, dict) else {}
+        out[head] = {**nested, **sparse(attributes[head], [rest])}
+    return out
+
+
+def object_links(base_url: str, collection: str, rid: str) -> dict[str, str]:
+    return {"self": f"{base_url}{collection}/{rid}/"}
+
+
+def related_type_of(spec: Spec, data_schema: dict[str, Any] | None, name: str) -> str | None:
+    """The resource type a relationship of `data_schema` points at, from its `data.type` enum."""
+    rels = flatten(spec, ((data_schema or {}).get("properties") or {}).get("relationships"))
+    rel = flatten(spec, (rels.get("properties") or {}).get(name))
+    data = flatten(spec, (rel.get("properties") or {}).get("data"))
+    if data.get("type") == "array" or "items" in data:
+        data = flatten(spec, data.get("items"))
+    enum = flatten(spec, (data.get("properties") or {}).get("type")).get("enum") or []
+    return str(enum[0]) if enum else None
+
+
+def related_ids(tx: StoreTx, account: str, record: Record, name: str, related_type: str | None) -> list[dict[str, str]]:
+    """The resources `record` points at through relationship `name`: stored on the record itself, or
+    (for the inverse side, e.g. a profile's lists) found on the other records pointing back at it."""
+    own = (record.get("relationships") or {}).get(name)
+    if own is not None:
+        return list(own.get("data") or [])
+    if not related_type:
+        return []
+    me = {"type": record["type"], "id": record["id"]}
+    found = []
+    for other in tx.scan(account, related_type):
+        for rel in (other.get("relationships") or {}).values():
+            if me in (rel.get("data") or []):
+                found.append({"type": other["type"], "id": other["id"]})
+                break
+    return found
+
+
+def render_resource(
+    index: ResourceIndex,
+    record: Record,
+    data_schema: dict[str, Any] | None,
+    base_url: str,
+    *,
+    fields: list[str] | None = None,
+    additional: frozenset[str] = frozenset(),
+    additional_allowed: frozenset[str] = frozenset(),
+    relationship_data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    spec = index.spec
+    schema = data_schema or index.resource_schema(record["type"]) or {}
+    props = schema.get("properties") or {}
+    info = index.types.get(record["type"])
+    collection = info.collection if info else f"/api/{record['type']}s"
+    out: dict[str, Any] = {"type": record["type"], "id": record["id"]}
+
+    attrs_schema = flatten(spec, props.get("attributes"))
+    stored = record.get("attributes") or {}
+    attr_props = attrs_schema.get("properties")
+    if attr_props is None and "attributes" in props:
+        attributes = dict(stored)
+    elif attr_props is not None:
+        attributes = {}
+        required = set(attrs_schema.get("required") or [])
+        for name, prop in attr_props.items():
+            if name in additional_allowed and name not in additional:
+                continue
+            if name in stored:
+                attributes[name] = conform(spec, prop, stored[name])
+            elif name in required or (name in additional and name in additional_allowed):
+                attributes[name] = conform(spec, prop, value_for_schema(spec, prop))
+            elif flatten(spec, prop).get("nullable"):
+                attributes[name] = None
+    else:
+        attributes = None
+    if attributes is not None:
+        out["attributes"] = sparse(attributes, fields) if fields is not None else attributes
+
+    rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
+    if rel_props:
+        relationships: dict[str, Any] = {}
+        for name, rel_schema in rel_props.items():
+            rel_node = flatten(spec, rel_schema)
+            rel_out: dict[str, Any] = {}
+            if "links" in (rel_node.get("properties") or {}):
+                rel_out["links"] = {
+                    "self": f"{base_url}{collection}/{record['id']}/relationships/{name}/",
+                    "related": f"{base_url}{collection}/{record['id']}/{name}/",
+                }
+            if relationship_data and name in relationship_data:
+                rel_out["data"] = relationship_data[name]
+            elif "data" in (rel_node.get("required") or []):
+                data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
+                rel_out["data"] = [] if data_node.get("type") == "array" else None
+            relationships[name] = rel_out
+        out["relationships"] = relationships
+    if "links" in props:
+        out["links"] = object_links(base_url, collection, record["id"])
+    return out

@@ -1,0 +1,106 @@
+"""Seed fixtures (JSON or YAML) in, state out — both in the same shape, so an export is a seed:
+
+accounts:
+  <account>:                      # the tenant: see the README for how the mock names accounts
+    - type: profile
+      id: 01GDDKASAP8TKDDA2GRZDSVP4H   # optional; a Klaviyo-shaped id is made up when absent
+      attributes: {email: sarah.mason@klaviyo-demo.com}
+    - type: list
+      attributes: {name: Newsletter}
+      relationships: {profiles: {data: [{type: profile, id: 01GDDKASAP8TKDDA2GRZDSVP4H}]}}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._ids import new_id
+from ._index import ResourceIndex
+from ._resources import ResourceHandler, find_duplicate
+from ._store import Record, Store
+
+__all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
+
+
+class SeedError(ValueError):
+    pass
+
+
+def load_seed_file(path: str | Path) -> dict[str, Any]:
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeedError(f"{file}: cannot read seed data: {exc.strerror}") from exc
+    try:
+        doc = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SeedError(f"{file}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), dict):
+        raise SeedError(f"{file}: seed data must be a mapping with an `accounts` mapping")
+    return doc
+
+
+def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_empty: bool = False) -> int:
+    """Load every resource of `doc` (all or nothing per account); returns how many were loaded.
+    With `only_empty`, accounts that already hold resources are left alone."""
+    handler = ResourceHandler(index, store)
+    count = 0
+    for account, resources in (doc.get("accounts") or {}).items():
+        if not isinstance(resources, list):
+            raise SeedError(f"accounts.{account}: expected a list of resources")
+        with store.transaction() as tx:
+            if only_empty and tx.types(str(account)):
+                continue
+            for i, item in enumerate(resources):
+                where = f"accounts.{account}[{i}]"
+                if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+                    raise SeedError(f"{where}: a resource needs a `type`")
+                info = index.types.get(item["type"])
+                rels: dict[str, Any] = {}
+                for name, rel in (item.get("relationships") or {}).items():
+                    data = rel.get("data") if isinstance(rel, dict) else rel
+                    many = isinstance(data, list)
+                    refs: list[Any] = data if isinstance(data, list) else ([data] if data else [])
+                    rels[name] = {"many": many, "data": [{"type": r["type"], "id": str(r["id"])} for r in refs]}
+                record: Record = {
+                    "type": item["type"],
+                    "id": str(item.get("id") or new_id(info.id_shape if info else "ulid")),
+                    "attributes": dict(item.get("attributes") or {}),
+                    "relationships": rels,
+                }
+                duplicate = find_duplicate(tx, str(account), record)
+                if duplicate:
+                    raise SeedError(f"{where}: {duplicate[0]} is already used by {item['type']} {duplicate[1]['id']}")
+                get_op = index.ops.get(info.get_op or "") if info else None
+                if get_op:
+                    handler._complete(record, get_op)
+                tx.put(str(account), record)
+                count += 1
+    return count
+
+
+def export_state(store: Store, account: str | None = None) -> dict[str, Any]:
+    accounts = [account] if account is not None else store.accounts()
+    out: dict[str, Any] = {}
+    with store.transaction() as tx:
+        for name in accounts:
+            resources = []
+            for rtype in tx.types(name):
+                for record in tx.scan(name, rtype):
+                    rels = {
+                        rel_name: {
+                            "data": rel["data"] if rel.get("many") else (rel["data"][0] if rel["data"] else None)
+                        }
+                        for rel_name, rel in (record.get("relationships") or {}).items()
+                    }
+                    item = {"type": record["type"], "id": record["id"], "attributes": record.get("attributes") or {}}
+                    if rels:
+                        item["relationships"] = rels
+                    resources.append((record["seq"], item))
+            out[name] = [item for _, item in sorted(resources, key=lambda p: p[0])]
+    return {"accounts": out}

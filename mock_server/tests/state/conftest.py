@@ -1,0 +1,92 @@
+"""Fixtures for the stateful layer: the pinned spec, a behaviour, and the core app around it in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server._compile import CompiledSpec, load_compiled
+from mock_server._core import MockCore
+from mock_server.state import MemoryStore, ResourceIndex, StatefulBehaviour, Store, build_index
+
+API_KEY = {"Authorization": "Klaviyo-API-Key pk_test_one", "revision": "2026-07-15"}
+OTHER_KEY = {"Authorization": "Klaviyo-API-Key pk_test_two", "revision": "2026-07-15"}
+OAUTH = {"Authorization": "Bearer oauth-token-one", "revision": "2026-07-15"}
+JSONAPI = {"content-type": "application/vnd.api+json"}
+
+
+@pytest.fixture(scope="session")
+def compiled() -> CompiledSpec:
+    from kdk.spec._lock import LockError
+    from kdk.spec._pinned import pinned_spec_path
+
+    try:
+        path = pinned_spec_path()
+    except (LockError, OSError) as exc:
+        pytest.skip(f"the pinned spec is not available: {exc}")
+    return load_compiled(Path(path))
+
+
+@pytest.fixture(scope="session")
+def spec(compiled: CompiledSpec) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(compiled.patched_json.read_bytes())
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def index(spec: dict[str, Any]) -> ResourceIndex:
+    return build_index(spec)
+
+
+@pytest.fixture
+def make_behaviour(spec: dict[str, Any], index: ResourceIndex) -> Callable[..., StatefulBehaviour]:
+    def make(store: Store | None = None, **kwargs: Any) -> StatefulBehaviour:
+        return StatefulBehaviour(spec, store or MemoryStore(), index=index, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def behaviour(make_behaviour: Callable[..., StatefulBehaviour]) -> StatefulBehaviour:
+    return make_behaviour()
+
+
+def core_client(compiled: CompiledSpec, behaviour: StatefulBehaviour) -> httpx.AsyncClient:
+    core = MockCore(None, compiled=compiled, behaviours=[behaviour])
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=core), base_url="http://mock.test")
+
+
+@pytest.fixture
+async def client(compiled: CompiledSpec, behaviour: StatefulBehaviour) -> AsyncIterator[httpx.AsyncClient]:
+    async with core_client(compiled, behaviour) as c:
+        yield c
+
+
+def profile_body(**attributes: Any) -> dict[str, Any]:
+    return {"data": {"type": "profile", "attributes": attributes}}
+
+
+def list_body(name: str) -> dict[str, Any]:
+    return {"data": {"type": "list", "attributes": {"name": name}}}
+
+
+def response_errors(
+    compiled: CompiledSpec, spec: dict[str, Any], path: str, method: str, status: int, body: Any
+) -> list[str]:
+    """Why `body` is not valid against the spec's response schema for (path, method, status)."""
+    from kdk.spec._walk import deref
+    from mock_server._jsonschema import convert_schema, make_validator, schema_errors
+
+    responses = spec["paths"][path][method]["responses"]
+    response = deref(spec, responses.get(str(status)) or responses.get(f"{str(status)[0]}XX"))
+    content = (response or {}).get("content") or {}
+    schema = next((c["schema"] for c in content.values() if "schema" in c), None)
+    if schema is None:
+        return []
+    validator = make_validator(convert_schema(schema), compiled.components)
+    return [f"{e.pointer}: {e.message}" for e in schema_errors(validator, body)]
