@@ -295,6 +295,42 @@ def _fix_drop_invalid_examples(spec: Spec) -> int:
     return count
 
 
+def _object_branches_may_overlap(spec: Spec, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Could one object match both branches? False only when a property both require has disjoint values."""
+    from ._walk import deref
+
+    props_a, props_b = a.get("properties") or {}, b.get("properties") or {}
+    for name in set(a.get("required") or []) & set(b.get("required") or []):
+        pa, pb = deref(spec, props_a.get(name) or {}), deref(spec, props_b.get(name) or {})
+        if not (isinstance(pa, dict) and isinstance(pb, dict)):
+            continue
+        if pa.get("type") in _PRIMITIVE_TYPES and pb.get("type") in _PRIMITIVE_TYPES and not _types_may_overlap(pa, pb):
+            return False
+    return True
+
+
+def _fix_oneof_overlapping_objects(spec: Spec) -> int:
+    from ._walk import deref
+
+    count = 0
+    for _, schema in list(iter_schemas(spec)):
+        branches = schema.get("oneOf")
+        if not isinstance(branches, list) or len(branches) < 2:
+            continue
+        resolved = [deref(spec, b) for b in branches]
+        if not all(isinstance(r, dict) for r in resolved):
+            continue
+        if any(k in r for r in resolved for k in ("oneOf", "anyOf", "allOf", "not")):
+            continue
+        objects = [r for r in resolved if r.get("type") == "object" or "properties" in r]
+        if len(objects) < 2:
+            continue
+        if any(_object_branches_may_overlap(spec, a, b) for i, a in enumerate(objects) for b in objects[i + 1 :]):
+            _rename_key(schema, "oneOf", "anyOf")
+            count += 1
+    return count
+
+
 FIXES: list[Fix] = [
     Fix(
         "oneof-default-matches-several-branches",
@@ -327,6 +363,16 @@ FIXES: list[Fix] = [
         "type boolean + nullable). Non-nullable single-value enums (`[false]`, `[true]`, a const) are kept: "
         "every tool accepts them and they carry meaning.",
         _fix_boolean_enum,
+    ),
+    Fix(
+        "oneof-overlapping-objects",
+        "A `oneOf` of object branches with no required property telling them apart (e.g. campaign "
+        "`send_options`: Email/SMS/Push options that are all `{use_smart_sending}`) matches a valid object "
+        "under several branches, so Draft 4 `oneOf` rejects every such value: real request bodies fail "
+        "validation and no response can be schema-valid. -> `anyOf`. Branches told apart by a required "
+        "property with disjoint enums (JSON:API `type`) keep `oneOf`. Runs after the boolean-enum fix, "
+        "which can make branches overlap.",
+        _fix_oneof_overlapping_objects,
     ),
     Fix(
         "revision-header-required",
