@@ -7,10 +7,11 @@ with a schema-generated body.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Behaviour", "MockRequest", "MockResponse"]
+__all__ = ["AdminHandler", "AdminRoute", "Behaviour", "MockRequest", "MockResponse"]
 
 
 @dataclass
@@ -37,3 +38,21 @@ class MockResponse:
 
 class Behaviour(Protocol):
     async def handle(self, request: MockRequest) -> MockResponse | None: ...
+
+
+AdminHandler = Callable[[MockRequest], Awaitable[MockResponse]]
+
+
+@dataclass
+class AdminRoute:
+    """An extra endpoint under `/__mock__/` (reset, export, journal, simulate...).
+
+    `path` starts with `/__mock__/` and may hold `{name}` segments (they arrive in `path_params`). The handler
+    gets a MockRequest with `operation_id` "admin", the parsed JSON body (unvalidated), and the tenant of the
+    credentials if any were sent (else account ""). A behaviour offers routes through an optional
+    `admin_routes() -> list[AdminRoute]` method; `create_app(admin_routes=[...])` takes more.
+    """
+
+    method: str  # lower case
+    path: str
+    handler: AdminHandler

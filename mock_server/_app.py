@@ -1,0 +1,107 @@
+"""`create_app`: the Connexion AsyncApp serving the mock.
+
+The middleware stack is Connexion's own outer layers with the mock core in place of Connexion's spec-driven
+routing/security/validation (see `_core.py` for why):
+
+    ServerErrorMiddleware (our envelope handler) -> ExceptionMiddleware (our envelope handlers)
+    -> MockCore (/api, /client, /__mock__, /openapi.json) -> AsyncApp router (/ui) -> 404 envelope
+
+so whatever goes wrong, the client sees Klaviyo's JSON:API error envelope and never problem+json.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._compile import CompiledSpec, load_compiled
+from ._core import DEFAULT_MAX_BODY_BYTES, JSON_API, MockCore
+from ._errors import error_object
+from ._types import AdminRoute, Behaviour
+
+__all__ = ["create_app", "default_spec_path", "mock_core"]
+
+
+def default_spec_path() -> Path:
+    """The pinned spec (raw; the overlay is applied when compiling)."""
+    from kdk.spec._pinned import pinned_spec_path
+
+    return pinned_spec_path()
+
+
+def create_app(
+    spec_path: str | Path | None = None,
+    *,
+    behaviours: Sequence[Behaviour] = (),
+    admin_routes: Sequence[AdminRoute] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    compiled: CompiledSpec | None = None,
+) -> Any:
+    """A connexion.AsyncApp serving the spec at `spec_path` (default: the pinned one).
+
+    `behaviours` are offered every validated request in order (the stateful layer); `admin_routes` and each
+    behaviour's `admin_routes()` are served under /__mock__/. `mock_core(app)` returns the core, whose
+    `generated_response()` gives the schema-generated answer for a request.
+    """
+    from connexion import AsyncApp
+    from connexion.middleware.exceptions import ExceptionMiddleware
+    from connexion.middleware.server_error import ServerErrorMiddleware
+    from starlette.exceptions import HTTPException
+
+    from ._ui import add_swagger_ui
+
+    if compiled is None:
+        compiled = load_compiled(Path(spec_path) if spec_path else default_spec_path())
+    core_factory = functools.partial(
+        MockCore,
+        compiled=compiled,
+        behaviours=behaviours,
+        admin_routes=admin_routes,
+        max_body_bytes=max_body_bytes,
+    )
+    envelope = functools.partial(_envelope_handler, revision=compiled.revision)
+    middlewares = [
+        functools.partial(ServerErrorMiddleware, handler=envelope),
+        ExceptionMiddleware,
+        core_factory,
+    ]
+    app = AsyncApp(__name__, middlewares=middlewares)
+    app.add_error_handler(HTTPException, envelope)
+    app.add_error_handler(Exception, envelope)
+    add_swagger_ui(app, compiled.title)
+    app.mock_compiled = compiled
+    return app
+
+
+def mock_core(app: Any) -> MockCore:
+    """The MockCore inside an app from `create_app` (built on first use, like the rest of the stack)."""
+    middleware = app.middleware
+    if middleware.middleware_stack is None:
+        middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
+    for layer in middleware.middleware_stack:
+        if isinstance(layer, MockCore):
+            return layer
+    raise LookupError("no MockCore in this app")
+
+
+def _envelope_handler(request: Any, exc: Exception, *, revision: str) -> Any:
+    """Connexion/Starlette errors outside the core (unknown paths, /ui misuse, crashes) in Klaviyo's envelope."""
+    from connexion.lifecycle import ConnexionResponse
+
+    status = int(getattr(exc, "status_code", 500) or 500)
+    headers = {**dict(getattr(exc, "headers", None) or {}), "revision": revision}
+    if status == 404:
+        detail = f"No route matches {request.url.path}."
+    elif status == 405:
+        detail = f'Method "{request.method}" not allowed.'
+    elif status >= 500:
+        logging.getLogger("mock_server").error("unhandled error on %s", request.url.path, exc_info=exc)
+        detail = "The mock server failed to answer this request."
+    else:
+        detail = str(getattr(exc, "detail", "") or exc)
+    body = json.dumps({"errors": [error_object(status, detail)]}).encode()
+    return ConnexionResponse(status_code=status, body=body, mimetype=JSON_API, content_type=JSON_API, headers=headers)

@@ -1,0 +1,147 @@
+"""Running the mock under uvicorn, answering the first request well under a second after start.
+
+Importing Connexion alone takes ~1 s (it pulls in Flask, Jinja, requests, httpx, the test client...), so a
+single-worker `kdk mock` starts answering API requests from the MockCore at once (it needs only the cached
+compiled spec) while a background thread imports Connexion and builds the full AsyncApp; once that is ready,
+every request goes through it. API answers are identical either way: the same core does the work. Only /ui
+(served by the AsyncApp's router) waits for the build.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ._compile import CompiledSpec, load_compiled
+from ._core import DEFAULT_MAX_BODY_BYTES, MockCore, Receive, Scope, Send
+from ._types import Behaviour
+
+__all__ = ["ServeOptions", "serve", "worker_app"]
+
+_OPTIONS_ENV = "KDK_MOCK_OPTIONS"
+log = logging.getLogger("mock_server")
+
+
+class ServeOptions(dict[str, Any]):
+    """`kdk mock`'s options as one JSON-able dict (workers re-read it from the environment).
+
+    Keys: spec (str|None), max_body_bytes (int), and whatever the stateful layer takes (state, seed_data,
+    rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options` if it exists.
+    """
+
+
+def _spec_path(options: ServeOptions) -> Path:
+    if options.get("spec"):
+        return Path(options["spec"])
+    from ._app import default_spec_path
+
+    return default_spec_path()
+
+
+def _behaviours(options: ServeOptions, compiled: CompiledSpec) -> list[Behaviour]:
+    try:
+        from . import state
+    except ImportError:
+        return []
+    factory = getattr(state, "behaviours_from_options", None)
+    if factory is None:
+        return []
+    return list(factory(dict(options), compiled=compiled))
+
+
+class _FastStartApp:
+    """Core now, Connexion AsyncApp as soon as it is built (see module docstring)."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.compiled = load_compiled(_spec_path(options))
+        self.behaviours = _behaviours(options, self.compiled)
+        self.max_body_bytes = int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES)
+        self.core = MockCore(
+            None, compiled=self.compiled, behaviours=self.behaviours, max_body_bytes=self.max_body_bytes
+        )
+        self.full: Any = None
+        self.ready = threading.Event()
+        # The build competes for the GIL, so it starts once the first request is answered (or after 1 s).
+        self._builder = threading.Thread(target=self._build, name="kdk-mock-connexion", daemon=True)
+        self._build_lock = threading.Lock()
+        self._build_started = False
+        timer = threading.Timer(1.0, self._start_build)
+        timer.daemon = True
+        timer.start()
+
+    def _start_build(self) -> None:
+        with self._build_lock:
+            if not self._build_started:
+                self._build_started = True
+                self._builder.start()
+
+    def _build(self) -> None:
+        try:
+            from ._app import create_app
+
+            self.full = create_app(
+                compiled=self.compiled, behaviours=self.behaviours, max_body_bytes=self.max_body_bytes
+            )
+        except Exception:
+            log.exception("building the Connexion app failed; serving the API from the core only")
+        finally:
+            self.ready.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.full is not None:
+            await self.full(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (
+            path.startswith(("/api/", "/client/", "/__mock__/")) or path == "/openapi.json"
+        ):
+            await self.core(scope, receive, send)
+            self._start_build()
+            return
+        self._start_build()
+        while not self.ready.is_set():
+            await asyncio.sleep(0.01)
+        await (self.full or self.core)(scope, receive, send)
+
+
+def _uvicorn_kwargs(host: str, port: int, log_level: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False}
+    try:  # the fast C parser and event loop when installed (uvicorn[standard])
+        import httptools  # noqa: F401
+        import uvloop  # noqa: F401
+
+        kwargs.update(http="httptools", loop="uvloop")
+    except ImportError:
+        pass
+    return kwargs
+
+
+def serve(options: ServeOptions, *, host: str, port: int, workers: int = 1, log_level: str = "warning") -> None:
+    import uvicorn
+
+    kwargs = _uvicorn_kwargs(host, port, log_level)
+    if workers > 1:
+        # Workers are separate processes: each builds the app from the same options (and shares the cache).
+        load_compiled(_spec_path(options))  # compile once here, not once per worker
+        os.environ[_OPTIONS_ENV] = json.dumps(options)
+        uvicorn.run("mock_server._serve:worker_app", factory=True, workers=workers, lifespan="off", **kwargs)
+        return
+    uvicorn.run(_FastStartApp(options), lifespan="off", **kwargs)
+
+
+def worker_app() -> Any:
+    """uvicorn factory for `--workers N`."""
+    from ._app import create_app
+
+    options = ServeOptions(json.loads(os.environ.get(_OPTIONS_ENV, "{}")))
+    compiled = load_compiled(_spec_path(options))
+    return create_app(
+        compiled=compiled,
+        behaviours=_behaviours(options, compiled),
+        max_body_bytes=int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
+    )

@@ -1,0 +1,54 @@
+"""`kdk mock`: serve the pinned, patched spec as a Klaviyo mock (mock_server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._app import app
+
+__all__ = ["mock"]
+
+
+@app.command()
+def mock(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4010,
+    spec: Annotated[
+        Path | None,
+        typer.Option(help="Serve this raw Klaviyo spec (JSON/YAML) instead of the pinned one; the overlay is applied."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (uvicorn).")] = 1,
+    max_body_bytes: Annotated[int, typer.Option(min=1, help="Request bodies larger than this are answered 413.")] = 5
+    * 1024
+    * 1024,
+    state: Annotated[
+        str | None, typer.Option(help="Stateful mode store, e.g. 'memory' or 'sqlite:PATH' (mock_server.state).")
+    ] = None,
+    seed_data: Annotated[
+        Path | None, typer.Option(help="JSON/YAML resources to load at start (stateful mode).")
+    ] = None,
+    rate_limits: Annotated[
+        bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce x-klaviyo-ratelimit per account.")
+    ] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve every operation of the spec with Klaviyo's auth, revision, validation and error envelope.
+
+    Swagger UI at /ui, the served spec at /openapi.json. Fault injection: `Prefer: code=429`,
+    `Prefer: delay=200` (milliseconds).
+    """
+    from mock_server._serve import ServeOptions, serve
+
+    options = ServeOptions(
+        spec=str(spec) if spec else None,
+        max_body_bytes=max_body_bytes,
+        state=state,
+        seed_data=str(seed_data) if seed_data else None,
+        rate_limits=rate_limits,
+        workers=workers,
+    )
+    typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
+    serve(options, host=host, port=port, workers=workers, log_level=log_level)
