@@ -31,6 +31,7 @@ COMPARISONS = frozenset(
         "less-or-equal",
     }
 )
+_LIST_ONLY = frozenset({"any", "contains-any", "contains-all"})
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\- ]\d{2}:?\d{2})?)?$")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
@@ -170,11 +171,12 @@ def check_allowed(node: Node, allowed: dict[str, FieldFilter]) -> str | None:
     rule = allowed.get(node.field)
     if rule is None:
         return f"'{node.field}' is not a valid field for the resource"
-    is_list = isinstance(node.value, list)
-    ops = (rule.single | rule.many) if node.op == "has" else (rule.many if is_list else rule.single)
-    if node.op not in ops:
-        kind = "list" if isinstance(node.value, list) else "single"
-        return f"'{node.op}' is not a valid operator for '{node.field}' with a {kind} value"
+    # The description lists one operator set per field; `x-klaviyo-filters` splits it by value shape, but
+    # the real API takes `equals(name,'x')` where the extension lists `equals` for lists only: use both.
+    if node.op not in rule.single | rule.many:
+        return f"'{node.op}' is not a valid operator for '{node.field}' on the resource"
+    if node.op in _LIST_ONLY and not isinstance(node.value, list):
+        return f"'{node.op}' needs a list value for '{node.field}' on the resource"
     return None
 
 

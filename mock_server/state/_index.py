@@ -175,13 +175,15 @@ def build_index(spec: Spec) -> ResourceIndex:
             ratelimits[op_id] = {str(k): str(v) for k, v in node["x-klaviyo-ratelimit"].items()}
         if "Conversations" in (node.get("tags") or []) or node.get("x-klaviyo-subtag") == "Conversations":
             oauth_only.add(op_id)
+        request = json_body_schema(spec, node.get("requestBody")) if node.get("requestBody") else None
+        req_type = _type_enum(spec, (request or {}).get("properties", {}).get("data")) if request else None
+        if op.method == "post" and req_type:
+            posts.setdefault(req_type, set()).add(op_id)
         match = _PATH.match(op.path)
         if not match:
             continue
         status, response = success_response(spec, node)
-        request = json_body_schema(spec, node.get("requestBody")) if node.get("requestBody") else None
         rtype = _type_enum(spec, (response or {}).get("properties", {}).get("data")) if response else None
-        req_type = _type_enum(spec, (request or {}).get("properties", {}).get("data")) if request else None
         collection, id_param, rel, related = match.groups()
         if id_param and not rel and not related and op.method == "get" and rtype:
             data, _ = _data(spec, response)

@@ -19,6 +19,7 @@ __all__ = ["UNIQUE_IDENTIFIERS", "ResourceHandler", "find_duplicate", "request_p
 # Identifiers Klaviyo keeps unique per account (its docs, not the spec, say so): a second profile with
 # one of them is a 409 `duplicate_profile` naming the existing profile.
 UNIQUE_IDENTIFIERS: dict[str, tuple[str, ...]] = {"profile": ("email", "phone_number", "external_id")}
+_SWITCHES = ("enabled", "active", "is_active")
 _TIMESTAMPS_CREATED = ("created", "created_at")
 _TIMESTAMPS_UPDATED = ("updated", "updated_at")
 
@@ -106,7 +107,10 @@ class ResourceHandler:
                 self._complete_job(attrs, props)
             for name in schema.get("required") or []:
                 if name in props and name not in attrs:
-                    attrs[name] = value_for_schema(spec, props[name], seed=f"{record['id']}:{name}")
+                    if name in _SWITCHES and flatten(spec, props[name]).get("type") == "boolean":
+                        attrs[name] = True  # what you create is switched on unless you say otherwise
+                    else:
+                        attrs[name] = value_for_schema(spec, props[name], seed=f"{record['id']}:{name}")
             for name, value in list(attrs.items()):
                 if name in props:
                     attrs[name] = conform(spec, props[name], value)
