@@ -1,0 +1,73 @@
+"""`kdk spec validate`: report every problem in a spec (located, named), or say why it cannot be read."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._app import spec_app
+
+__all__ = ["OutputFormat", "validate"]
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@spec_app.command("validate")
+def validate(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Spec file (JSON; YAML by .yaml/.yml extension). (default: the pinned spec in the cache)"),
+    ] = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Validate the spec as it is, instead of after the overlay (kdk spec patch).")
+    ] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text: one line per finding; json: a list.")] = (
+        OutputFormat.text
+    ),
+    lenient: Annotated[
+        bool,
+        typer.Option("--lenient", help="Read JSON with raw control characters inside strings, then validate the rest."),
+    ] = False,
+) -> None:
+    """Validate a spec: OpenAPI structure (openapi-spec-validator), $ref resolution (prance), Klaviyo conventions.
+
+    Exit 0 when clean, 1 with findings, 2 when the spec cannot be read.
+    """
+    from kdk.spec import SpecLoadError, apply_overlay, load_spec
+    from kdk.spec._lock import LockError
+    from kdk.spec._pinned import pinned_spec_path
+    from kdk.spec._validate import validate_spec
+
+    try:
+        source = path if path is not None else pinned_spec_path()
+        spec = load_spec(source, lenient=lenient)
+    except (SpecLoadError, LockError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    if not raw:
+        spec = apply_overlay(spec, copy_spec=False).spec
+    findings = validate_spec(spec)
+
+    what = "raw" if raw else "patched"
+    if output is OutputFormat.json:
+        typer.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        for finding in findings:
+            typer.echo(f"{finding.pointer}: {finding.rule}: {finding.message}")
+        if findings:
+            by_rule: dict[str, int] = {}
+            for finding in findings:
+                by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
+            summary = ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items()))
+            typer.echo(f"{source} ({what}): {len(findings)} findings ({summary})", err=True)
+        else:
+            typer.echo(f"{source} ({what}): valid, no findings", err=True)
+    raise typer.Exit(1 if findings else 0)

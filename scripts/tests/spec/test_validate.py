@@ -1,0 +1,420 @@
+"""`kdk spec validate` / `kdk spec patch`: each rule on a small spec (right rule, right pointer), the CLI's
+exit codes and formats, unreadable input, and every mirror revision (raw has findings, patched is clean)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from kdk.spec import apply_overlay, load_spec
+from kdk.spec._validate import Finding, validate_spec
+
+Spec = dict[str, Any]
+
+REVISION = {"name": "revision", "in": "header", "required": True, "schema": {"type": "string"}}
+JSON_API = "application/vnd.api+json"
+
+
+def clean_spec() -> Spec:
+    """A small spec that follows every convention."""
+    thing = {"type": "object", "properties": {"id": {"type": "string", "example": "t_1"}}, "required": ["id"]}
+    ok = {"description": "ok", "content": {JSON_API: {"schema": {"$ref": "#/components/schemas/Thing"}}}}
+    limits = {"burst": "10/s", "steady": "150/m"}
+    return {
+        "openapi": "3.0.2",
+        "info": {"title": "t", "version": "2026-07-15"},
+        "paths": {
+            "/api/things/{id}": {
+                "get": {
+                    "operationId": "get_thing",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        REVISION,
+                    ],
+                    "responses": {"200": ok, "4XX": {"$ref": "#/components/responses/ClientError"}},
+                    "x-klaviyo-ratelimit": dict(limits),
+                },
+                "patch": {
+                    "operationId": "update_thing",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        REVISION,
+                    ],
+                    "requestBody": {"content": {JSON_API: {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                    "responses": {"200": ok},
+                    "x-klaviyo-ratelimit": {**limits, "daily": "1000/d"},
+                },
+            },
+            "/api/uploads": {
+                "post": {
+                    "operationId": "upload",
+                    "parameters": [REVISION],
+                    "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
+                    "responses": {"204": {"description": "done"}},
+                    "x-klaviyo-ratelimit": dict(limits),
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Thing": thing,
+                # recursive, like Klaviyo's Step: prance must not choke on it
+                "Step": {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Step"}}},
+            },
+            "responses": {
+                "ClientError": {
+                    "description": "Client Error",
+                    "content": {
+                        JSON_API: {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"errors": {"type": "array", "items": {"type": "object"}}},
+                                "required": ["errors"],
+                            }
+                        }
+                    },
+                }
+            },
+        },
+    }
+
+
+GET = "#/paths/~1api~1things~1{id}/get"
+PATCH = "#/paths/~1api~1things~1{id}/patch"
+
+
+def findings_of(spec: Spec) -> list[tuple[str, str]]:
+    return [(f.pointer, f.rule) for f in validate_spec(spec)]
+
+
+def test_clean_spec_has_no_findings() -> None:
+    assert validate_spec(clean_spec()) == []
+
+
+def test_findings_are_sorted_and_serialisable() -> None:
+    spec = clean_spec()
+    spec["paths"]["/api/uploads"]["post"].pop("x-klaviyo-ratelimit")
+    spec["paths"]["/api/things/{id}"]["get"]["operationId"] = "upload"
+    findings = validate_spec(spec)
+    assert findings == sorted(findings)
+    assert all(set(f.as_dict()) == {"pointer", "rule", "message"} for f in findings)
+
+
+def break_default(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["font"] = {
+        "default": "Arial",
+        "oneOf": [{"type": "string"}, {"type": "string", "enum": ["Arial"]}],
+    }
+    return "#/components/schemas/Thing/properties/font/default"
+
+
+def break_structure(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["get"]["responses"]["200"].pop("description")
+    return "#/paths/~1api~1things~1{id}/get/responses/200"
+
+
+def break_ref(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["owner"] = {"$ref": "#/components/schemas/Nobody"}
+    return "#/components/schemas/Thing/properties/owner/$ref"
+
+
+def break_external_ref(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["owner"] = {"$ref": "other.json#/Owner"}
+    return "#/components/schemas/Thing/properties/owner/$ref"
+
+
+def break_revision_missing(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["get"]["parameters"].pop(1)
+    return GET
+
+
+def break_revision_optional(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["patch"]["parameters"][1] = {**REVISION, "required": False}
+    return PATCH + "/parameters/1"
+
+
+def break_operation_id_duplicate(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["patch"]["operationId"] = "get_thing"
+    return PATCH + "/operationId"
+
+
+def break_operation_id_missing(spec: Spec) -> str:
+    del spec["paths"]["/api/things/{id}"]["patch"]["operationId"]
+    return PATCH
+
+
+def break_response_media(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["get"]["responses"]["200"] = {
+        "description": "ok",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    return GET + "/responses/200/content/application~1json"
+
+
+def break_request_media(spec: Spec) -> str:
+    body = spec["paths"]["/api/things/{id}"]["patch"]["requestBody"]
+    body["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    return PATCH + "/requestBody/content/text~1plain"
+
+
+def break_ratelimit_format(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["get"]["x-klaviyo-ratelimit"]["steady"] = "150 per minute"
+    return GET + "/x-klaviyo-ratelimit/steady"
+
+
+def break_ratelimit_missing(spec: Spec) -> str:
+    del spec["paths"]["/api/things/{id}"]["get"]["x-klaviyo-ratelimit"]
+    return GET
+
+
+def break_example(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["id"]["example"] = ["t_1"]
+    return "#/components/schemas/Thing/properties/id/example"
+
+
+def break_oneof(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["n"] = {"oneOf": [{"type": "integer"}, {"type": "number"}]}
+    return "#/components/schemas/Thing/properties/n/oneOf"
+
+
+def break_path_nullable(spec: Spec) -> str:
+    spec["paths"]["/api/things/{id}"]["get"]["parameters"][0]["schema"]["nullable"] = True
+    return GET + "/parameters/0"
+
+
+def break_boolean_enum(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["flag"] = {
+        "type": "boolean",
+        "enum": [False],
+        "nullable": True,
+    }
+    return "#/components/schemas/Thing/properties/flag/enum"
+
+
+def break_inline_error(spec: Spec) -> str:
+    inline = copy.deepcopy(spec["components"]["responses"]["ClientError"])
+    spec["paths"]["/api/things/{id}"]["patch"]["responses"]["4XX"] = inline
+    return PATCH + "/responses/4XX"
+
+
+def break_template_example(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["id"]["example"] = "{{ event.id }}"
+    return "#/components/schemas/Thing/properties/id/example"
+
+
+@pytest.mark.parametrize(
+    ("breaker", "rule"),
+    [
+        (break_default, "openapi-schema"),
+        (break_structure, "openapi-schema"),
+        (break_ref, "ref-unresolved"),
+        (break_external_ref, "ref-unresolved"),
+        (break_revision_missing, "revision-header"),
+        (break_revision_optional, "revision-header"),
+        (break_operation_id_duplicate, "operation-id"),
+        (break_operation_id_missing, "operation-id"),
+        (break_response_media, "media-type"),
+        (break_request_media, "media-type"),
+        (break_ratelimit_format, "ratelimit"),
+        (break_ratelimit_missing, "ratelimit"),
+        (break_example, "example"),
+        (break_oneof, "oneof-overlap"),
+        (break_path_nullable, "path-param-nullable"),
+        (break_boolean_enum, "boolean-enum"),
+        (break_inline_error, "inline-error-response"),
+        (break_template_example, "example-template"),
+    ],
+    ids=lambda v: v.__name__.removeprefix("break_") if callable(v) else v,
+)
+def test_rule_reports_the_right_pointer(breaker: Callable[[Spec], str], rule: str) -> None:
+    spec = clean_spec()
+    pointer = breaker(spec)
+    assert (pointer, rule) in findings_of(spec)
+
+
+def test_unresolvable_ref_also_fails_prance_resolution() -> None:
+    spec = clean_spec()
+    break_ref(spec)
+    assert ("#", "resolve") in findings_of(spec)
+
+
+def test_overlay_clears_every_overlay_shaped_rule() -> None:
+    spec = clean_spec()
+    for breaker in (
+        break_default,
+        break_revision_optional,
+        break_oneof,
+        break_path_nullable,
+        break_boolean_enum,
+        break_inline_error,
+        break_template_example,
+    ):
+        breaker(spec)
+    assert len(validate_spec(spec)) >= 7
+    assert validate_spec(apply_overlay(spec).spec) == []
+
+
+def test_not_openapi_3() -> None:
+    assert findings_of({"swagger": "2.0", "info": {}, "paths": {}}) == [("#/openapi", "openapi-version")]
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kdk() -> Callable[..., Result]:
+    import kdk.commands.patch
+    import kdk.commands.validate  # noqa: F401  (registers the verbs)
+    from kdk.commands._app import app
+
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(app, list(args))
+
+    return run
+
+
+def write(tmp_path: Path, spec: Spec, name: str = "spec.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return path
+
+
+def test_cli_clean_exits_0(kdk: Callable[..., Result], tmp_path: Path) -> None:
+    result = kdk("spec", "validate", str(write(tmp_path, clean_spec())))
+    assert result.exit_code == 0, result.output
+    assert "no findings" in result.stderr
+
+
+def test_cli_text_one_line_per_finding_and_summary(kdk: Callable[..., Result], tmp_path: Path) -> None:
+    spec = clean_spec()
+    pointer = break_oneof(spec)
+    result = kdk("spec", "validate", "--raw", str(write(tmp_path, spec)))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{pointer}: oneof-overlap: oneOf branches can match the same value, so Draft 4 validators reject it "
+        "(use anyOf)"
+    ]
+    assert "1 findings (oneof-overlap 1)" in result.stderr
+    # the same spec passes once patched (the default)
+    assert kdk("spec", "validate", str(write(tmp_path, spec))).exit_code == 0
+
+
+def test_cli_json_is_a_list_of_findings(kdk: Callable[..., Result], tmp_path: Path) -> None:
+    spec = clean_spec()
+    pointer = break_ratelimit_format(spec)
+    result = kdk("spec", "validate", "--format", "json", str(write(tmp_path, spec)))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data == [Finding(pointer, "ratelimit", "steady '150 per minute' is not 'N/m'").as_dict()]
+
+
+CONTROL_CHAR_SPEC = (
+    '{\n "openapi": "3.0.2",\n "info": {"title": "t", "version": "1", "description": "two\nlines"},\n "paths": {}\n}\n'
+)
+
+
+def test_cli_control_characters_give_a_located_error_without_traceback(
+    kdk: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.txt"  # not .yaml: read as JSON
+    path.write_text(CONTROL_CHAR_SPEC, encoding="utf-8")
+    result = kdk("spec", "validate", str(path))
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{path}:3:60: invalid JSON: raw control character '\\n'" in result.stderr
+    assert "Traceback" not in result.output
+
+    lenient = kdk("spec", "validate", "--lenient", str(path))
+    assert lenient.exit_code == 0, lenient.output
+
+
+@pytest.mark.parametrize("content", [b"", b"[1, 2]", b"\xff\xfe not utf-8", b"<html>not a spec</html>"])
+def test_cli_unreadable_input_exits_2(kdk: Callable[..., Result], tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "x.json"
+    path.write_bytes(content)
+    result = kdk("spec", "validate", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}")
+
+
+def test_cli_missing_file_exits_2(kdk: Callable[..., Result], tmp_path: Path) -> None:
+    result = kdk("spec", "validate", str(tmp_path / "nope.json"))
+    assert result.exit_code == 2
+    assert "cannot read file" in result.stderr
+
+
+def test_cli_seed_004_located_error_and_lenient(kdk: Callable[..., Result], mirror: Path) -> None:
+    seed = mirror.parent / "seeds" / "004_4aaf4ec3de36ff1c.txt"
+    if not seed.is_file():
+        pytest.skip("seed 004 is not beside the mirror")
+    result = kdk("spec", "validate", str(seed))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {seed}:34:82: invalid JSON: raw control character")
+    assert kdk("spec", "validate", "--lenient", str(seed)).exit_code in (0, 1)
+
+
+def test_cli_patch_writes_the_cache_and_prints_the_report(
+    kdk: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KDK_PROJECT_ROOT", str(tmp_path / "project"))
+    spec = clean_spec()
+    break_oneof(spec)
+    break_path_nullable(spec)
+    path = write(tmp_path, spec)
+    result = kdk("spec", "patch", str(path))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.split()[:2] == ["oneof-overlapping-primitives", "1"] for line in lines)
+    assert any(line.split()[:2] == ["path-parameter-not-nullable", "1"] for line in lines)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    written = tmp_path / "project" / "openapi" / ".cache" / "patched" / f"{sha}.json"
+    assert lines[-1].endswith(str(written))
+    assert json.loads(written.read_text(encoding="utf-8")) == apply_overlay(spec).spec
+
+
+def test_cli_help(kdk: Callable[..., Result]) -> None:
+    for verb in ("validate", "patch"):
+        result = kdk("spec", verb, "--help")
+        assert result.exit_code == 0
+        assert "Usage" in result.output
+
+
+# --- the mirror: raw has findings, patched is clean ------------------------------------------------
+
+MIRROR_SPECS = [
+    ("main", "stable"),
+    ("2026-07-15", "stable"),
+    ("2026-04-15", "stable"),
+    ("2026-01-15", "stable"),
+    ("main", "beta"),
+    ("2026-07-15.pre", "beta"),
+]
+# identical files (main == the newest dated revision) are validated once per test process
+_validated: dict[tuple[str, bool], list[Finding]] = {}
+
+
+def validated(path: Path, *, patched: bool) -> list[Finding]:
+    key = (hashlib.sha256(path.read_bytes()).hexdigest(), patched)
+    if key not in _validated:
+        spec = load_spec(path)
+        _validated[key] = validate_spec(apply_overlay(spec, copy_spec=False).spec if patched else spec)
+    return _validated[key]
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+@pytest.mark.parametrize(("ref", "channel"), MIRROR_SPECS, ids=[f"{r}-{c}" for r, c in MIRROR_SPECS])
+def test_mirror_raw_has_findings_and_patched_is_clean(mirror: Path, ref: str, channel: str) -> None:
+    path = mirror / ref / "openapi" / f"{channel}.json"
+    assert validated(path, patched=False), "the raw spec should need the overlay"
+    assert validated(path, patched=True) == []
