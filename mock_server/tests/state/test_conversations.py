@@ -11,7 +11,7 @@ from mock_server._compile import CompiledSpec
 
 from .conftest import API_KEY, JSONAPI, OAUTH, profile_body, response_errors
 
-O = {**OAUTH, **JSONAPI}
+OJ = {**OAUTH, **JSONAPI}
 PHONE = "+18108675309"
 
 
@@ -59,7 +59,7 @@ async def test_inbound_creates_profile_by_phone_and_conversation(
 async def test_inbound_reuses_an_existing_profile(client: httpx.AsyncClient) -> None:
     created = await client.post("/api/profiles", json=profile_body(phone_number=PHONE), headers={**API_KEY, **JSONAPI})
     # The API key and the OAuth token are different tenants: create the profile in the OAuth account.
-    created = await client.post("/api/profiles", json=profile_body(phone_number=PHONE), headers=O)
+    created = await client.post("/api/profiles", json=profile_body(phone_number=PHONE), headers=OJ)
     assert (await inbound(client))["profile_id"] == created.json()["data"]["id"]
 
 
@@ -80,7 +80,7 @@ async def test_missing_token_is_401(client: httpx.AsyncClient) -> None:
 
 async def test_unknown_conversation_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post(
-        "/api/conversation-messages", json=reply("01GDDKASAP8TKDDA2GRZDSVP4H", "hi"), headers=O
+        "/api/conversation-messages", json=reply("01GDDKASAP8TKDDA2GRZDSVP4H", "hi"), headers=OJ
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"]["pointer"] == "/data/relationships/conversation/data/id"
@@ -88,7 +88,7 @@ async def test_unknown_conversation_is_400(client: httpx.AsyncClient) -> None:
 
 async def test_no_consent_is_400(client: httpx.AsyncClient) -> None:
     conversation = (await inbound(client))["conversation_id"]
-    response = await client.post("/api/conversation-messages", json=reply(conversation, "Hi!"), headers=O)
+    response = await client.post("/api/conversation-messages", json=reply(conversation, "Hi!"), headers=OJ)
     assert response.status_code == 400
     assert "consent" in response.json()["errors"][0]["detail"]
 
@@ -96,7 +96,7 @@ async def test_no_consent_is_400(client: httpx.AsyncClient) -> None:
 async def test_consent_by_keyword_then_reply_is_202_and_in_the_thread(client: httpx.AsyncClient) -> None:
     result = await inbound(client, "START")
     sent = await client.post(
-        "/api/conversation-messages", json=reply(result["conversation_id"], "Thanks! How can we help?"), headers=O
+        "/api/conversation-messages", json=reply(result["conversation_id"], "Thanks! How can we help?"), headers=OJ
     )
     assert sent.status_code == 202
     message = sent.json()["data"]
@@ -108,31 +108,31 @@ async def test_consent_by_keyword_then_reply_is_202_and_in_the_thread(client: ht
     ]
     # STOP withdraws consent.
     await inbound(client, "STOP")
-    refused = await client.post("/api/conversation-messages", json=reply(result["conversation_id"], "bye"), headers=O)
+    refused = await client.post("/api/conversation-messages", json=reply(result["conversation_id"], "bye"), headers=OJ)
     assert refused.status_code == 400
 
 
 @pytest.mark.parametrize(("channel", "limit"), [("sms", 1600), ("whatsapp", 1024)])
 async def test_body_length_limits_are_413(client: httpx.AsyncClient, channel: str, limit: int) -> None:
     conversation = (await inbound(client, "hi", channel=channel, consent=True))["conversation_id"]
-    ok = await client.post("/api/conversation-messages", json=reply(conversation, "x" * limit), headers=O)
+    ok = await client.post("/api/conversation-messages", json=reply(conversation, "x" * limit), headers=OJ)
     assert ok.status_code == 202
-    too_long = await client.post("/api/conversation-messages", json=reply(conversation, "x" * (limit + 1)), headers=O)
+    too_long = await client.post("/api/conversation-messages", json=reply(conversation, "x" * (limit + 1)), headers=OJ)
     assert too_long.status_code == 413
     assert too_long.json()["errors"][0]["status"] == 413
 
 
 async def test_empty_body_and_missing_relationship_are_400(client: httpx.AsyncClient) -> None:
     conversation = (await inbound(client, consent=True))["conversation_id"]
-    empty = await client.post("/api/conversation-messages", json=reply(conversation, "   "), headers=O)
+    empty = await client.post("/api/conversation-messages", json=reply(conversation, "   "), headers=OJ)
     assert empty.status_code == 400
     body = {"data": {"type": "conversation-message", "attributes": {"body": "hi"}}}
-    missing = await client.post("/api/conversation-messages", json=body, headers=O)
+    missing = await client.post("/api/conversation-messages", json=body, headers=OJ)
     assert missing.status_code == 400
 
 
 async def test_profile_without_conversation_has_null_data(client: httpx.AsyncClient) -> None:
-    pid = (await client.post("/api/profiles", json=profile_body(email="quiet@example.com"), headers=O)).json()["data"][
+    pid = (await client.post("/api/profiles", json=profile_body(email="quiet@example.com"), headers=OJ)).json()["data"][
         "id"
     ]
     response = await client.get(f"/api/profiles/{pid}/conversation", headers=OAUTH)
