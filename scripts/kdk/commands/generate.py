@@ -1,0 +1,82 @@
+"""`kdk generate`: regenerate the typed client `generated/klaviyo_client` from the pinned, patched spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ._app import app
+
+if TYPE_CHECKING:
+    from kdk.generate._check import CheckResult
+    from kdk.generate._ensure import Report
+
+__all__ = ["generate"]
+
+
+def _print_report(report: Report, package: Path) -> None:
+    source = "cached tree" if report.cached else "generated"
+    typer.echo(f"klaviyo_client {report.version} (revision {report.revision}) -> {package}  [{source}]")
+    typer.echo(f"  operations  {report.operations_generated}/{report.operations_expected}")
+    typer.echo(f"  models      {report.models}  ({report.modules} modules)")
+    typer.echo(f"  warnings    {len(report.warnings)}")
+    typer.echo(f"  dropped     {len(report.dropped_schemas)} schema(s), {len(report.missing_operations)} operation(s)")
+    phases = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
+    typer.echo(f"  time        {report.seconds:.1f}s ({phases})")
+    for line in report.missing_operations:
+        typer.echo(f"  missing operation: {line}", err=True)
+    for line in report.dropped_schemas:
+        typer.echo(f"  dropped schema: {line}", err=True)
+    for line in report.warnings:
+        typer.echo(f"  warning: {line.splitlines()[0][:200]}", err=True)
+
+
+def _print_check(result: CheckResult) -> None:
+    typer.echo(f"  check {result.name:<8} {'ok' if result.ok else 'FAILED'}  {result.summary} ({result.seconds:.1f}s)")
+    for line in result.problems[:20]:
+        typer.echo(f"    {line}", err=True)
+
+
+@app.command("generate")
+def generate(
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Directory to put the project in (pyproject.toml + klaviyo_client/). (default: generated/)"),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option(help="Generate from this raw spec file (patched through the overlay) instead of the pinned one."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Regenerate even if the cache holds this exact tree.")] = False,
+    check: Annotated[bool, typer.Option(help="Then run ruff (own config) and import every module.")] = False,
+    mypy: Annotated[bool, typer.Option(help="Then run mypy --strict over the package (slow: minutes).")] = False,
+) -> None:
+    """Regenerate klaviyo_client and print a report (operations, models, warnings, time).
+
+    Fails if any operation or schema was dropped or the generator warned. The tree is cached under
+    openapi/.cache/client/<key> (key: spec + generator + templates), so an unchanged spec is instant.
+    """
+    from kdk.generate._check import check_imports, check_mypy, check_ruff
+    from kdk.generate._ensure import GenerationIncompleteError, ensure_generated_with_report
+    from kdk.spec import apply_overlay, load_spec
+
+    patched = apply_overlay(load_spec(spec), copy_spec=False).spec if spec is not None else None
+    try:
+        package, report = ensure_generated_with_report(spec=patched, target=output, force=force)
+    except GenerationIncompleteError as exc:
+        _print_report(exc.report, output or Path("generated"))
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _print_report(report, package)
+    failed = False
+    if check or mypy:
+        results = [check_ruff(package.parent), check_imports(package.parent)]
+        if mypy:
+            results.append(check_mypy(package.parent))
+        for result in results:
+            _print_check(result)
+            failed = failed or not result.ok
+    if failed:
+        raise typer.Exit(1)

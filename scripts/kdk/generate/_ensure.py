@@ -1,0 +1,226 @@
+"""The generated client on disk: a cache keyed by what it was made from, and `generated/` kept in step with it.
+
+Key = sha256 of (patched spec, generator version, openapi/generator/**, this package's source). A run with the
+same key reuses the cached tree instead of regenerating (~40 s); tests and `kdk generate` share the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .._paths import cache_dir, generated_dir
+from ._run import GENERATOR_VERSION, PACKAGE_NAME, GenerateResult, generate_project, generator_dir
+
+__all__ = [
+    "STAMP_NAME",
+    "GenerationIncompleteError",
+    "Report",
+    "cached_project",
+    "ensure_generated",
+    "ensure_importable",
+    "generation_key",
+    "install",
+]
+
+Spec = dict[str, Any]
+STAMP_NAME = ".kdk-generated.json"  # beside the package: which key the tree was generated from
+_REPORT_NAME = "report.json"  # beside the cached project (not inside it: it holds timings)
+
+
+class GenerationIncompleteError(RuntimeError):
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(
+            f"generated client is incomplete: {len(report.missing_operations)} operation(s) and "
+            f"{len(report.dropped_schemas)} schema(s) dropped, {len(report.warnings)} generator warning(s)"
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `kdk generate` prints: counts, warnings and time of the run that produced the tree."""
+
+    key: str
+    revision: str
+    version: str
+    operations_expected: int
+    operations_generated: int
+    missing_operations: list[str]
+    schemas_expected: int
+    dropped_schemas: list[str]
+    models: int
+    modules: int
+    warnings: list[str]
+    seconds: float
+    timings: dict[str, float]
+    cached: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_operations and not self.dropped_schemas and not self.warnings
+
+    @classmethod
+    def from_result(cls, key: str, result: GenerateResult) -> Report:
+        return cls(
+            key=key,
+            revision=result.revision,
+            version=result.version,
+            operations_expected=result.operations_expected,
+            operations_generated=result.operations_generated,
+            missing_operations=result.missing_operations,
+            schemas_expected=result.schemas_expected,
+            dropped_schemas=result.dropped_schemas,
+            models=result.models,
+            modules=result.modules,
+            warnings=result.warnings,
+            seconds=round(result.seconds, 2),
+            timings={k: round(v, 2) for k, v in result.timings.items()},
+        )
+
+
+def _hash_tree(digest: Any, root: Path) -> None:
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+
+
+def generation_key(patched: Spec) -> str:
+    """Changes whenever the output could: other spec bytes, generator, templates/config, or our driver code."""
+    digest = hashlib.sha256()
+    digest.update(f"openapi-python-client=={GENERATOR_VERSION}\0".encode())
+    _hash_tree(digest, generator_dir())
+    _hash_tree(digest, Path(__file__).parent)
+    digest.update(json.dumps(patched, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
+    return digest.hexdigest()[:20]
+
+
+def _client_cache() -> Path:
+    return cache_dir() / "client"
+
+
+def cached_project(key: str) -> Path:
+    return _client_cache() / key / "klaviyo-client"
+
+
+def _read_stamp(project_dir: Path) -> str | None:
+    try:
+        return str(json.loads((project_dir / STAMP_NAME).read_text(encoding="utf-8"))["key"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _read_report(key: str) -> Report | None:
+    try:
+        data = json.loads((_client_cache() / key / _REPORT_NAME).read_text(encoding="utf-8"))
+        return Report(**{**data, "cached": True})
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """One generator at a time per cache (pytest-xdist workers, parallel `kdk generate` runs)."""
+    _client_cache().mkdir(parents=True, exist_ok=True)
+    with (_client_cache() / f".{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_cached(patched: Spec, *, force: bool = False) -> tuple[Path, Report]:
+    """The cached project for this spec, generated first if needed (or if `force`)."""
+    key = generation_key(patched)
+    project = cached_project(key)
+    with _locked("generate"):
+        report = _read_report(key)
+        if not force and report is not None and _read_stamp(project) == key:
+            return project, report
+        staging = Path(tempfile.mkdtemp(dir=_client_cache(), prefix=".staging-"))
+        try:
+            result = generate_project(patched, staging / "klaviyo-client")
+            report = Report.from_result(key, result)
+            stamp = {"key": key, "revision": result.revision, "version": result.version}
+            (result.project_dir / STAMP_NAME).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+            (staging / _REPORT_NAME).write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+            shutil.rmtree(project.parent, ignore_errors=True)
+            project.parent.parent.mkdir(parents=True, exist_ok=True)
+            staging.replace(project.parent)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return project, report
+
+
+def install(project: Path, target: Path) -> Path:
+    """Copy a generated project's pyproject.toml, stamp and package into `target` (e.g. generated/).
+
+    Anything else in `target` stays: generated/README.md is committed and is not ours to overwrite.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    fresh = target / f".{PACKAGE_NAME}.new"
+    old = target / f".{PACKAGE_NAME}.old"
+    for leftover in (fresh, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(project / PACKAGE_NAME, fresh, ignore=shutil.ignore_patterns("__pycache__"))
+    package = target / PACKAGE_NAME
+    if package.exists():
+        package.replace(old)
+    fresh.replace(package)
+    shutil.rmtree(old, ignore_errors=True)
+    for name in ("pyproject.toml", STAMP_NAME):
+        shutil.copyfile(project / name, target / name)
+    return package
+
+
+def ensure_generated(
+    *, spec: Spec | None = None, target: Path | None = None, force: bool = False, strict: bool = True
+) -> Path:
+    """The `klaviyo_client` package directory under `target` (default `generated/`), regenerated if stale.
+
+    Cheap when up to date (one spec load and hash, ~2 s). `strict` raises `GenerationIncompleteError` when an
+    operation or schema was dropped or the generator warned. Add `path.parent` to `sys.path` to import it,
+    or call `ensure_importable()`.
+    """
+    path, _ = ensure_generated_with_report(spec=spec, target=target, force=force, strict=strict)
+    return path
+
+
+def ensure_generated_with_report(
+    *, spec: Spec | None = None, target: Path | None = None, force: bool = False, strict: bool = True
+) -> tuple[Path, Report]:
+    if spec is None:
+        from ..spec._pinned import load_pinned_spec
+
+        spec = load_pinned_spec()
+    target = target or generated_dir()
+    project, report = build_cached(spec, force=force)
+    if strict and not report.complete:
+        raise GenerationIncompleteError(report)
+    with _locked("install"):
+        if force or _read_stamp(target) != report.key or not (target / PACKAGE_NAME).is_dir():
+            install(project, target)
+    return target / PACKAGE_NAME, report
+
+
+def ensure_importable(**kwargs: Any) -> Path:
+    """`ensure_generated()`, then make `import klaviyo_client` find it (prepends its parent to `sys.path`)."""
+    package = ensure_generated(**kwargs)
+    root = str(package.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+        importlib.invalidate_caches()
+    return package

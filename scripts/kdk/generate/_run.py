@@ -1,0 +1,189 @@
+"""Drive openapi-python-client as a library: patched spec in, formatted `klaviyo_client` project out."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._paths import openapi_dir
+from ._naming import readable_names
+from ._prepare import prepare_spec
+from ._templates import TemplateHelpers
+from ._version import package_version
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "PACKAGE_NAME",
+    "GenerateResult",
+    "GeneratorVersionError",
+    "generate_project",
+    "generator_dir",
+    "ruff_bin",
+]
+
+Spec = dict[str, Any]
+PACKAGE_NAME = "klaviyo_client"
+# Our templates copy and extend this release's templates; another release must be re-checked before use.
+GENERATOR_VERSION = "0.29.1"
+_DROPPED_SCHEMA = re.compile(r"/components/schemas/[^\s]+")
+
+
+class GeneratorVersionError(RuntimeError):
+    pass
+
+
+def generator_dir() -> Path:
+    """openapi/generator: config.yaml and templates/ (committed)."""
+    return openapi_dir() / "generator"
+
+
+def ruff_bin() -> str:
+    # The ruff of our venv, whatever PATH says.
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+    return str(find_ruff_bin())
+
+
+@dataclass
+class GenerateResult:
+    project_dir: Path
+    revision: str
+    version: str
+    operations_expected: int
+    operations_generated: int
+    missing_operations: list[str]
+    schemas_expected: int
+    dropped_schemas: list[str]
+    models: int
+    modules: int
+    warnings: list[str]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def package_dir(self) -> Path:
+        return self.project_dir / PACKAGE_NAME
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_operations and not self.dropped_schemas
+
+
+def _check_generator_version() -> None:
+    from importlib.metadata import version
+
+    found = version("openapi-python-client")
+    if found != GENERATOR_VERSION:
+        raise GeneratorVersionError(
+            f"openapi-python-client {found} is installed; the templates in openapi/generator/ were written for "
+            f"{GENERATOR_VERSION} (update them, then GENERATOR_VERSION in kdk/generate/_run.py)"
+        )
+
+
+def _format_error(error: Any) -> str:
+    header = str(getattr(error, "header", "") or "").strip()
+    detail = str(getattr(error, "detail", "") or "").strip()
+    return f"{header}: {detail}" if header and detail else header or detail or repr(error)
+
+
+def _run_ruff(project_dir: Path) -> None:
+    ruff = ruff_bin()
+    # --fix-only removes the imports our templates no longer use (e.g. per-operation error models) and sorts the rest.
+    for args in (["check", "--fix-only", "--quiet", "."], ["format", "--quiet", "."]):
+        subprocess.run([ruff, *args], cwd=project_dir, check=True, capture_output=True)
+
+
+def _render_extra(project: Any, openapi: Any) -> None:
+    """Files openapi-python-client has no template slot for: the runtime layer and the lazy models index."""
+    templates = generator_dir() / "templates"
+    for template in sorted((templates / "runtime").glob("*.py.jinja")):
+        rendered = project.env.get_template(f"runtime/{template.name}").render()
+        (project.package_dir / template.name.removesuffix(".jinja")).write_text(rendered, encoding="utf-8")
+    lazy = sorted((str(m.class_info.name), str(m.class_info.module_name)) for m in [*openapi.models, *openapi.enums])
+    for name in ("_index.py", "__init__.pyi"):
+        rendered = project.env.get_template(f"models/{name}.jinja").render(lazy=lazy)
+        (project.package_dir / "models" / name).write_text(rendered, encoding="utf-8")
+
+
+def generate_project(patched: Spec, project_dir: Path, *, run_ruff: bool = True) -> GenerateResult:
+    """Generate the client project (pyproject.toml + klaviyo_client/) into `project_dir`, replacing it.
+
+    Never raises for an incomplete client: the result says what is missing so the caller can report it.
+    """
+    _check_generator_version()
+    from openapi_python_client import Project
+    from openapi_python_client.config import Config, ConfigFile, MetaType
+    from openapi_python_client.parser import GeneratorData
+    from openapi_python_client.parser.errors import GeneratorError
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    prepared = prepare_spec(patched)
+    version = package_version(prepared.revision)
+    config_file = ConfigFile.load_from_path(generator_dir() / "config.yaml")
+    config_file.package_version_override = version
+    config = Config.from_sources(
+        config_file,
+        MetaType.UV,  # any non-NONE meta: we want pyproject.toml + py.typed (our pyproject template picks hatchling)
+        document_source=f"(patched spec, revision {prepared.revision})",
+        file_encoding="utf-8",
+        overwrite=True,
+        output_path=project_dir,
+    )
+    if project_dir.exists():
+        shutil.rmtree(project_dir)
+    project_dir.parent.mkdir(parents=True, exist_ok=True)
+
+    with readable_names(), contextlib.redirect_stdout(io.StringIO()):
+        mark = time.perf_counter()
+        openapi = GeneratorData.from_dict(prepared.spec, config=config)
+        timings["parse"] = time.perf_counter() - mark
+        if isinstance(openapi, GeneratorError):
+            raise RuntimeError(f"openapi-python-client rejected the spec: {_format_error(openapi)}")
+        project = Project(openapi=openapi, config=config, custom_template_path=generator_dir() / "templates")
+        project.env.globals["kdk"] = TemplateHelpers(prepared)
+        mark = time.perf_counter()
+        errors = list(project.build())
+        _render_extra(project, openapi)
+        timings["render"] = time.perf_counter() - mark
+
+    if run_ruff:
+        mark = time.perf_counter()
+        _run_ruff(project_dir)
+        timings["ruff"] = time.perf_counter() - mark
+
+    generated = {
+        (str(endpoint.method).upper(), endpoint.path.get_untrusted_value())
+        for collection in openapi.endpoint_collections_by_tag.values()
+        for endpoint in collection.endpoints
+    }
+    missing = [f"{method} {path}" for method, path in prepared.operations if (method, path) not in generated]
+    # openapi-python-client keeps going when it cannot build a schema: it reports it and leaves it out.
+    dropped: list[str] = []
+    for error in errors:
+        text = _format_error(error)
+        if "Unable to process schema" in text or "removal of" in text:
+            dropped.extend(m.rstrip(":") for m in _DROPPED_SCHEMA.findall(text) if m.rstrip(":") not in dropped)
+    package_dir = project.package_dir
+    return GenerateResult(
+        project_dir=project_dir,
+        revision=prepared.revision,
+        version=version,
+        operations_expected=len(prepared.operations),
+        operations_generated=len(prepared.operations) - len(missing),
+        missing_operations=missing,
+        schemas_expected=len(prepared.schema_names),
+        dropped_schemas=sorted(dropped),
+        models=sum(1 for p in (package_dir / "models").glob("*.py") if p.name != "__init__.py"),
+        modules=sum(1 for _ in package_dir.rglob("*.py")),
+        warnings=[_format_error(e) for e in errors],
+        seconds=time.perf_counter() - started,
+        timings=timings,
+    )

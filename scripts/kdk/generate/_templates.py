@@ -1,0 +1,85 @@
+"""What our templates ask of the generator beyond openapi-python-client's own context: the `kdk` Jinja global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._prepare import PreparedSpec
+
+__all__ = ["PageItem", "TemplateHelpers"]
+
+
+@dataclass(frozen=True)
+class PageItem:
+    item_type: str  # Python type of one element of the page's `data` list
+    imports: list[str]  # the imports that type needs, for an `if TYPE_CHECKING:` block
+
+
+def _text(value: Any) -> str:
+    getter = getattr(value, "get_untrusted_value", None)
+    return str(getter()) if callable(getter) else str(value)
+
+
+def _code(value: Any) -> str:
+    getter = getattr(value, "as_unembedded_code", None)
+    return str(getter()) if callable(getter) else str(value)
+
+
+class TemplateHelpers:
+    """Exposed to every template as `kdk`; small pure functions of the parsed endpoint/model objects."""
+
+    def __init__(self, prepared: PreparedSpec) -> None:
+        self._prepared = prepared
+        self.revision = prepared.revision
+
+    def is_comma_joined(self, endpoint: Any, prop: Any) -> bool:
+        key = (str(endpoint.method).upper(), _text(endpoint.path), _text(prop.name))
+        return key in self._prepared.comma_joined
+
+    @staticmethod
+    def success_responses(endpoint: Any) -> list[Any]:
+        """2XX responses, in the generator's order; 4XX/5XX become `KlaviyoApiError` instead of return values."""
+        result = []
+        for response in endpoint.responses.patterns:
+            low, high = response.status_code.range
+            if low >= 200 and high <= 299:
+                result.append(response)
+        return result
+
+    def success_type(self, endpoint: Any) -> str:
+        types: set[str] = set()
+        for response in self.success_responses(endpoint):
+            if response.source["return_type"] == "None":
+                types.add("None")
+            else:
+                types.add(_code(response.prop.get_type_string()))
+        if not types:
+            return "None"
+        # `None` last reads naturally (`Model | None`); the rest sorted for stable output.
+        return " | ".join(sorted(types - {"None"}) + (["None"] if "None" in types else []))
+
+    def page_item(self, endpoint: Any) -> PageItem | None:
+        """For a cursor-paginated GET (a `page[cursor]` query parameter and one JSON 200 answer with a `data`
+        list), the item type `paginate()` yields; otherwise None."""
+        if str(endpoint.method).lower() != "get":
+            return None
+        if not any(_text(p.name) == "page[cursor]" for p in endpoint.query_parameters):
+            return None
+        responses = self.success_responses(endpoint)
+        if len(responses) != 1 or responses[0].source["return_type"] == "None":
+            return None
+        model = responses[0].prop
+        props = (getattr(model, "required_properties", None) or []) + (
+            getattr(model, "optional_properties", None) or []
+        )
+        data = next((p for p in props if _text(p.name) == "data"), None)
+        inner = getattr(data, "inner_property", None)
+        if data is None or inner is None or not data.required:
+            return None
+        imports = sorted(
+            line
+            for line in inner.get_imports(prefix="...") | inner.get_lazy_imports(prefix="...")
+            if line.startswith("from ...models")
+        )
+        return PageItem(_code(inner.get_type_string()), imports)
