@@ -43,8 +43,9 @@ def diff(
 ) -> None:
     """Report per operation what changed from OLD to NEW, with oasdiff-style rule ids and JSON pointers.
 
-    Both sides are patched through the overlay and read with `$ref`s resolved, so moving a schema between
-    components is not a change. Exit status: 0, or 1 with --fail-on when the threshold is met, 2 on bad input.
+    Both sides are patched through the overlay and read with `$ref`s resolved: moving a schema is no change.
+
+    Exit 0; 1 with --fail-on when a change that severe is found; 2 when a side cannot be read.
     """
     from kdk.spec import SpecLoadError
     from kdk.spec.diff import Severity, SourceError, diff_specs, load_side, render

@@ -8,6 +8,7 @@ from ._model import Change, DiffReport, Rule, Severity
 from ._operations import diff_specs
 from ._render import FORMATS, markdown_changes, render
 from ._rules import RULES
+from ._signatures import Signature, SignatureChange, signature_changes, signatures
 from ._source import SourceError, SpecSide, default_channel, load_side, locate_ref, spec_source
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "DiffReport",
     "Rule",
     "Severity",
+    "Signature",
+    "SignatureChange",
     "SourceError",
     "SpecSide",
     "default_channel",
@@ -25,5 +28,7 @@ __all__ = [
     "locate_ref",
     "markdown_changes",
     "render",
+    "signature_changes",
+    "signatures",
     "spec_source",
 ]

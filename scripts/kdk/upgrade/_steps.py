@@ -1,0 +1,229 @@
+"""The default steps: thin adapters from the upgrade context to the library functions that do the work."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from .._paths import generated_dir, project_root
+from ._model import ContractResult, StepError, StepFn, UpgradeContext
+
+__all__ = ["client_project_dir", "default_steps", "new_lock", "run_contract_suite"]
+
+Spec = dict[str, Any]
+
+
+def _fetch(ctx: UpgradeContext) -> str:
+    from ..spec import FetchError, fetch_spec
+    from ..spec.diff import spec_source
+
+    try:
+        ctx.fetched = fetch_spec(spec_source(ctx.source), ctx.ref, ctx.channel)
+    except FetchError as exc:
+        raise StepError(str(exc)) from None
+    ctx.new_lock = new_lock(ctx)
+    f = ctx.fetched
+    return (
+        f"{ctx.ref} ({ctx.channel}): info.version {f.info_version}, {f.operations} operations, sha256 {f.sha256[:12]}"
+    )
+
+
+def _validate(ctx: UpgradeContext) -> str:
+    from ..spec import SpecLoadError, load_spec
+    from ..spec._validate import validate_spec
+
+    try:
+        ctx.raw = load_spec(ctx.require_fetched().path)
+    except SpecLoadError as exc:
+        raise StepError(str(exc)) from None
+    ctx.raw_findings = validate_spec(ctx.raw)
+    # The raw spec is expected to have findings: the overlay exists to fix them. `patch` checks none remain.
+    return f"raw spec: {len(ctx.raw_findings)} findings (the overlay must fix them all)"
+
+
+def _patch(ctx: UpgradeContext) -> str:
+    from ..spec import apply_overlay
+    from ..spec._pinned import write_patched
+    from ..spec._validate import validate_spec
+
+    assert ctx.raw is not None
+    ctx.overlay = apply_overlay(ctx.raw)
+    ctx.patched = ctx.overlay.spec
+    remaining = validate_spec(ctx.patched)
+    if remaining:
+        shown = "; ".join(f"{f.pointer} [{f.rule}] {f.message}" for f in remaining[:3])
+        raise StepError(f"{len(remaining)} findings remain after the overlay, e.g. {shown}")
+    write_patched(ctx.overlay, ctx.require_fetched().sha256)
+    applied = ", ".join(f"{r.name}×{r.count}" for r in ctx.overlay.report if r.count)  # noqa: RUF001
+    return f"{ctx.overlay.total} fixes applied ({applied or 'none needed'}); patched spec validates clean"
+
+
+def _load_old_patched(ctx: UpgradeContext) -> Spec:
+    from ..spec import FetchError, fetch_spec
+    from ..spec._lock import spec_cache_path
+    from ..spec._pinned import load_pinned_spec
+    from ..spec.diff import spec_source
+
+    if not spec_cache_path(ctx.old_lock.sha256).is_file():
+        try:  # the pinned spec fell out of the cache: fetch exactly those bytes again
+            fetch_spec(
+                spec_source(ctx.source), ctx.old_lock.ref, ctx.old_lock.channel, expected_sha256=ctx.old_lock.sha256
+            )
+        except FetchError as exc:
+            raise StepError(f"cannot load the locked revision to diff against: {exc}") from None
+    return load_pinned_spec(patched=True, lock=ctx.old_lock)
+
+
+def _diff(ctx: UpgradeContext) -> str:
+    from ..spec.diff import diff_specs, signature_changes
+
+    assert ctx.patched is not None
+    ctx.old_patched = _load_old_patched(ctx)
+    ctx.diff = diff_specs(ctx.old_patched, ctx.patched, old_label=ctx.old_label, new_label=ctx.new_label)
+    ctx.signatures = signature_changes(ctx.old_patched, ctx.patched)
+    counts = ", ".join(f"{n} {s.value}" for s, n in ctx.diff.counts().items())
+    return f"{counts}; {len(ctx.signatures)} generated functions added, removed or changed"
+
+
+def client_project_dir() -> Path:
+    """Where `kdk generate` writes the client project (its own answer when it has one)."""
+    try:
+        from .. import generate
+
+        found = getattr(generate, "client_project_dir", None) or getattr(generate, "project_dir", None)
+        if callable(found):
+            return Path(found())
+    except ImportError:
+        pass
+    return generated_dir() / "klaviyo-client"
+
+
+def _generate(ctx: UpgradeContext) -> str:
+    try:
+        from ..generate import generate_project
+    except ImportError as exc:
+        raise StepError(f"the generator is not available: {exc}") from None
+    assert ctx.patched is not None
+    result = generate_project(ctx.patched, client_project_dir())
+    ctx.generated = result
+    if not result.complete:
+        missing = ", ".join(result.missing_operations[:5])
+        dropped = ", ".join(result.dropped_schemas[:5])
+        raise StepError(f"incomplete client: missing operations [{missing}], dropped schemas [{dropped}]")
+    ctx.generate_summary = (
+        f"{result.operations_generated}/{result.operations_expected} operations, {result.models} models, "
+        f"version {result.version}"
+    )
+    return ctx.generate_summary
+
+
+def _parse_junit(path: Path) -> ContractResult:
+    result = ContractResult()
+    if not path.is_file():
+        return result
+    for case in ET.parse(path).getroot().iter("testcase"):
+        name = f"{case.get('classname', '')}::{case.get('name', '')}"
+        if case.find("failure") is not None:
+            result.failed += 1
+            result.failures.append(name)
+        elif case.find("error") is not None:
+            result.errors += 1
+            result.failures.append(name)
+        elif case.find("skipped") is not None:
+            result.skipped += 1
+        else:
+            result.passed += 1
+    return result
+
+
+def run_contract_suite(lock_file: Path, *, timeout: float = 1800.0) -> ContractResult:
+    """The contract suite in a fresh interpreter, seeing the new revision as pinned through `lock_file`."""
+    suite = project_root() / "contract_tests"
+    with tempfile.TemporaryDirectory(prefix="kdk-contract-") as scratch:
+        junit = Path(scratch) / "junit.xml"
+        command = [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+        env = {**os.environ, "KDK_LOCK_PATH": str(lock_file), "KDK_PROJECT_ROOT": str(project_root())}
+        try:
+            proc = subprocess.run(
+                command, cwd=project_root(), env=env, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise StepError(f"the contract suite did not finish within {timeout:.0f} s") from None
+        result = _parse_junit(junit)
+    if proc.returncode == 5:  # pytest: no tests collected
+        result.note = "no contract tests were collected"
+    elif proc.returncode not in (0, 1):
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        raise StepError(f"the contract suite could not run (pytest exit {proc.returncode}): {' | '.join(tail)}")
+    return result
+
+
+def new_lock(ctx: UpgradeContext) -> Any:
+    from ..spec._fetch import CANONICAL_SOURCE, _recorded_source, spec_url
+    from ..spec._lock import Lock
+    from ..spec.diff import spec_source
+
+    source = spec_source(ctx.source)
+    recorded = _recorded_source(source) if source else CANONICAL_SOURCE
+    f = ctx.require_fetched()
+    return Lock(
+        ref=ctx.ref,
+        channel=ctx.channel,
+        source=recorded,
+        url=spec_url(recorded, ctx.ref, ctx.channel),
+        sha256=f.sha256,
+        size=f.size,
+        info_version=f.info_version,
+        operations=f.operations,
+    )
+
+
+def _contract(ctx: UpgradeContext) -> str:
+    ctx.new_lock = ctx.new_lock or new_lock(ctx)
+    with tempfile.TemporaryDirectory(prefix="kdk-upgrade-lock-") as scratch:
+        lock_file = Path(scratch) / "klaviyo.lock.json"
+        lock_file.write_text(ctx.new_lock.to_json(), encoding="utf-8")
+        ctx.contract = run_contract_suite(lock_file)
+    c = ctx.contract
+    summary = f"{c.passed} passed, {c.failed} failed, {c.errors} errors, {c.skipped} skipped"
+    if c.note:
+        summary += f" ({c.note})"
+    if not c.ok:
+        raise StepError(f"{summary}: {', '.join(c.failures[:5])}")
+    return summary
+
+
+def _report(ctx: UpgradeContext) -> str:
+    from ._report import render_upgrade_report, report_name
+
+    directory = ctx.report_dir or project_root()
+    path = directory / report_name(ctx.old_label, ctx.new_label)
+    path.write_text(render_upgrade_report(ctx), encoding="utf-8")
+    ctx.report_path = path
+    return f"wrote {path.name}"
+
+
+def _lock(ctx: UpgradeContext) -> str:
+    from ..spec._lock import write_lock
+
+    ctx.new_lock = ctx.new_lock or new_lock(ctx)
+    write_lock(ctx.new_lock)
+    return f"pinned {ctx.new_lock.ref} ({ctx.new_lock.channel}) sha256 {ctx.new_lock.sha256[:12]}"
+
+
+def default_steps() -> list[tuple[str, StepFn]]:
+    return [
+        ("fetch", _fetch),
+        ("validate", _validate),
+        ("patch", _patch),
+        ("diff", _diff),
+        ("generate", _generate),
+        ("contract", _contract),
+        ("report", _report),
+        ("lock", _lock),
+    ]

@@ -1,0 +1,316 @@
+"""`kdk upgrade`: the step pipeline, all-or-nothing state handling, the report, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from kdk.spec._fetch import fetch_and_pin
+from kdk.spec._lock import read_lock
+from kdk.upgrade import STEP_NAMES, ContractResult, StepError, StepFn, UpgradeContext, run_upgrade
+
+from .spec._diff_helpers import Spec, base_spec
+
+
+def _spec(version: str, mutate: Callable[[Spec], None] | None = None) -> Spec:
+    spec = base_spec()
+    spec["info"]["version"] = version
+    if mutate is not None:
+        mutate(spec)
+    return spec
+
+
+def _april(spec: Spec) -> None:
+    spec["paths"].pop("/api/lists/{id}")  # breaking: delete_list removed
+    spec["paths"]["/api/lists"]["get"]["parameters"].append(  # signature change: get_lists gains `filter`
+        {"name": "filter", "in": "query", "schema": {"type": "string"}}
+    )
+
+
+def _beta(spec: Spec) -> None:
+    spec["paths"]["/api/tags"] = {
+        "get": {
+            "operationId": "get_tags",
+            "responses": {"200": {"description": "ok"}},
+            "x-klaviyo-pre-release": "BETA",
+            "x-klaviyo-ratelimit": {"burst": "3/s", "steady": "60/m"},
+            "x-klaviyo-scopes": ["tags:read"],
+        }
+    }
+
+
+def _invalid(spec: Spec) -> None:
+    # Two operations with one operationId: a validator finding no overlay fix removes.
+    spec["paths"]["/api/lists/{id}"]["delete"]["operationId"] = "get_lists"
+
+
+MIRROR = {
+    ("2026-01-15", "stable"): _spec("2026-01-15"),
+    ("2026-04-15", "stable"): _spec("2026-04-15", _april),
+    ("2026-04-15.pre", "beta"): _spec("2026-04-15.pre", _beta),
+    ("2026-07-15", "stable"): _spec("2026-07-15", _invalid),
+}
+
+
+@dataclass
+class Project:
+    root: Path
+
+    def snapshot(self) -> dict[str, bytes]:
+        """Lock, cache and generated client, byte for byte (and any stray file a failed run left)."""
+        return {
+            str(p.relative_to(self.root)): p.read_bytes()
+            for base in ("openapi", "generated")
+            for p in sorted((self.root / base).rglob("*"))
+            if p.is_file()
+        }
+
+    def upgrade_reports(self) -> list[str]:
+        return sorted(p.name for p in self.root.glob("UPGRADE-*.md"))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    mirror = tmp_path / "mirror"
+    for (ref, channel), spec in MIRROR.items():
+        path = mirror / ref / "openapi" / f"{channel}.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    root = tmp_path / "project"
+    (root / "openapi").mkdir(parents=True)
+    (root / "generated" / "klaviyo-client").mkdir(parents=True)
+    (root / "generated" / "README.md").write_text("build output\n", encoding="utf-8")
+    (root / "generated" / "klaviyo-client" / "client.py").write_text("REVISION = '2026-01-15'\n", encoding="utf-8")
+    monkeypatch.setenv("KDK_PROJECT_ROOT", str(root))
+    monkeypatch.setenv("KDK_SPEC_SOURCE", str(mirror))
+    monkeypatch.delenv("KDK_LOCK_PATH", raising=False)
+    fetch_and_pin("2026-01-15", "stable")
+    return Project(root)
+
+
+def fake_generate(ctx: UpgradeContext) -> str:
+    from kdk._paths import generated_dir
+
+    (generated_dir() / "klaviyo-client" / "client.py").write_text(f"REVISION = {ctx.ref!r}\n", encoding="utf-8")
+    ctx.generate_summary = "fake client"
+    return "fake client"
+
+
+def fake_contract(ctx: UpgradeContext) -> str:
+    ctx.contract = ContractResult(passed=3, skipped=1)
+    return "3 passed"
+
+
+FAKES: dict[str, StepFn] = {"generate": fake_generate, "contract": fake_contract}
+
+
+# --- the real spec steps, with a fake generator and contract suite ------------------------------------------
+
+
+def test_upgrade_forward_pins_reports_and_regenerates(project: Project) -> None:
+    outcome = run_upgrade("2026-04-15", overrides=FAKES)
+    assert outcome.ok, outcome.reason
+    assert [r.name for r in outcome.results] == list(STEP_NAMES)
+    lock = read_lock()
+    assert (lock.ref, lock.channel, lock.info_version, lock.operations) == ("2026-04-15", "stable", "2026-04-15", 3)
+    assert project.upgrade_reports() == ["UPGRADE-2026-01-15-to-2026-04-15.md"]
+    report = (project.root / "UPGRADE-2026-01-15-to-2026-04-15.md").read_text(encoding="utf-8")
+    assert "## Breaking changes" in report
+    assert "**api-removed-without-deprecation**" in report and "`delete_list`" in report
+    assert "## Generated functions whose signatures changed" in report
+    assert "+ get_lists(*, client: AuthenticatedClient, fields_list: list[str] | Unset = UNSET, filter: str" in report
+    assert "- to `2026-04-15` (stable, info.version 2026-04-15, 3 operations" in report
+    assert "| lock | pending |" in report
+    assert "### Removed (1)" in report
+    assert "3 passed, 0 failed, 0 errors, 1 skipped." in report
+    client = (project.root / "generated" / "klaviyo-client" / "client.py").read_text(encoding="utf-8")
+    assert "2026-04-15" in client
+
+
+def test_upgrade_backward(project: Project) -> None:
+    assert run_upgrade("2026-04-15", overrides=FAKES).ok
+    outcome = run_upgrade("2026-01-15", overrides=FAKES)
+    assert outcome.ok, outcome.reason
+    assert read_lock().ref == "2026-01-15"
+    report = (project.root / "UPGRADE-2026-04-15-to-2026-01-15.md").read_text(encoding="utf-8")
+    assert "endpoint-added" not in report  # info changes are not listed in the report, only counted
+    assert outcome.context.diff is not None
+    assert [c.rule for c in outcome.context.diff.changes if c.operation_id == "delete_list"] == ["endpoint-added"]
+
+
+def test_upgrade_to_beta(project: Project) -> None:
+    outcome = run_upgrade("2026-04-15.pre", overrides=FAKES)
+    assert outcome.ok, outcome.reason
+    lock = read_lock()
+    assert (lock.ref, lock.channel) == ("2026-04-15.pre", "beta")
+    assert project.upgrade_reports() == ["UPGRADE-2026-01-15-to-2026-04-15.pre.md"]
+
+
+def test_already_pinned_is_a_no_op(project: Project) -> None:
+    before = project.snapshot()
+    outcome = run_upgrade("2026-01-15", overrides=FAKES)
+    assert outcome.ok and outcome.noop and outcome.results == []
+    assert project.snapshot() == before
+
+
+def test_a_spec_the_overlay_cannot_fix_fails_at_patch_and_changes_nothing(project: Project) -> None:
+    before = project.snapshot()
+    outcome = run_upgrade("2026-07-15", overrides=FAKES)
+    assert not outcome.ok
+    assert outcome.failed_step == "patch"
+    assert "findings remain after the overlay" in outcome.reason
+    assert project.snapshot() == before  # the fetched spec left the cache again; lock and client untouched
+    assert project.upgrade_reports() == []
+
+
+def test_unknown_ref_fails_at_fetch(project: Project) -> None:
+    before = project.snapshot()
+    outcome = run_upgrade("1999-01-01", overrides=FAKES)
+    assert (outcome.ok, outcome.failed_step) == (False, "fetch")
+    assert "1999-01-01" in outcome.reason
+    assert project.snapshot() == before
+
+
+# --- all or nothing, with every step faked ----------------------------------------------------------------
+
+
+def _damaging(name: str) -> StepFn:
+    """A step that changes everything an upgrade may touch, as a real step might before it fails."""
+
+    def step(ctx: UpgradeContext) -> str:
+        from kdk._paths import cache_dir, generated_dir, lock_path
+
+        specs = cache_dir() / "specs"
+        for cached in sorted(specs.iterdir()):  # overwrite what is cached ...
+            cached.write_text("overwritten", encoding="utf-8")
+        (specs / f"{name}.json").write_text("{}", encoding="utf-8")  # ... and add to it
+        lock_path().write_text(f'{{"broken by": "{name}"}}\n', encoding="utf-8")
+        (generated_dir() / "klaviyo-client" / "client.py").write_text(f"# {name}\n", encoding="utf-8")
+        (generated_dir() / "README.md").unlink(missing_ok=True)
+        (generated_dir() / f"{name}.py").write_text("", encoding="utf-8")
+        if name == "report":
+            path = ctx.report_dir or Path(lock_path()).parent.parent
+            ctx.report_path = path / "UPGRADE-x-to-y.md"
+            ctx.report_path.write_text("partial", encoding="utf-8")
+        return f"{name} done"
+
+    return step
+
+
+def _failing(name: str, exc: BaseException) -> StepFn:
+    damage = _damaging(name)
+
+    def step(ctx: UpgradeContext) -> str:
+        damage(ctx)
+        raise exc
+
+    return step
+
+
+@pytest.mark.parametrize("failing", STEP_NAMES)
+def test_failure_at_any_step_restores_lock_cache_and_client(project: Project, failing: str) -> None:
+    before = project.snapshot()
+    steps: dict[str, StepFn] = {name: _damaging(name) for name in STEP_NAMES}
+    steps[failing] = _failing(failing, StepError(f"{failing} went wrong"))
+    outcome = run_upgrade("2026-04-15", overrides=steps)
+    assert not outcome.ok
+    assert outcome.failed_step == failing
+    assert outcome.reason == f"{failing} went wrong"
+    assert [r.name for r in outcome.results] == list(STEP_NAMES[: STEP_NAMES.index(failing) + 1])
+    assert [r.ok for r in outcome.results][-1] is False
+    assert project.snapshot() == before
+    assert project.upgrade_reports() == []
+
+
+def test_an_unexpected_exception_is_reported_as_the_step_failure(project: Project) -> None:
+    before = project.snapshot()
+    outcome = run_upgrade("2026-04-15", overrides={"diff": _failing("diff", KeyError("boom"))})
+    assert (outcome.failed_step, outcome.reason) == ("diff", "KeyError: 'boom'")
+    assert project.snapshot() == before
+
+
+def test_an_interrupted_run_restores_and_reraises(project: Project) -> None:
+    before = project.snapshot()
+    with pytest.raises(KeyboardInterrupt):
+        run_upgrade("2026-04-15", overrides={**FAKES, "generate": _failing("generate", KeyboardInterrupt())})
+    assert project.snapshot() == before
+
+
+def test_unknown_override_is_rejected(project: Project) -> None:
+    with pytest.raises(ValueError, match="unknown steps: publish"):
+        run_upgrade("2026-04-15", overrides={"publish": fake_contract})
+
+
+# --- the contract adapter runs a real pytest against a temporary lock ---------------------------------------
+
+
+@pytest.mark.slow
+def test_contract_suite_sees_the_new_revision_through_a_temporary_lock(project: Project) -> None:
+    suite = project.root / "contract_tests"
+    suite.mkdir()
+    (suite / "test_pinned.py").write_text(
+        "from kdk.spec._lock import read_lock\n\n"
+        "def test_new_revision_is_pinned():\n    assert read_lock().ref == '2026-04-15'\n\n"
+        "def test_skipped():\n    import pytest; pytest.skip('not today')\n",
+        encoding="utf-8",
+    )
+    outcome = run_upgrade("2026-04-15", overrides={"generate": fake_generate})
+    assert outcome.ok, outcome.reason
+    assert outcome.context.contract == ContractResult(passed=1, skipped=1)
+
+
+@pytest.mark.slow
+def test_failing_contract_suite_fails_the_upgrade(project: Project) -> None:
+    suite = project.root / "contract_tests"
+    suite.mkdir()
+    (suite / "test_broken.py").write_text("def test_broken():\n    assert False\n", encoding="utf-8")
+    before = project.snapshot()
+    outcome = run_upgrade("2026-04-15", overrides={"generate": fake_generate})
+    assert outcome.failed_step == "contract"
+    assert "0 passed, 1 failed" in outcome.reason and "test_broken" in outcome.reason
+    assert project.snapshot() == before
+
+
+# --- the CLI -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    import kdk.commands.upgrade  # noqa: F401  (registers the verb)
+    import kdk.upgrade._pipeline as pipeline
+    from kdk.commands._app import app
+    from kdk.upgrade import default_steps
+
+    def with_fakes() -> list[tuple[str, StepFn]]:
+        return [(name, FAKES.get(name, fn)) for name, fn in default_steps()]
+
+    monkeypatch.setattr(pipeline, "default_steps", with_fakes)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, ["upgrade", *args])
+
+
+def test_cli_success(project: Project, cli: Callable[..., Any]) -> None:
+    result = cli("--to", "2026-04-15")
+    assert result.exit_code == 0, result.output
+    assert "upgraded 2026-01-15 -> 2026-04-15" in result.stdout
+    assert "ok   lock" in result.stdout
+
+
+def test_cli_failure_names_the_step(project: Project, cli: Callable[..., Any]) -> None:
+    result = cli("--to", "2026-07-15")
+    assert result.exit_code == 1
+    assert "the patch step failed" in result.stderr
+    assert "unchanged" in result.stderr
+
+
+def test_cli_without_lock(project: Project, cli: Callable[..., Any]) -> None:
+    (project.root / "openapi" / "klaviyo.lock.json").unlink()
+    result = cli("--to", "2026-04-15")
+    assert result.exit_code == 2
+    assert "no lock file" in result.stderr
