@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._values import SchemaValueChecker
-from ._walk import HTTP_METHODS, iter_operations, iter_schemas, join_pointer, operation_parameters
+from ._walk import HTTP_METHODS, deref, iter_operations, iter_schemas, join_pointer, operation_parameters
 
 __all__ = ["FIXES", "Fix", "FixReport", "OverlayResult", "apply_overlay"]
 
@@ -331,6 +331,54 @@ def _fix_oneof_overlapping_objects(spec: Spec) -> int:
     return count
 
 
+# The explicit null alternative: what OpenAPI 3.0 `nullable` means where there is no `type` for it to extend.
+_NULL_BRANCH: dict[str, Any] = {"enum": [None]}
+
+
+def _admits_null(spec: Spec, branch: Any) -> bool:
+    try:
+        target = deref(spec, branch)
+    except KeyError:
+        return False
+    return isinstance(target, dict) and (target.get("nullable") is True or None in (target.get("enum") or []))
+
+
+def _fix_nullable_without_type(spec: Spec) -> int:
+    count = 0
+    for _, schema in list(iter_schemas(spec)):
+        if schema.get("nullable") is not True or "type" in schema:
+            continue
+        if isinstance(schema.get("$ref"), str):
+            ref = schema["$ref"]
+            items = [(k, v) for k, v in schema.items() if k != "nullable"]
+            schema.clear()
+            for key, value in items:
+                if key == "$ref":
+                    schema["anyOf"] = [{"$ref": ref}, dict(_NULL_BRANCH)]
+                else:
+                    schema[key] = value
+        elif isinstance(schema.get("anyOf"), list):
+            schema["anyOf"].append(dict(_NULL_BRANCH))
+            del schema["nullable"]
+        elif isinstance(schema.get("oneOf"), list):
+            if any(_admits_null(spec, b) for b in schema["oneOf"]):
+                continue  # null already matches a branch; another would make it match two
+            schema["oneOf"].append(dict(_NULL_BRANCH))
+            del schema["nullable"]
+        elif isinstance(schema.get("allOf"), list) and "anyOf" not in schema:
+            items = [(k, v) for k, v in schema.items() if k != "nullable"]
+            schema.clear()
+            for key, value in items:
+                if key == "allOf":
+                    schema["anyOf"] = [{"allOf": value}, dict(_NULL_BRANCH)]
+                else:
+                    schema[key] = value
+        else:
+            continue  # no type and no composition: the schema already accepts null
+        count += 1
+    return count
+
+
 FIXES: list[Fix] = [
     Fix(
         "oneof-default-matches-several-branches",
@@ -395,6 +443,16 @@ FIXES: list[Fix] = [
         "syntax by Jinja-based tooling (client/doc templates) that embeds examples. Break the delimiters "
         "(`{{` -> `{ {`, `}}` -> `} }`, likewise `{%`/`%}`/`{#`/`#}`): the text stays readable and inert.",
         _fix_template_delimiters_in_examples,
+    ),
+    Fix(
+        "nullable-without-type",
+        "`nullable: true` next to `$ref` (siblings of a reference are ignored in OpenAPI 3.0) or on a bare "
+        "oneOf/anyOf/allOf (nullable only extends a `type` in the same schema) does not admit null, so strict "
+        "validators (openapi-schema-validator, Connexion) reject the nulls Klaviyo sends, and "
+        "openapi-python-client ignores it next to `$ref` (typing the field non-optional, so parsing null "
+        "crashes). Spell it out: an explicit `{enum: [null]}` alternative (`$ref` -> `anyOf: [$ref, null]`; "
+        "`allOf` -> `anyOf: [{allOf}, null]`; appended to `anyOf`/`oneOf`). Generated types become `X | None`.",
+        _fix_nullable_without_type,
     ),
     Fix(
         "drop-invalid-examples",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ._overlay import _is_error_document_response, _neutralise_template, _types_may_overlap
+from ._overlay import _admits_null, _is_error_document_response, _neutralise_template, _types_may_overlap
 from ._values import SchemaValueChecker, iter_value_problems
 from ._walk import Operation, iter_operations, iter_schemas, join_pointer, resolve_pointer
 
@@ -312,6 +312,25 @@ def _boolean_enum_findings(spec: Spec) -> Iterator[Finding]:
             )
 
 
+def _nullable_findings(spec: Spec) -> Iterator[Finding]:
+    for pointer, schema in iter_schemas(spec):
+        if schema.get("nullable") is not True or "type" in schema:
+            continue
+        if "$ref" in schema:
+            why = "next to $ref, where OpenAPI 3.0 ignores it"
+        else:
+            one_of = schema.get("oneOf")
+            null_branch = isinstance(one_of, list) and any(_admits_null(spec, b) for b in one_of)
+            if not ("anyOf" in schema or "allOf" in schema or (isinstance(one_of, list) and not null_branch)):
+                continue
+            why = "on a composition without `type`, where it has no effect"
+        yield Finding(
+            join_pointer(pointer, "nullable"),
+            "nullable-ignored",
+            f"`nullable: true` {why}: strict validators reject null here (add an explicit null alternative)",
+        )
+
+
 def _error_response_findings(spec: Spec) -> Iterator[Finding]:
     for op in iter_operations(spec):
         for status, response in (op.node.get("responses") or {}).items():
@@ -356,6 +375,7 @@ RULES: dict[str, Callable[[Spec], Iterator[Finding]]] = {
     "oneof-overlap": _oneof_findings,
     "path-param-nullable": _path_parameter_findings,
     "boolean-enum": _boolean_enum_findings,
+    "nullable-ignored": _nullable_findings,
     "inline-error-response": _error_response_findings,
     "example-template": _template_findings,
 }
