@@ -100,8 +100,10 @@ class MockCore:
             await self._answer(scope, receive, send, self._api)
         elif path.startswith("/__mock__/"):
             await self._answer(scope, receive, send, self._admin_call)
-        elif path == "/openapi.json":
+        elif path == "/openapi.json" and scope["method"] in ("GET", "HEAD"):
             await self._send_bytes(send, 200, self._served_spec(), "application/json", {})
+        elif path == "/openapi.json":
+            await self._answer(scope, receive, send, self._spec_method_not_allowed)
         elif self.app is not None:
             # Connexion's AsyncApp router expects the routing context its (here absent) RoutingMiddleware sets.
             scope.setdefault("extensions", {}).setdefault(_CONNEXION_ROUTING, {})
@@ -159,6 +161,9 @@ class MockCore:
         if self._spec_bytes is None:
             self._spec_bytes = self.compiled.patched_json.read_bytes()
         return self._spec_bytes
+
+    async def _spec_method_not_allowed(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> MockResponse:
+        raise MockError(405, f'Method "{scope["method"]}" not allowed.', headers={"Allow": "GET, HEAD"})
 
     async def _not_found(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> MockResponse:
         raise MockError(404, f"No route matches {scope.get('path')}.")

@@ -82,14 +82,14 @@ class _Generator:
         for part in schema["allOf"]:
             produced = self.value(part, name, stack)
             if isinstance(produced, dict):
-                merged.update(produced)
+                _deep_merge(merged, produced)
             elif produced is not _MISSING:
                 return produced
         rest = {k: v for k, v in schema.items() if k != "allOf"}
         if "properties" in rest:
             extra = self._object(rest, name, stack)
             if isinstance(extra, dict):
-                merged.update(extra)
+                _deep_merge(merged, extra)
         return merged
 
     def _first_option(self, options: list[Any], name: str, stack: tuple[str, ...]) -> Any:
@@ -145,6 +145,15 @@ class _Generator:
         if isinstance(schema.get("maxItems"), int):
             count = min(count, schema["maxItems"])
         return [produced] * count
+
+
+def _deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    """allOf parts each describe part of the same object (often the same nested `attributes`): merge deeply."""
+    for key, value in extra.items():
+        if isinstance(into.get(key), dict) and isinstance(value, dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _deref(spec: Spec, node: Any) -> Any:

@@ -24,7 +24,7 @@ _INDEX = """<!DOCTYPE html>
       url: "/openapi.json",
       dom_id: "#swagger-ui",
       deepLinking: true,
-      docExpansion: "none",
+      docExpansion: "list",
       presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
       layout: "StandaloneLayout"
     }});
@@ -45,6 +45,7 @@ def _assets_dir() -> Path | None:
 
 def add_swagger_ui(app: Any, title: str) -> None:
     """Register /ui, /ui/ and /ui/<asset> on a Connexion AsyncApp."""
+    from starlette.exceptions import HTTPException
     from starlette.requests import Request
     from starlette.responses import FileResponse, HTMLResponse, Response
 
@@ -58,7 +59,7 @@ def add_swagger_ui(app: Any, title: str) -> None:
         name = request.path_params["name"]
         path = (assets / name) if assets else None
         if path is None or "/" in name or name.startswith(".") or not path.is_file():
-            return Response(status_code=404)
+            raise HTTPException(status_code=404)  # answered in Klaviyo's envelope by the app's handler
         return FileResponse(path, media_type=_MEDIA.get(path.suffix, "application/octet-stream"))
 
     app.add_url_rule("/ui", "swagger_ui_home", home, methods=["GET"])

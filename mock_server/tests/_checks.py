@@ -80,5 +80,13 @@ def valid_request(spec: dict[str, Any], op: Operation, headers: dict[str, str]) 
             request["content"] = json.dumps(document).encode()
             request["headers"]["content-type"] = media
         else:
-            request["files"] = {"file": ("pixel.png", b"\x89PNG\r\n\x1a\n", "image/png")}
+            form = deref(spec, holder["schema"])
+            files, data = {}, {}
+            for name in form.get("required") or []:
+                prop = deref(spec, (form.get("properties") or {}).get(name) or {})
+                if prop.get("format") == "binary":
+                    files[name] = ("pixel.png", b"\x89PNG\r\n\x1a\n", "image/png")
+                else:
+                    data[name] = str(generate_body(spec, prop, seed=name)).lower()
+            request["files"], request["data"] = files, data
     return request

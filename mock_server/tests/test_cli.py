@@ -1,0 +1,76 @@
+"""`kdk mock`: help text, and a real server process answering (fast-start path, then the full app)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from mock_server import CompiledSpec
+
+from .conftest import AUTH
+
+
+def test_help() -> None:
+    from kdk.cli import _register, app
+
+    _register()
+    result = CliRunner().invoke(app, ["mock", "--help"])
+    assert result.exit_code == 0
+    for option in ("--host", "--port", "--spec", "--workers", "--max-body-bytes"):
+        assert option in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+@pytest.fixture
+def served(compiled: CompiledSpec) -> Iterator[int]:
+    port = _free_port()
+    code = "import sys; from kdk.cli import main; sys.argv = ['kdk', *sys.argv[1:]]; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "mock", "--port", str(port)], env=os.environ.copy(), stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(port, "/openapi.json", {})
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((process.stderr.read() if process.stderr else b"").decode()) from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_served_process_answers_api_and_ui(served: int) -> None:
+    status, body = _get(served, "/api/profiles/", AUTH)
+    assert status == 200
+    assert b'"type":"profile"' in body
+    assert _get(served, "/api/profiles", {})[0] == 401
+    status, page = _get(served, "/ui", {})
+    assert status == 200
+    assert b"swagger-ui" in page
