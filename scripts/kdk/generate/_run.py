@@ -96,7 +96,7 @@ def _format_error(error: Any) -> str:
 def _run_ruff(project_dir: Path) -> None:
     ruff = ruff_bin()
     # --fix-only removes the imports our templates no longer use (e.g. per-operation error models) and sorts the rest.
-    for args in (["check", "--fix-only", "--quiet", "."], ["format", "--quiet", "."]):
+    for args in (["check", "--fix-only", "--quiet", "--no-cache", "."], ["format", "--quiet", "--no-cache", "."]):
         subprocess.run([ruff, *args], cwd=project_dir, check=True, capture_output=True)
 
 
