@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 def fake_generate(ctx: UpgradeContext) -> str:
     from kdk._paths import generated_dir
 
-    (generated_dir() / "klaviyo-client" / "client.py").write_text(f"REVISION = {ctx.ref!r}\n", encoding="utf-8")
+    _replace(generated_dir() / "klaviyo-client" / "client.py", f"REVISION = {ctx.ref!r}\n")
     ctx.generate_summary = "fake client"
     return "fake client"
 
@@ -180,6 +181,13 @@ def test_unknown_ref_fails_at_fetch(project: Project) -> None:
 # --- all or nothing, with every step faked ----------------------------------------------------------------
 
 
+def _replace(path: Path, text: str) -> None:
+    """Overwrite the way every kdk writer does: a temp file renamed over the old one."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 def _damaging(name: str) -> StepFn:
     """A step that changes everything an upgrade may touch, as a real step might before it fails."""
 
@@ -188,11 +196,16 @@ def _damaging(name: str) -> StepFn:
 
         specs = cache_dir() / "specs"
         for cached in sorted(specs.iterdir()):  # overwrite what is cached ...
-            cached.write_text("overwritten", encoding="utf-8")
+            _replace(cached, "overwritten")
         (specs / f"{name}.json").write_text("{}", encoding="utf-8")  # ... and add to it
+        (cache_dir() / name / "deep").mkdir(parents=True)
+        (cache_dir() / name / "deep" / "tree.txt").write_text(name, encoding="utf-8")
         lock_path().write_text(f'{{"broken by": "{name}"}}\n', encoding="utf-8")
-        (generated_dir() / "klaviyo-client" / "client.py").write_text(f"# {name}\n", encoding="utf-8")
+        (generated_dir() / "klaviyo-client").mkdir(exist_ok=True)
+        _replace(generated_dir() / "klaviyo-client" / "client.py", f"# {name}\n")
         (generated_dir() / "README.md").unlink(missing_ok=True)
+        if name == "generate":  # a whole directory replaced, as `kdk generate` installs a new package
+            shutil.rmtree(generated_dir() / "klaviyo-client")
         (generated_dir() / f"{name}.py").write_text("", encoding="utf-8")
         if name == "report":
             path = ctx.report_dir or Path(lock_path()).parent.parent
@@ -226,6 +239,20 @@ def test_failure_at_any_step_restores_lock_cache_and_client(project: Project, fa
     assert [r.ok for r in outcome.results][-1] is False
     assert project.snapshot() == before
     assert project.upgrade_reports() == []
+
+
+def test_a_file_changed_in_place_is_reported_not_hidden(project: Project) -> None:
+    def in_place(ctx: UpgradeContext) -> str:
+        from kdk._paths import generated_dir
+
+        with (generated_dir() / "README.md").open("a", encoding="utf-8") as fh:  # same inode, new bytes
+            fh.write("appended\n")
+        raise StepError("generate went wrong")
+
+    outcome = run_upgrade("2026-04-15", overrides={**FAKES, "generate": in_place})
+    assert outcome.failed_step == "generate"
+    assert "1 files changed in place could not be restored" in outcome.reason
+    assert "README.md" in outcome.reason
 
 
 def test_an_unexpected_exception_is_reported_as_the_step_failure(project: Project) -> None:

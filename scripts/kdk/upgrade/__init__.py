@@ -13,7 +13,7 @@ generating a client. `_report` writes UPGRADE-<old>-to-<new>.md.
 from ._model import STEP_NAMES, ContractResult, StepError, StepFn, StepResult, UpgradeContext, UpgradeOutcome
 from ._pipeline import run_upgrade
 from ._report import render_upgrade_report, report_name
-from ._steps import client_project_dir, default_steps, run_contract_suite
+from ._steps import default_steps, new_lock, run_contract_suite
 
 __all__ = [
     "STEP_NAMES",
@@ -23,8 +23,8 @@ __all__ = [
     "StepResult",
     "UpgradeContext",
     "UpgradeOutcome",
-    "client_project_dir",
     "default_steps",
+    "new_lock",
     "render_upgrade_report",
     "report_name",
     "run_contract_suite",

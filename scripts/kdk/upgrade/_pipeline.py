@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from .._paths import cache_dir, generated_dir, lock_path
@@ -15,34 +16,117 @@ from ._steps import default_steps
 __all__ = ["run_upgrade"]
 
 
+_BACKUP_PREFIX = ".upgrade-backup-"
+
+
+class _TreeBackup:
+    """Hard links to every file of a directory tree, and each file's identity, taken before the run.
+
+    Cheap (no bytes copied) and exact because every kdk writer replaces files atomically (write a temp file,
+    rename it over): a replaced file gets a new inode and the link keeps the old bytes. Restoring removes what
+    is new or replaced and links the old files back; untouched files are not rewritten at all. A file changed
+    *in place* would change its backup too -- that is detected and reported, not silently accepted.
+    """
+
+    def __init__(self, root: Path, backup: Path) -> None:
+        self.root = root
+        self.backup = backup
+        self.existed = root.is_dir()
+        self.files: dict[str, tuple[int, int, int]] = {}  # relative path -> (inode, size, mtime_ns)
+        self.dirs: set[str] = set()
+        if self.existed:
+            for rel, path in self._walk():
+                target = backup / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(path, target)
+                st = path.lstat()
+                self.files[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _walk(self) -> Iterator[tuple[str, Path]]:
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(_BACKUP_PREFIX)]
+            here = Path(dirpath)
+            self.dirs.add(here.relative_to(self.root).as_posix())
+            for name in filenames:
+                path = here / name
+                yield path.relative_to(self.root).as_posix(), path
+
+    def restore(self) -> list[str]:
+        """Put the tree back; returns the files that could not be (changed in place)."""
+        if not self.existed:
+            if self.root.exists():
+                shutil.rmtree(self.root)
+            return []
+        lost: list[str] = []
+        stale_dirs: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            here = Path(dirpath)
+            descend = []
+            for name in dirnames:
+                sub = here / name
+                if name.startswith(_BACKUP_PREFIX):
+                    continue
+                if sub.relative_to(self.root).as_posix() in self.dirs:
+                    descend.append(name)
+                else:
+                    stale_dirs.append(sub)  # new since the snapshot: goes as a whole
+            dirnames[:] = descend
+            for name in filenames:
+                path = here / name
+                rel = path.relative_to(self.root).as_posix()
+                recorded = self.files.get(rel)
+                st = path.lstat()
+                if recorded is None or st.st_ino != recorded[0]:
+                    path.unlink()
+                elif (st.st_size, st.st_mtime_ns) != recorded[1:]:
+                    lost.append(rel)
+        for sub in stale_dirs:
+            if sub.is_symlink():
+                sub.unlink()
+            else:
+                shutil.rmtree(sub)
+        for rel in self.files:
+            path = self.root / rel
+            if not path.exists() and not path.is_symlink():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(self.backup / rel, path)
+        return lost
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    if source.is_symlink():
+        target.symlink_to(source.readlink())
+        return
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or links not allowed: copy the bytes instead
+        shutil.copy2(source, target)
+
+
 class _Snapshot:
-    """A byte-for-byte copy of the lock, the cache and the generated client, put back on failure."""
+    """The lock (bytes), the spec cache and the generated client (hard-link trees), put back on failure."""
 
     def __init__(self) -> None:
-        self._scratch = Path(tempfile.mkdtemp(prefix="kdk-upgrade-"))
         self._lock = lock_path()
         self._lock_bytes = self._lock.read_bytes() if self._lock.is_file() else None
-        self._dirs: list[tuple[Path, Path | None]] = []
-        for i, directory in enumerate((cache_dir(), generated_dir())):
-            backup = self._scratch / str(i)
-            if directory.is_dir():
-                shutil.copytree(directory, backup, symlinks=True)
-                self._dirs.append((directory, backup))
-            else:
-                self._dirs.append((directory, None))
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        # Inside the cache (git-ignored, same file system as the checkout, so hard links work); skipped by walks.
+        self._scratch = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=_BACKUP_PREFIX))
+        self._trees = [
+            _TreeBackup(directory, self._scratch / str(i)) for i, directory in enumerate((cache_dir(), generated_dir()))
+        ]
 
-    def restore(self) -> None:
+    def restore(self) -> list[str]:
         if self._lock_bytes is None:
             self._lock.unlink(missing_ok=True)
         else:
             tmp = self._lock.with_name(self._lock.name + ".restore")
             tmp.write_bytes(self._lock_bytes)
             tmp.replace(self._lock)
-        for directory, backup in self._dirs:
-            if directory.exists():
-                shutil.rmtree(directory)
-            if backup is not None:
-                shutil.copytree(backup, directory, symlinks=True)
+        lost: list[str] = []
+        for tree in self._trees:
+            lost += [str(tree.root / rel) for rel in tree.restore()]
+        return lost
 
     def discard(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)
@@ -89,8 +173,10 @@ def run_upgrade(
                 ctx.results.append(result)
                 if on_step:
                     on_step(result)
-                snapshot.restore()
+                lost = snapshot.restore()
                 _forget_report(ctx)
+                if lost:
+                    reason += f" (and {len(lost)} files changed in place could not be restored: {', '.join(lost[:3])})"
                 return UpgradeOutcome(False, ctx.results, ctx, failed_step=name, reason=reason)
             result = StepResult(name, True, summary, time.perf_counter() - started)
             ctx.results.append(result)
