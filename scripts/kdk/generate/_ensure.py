@@ -35,6 +35,8 @@ __all__ = [
 
 Spec = dict[str, Any]
 STAMP_NAME = ".kdk-generated.json"  # beside the package: which key the tree was generated from
+# Our modules that shape the output (not the cache/check plumbing, so editing those keeps the cache valid).
+_OUTPUT_SOURCES = ("_naming.py", "_prepare.py", "_run.py", "_templates.py", "_version.py")
 _REPORT_NAME = "report.json"  # beside the cached project (not inside it: it holds timings)
 
 
@@ -102,7 +104,8 @@ def generation_key(patched: Spec) -> str:
     digest = hashlib.sha256()
     digest.update(f"openapi-python-client=={GENERATOR_VERSION}\0".encode())
     _hash_tree(digest, generator_dir())
-    _hash_tree(digest, Path(__file__).parent)
+    for name in _OUTPUT_SOURCES:
+        digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
     digest.update(json.dumps(patched, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
     return digest.hexdigest()[:20]
 
@@ -162,7 +165,16 @@ def build_cached(patched: Spec, *, force: bool = False) -> tuple[Path, Report]:
             staging.replace(project.parent)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        _prune(keep=key)
     return project, report
+
+
+def _prune(*, keep: str, newest: int = 3) -> None:
+    """Keep the cache small (~30 MB per tree): this key plus the most recently built others."""
+    entries = [p for p in _client_cache().iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != keep]
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[newest - 1 :]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def install(project: Path, target: Path) -> Path:
