@@ -8,11 +8,12 @@ Public pieces the stateful layer (mock_server.state) builds on:
 - `MockRequest` / `MockResponse` / `Behaviour` / `AdminRoute`: the seam (see `_types.py`).
 """
 
+from typing import Any
+
 from ._app import create_app, default_spec_path, mock_core
 from ._compile import CompiledSpec, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
 from ._errors import MockError, error_object, error_response
-from ._generate import generate_body
 from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
 
 __all__ = [
@@ -34,3 +35,13 @@ __all__ = [
     "load_compiled",
     "mock_core",
 ]
+
+
+def generate_body(spec: dict[str, Any], schema: dict[str, Any], *, seed: str) -> Any:
+    """A JSON value valid against `schema` (an OpenAPI 3.0 schema of `spec`), deterministic for `seed`.
+
+    (Imported lazily: the generator needs kdk.spec, which the mock's cached start-up avoids.)
+    """
+    from ._generate import generate_body as generate
+
+    return generate(spec, schema, seed=seed)

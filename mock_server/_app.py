@@ -27,7 +27,20 @@ __all__ = ["create_app", "default_spec_path", "mock_core"]
 
 
 def default_spec_path() -> Path:
-    """The pinned spec (raw; the overlay is applied when compiling)."""
+    """The pinned spec (raw; the overlay is applied when compiling).
+
+    Fast path for start-up: the lock is a small JSON file naming the cached spec by sha256, read here
+    directly; anything unusual (no lock, spec not cached) goes through kdk.spec._pinned for its errors.
+    """
+    from kdk._paths import cache_dir, lock_path
+
+    try:
+        sha = json.loads(lock_path().read_text(encoding="utf-8"))["sha256"]
+        cached = cache_dir() / "specs" / f"{sha}.json"
+        if isinstance(sha, str) and cached.is_file():
+            return cached
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     from kdk.spec._pinned import pinned_spec_path
 
     return pinned_spec_path()
@@ -47,6 +60,10 @@ def create_app(
     behaviour's `admin_routes()` are served under /__mock__/. `mock_core(app)` returns the core, whose
     `generated_response()` gives the schema-generated answer for a request.
     """
+    import warnings
+
+    # Connexion imports Starlette's TestClient at import time, which warns about httpx on every start.
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from connexion import AsyncApp
     from connexion.middleware.exceptions import ExceptionMiddleware
     from connexion.middleware.server_error import ServerErrorMiddleware
