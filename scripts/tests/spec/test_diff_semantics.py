@@ -103,6 +103,15 @@ def test_rate_limit_units_are_compared_per_second() -> None:
     assert change.rule == "api-ratelimit-decreased"
 
 
+def test_rate_limit_tiers_are_named() -> None:
+    old, new = base_spec(), base_spec()
+    new["paths"]["/api/lists"]["get"]["x-klaviyo-ratelimit"] = {"burst": "3/s", "steady": "60/m"}
+    (change,) = diff_specs(old, new).changes
+    assert (
+        change.message == "rate limit lowered from tier M (burst 10/s, steady 150/m) to tier S (burst 3/s, steady 60/m)"
+    )
+
+
 def _report() -> DiffReport:
     new = base_spec()
     new["paths"].pop("/api/lists/{id}")

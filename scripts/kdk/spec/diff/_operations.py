@@ -159,8 +159,20 @@ def _per_second(limit: Any) -> float | None:
     return float(match[1]) / _RATE_UNITS[match[2]] if match else None
 
 
+# Klaviyo's documented rate-limit tiers (burst, steady); a limit matching one is shown with the tier's name.
+_TIERS = {
+    ("1/s", "15/m"): "XS",
+    ("3/s", "60/m"): "S",
+    ("10/s", "150/m"): "M",
+    ("75/s", "700/m"): "L",
+    ("350/s", "3500/m"): "XL",
+}
+
+
 def _rate_label(limits: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(limits.items())) or "none"
+    values = ", ".join(f"{k} {v}" for k, v in sorted(limits.items())) or "none"
+    tier = _TIERS.get((str(limits.get("burst")), str(limits.get("steady"))))
+    return f"tier {tier} ({values})" if tier else values
 
 
 def _compare_rate_limit(op: _OpDiff, old: dict[str, Any], new: dict[str, Any]) -> None:
