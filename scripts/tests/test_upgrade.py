@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -277,7 +278,16 @@ def test_unknown_override_is_rejected(project: Project) -> None:
 # --- the contract adapter runs a real pytest against a temporary lock ---------------------------------------
 
 
+@pytest.fixture
+def pytest_contract_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use the `pytest contract_tests` fallback (the project's own suite is too big for these tests)."""
+    import kdk.upgrade._steps as steps
+
+    monkeypatch.setattr(steps, "in_process_contract_runner", lambda: None)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("pytest_contract_suite")
 def test_contract_suite_sees_the_new_revision_through_a_temporary_lock(project: Project) -> None:
     suite = project.root / "contract_tests"
     suite.mkdir()
@@ -293,6 +303,7 @@ def test_contract_suite_sees_the_new_revision_through_a_temporary_lock(project: 
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("pytest_contract_suite")
 def test_failing_contract_suite_fails_the_upgrade(project: Project) -> None:
     suite = project.root / "contract_tests"
     suite.mkdir()
@@ -302,6 +313,24 @@ def test_failing_contract_suite_fails_the_upgrade(project: Project) -> None:
     assert outcome.failed_step == "contract"
     assert "0 passed, 1 failed" in outcome.reason and "test_broken" in outcome.reason
     assert project.snapshot() == before
+
+
+def test_in_process_contract_runner_sees_the_new_revision(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kdk.upgrade._steps as steps
+
+    seen: dict[str, Any] = {}
+
+    def runner(spec: Spec) -> ContractResult:
+        seen["pinned"] = read_lock().ref  # what the mock would load as "the pinned spec"
+        seen["revision"] = spec["info"]["version"]
+        return ContractResult(passed=7, note="fake in-process suite")
+
+    monkeypatch.setattr(steps, "in_process_contract_runner", lambda: runner)
+    outcome = run_upgrade("2026-04-15", overrides={"generate": fake_generate})
+    assert outcome.ok, outcome.reason
+    assert seen == {"pinned": "2026-04-15", "revision": "2026-04-15"}
+    assert read_lock().ref == "2026-04-15"
+    assert "KDK_LOCK_PATH" not in os.environ
 
 
 # --- the CLI -----------------------------------------------------------------------------------------------
