@@ -46,7 +46,8 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
 
 
 def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_empty: bool = False) -> int:
-    """Load every resource of `doc` (all or nothing per account); returns how many were loaded.
+    """Load every resource of `doc`; returns how many were loaded. A bad resource raises SeedError
+    (SQLite rolls that account back; in memory, what came before it stays).
     With `only_empty`, accounts that already hold resources are left alone."""
     handler = ResourceHandler(index, store)
     count = 0

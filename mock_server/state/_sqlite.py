@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,11 +82,23 @@ class SqliteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection per process, used under a lock; `BEGIN IMMEDIATE` serialises writers across processes.
         self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
-        self._conn.executescript(_SCHEMA)
+        self._setup()
         self._lock = threading.RLock()
+
+    def _setup(self) -> None:
+        # Switching to WAL needs a moment alone with the file; workers opening it together can get
+        # SQLITE_BUSY without the busy handler being consulted, so retry briefly.
+        for attempt in range(200):
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 199:
+                    raise
+                time.sleep(0.05)
 
     @contextmanager
     def transaction(self) -> Iterator[StoreTx]:

@@ -1,0 +1,93 @@
+"""Opt-in rate limits from `x-klaviyo-ratelimit`: token buckets per account and operation, fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from mock_server._compile import CompiledSpec
+from mock_server.state import RateLimiter, StatefulBehaviour
+from mock_server.state._ratelimit import parse_limit
+
+from .conftest import API_KEY, OTHER_KEY, core_client
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"), [("75/s", (75, 1.0)), ("750/m", (750, 60.0)), ("225/d", (225, 86400.0)), ("x", None)]
+)
+def test_parse_limit(text: str, parsed: tuple[int, float] | None) -> None:
+    assert parse_limit(text) == parsed
+
+
+def test_burst_then_refill() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter({"op": {"burst": "3/s", "steady": "60/m"}}, clock=clock)
+    assert [limiter.take("a", "op") for _ in range(3)] == [None, None, None]
+    throttled = limiter.take("a", "op")
+    assert throttled is not None and throttled.retry_after == 1 and throttled.window == "burst"
+    assert limiter.take("b", "op") is None  # another account has its own buckets
+    assert limiter.take("a", "other-op") is None  # operations without limits are free
+    clock.now += 1 / 3
+    assert limiter.take("a", "op") is None
+
+
+def test_steady_limit_bites_after_the_burst_refills() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter({"op": {"burst": "10/s", "steady": "15/m"}}, clock=clock)
+    for _ in range(15):
+        assert limiter.take("a", "op") is None
+        clock.now += 0.1  # the burst bucket refills as fast as this; the steady one does not
+    throttled = limiter.take("a", "op")
+    assert throttled is not None and throttled.window == "steady"
+    assert throttled.retry_after == 3  # 1.5 s spent at a token per 4 s: 0.375 back, 2.5 s to go
+    clock.now += throttled.retry_after
+    assert limiter.take("a", "op") is None
+
+
+def test_daily_limit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter({"op": {"burst": "1/s", "steady": "15/m", "daily": "2/d"}}, clock=clock)
+    assert limiter.take("a", "op") is None
+    clock.now += 60
+    assert limiter.take("a", "op") is None
+    clock.now += 60
+    throttled = limiter.take("a", "op")
+    assert throttled is not None and throttled.window == "daily" and throttled.retry_after > 3600
+
+
+async def test_429_through_the_app(compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]) -> None:
+    clock = FakeClock()
+    behaviour = make_behaviour(rate_limits=True, clock=clock)
+    async with core_client(compiled, behaviour) as client:
+        statuses = [(await client.get("/api/profiles", headers=API_KEY)).status_code for _ in range(75)]
+        assert set(statuses) == {200}
+        throttled = await client.get("/api/profiles", headers=API_KEY)
+        assert throttled.status_code == 429
+        assert throttled.headers["retry-after"] == "1"
+        error = throttled.json()["errors"][0]
+        assert error["code"] == "throttled" and error["status"] == 429
+        assert (await client.get("/api/profiles", headers=OTHER_KEY)).status_code == 200
+        clock.now += 1
+        assert (await client.get("/api/profiles", headers=API_KEY)).status_code == 200
+        # Reset through the admin API also refills the account's buckets.
+        for _ in range(80):
+            await client.get("/api/profiles", headers=API_KEY)
+        await client.post("/__mock__/reset", headers=API_KEY)
+        assert (await client.get("/api/profiles", headers=API_KEY)).status_code == 200
+
+
+async def test_rate_limits_are_off_by_default(
+    client: object, compiled: CompiledSpec, behaviour: StatefulBehaviour
+) -> None:
+    async with core_client(compiled, behaviour) as c:
+        statuses = {(await c.get("/api/profiles", headers=API_KEY)).status_code for _ in range(100)}
+    assert statuses == {200}

@@ -1,0 +1,68 @@
+"""Each API key and each OAuth token is its own account; admin endpoints act per account."""
+
+from __future__ import annotations
+
+import httpx
+
+from .conftest import API_KEY, JSONAPI, OAUTH, OTHER_KEY, profile_body
+
+
+async def test_accounts_are_isolated(client: httpx.AsyncClient) -> None:
+    one = await client.post(
+        "/api/profiles", json=profile_body(email="same@example.com"), headers={**API_KEY, **JSONAPI}
+    )
+    # The same email in another account is not a duplicate, and neither sees the other's profile.
+    two = await client.post(
+        "/api/profiles", json=profile_body(email="same@example.com"), headers={**OTHER_KEY, **JSONAPI}
+    )
+    assert one.status_code == two.status_code == 201
+    pid = one.json()["data"]["id"]
+    assert (await client.get(f"/api/profiles/{pid}", headers=OTHER_KEY)).status_code == 404
+    assert (await client.get(f"/api/profiles/{pid}", headers=OAUTH)).status_code == 404
+    listed = await client.get("/api/profiles", headers=OTHER_KEY)
+    assert [p["id"] for p in listed.json()["data"]] == [two.json()["data"]["id"]]
+
+
+async def test_reset_one_account_or_all(client: httpx.AsyncClient) -> None:
+    await client.post("/api/profiles", json=profile_body(email="a@example.com"), headers={**API_KEY, **JSONAPI})
+    await client.post("/api/profiles", json=profile_body(email="b@example.com"), headers={**OTHER_KEY, **JSONAPI})
+    accounts = (await client.get("/__mock__/accounts")).json()["accounts"]
+    assert accounts == ["api_key:pk_test_one", "api_key:pk_test_two"]
+
+    assert (await client.post("/__mock__/reset", headers=API_KEY)).status_code == 200
+    assert (await client.get("/api/profiles", headers=API_KEY)).json()["data"] == []
+    assert len((await client.get("/api/profiles", headers=OTHER_KEY)).json()["data"]) == 1
+
+    assert (await client.post("/__mock__/reset")).json() == {"reset": "all"}
+    assert (await client.get("/api/profiles", headers=OTHER_KEY)).json()["data"] == []
+
+
+async def test_export_and_journal(client: httpx.AsyncClient) -> None:
+    created = await client.post(
+        "/api/profiles", json=profile_body(email="j@example.com"), headers={**API_KEY, **JSONAPI}
+    )
+    await client.get("/api/profiles", params={"filter": "equals(email,'j@example.com')"}, headers=API_KEY)
+    await client.get("/api/lists", headers=OTHER_KEY)
+
+    state = (await client.get("/__mock__/state", headers=API_KEY)).json()
+    resources = state["accounts"]["api_key:pk_test_one"]
+    assert [(r["type"], r["id"]) for r in resources] == [("profile", created.json()["data"]["id"])]
+
+    journal = (await client.get("/__mock__/journal", params={"account": "api_key:pk_test_one"})).json()["requests"]
+    assert [(e["method"], e["path"], e["status"]) for e in journal] == [
+        ("POST", "/api/profiles", 201),
+        ("GET", "/api/profiles", 200),
+    ]
+    assert journal[1]["query"] == {"filter": "equals(email,'j@example.com')"}
+    everything = (await client.get("/__mock__/journal")).json()["requests"]
+    assert len(everything) == 3
+    assert (await client.delete("/__mock__/journal", headers=API_KEY)).status_code == 204
+    assert (await client.get("/__mock__/journal", headers=API_KEY)).json()["requests"] == []
+
+
+async def test_state_import_through_admin(client: httpx.AsyncClient) -> None:
+    seed = {"accounts": {"api_key:pk_test_one": [{"type": "list", "id": "AbCdEf", "attributes": {"name": "Seeded"}}]}}
+    assert (await client.post("/__mock__/state", json=seed)).json() == {"loaded": 1}
+    got = await client.get("/api/lists/AbCdEf", headers=API_KEY)
+    assert got.status_code == 200 and got.json()["data"]["attributes"]["name"] == "Seeded"
+    assert (await client.get("/__mock__/nope")).status_code == 404
