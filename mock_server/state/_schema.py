@@ -30,6 +30,7 @@ def flatten(spec: Spec, schema: Any) -> dict[str, Any]:
     node = deref(spec, schema)
     if not isinstance(node, dict):
         return {}
+    node = _unwrap_nullable(spec, node)
     parts = node.get("allOf")
     if not parts:
         return node
@@ -52,6 +53,24 @@ def flatten(spec: Spec, schema: Any) -> dict[str, Any]:
     if required:
         merged["required"] = required
     return merged
+
+
+def _is_null(spec: Spec, node: Any) -> bool:
+    node = deref(spec, node)
+    return isinstance(node, dict) and (node.get("type") == "null" or node.get("enum") == [None])
+
+
+def _unwrap_nullable(spec: Spec, node: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf/oneOf: [X, null]` (how the overlay spells a nullable reference) -> X marked nullable."""
+    for key in ("anyOf", "oneOf"):
+        options = node.get(key)
+        if not options or "properties" in node or "type" in node:
+            continue
+        real = [o for o in options if not _is_null(spec, o)]
+        if len(real) == 1 and len(real) < len(options):
+            inner = flatten(spec, real[0])
+            return {**inner, "nullable": True}
+    return node
 
 
 def json_body_schema(spec: Spec, holder: Any) -> dict[str, Any] | None:
