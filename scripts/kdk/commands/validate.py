@@ -43,7 +43,7 @@ def validate(
     from kdk.spec import SpecLoadError, apply_overlay, load_spec
     from kdk.spec._lock import LockError
     from kdk.spec._pinned import pinned_spec_path
-    from kdk.spec._validate import validate_spec
+    from kdk.spec._validate import Finding, validate_spec
 
     try:
         source = path if path is not None else pinned_spec_path()
@@ -52,9 +52,15 @@ def validate(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
+    overlay_failure: list[Finding] = []
     if not raw:
-        spec = apply_overlay(spec, copy_spec=False).spec
-    findings = validate_spec(spec)
+        try:
+            spec = apply_overlay(spec).spec
+        except Exception as exc:  # a spec too broken to patch: say so, and validate it as it is
+            message = f"the overlay cannot patch this spec ({type(exc).__name__}: {exc}); validated raw"
+            overlay_failure.append(Finding("#", "overlay", message))
+            raw = True
+    findings = overlay_failure + validate_spec(spec)
 
     what = "raw" if raw else "patched"
     if output is OutputFormat.json:

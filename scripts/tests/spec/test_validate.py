@@ -392,6 +392,18 @@ def test_cli_patch_writes_the_cache_and_prints_the_report(
     assert json.loads(written.read_text(encoding="utf-8")) == apply_overlay(spec).spec
 
 
+def test_cli_spec_too_broken_to_patch_is_validated_raw(kdk: Callable[..., Result], tmp_path: Path) -> None:
+    spec = clean_spec()
+    spec["components"]["schemas"]["Thing"]["properties"]["x"] = {
+        "default": 1,
+        "oneOf": [{"$ref": "#/components/schemas/Nope"}, {"type": "object", "properties": {"a": {}}}],
+    }
+    result = kdk("spec", "validate", "--format", "json", str(write(tmp_path, spec)))
+    assert result.exit_code == 1
+    rules = {f["rule"] for f in json.loads(result.stdout)}
+    assert {"ref-unresolved", "resolve"} <= rules
+
+
 def test_cli_help(kdk: Callable[..., Result]) -> None:
     for verb in ("validate", "patch"):
         result = kdk("spec", verb, "--help")
