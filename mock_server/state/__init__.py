@@ -5,7 +5,7 @@
 """
 
 from ._behaviour import ADMIN_PREFIX, StatefulBehaviour
-from ._config import StateOptionError, behaviours_from_options, check_workers, open_store
+from ._config import StateOptionError, behaviours_from_options, check_workers, open_store, validate_options
 from ._index import Kind, OpInfo, ResourceIndex, build_index
 from ._ratelimit import RateLimiter
 from ._seed import SeedError, apply_seed, export_state, load_seed_file
@@ -34,4 +34,5 @@ __all__ = [
     "load_seed_file",
     "open_store",
     "sign",
+    "validate_options",
 ]

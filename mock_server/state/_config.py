@@ -10,7 +10,7 @@ from ._schema import Spec
 from ._sqlite import SqliteStore
 from ._store import MemoryStore, Store
 
-__all__ = ["StateOptionError", "behaviours_from_options", "check_workers", "open_store"]
+__all__ = ["StateOptionError", "behaviours_from_options", "check_workers", "open_store", "validate_options"]
 
 
 class StateOptionError(ValueError):
@@ -27,14 +27,35 @@ def open_store(option: str | None) -> Store:
     raise StateOptionError(f"--state must be `memory` or `sqlite:PATH`, not {option!r}")
 
 
-def check_workers(state: str | None, workers: int) -> str | None:
-    """Why this combination cannot run (None if it can): in-memory state lives in one process only."""
-    if workers > 1 and not (state or "").startswith("sqlite:"):
+def check_workers(state: str | None, workers: int, *, seed_data: str | None = None) -> str | None:
+    """Why this combination cannot run (None if it can): in-memory state lives in one process only.
+    Stateless runs (no `--state`, no `--seed-data`) may use any number of workers."""
+    stateful = bool(state or seed_data)
+    if stateful and workers > 1 and not (state or "").startswith("sqlite:"):
         return (
             f"--workers {workers} needs shared state: in-memory state lives in one process, so each worker "
             "would see a different account. Use --state sqlite:PATH (for example --state sqlite:.kdk-mock.db) "
             "or run one worker."
         )
+    return None
+
+
+def validate_options(state: str | None, seed_data: str | None, workers: int) -> str | None:
+    """Everything `kdk mock` can check before starting: the store option, workers, the seed file."""
+    if state not in (None, "", "memory") and not (state or "").startswith("sqlite:"):
+        return f"--state must be `memory` or `sqlite:PATH`, not {state!r}"
+    if state == "sqlite:":
+        return "--state sqlite:PATH needs a PATH"
+    problem = check_workers(state, workers, seed_data=seed_data)
+    if problem:
+        return problem
+    if seed_data:
+        from ._seed import SeedError, load_seed_file
+
+        try:
+            load_seed_file(seed_data)
+        except SeedError as exc:
+            return str(exc)
     return None
 
 
@@ -48,7 +69,7 @@ def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, sp
     state, seed, limits = options.get("state"), options.get("seed_data"), bool(options.get("rate_limits"))
     if not (state or seed or limits):
         return []
-    problem = check_workers(state, int(options.get("workers") or 1))
+    problem = check_workers(state, int(options.get("workers") or 1), seed_data=seed)
     if problem:
         raise StateOptionError(problem)
     if spec is None:

@@ -41,6 +41,14 @@ def mock(
     `Prefer: delay=200` (milliseconds).
     """
     from mock_server._serve import ServeOptions, serve
+    from mock_server.state import validate_options
+
+    # Stateful mode (mock_server.state): refuse what cannot work before uvicorn starts, e.g. in-memory
+    # state with several workers, a malformed --state, an unreadable --seed-data file.
+    problem = validate_options(state, str(seed_data) if seed_data else None, workers)
+    if problem:
+        typer.echo(f"kdk mock: {problem}", err=True)
+        raise typer.Exit(2)
 
     options = ServeOptions(
         spec=str(spec) if spec else None,
