@@ -74,6 +74,19 @@ def test_renamed_path_parameter_is_the_same_endpoint() -> None:
     assert rules == {"request-parameter-removed", "new-required-request-parameter"}
 
 
+def test_paths_differing_only_in_parameter_names_stay_apart() -> None:
+    old = base_spec()
+    old["paths"]["/api/lists/{list_id}"] = {
+        "get": {"operationId": "get_list", "responses": {"200": {"description": "ok"}}}
+    }
+    assert diff_specs(old, clone(old)).changes == []
+    new = clone(old)
+    new["paths"].pop("/api/lists/{list_id}")
+    assert [(c.rule, c.operation_id) for c in diff_specs(old, new).changes] == [
+        ("api-removed-without-deprecation", "get_list")
+    ]
+
+
 def test_format_change_is_a_type_change() -> None:
     new = base_spec()
     new["components"]["schemas"]["ListAttributes"]["properties"]["created"]["format"] = "date"

@@ -70,8 +70,7 @@ def diff_specs(old: Spec, new: Spec, *, old_label: str = "old", new_label: str =
     started = time.perf_counter()
     old_r, new_r = Resolver(old), Resolver(new)
     schemas = SchemaDiffer(old_r, new_r)
-    old_ops = {_key(op): op for op in iter_operations(old)}
-    new_ops = {_key(op): op for op in iter_operations(new)}
+    old_ops, new_ops = _by_key(old), _by_key(new)
     changes: list[Change] = []
     for key in sorted(old_ops.keys() | new_ops.keys()):
         before, after = old_ops.get(key), new_ops.get(key)
@@ -104,9 +103,12 @@ def diff_specs(old: Spec, new: Spec, *, old_label: str = "old", new_label: str =
     return report
 
 
-def _key(op: Operation) -> tuple[str, str]:
-    # `/api/lists/{id}` and `/api/lists/{list_id}` are the same endpoint: match with parameter names erased.
-    return (_PATH_PARAM.sub("{}", op.path), op.method)
+def _by_key(spec: Spec) -> dict[tuple[str, str], Operation]:
+    """Operations by (path with parameter names erased, method): `/api/lists/{id}` and `/api/lists/{list_id}`
+    are the same endpoint. Paths that only differ in parameter names within one spec keep their own names."""
+    ops = list(iter_operations(spec))
+    erased = [(_PATH_PARAM.sub("{}", op.path), op.method) for op in ops]
+    return {key if erased.count(key) == 1 else (op.path, op.method): op for key, op in zip(erased, ops, strict=True)}
 
 
 def _compare_operation(
