@@ -51,11 +51,15 @@ def _run(name: str, args: list[str], cwd: Path) -> tuple[subprocess.CompletedPro
 def check_ruff(project_dir: Path) -> CheckResult:
     """`ruff check` and `ruff format --check` with the generated pyproject's [tool.ruff]."""
     ruff = ruff_bin()
-    lint, t1 = _run("ruff", [ruff, "check", "--no-fix", "--output-format", "concise", "."], project_dir)
-    fmt, t2 = _run("ruff", [ruff, "format", "--check", "."], project_dir)
+    # The package only (not README.md); --no-respect-gitignore: generated/ is git-ignored, ruff would skip it all.
+    common = ["--no-cache", "--no-respect-gitignore", PACKAGE_NAME]
+    lint, t1 = _run("ruff", [ruff, "check", "--no-fix", "--output-format", "concise", *common], project_dir)
+    fmt, t2 = _run("ruff", [ruff, "format", "--check", *common], project_dir)
     problems = [line for line in lint.stdout.splitlines() if line and ":" in line and "All checks passed" not in line]
     if fmt.returncode != 0:
         problems += [line for line in fmt.stdout.splitlines() if line.startswith("Would reformat")]
+    if (lint.returncode or fmt.returncode) and not problems:
+        problems = (lint.stdout + lint.stderr + fmt.stdout + fmt.stderr).strip().splitlines()[-5:]
     ok = lint.returncode == 0 and fmt.returncode == 0
     return CheckResult("ruff", ok, t1 + t2, problems, "clean" if ok else f"{len(problems)} problem(s)")
 

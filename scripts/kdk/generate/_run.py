@@ -96,7 +96,9 @@ def _format_error(error: Any) -> str:
 def _run_ruff(project_dir: Path) -> None:
     ruff = ruff_bin()
     # --fix-only removes the imports our templates no longer use (e.g. per-operation error models) and sorts the rest.
-    for args in (["check", "--fix-only", "--quiet", "--no-cache", "."], ["format", "--quiet", "--no-cache", "."]):
+    # --no-respect-gitignore: the tree sits in git-ignored places (generated/, openapi/.cache/), which ruff would skip.
+    common = ["--quiet", "--no-cache", "--no-respect-gitignore", PACKAGE_NAME]
+    for args in (["check", "--fix-only", *common], ["format", *common]):
         subprocess.run([ruff, *args], cwd=project_dir, check=True, capture_output=True)
 
 
