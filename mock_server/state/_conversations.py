@@ -234,7 +234,7 @@ class Conversations:
     def conversation_for_profile(self, req: MockRequest, op: OpInfo) -> MockResponse:
         rid = req.path_params.get(op.id_param or "id", "")
         me = {"type": "profile", "id": rid}
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             if tx.get(req.account, "profile", rid) is None:
                 return error_response(404, "not_found", f"A profile with id {rid} does not exist.")
             mine = [

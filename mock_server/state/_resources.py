@@ -88,6 +88,13 @@ class ResourceHandler:
     def __init__(self, index: ResourceIndex, store: Store) -> None:
         self.index = index
         self.store = store
+        # Attributes a type returns only on request (`additional-fields[type]`), from its operations.
+        self.additional: dict[str, frozenset[str]] = {}
+        for op in index.ops.values():
+            if op.additional_fields:
+                self.additional[op.resource_type] = (
+                    self.additional.get(op.resource_type, frozenset()) | op.additional_fields
+                )
 
     # -- helpers -----------------------------------------------------------------------------------
     def _attr_schema(self, op: OpInfo | None, rtype: str) -> dict[str, Any]:
@@ -133,7 +140,6 @@ class ResourceHandler:
 
     def _render(self, req: MockRequest, op: OpInfo, tx: StoreTx, records: list[Record], schema: Any) -> dict[str, Any]:
         """Primary data plus `included` for `include=...`."""
-        rtype = records[0]["type"] if records else None
         fields = {k[7:-1]: v for k, v in req.query.items() if k.startswith("fields[") and k.endswith("]")}
         additional = {
             k[18:-1]: frozenset(v.split(",")) for k, v in req.query.items() if k.startswith("additional-fields[")
@@ -155,7 +161,6 @@ class ResourceHandler:
                     if other:
                         included[(ref["type"], ref["id"])] = self._one(req, other, None, fields, additional)
             out.append(self._one(req, record, schema, fields, additional, rel_data))
-        del rtype
         document: dict[str, Any] = {"data": out}
         if includes:
             document["included"] = list(included.values())
@@ -172,11 +177,7 @@ class ResourceHandler:
     ) -> dict[str, Any]:
         rtype = record["type"]
         schema = schema or self.index.resource_schema(rtype)
-        allowed: frozenset[str] = frozenset()
-        for op in self.index.ops.values():
-            if op.resource_type == rtype and op.additional_fields:
-                allowed = op.additional_fields
-                break
+        allowed = self.additional.get(rtype, frozenset())
         wanted = fields.get(rtype)
         return render_resource(
             self.index,
@@ -204,7 +205,7 @@ class ResourceHandler:
         info = self.index.types.get(op.resource_type)
         if info and info.creatable:
             return True
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return op.resource_type in tx.types(account)
 
     async def handle(self, req: MockRequest, op: OpInfo) -> MockResponse | None:
@@ -256,8 +257,13 @@ class ResourceHandler:
         return self._ok(op.status, document)
 
     def _run_job(self, tx: StoreTx, account: str, job: Record) -> None:
-        """A bulk job's nested resources (`attributes.X.data[]` of a stored type) are applied at once:
-        created, or merged into the existing resource with the same identifiers."""
+        """A bulk job's nested resources (`attributes.X.data[]` of a stored type) are applied at once, as
+        its type name says: `*-delete-*` jobs delete them; `*-create-*`/`*-import-*` jobs create them or
+        merge into the resource with the same id/identifiers; other jobs (update, suppress...) merge into
+        existing resources only."""
+        words = set(job["type"].split("-"))
+        deleting = "delete" in words
+        creating = bool(words & {"create", "import"})
         made: dict[str, list[dict[str, str]]] = {}
         for value in (job.get("attributes") or {}).values():
             items = value.get("data") if isinstance(value, dict) else None
@@ -275,7 +281,14 @@ class ResourceHandler:
                     "relationships": {},
                 }
                 existing = tx.get(account, info.name, record["id"]) if item.get("id") else None
+                if deleting:
+                    if existing:
+                        tx.delete(account, info.name, record["id"])
+                        made.setdefault(info.name, []).append({"type": info.name, "id": record["id"]})
+                    continue
                 duplicate = None if existing else find_duplicate(tx, account, record)
+                if not (existing or duplicate or creating):
+                    continue
                 if existing or duplicate:
                     base = existing or (duplicate[1] if duplicate else record)
                     base["attributes"] = _merge(base.get("attributes") or {}, record["attributes"])
@@ -287,7 +300,7 @@ class ResourceHandler:
                 tx.put(account, record)
                 made.setdefault(info.name, []).append({"type": info.name, "id": record["id"]})
         rels = job.setdefault("relationships", {})
-        for rtype, refs in made.items():
+        for rtype, refs in made.items() if not deleting else ():
             name = f"{rtype}s"
             rels[name] = {"many": True, "data": refs}
             # Lists (etc.) named in the job's relationships gain the resources it made.
@@ -302,7 +315,7 @@ class ResourceHandler:
 
     def get(self, req: MockRequest, op: OpInfo) -> MockResponse:
         rid = req.path_params.get(op.id_param or "id", "")
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             record = tx.get(req.account, op.resource_type, rid)
             if record is None:
                 return _not_found(op.resource_type, rid)
@@ -312,7 +325,7 @@ class ResourceHandler:
         return self._ok(op.status, document)
 
     def list(self, req: MockRequest, op: OpInfo) -> MockResponse:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             page = run_query(op, tx.scan(req.account, op.resource_type), req.query)
             document = self._render(req, op, tx, page.records, op.data_schema)
         document["links"] = self._links(req, page.next_cursor, page.prev_cursor)
@@ -373,7 +386,7 @@ class ResourceHandler:
         return record if record is not None else _not_found(op.resource_type, rid)
 
     def relationship_get(self, req: MockRequest, op: OpInfo) -> MockResponse:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             parent = self._parent(tx, req, op)
             if isinstance(parent, MockResponse):
                 return parent
@@ -406,7 +419,7 @@ class ResourceHandler:
         return self._ok(op.status if op.status != 200 else 204, None)
 
     def related(self, req: MockRequest, op: OpInfo) -> MockResponse:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             parent = self._parent(tx, req, op)
             if isinstance(parent, MockResponse):
                 return parent

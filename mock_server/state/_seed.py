@@ -88,7 +88,7 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
 def export_state(store: Store, account: str | None = None) -> dict[str, Any]:
     accounts = [account] if account is not None else store.accounts()
     out: dict[str, Any] = {}
-    with store.transaction() as tx:
+    with store.transaction(write=False) as tx:
         for name in accounts:
             resources = []
             for rtype in tx.types(name):

@@ -101,9 +101,10 @@ class SqliteStore:
                 time.sleep(0.05)
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTx]:
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
+        """Exclusive across processes for writes (`BEGIN IMMEDIATE`); a consistent snapshot for reads."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield _SqliteTx(self._conn)
             except BaseException:

@@ -33,7 +33,7 @@ class Store(Protocol):
     kind: str  # "memory" | "sqlite"
     shareable: bool  # may several worker processes use it at once?
 
-    def transaction(self) -> Any: ...  # a context manager yielding a StoreTx
+    def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
     def reset(self, account: str | None = None) -> None: ...
     def accounts(self) -> list[str]: ...
     def append_journal(self, account: str, entry: dict[str, Any]) -> None: ...
@@ -85,7 +85,7 @@ class MemoryStore:
         self._lock = threading.RLock()
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTx]:
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
         with self._lock:
             yield _MemoryTx(self)
 

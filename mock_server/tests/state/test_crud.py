@@ -158,3 +158,22 @@ async def test_unstateful_types_fall_back_to_generated_bodies(client: httpx.Asyn
     response = await client.get("/api/metrics/AbCdEf", headers=API_KEY)
     assert response.status_code == 200
     assert response.json()["data"]["id"] == "AbCdEf"
+
+
+async def test_bulk_delete_job_deletes(client: httpx.AsyncClient, spec: Any) -> None:
+    from mock_server._generate import generate_body
+
+    schema = spec["paths"]["/api/catalog-items"]["post"]["requestBody"]["content"]["application/vnd.api+json"]["schema"]
+    created = await client.post("/api/catalog-items", json=generate_body(spec, schema, seed="x"), headers=H)
+    assert created.status_code == 201, created.text
+    iid = created.json()["data"]["id"]
+    job = {
+        "data": {
+            "type": "catalog-item-bulk-delete-job",
+            "attributes": {"items": {"data": [{"type": "catalog-item", "id": iid}]}},
+        }
+    }
+    assert (await client.post("/api/catalog-item-bulk-delete-jobs", json=job, headers=H)).status_code == 202
+    assert (await client.get(f"/api/catalog-items/{iid}", headers=API_KEY)).status_code == 404
+    jobs = (await client.get("/api/catalog-item-bulk-delete-jobs", headers=API_KEY)).json()["data"]
+    assert jobs[0]["attributes"]["status"] == "complete"
