@@ -243,11 +243,14 @@ def test_failure_at_any_step_restores_lock_cache_and_client(project: Project, fa
 
 
 def test_a_file_changed_in_place_is_reported_not_hidden(project: Project) -> None:
+    (project.root / "generated" / ".flock").touch()
+
     def in_place(ctx: UpgradeContext) -> str:
         from kdk._paths import generated_dir
 
         with (generated_dir() / "README.md").open("a", encoding="utf-8") as fh:  # same inode, new bytes
             fh.write("appended\n")
+        (generated_dir() / ".flock").open("w").close()  # an empty lock file re-opened: nothing lost
         raise StepError("generate went wrong")
 
     outcome = run_upgrade("2026-04-15", overrides={**FAKES, "generate": in_place})

@@ -78,8 +78,8 @@ class _TreeBackup:
                 st = path.lstat()
                 if recorded is None or st.st_ino != recorded[0]:
                     path.unlink()
-                elif (st.st_size, st.st_mtime_ns) != recorded[1:]:
-                    lost.append(rel)
+                elif (st.st_size, st.st_mtime_ns) != recorded[1:] and (st.st_size, recorded[1]) != (0, 0):
+                    lost.append(rel)  # (an empty file re-opened for writing, like a flock file, lost nothing)
         for sub in stale_dirs:
             if sub.is_symlink():
                 sub.unlink()
