@@ -60,11 +60,15 @@ def generate(
     """
     from kdk.generate._check import check_imports, check_mypy, check_ruff
     from kdk.generate._ensure import GenerationIncompleteError, ensure_generated_with_report
-    from kdk.spec import apply_overlay, load_spec
+    from kdk.spec import SpecLoadError, apply_overlay, load_spec
+    from kdk.spec._lock import LockError
 
-    patched = apply_overlay(load_spec(spec), copy_spec=False).spec if spec is not None else None
     try:
+        patched = apply_overlay(load_spec(spec), copy_spec=False).spec if spec is not None else None
         package, report = ensure_generated_with_report(spec=patched, target=output, force=force)
+    except (LockError, SpecLoadError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     except GenerationIncompleteError as exc:
         _print_report(exc.report, output or Path("generated"))
         typer.echo(f"error: {exc}", err=True)
