@@ -148,3 +148,15 @@ async def test_whatsapp_and_sms_are_separate_conversations(client: httpx.AsyncCl
     assert sorted(c["attributes"]["channel"] for c in listed.json()["data"]) == ["sms", "whatsapp"]
     latest = (await client.get(f"/api/profiles/{sms['profile_id']}/conversation", headers=OAUTH)).json()
     assert latest["data"]["attributes"]["channel"] == "whatsapp"
+
+
+async def test_consent_shows_in_additional_fields(client: httpx.AsyncClient, compiled: CompiledSpec, spec: Any) -> None:
+    pid = (await inbound(client, "START"))["profile_id"]
+    plain = (await client.get(f"/api/profiles/{pid}", headers=OAUTH)).json()
+    assert "subscriptions" not in plain["data"]["attributes"]
+    response = await client.get(
+        f"/api/profiles/{pid}", params={"additional-fields[profile]": "subscriptions"}, headers=OAUTH
+    )
+    document = response.json()
+    assert document["data"]["attributes"]["subscriptions"]["sms"]["marketing"]["consent"] == "SUBSCRIBED"
+    assert response_errors(compiled, spec, "/api/profiles/{id}", "get", 200, document) == []
