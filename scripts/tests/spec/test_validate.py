@@ -404,6 +404,16 @@ def test_cli_spec_too_broken_to_patch_is_validated_raw(kdk: Callable[..., Result
     assert {"ref-unresolved", "resolve"} <= rules
 
 
+@pytest.mark.parametrize("verb", ["validate", "patch"])
+def test_cli_without_a_pinned_spec_exits_2(
+    kdk: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verb: str
+) -> None:
+    monkeypatch.setenv("KDK_PROJECT_ROOT", str(tmp_path))
+    result = kdk("spec", verb)
+    assert result.exit_code == 2
+    assert "kdk spec fetch" in result.stderr
+
+
 def test_cli_help(kdk: Callable[..., Result]) -> None:
     for verb in ("validate", "patch"):
         result = kdk("spec", verb, "--help")
