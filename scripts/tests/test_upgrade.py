@@ -88,6 +88,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     (root / "openapi").mkdir(parents=True)
     (root / "generated" / "klaviyo-client").mkdir(parents=True)
     (root / "generated" / "README.md").write_text("build output\n", encoding="utf-8")
+    (root / "generated" / "pyproject.toml").write_text("[project]\nversion = '2026.1.15'\n", encoding="utf-8")
     (root / "generated" / "klaviyo-client" / "client.py").write_text("REVISION = '2026-01-15'\n", encoding="utf-8")
     monkeypatch.setenv("KDK_PROJECT_ROOT", str(root))
     monkeypatch.setenv("KDK_SPEC_SOURCE", str(mirror))
@@ -205,6 +206,8 @@ def _damaging(name: str) -> StepFn:
         (generated_dir() / "klaviyo-client").mkdir(exist_ok=True)
         _replace(generated_dir() / "klaviyo-client" / "client.py", f"# {name}\n")
         (generated_dir() / "README.md").unlink(missing_ok=True)
+        # kdk.generate rewrites the top-level pyproject.toml in place (shutil.copyfile), not by rename
+        (generated_dir() / "pyproject.toml").write_text(f"# {name}\n", encoding="utf-8")
         if name == "generate":  # a whole directory replaced, as `kdk generate` installs a new package
             shutil.rmtree(generated_dir() / "klaviyo-client")
         (generated_dir() / f"{name}.py").write_text("", encoding="utf-8")
@@ -248,7 +251,9 @@ def test_a_file_changed_in_place_is_reported_not_hidden(project: Project) -> Non
     def in_place(ctx: UpgradeContext) -> str:
         from kdk._paths import generated_dir
 
-        with (generated_dir() / "README.md").open("a", encoding="utf-8") as fh:  # same inode, new bytes
+        with (generated_dir() / "README.md").open("a", encoding="utf-8") as fh:  # top level: restored from a copy
+            fh.write("appended\n")
+        with (generated_dir() / "klaviyo-client" / "client.py").open("a", encoding="utf-8") as fh:  # nested: lost
             fh.write("appended\n")
         (generated_dir() / ".flock").open("w").close()  # an empty lock file re-opened: nothing lost
         raise StepError("generate went wrong")
@@ -256,7 +261,8 @@ def test_a_file_changed_in_place_is_reported_not_hidden(project: Project) -> Non
     outcome = run_upgrade("2026-04-15", overrides={**FAKES, "generate": in_place})
     assert outcome.failed_step == "generate"
     assert "1 files changed in place could not be restored" in outcome.reason
-    assert "README.md" in outcome.reason
+    assert "klaviyo-client/client.py" in outcome.reason
+    assert (project.root / "generated" / "README.md").read_text(encoding="utf-8") == "build output\n"
 
 
 def test_an_unexpected_exception_is_reported_as_the_step_failure(project: Project) -> None:

@@ -20,12 +20,13 @@ _BACKUP_PREFIX = ".upgrade-backup-"
 
 
 class _TreeBackup:
-    """Hard links to every file of a directory tree, and each file's identity, taken before the run.
+    """Hard links to the files of a directory tree, and each file's identity, taken before the run.
 
-    Cheap (no bytes copied) and exact because every kdk writer replaces files atomically (write a temp file,
-    rename it over): a replaced file gets a new inode and the link keeps the old bytes. Restoring removes what
-    is new or replaced and links the old files back; untouched files are not rewritten at all. A file changed
-    *in place* would change its backup too -- that is detected and reported, not silently accepted.
+    Cheap (no bytes copied) and exact because kdk's writers replace files atomically (write a temp file, rename
+    it over): a replaced file gets a new inode and the link keeps the old bytes. The few files at the top of a
+    tree are copied instead, because `kdk.generate` rewrites generated/pyproject.toml and its stamp in place.
+    Restoring removes what is new or replaced and puts the old files back; untouched files are not rewritten.
+    A nested file changed *in place* would have changed its link too: that is reported, never hidden.
     """
 
     def __init__(self, root: Path, backup: Path) -> None:
@@ -34,11 +35,16 @@ class _TreeBackup:
         self.existed = root.is_dir()
         self.files: dict[str, tuple[int, int, int]] = {}  # relative path -> (inode, size, mtime_ns)
         self.dirs: set[str] = set()
+        self.copied: set[str] = set()  # backed up as bytes, not as a link
         if self.existed:
             for rel, path in self._walk():
                 target = backup / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(path, target)
+                if "/" in rel or path.is_symlink():
+                    _link_or_copy(path, target)
+                else:
+                    shutil.copy2(path, target)
+                    self.copied.add(rel)
                 st = path.lstat()
                 self.files[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -76,9 +82,10 @@ class _TreeBackup:
                 rel = path.relative_to(self.root).as_posix()
                 recorded = self.files.get(rel)
                 st = path.lstat()
-                if recorded is None or st.st_ino != recorded[0]:
-                    path.unlink()
-                elif (st.st_size, st.st_mtime_ns) != recorded[1:] and (st.st_size, recorded[1]) != (0, 0):
+                changed = recorded is not None and (st.st_size, st.st_mtime_ns) != recorded[1:]
+                if recorded is None or st.st_ino != recorded[0] or (changed and rel in self.copied):
+                    path.unlink()  # new, replaced, or rewritten in place with a byte copy to restore from
+                elif changed and (st.st_size, recorded[1]) != (0, 0):
                     lost.append(rel)  # (an empty file re-opened for writing, like a flock file, lost nothing)
         for sub in stale_dirs:
             if sub.is_symlink():
