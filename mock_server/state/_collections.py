@@ -59,9 +59,22 @@ def _decode(cursor: str) -> dict[str, Any]:
         payload = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise QueryError("page[cursor]", "Invalid page cursor.") from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("k"), list) or payload.get("d") not in ("n", "p"):
+    if not isinstance(payload, dict) or payload.get("d") not in ("n", "p") or not _valid_key(payload.get("k")):
         raise QueryError("page[cursor]", "Invalid page cursor.")
     return payload
+
+
+_RANK_TYPES: dict[int, tuple[type, ...]] = {0: (int,), 1: (int, float), 2: (str,), 3: (str,), 4: (int,)}
+
+
+def _valid_key(key: Any) -> bool:
+    """A cursor key is `[rank, value, seq]` with the value's type fixed by its rank (so keys compare)."""
+    if not isinstance(key, list) or len(key) != 3:
+        return False
+    rank, value, seq = key
+    if type(rank) is not int or rank not in _RANK_TYPES or type(seq) is not int:
+        return False
+    return isinstance(value, _RANK_TYPES[rank]) and not isinstance(value, bool)
 
 
 def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, paginate: bool = True) -> Page:

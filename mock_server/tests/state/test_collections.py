@@ -140,3 +140,14 @@ async def test_include_returns_compound_document(client: httpx.AsyncClient, comp
     assert response_errors(compiled, spec, "/api/lists/{id}", "get", 200, document) == []
     listed = await client.get("/api/lists", params={"include": "tags", "fields[tag]": "name"}, headers=API_KEY)
     assert listed.json()["included"][0]["attributes"] == {"name": "VIP"}
+
+
+async def test_forged_cursors_are_400_not_500(client: httpx.AsyncClient) -> None:
+    import base64
+    import json
+
+    await _profiles(client, 2)
+    for key in (["a", {}, 1], [2, 5, 1], [1, "x", 1], [2, "x"], "nope"):
+        cursor = base64.urlsafe_b64encode(json.dumps({"k": key, "d": "n"}).encode()).decode()
+        response = await client.get("/api/profiles", params={"page[cursor]": cursor}, headers=API_KEY)
+        assert response.status_code == 400, key
