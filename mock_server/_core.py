@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from ._compile import CompiledSpec, Operation, PathEntry
 from ._errors import MockError, error_response, standard_code
@@ -41,7 +41,10 @@ _REVISION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(\.pre)?$")
 _PLACEHOLDER_BASE = "https://a.klaviyo.com"
 _RENDER_CACHE_SIZE = 4096
 _MAX_DELAY_MS = 60_000
-_CONNEXION_ROUTING = "connexion_routing"  # connexion.middleware.abstract.ROUTING_CONTEXT
+_CONNEXION_ROUTING = "connexion_routing"
+# Characters left as-is in ids inside links (Klaviyo's compound catalog ids keep `$` and `:` unescaped).
+_ID_SAFE = "$:@!*'(),;=+-._~"
+_PATH_SAFE = _ID_SAFE + "/"  # connexion.middleware.abstract.ROUTING_CONTEXT
 
 
 class MockCore:
@@ -334,7 +337,11 @@ class MockCore:
         if key not in op.templates:
             return MockResponse(status)
         query = scope.get("query_string", b"").decode("latin-1")
-        self_url = request.base_url + scope.get("path", "") + (f"?{query}" if query else "")
+        raw_path = scope.get("raw_path")
+        path = (
+            raw_path.decode("latin-1").split("?", 1)[0] if raw_path else quote(scope.get("path", ""), safe=_PATH_SAFE)
+        )
+        self_url = request.base_url + path + (f"?{query}" if query else "")
         cache_key = (op.operation_id, key, self_url)
         cached = self._rendered.get(cache_key)
         if cached is None:
@@ -365,7 +372,7 @@ class MockCore:
         if not isinstance(rtype, str) or not isinstance(rid, str):
             return
         collection = self.compiled.collection_paths.get(rtype, f"/api/{rtype}s/")
-        here = f"{base}{collection}{rid}/"
+        here = f"{base}{collection}{quote(rid, safe=_ID_SAFE)}/"
         links = resource.get("links")
         if isinstance(links, dict) and "self" in links:
             links["self"] = here

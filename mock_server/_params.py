@@ -30,7 +30,8 @@ def check_params(params: list[Param], query: dict[str, str], path: dict[str, str
         else:
             continue
         if raw is None or (raw == "" and param.kind == "array"):
-            # An empty `fields[x]=` / `include=` means "nothing extra asked for", as on the real API.
+            # An empty `fields[x]=` / `include=` is valid JSON:API (an empty list: "no fields" / "nothing
+            # included"), which Klaviyo accepts; the stateful layer may honour it, the core ignores it.
             if param.required and raw is None:
                 problems.append(_problem(param, f"Missing required parameter '{param.name}'.", "missing_parameter"))
             continue

@@ -135,3 +135,12 @@ async def test_swagger_ui_pages(client: httpx.AsyncClient) -> None:
         assert page.status_code == 200
         assert "swagger-ui-bundle.js" in page.text
     assert (await client.get("/ui/swagger-ui-bundle.js")).status_code == 200
+
+
+async def test_links_stay_valid_uris_for_unusual_ids(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/api/campaigns/%C2%BC%20x", headers=AUTH)).json()
+    assert body["data"]["id"] == "\u00bc x"
+    assert body["data"]["links"]["self"] == "http://mock.test/api/campaigns/%C2%BC%20x/"
+    assert body["links"]["self"] == "http://mock.test/api/campaigns/%C2%BC%20x"
+    compound = (await client.get("/api/catalog-items/%24custom%3A%3A%3A%24default%3A%3A%3ASKU-1", headers=AUTH)).json()
+    assert compound["data"]["links"]["self"] == "http://mock.test/api/catalog-items/$custom:::$default:::SKU-1/"
