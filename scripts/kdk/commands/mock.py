@@ -58,5 +58,19 @@ def mock(
         rate_limits=rate_limits,
         workers=workers,
     )
+    if state or seed_data or rate_limits:
+        # The stateful layer (mock_server.state) knows which combinations cannot work (e.g. in-memory state
+        # across several workers): refuse up front with its message rather than from inside a worker.
+        from mock_server import state as stateful
+
+        check = getattr(stateful, "check_workers", None)
+        problem = check(state, workers) if check else None
+        if problem:
+            typer.echo(f"kdk mock: {problem}", err=True)
+            raise typer.Exit(2)
     typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
-    serve(options, host=host, port=port, workers=workers, log_level=log_level)
+    try:
+        serve(options, host=host, port=port, workers=workers, log_level=log_level)
+    except ValueError as exc:  # bad option values found while building the app (e.g. an unknown --state)
+        typer.echo(f"kdk mock: {exc}", err=True)
+        raise typer.Exit(2) from None
