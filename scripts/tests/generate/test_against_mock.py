@@ -100,3 +100,16 @@ async def test_every_simple_get_parses_the_mock_answer(kc: ModuleType, client: A
         except Exception as exc:  # collect them all: one report beats 200 reruns
             failures.append(f"{module.__name__}: {type(exc).__name__}: {str(exc)[:200]}")
     assert failures == []
+
+
+def test_sync_calls_and_pagination(kc: ModuleType, mock_app: Any) -> None:
+    """Sync twin, through Starlette's test transport (a sync httpx transport driving the ASGI app)."""
+    from klaviyo_client.api.profiles import get_profiles
+
+    with mock_app.test_client(base_url="http://mock") as test_client:
+        client = kc.KlaviyoClient(API_KEY, base_url="http://mock", transport=test_client._transport, retry=None)
+        page = get_profiles.sync(client=client, fields_profile=["email"], page_size=2)
+        assert "fields%5Bprofile%5D=email" in page.links.self_
+        assert all(item.type_ == "profile" for item in get_profiles.paginate(client=client, page_size=2))
+        with pytest.raises(kc.KlaviyoApiError):
+            get_profiles.sync(client=client, page_size=0)
