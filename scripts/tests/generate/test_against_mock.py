@@ -113,3 +113,25 @@ def test_sync_calls_and_pagination(kc: ModuleType, mock_app: Any) -> None:
         assert all(item.type_ == "profile" for item in get_profiles.paginate(client=client, page_size=2))
         with pytest.raises(kc.KlaviyoApiError):
             get_profiles.sync(client=client, page_size=0)
+
+
+async def test_retries_the_mock_429_with_its_retry_after(kc: ModuleType, mock_app: Any) -> None:
+    """The mock's fault injection (`Prefer: code=429` answers 429 + Retry-After: 1) drives the retry transport."""
+    from klaviyo_client._retry import AsyncRetryTransport
+    from klaviyo_client.api.profiles import get_profiles
+
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    transport = AsyncRetryTransport(httpx.ASGITransport(app=mock_app), kc.RetryPolicy(max_attempts=3), sleep=fake_sleep)
+    client = kc.KlaviyoClient(
+        API_KEY, base_url="http://mock", headers={"Prefer": "code=429"}, async_transport=transport, retry=None
+    )
+    with pytest.raises(kc.KlaviyoApiError) as caught:
+        await get_profiles.asyncio(client=client)
+    assert caught.value.status_code == 429
+    assert caught.value.response is not None and caught.value.response.headers["Retry-After"] == "1"
+    assert sleeps == [1.0, 1.0]
+    await client.aclose()
