@@ -41,13 +41,10 @@ def find_duplicate(tx: StoreTx, account: str, record: Record) -> tuple[str, Reco
     wanted = {k: mine[k] for k in keys if mine.get(k) not in (None, "")}
     if not wanted:
         return None
-    for other in tx.scan(account, record["type"]):
-        if other["id"] == record["id"]:
-            continue
-        theirs = other.get("attributes") or {}
-        for key, value in wanted.items():
-            if theirs.get(key) == value:
-                return key, other
+    for key, value in wanted.items():
+        other = tx.find(account, record["type"], key, value)
+        if other is not None and other["id"] != record["id"]:
+            return key, other
     return None
 
 

@@ -25,8 +25,23 @@ __all__ = [
 Spec = dict[str, Any]
 
 
+# flatten() results by id of the input node; the node is kept alongside so its id cannot be reused.
+_FLAT: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
 def flatten(spec: Spec, schema: Any) -> dict[str, Any]:
-    """`schema` with references followed and `allOf` parts merged into one object schema."""
+    """`schema` with references followed and `allOf` parts merged into one object schema (memoised:
+    responses render the same schemas over and over; treat the result as read-only)."""
+    hit = _FLAT.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    flat = _flatten(spec, schema)
+    if isinstance(schema, dict):
+        _FLAT[id(schema)] = (schema, flat)
+    return flat
+
+
+def _flatten(spec: Spec, schema: Any) -> dict[str, Any]:
     node = deref(spec, schema)
     if not isinstance(node, dict):
         return {}

@@ -65,6 +65,13 @@ class _SqliteTx:
     def types(self, account: str) -> list[str]:
         return [r[0] for r in self._c.execute("SELECT DISTINCT rtype FROM resources WHERE account=?", (account,))]
 
+    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        row = self._c.execute(
+            "SELECT body, seq FROM resources WHERE account=? AND rtype=? AND json_extract(body, ?) = ? LIMIT 1",
+            (account, rtype, f'$.attributes."{attribute}"', value),
+        ).fetchone()
+        return _load(row) if row else None
+
 
 def _load(row: tuple[str, int]) -> Record:
     record: Record = json.loads(row[0])

@@ -25,7 +25,8 @@ class StoreTx(Protocol):
     def get(self, account: str, rtype: str, rid: str) -> Record | None: ...
     def put(self, account: str, record: Record) -> Record: ...  # assigns `seq` to a new record
     def delete(self, account: str, rtype: str, rid: str) -> bool: ...
-    def scan(self, account: str, rtype: str) -> list[Record]: ...  # in `seq` order
+    def scan(self, account: str, rtype: str) -> list[Record]: ...  # in `seq` order; read-only results
+    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None: ...
     def types(self, account: str) -> list[str]: ...
 
 
@@ -65,8 +66,16 @@ class _MemoryTx:
         return self._s.data.get(account, {}).get(rtype, {}).pop(rid, None) is not None
 
     def scan(self, account: str, rtype: str) -> list[Record]:
+        # No copies (a collection read would otherwise copy every record): callers only read these,
+        # and `put` stores its own copy, so nothing a caller does later reaches the store.
         rows = self._s.data.get(account, {}).get(rtype, {}).values()
-        return [copy.deepcopy(r) for r in sorted(rows, key=lambda r: r["seq"])]
+        return sorted(rows, key=lambda r: r["seq"])
+
+    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        for record in self._s.data.get(account, {}).get(rtype, {}).values():
+            if (record.get("attributes") or {}).get(attribute) == value:
+                return copy.deepcopy(record)
+        return None
 
     def types(self, account: str) -> list[str]:
         return [t for t, rows in self._s.data.get(account, {}).items() if rows]
