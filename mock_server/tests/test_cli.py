@@ -86,3 +86,16 @@ def test_in_memory_state_refuses_several_workers() -> None:
     result = CliRunner().invoke(app, ["mock", "--workers", "2", "--state", "memory"])
     assert result.exit_code == 2
     assert "--workers 2" in result.output
+
+
+def test_fast_start_path_imports_nothing_heavy(compiled: CompiledSpec) -> None:
+    """The start-up budget (<= 1 s to the first answer) depends on not importing these before answering."""
+    code = (
+        "import sys; from kdk.cli import _register; _register()\n"
+        "from mock_server._serve import ServeOptions, _FastStartApp\n"
+        "app = _FastStartApp(ServeOptions()); app._build_started = True  # keep the Connexion build from starting\n"
+        "heavy = [m for m in ('connexion', 'kdk.spec', 'mock_server.state', 'jsonschema', 'rich') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "", f"imported on the start path: {result.stdout.strip()}"
