@@ -94,7 +94,8 @@ def test_fast_start_path_imports_nothing_heavy(compiled: CompiledSpec) -> None:
         "import sys; from kdk.cli import _register; _register()\n"
         "from mock_server._serve import ServeOptions, _FastStartApp\n"
         "app = _FastStartApp(ServeOptions()); app._build_started = True  # keep the Connexion build from starting\n"
-        "heavy = [m for m in ('connexion', 'kdk.spec', 'mock_server.state', 'jsonschema', 'rich') if m in sys.modules]\n"
+        "names = ('connexion', 'kdk.spec', 'mock_server.state', 'jsonschema', 'rich')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
