@@ -183,7 +183,7 @@ def generate_project(patched: Spec, project_dir: Path, *, run_ruff: bool = True)
         missing_operations=missing,
         schemas_expected=len(prepared.schema_names),
         dropped_schemas=sorted(dropped),
-        models=sum(1 for p in (package_dir / "models").glob("*.py") if p.name != "__init__.py"),
+        models=sum(1 for p in (package_dir / "models").glob("*.py") if not p.name.startswith("_")),
         modules=sum(1 for _ in package_dir.rglob("*.py")),
         warnings=[_format_error(e) for e in errors],
         seconds=time.perf_counter() - started,
