@@ -51,3 +51,13 @@ def test_every_mirror_revision_generates_completely(mirror: Path, tmp_path: Path
     for spec_path in sorted(mirror.glob("*/openapi/*.json")):
         result = generate_project(apply_overlay(load_spec(spec_path)).spec, tmp_path / spec_path.parent.parent.name)
         assert result.complete and not result.warnings, (spec_path, result.missing_operations, result.dropped_schemas)
+
+
+def test_dropped_schemas_are_reported(small_patched_spec: dict[str, Any], tmp_path: Path) -> None:
+    """A nullable boolean enum (the raw spec has them; the overlay fixes them) makes the generator drop the model."""
+    spec = copy.deepcopy(small_patched_spec)
+    attributes = spec["components"]["schemas"]["ProfileAttributes"]
+    attributes["properties"]["flag"] = {"type": "boolean", "nullable": True, "enum": [False]}
+    result = generate_project(spec, tmp_path / "klaviyo-client", run_ruff=False)
+    assert "/components/schemas/ProfileAttributes" in result.dropped_schemas
+    assert not result.complete
