@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._types import AdminRoute, MockRequest, MockResponse
+from ._consent import ConsentJobs
 from ._conversations import BODY_LIMITS, Conversations
 from ._errors import error_response
 from ._index import Kind, ResourceIndex, build_index
@@ -55,8 +56,16 @@ class StatefulBehaviour:
         self.webhooks = webhooks or WebhookSender()
         self.conversations = Conversations(self.index, self.store, self.webhooks)
         self.limiter = RateLimiter(self.index.ratelimits, clock=clock) if rate_limits else None
-        # create_conversation_message has no readable collection, so it is not a CREATE in the index.
+        # create_conversation_message has no readable collection, so it is not a CREATE in the index;
+        # nor are the subscription bulk jobs (they can only be posted), which set consent.
         self._message_ops = self.index.posts_by_request_type.get(_CONVERSATION_MESSAGE_TYPE, frozenset())
+        self.consent = ConsentJobs(self.index, self.store)
+        self._consent_ops = {
+            op_id
+            for rtype, op_ids in self.index.posts_by_request_type.items()
+            if self.consent.handles(rtype) and rtype not in self.index.types
+            for op_id in op_ids
+        }
 
     async def handle(self, request: MockRequest) -> MockResponse | None:
         response = await self._answer(request)
@@ -98,6 +107,8 @@ class StatefulBehaviour:
             )
         if req.operation_id in self._message_ops:
             return self.conversations.create_message(req)
+        if req.operation_id in self._consent_ops:
+            return self.consent.run(req, 202)
         op = self.index.ops.get(req.operation_id)
         if op is None:
             return None

@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     REL_REMOVE = "relationship-remove"
     REL_REPLACE = "relationship-replace"
     RELATED = "related"
+    UPSERT = "upsert"
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,12 @@ def build_index(spec: Spec) -> ResourceIndex:
             kind = {"get": Kind.GET, "patch": Kind.UPDATE, "delete": Kind.DELETE}.get(method)
             if rtype and rtype != parent:
                 kind = None
+        if kind is None and method == "post" and not id_param and rtype in types and parent != rtype:
+            # Create-or-update under another path (`/api/profile-import` documents 200 and 201;
+            # `/client/profiles` answers 202): the same type, matched by id or identifiers.
+            statuses = {str(s) for s in op.node.get("responses") or {}}
+            if {"200", "201"} <= statuses or (collection.startswith("/client/") and status == 202):
+                kind, parent = Kind.UPSERT, rtype
         if kind is None or parent is None:
             continue
         data_schema, is_list = _data(spec, response)

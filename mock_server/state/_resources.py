@@ -220,6 +220,7 @@ class ResourceHandler:
                 Kind.REL_REMOVE: self.relationship_change,
                 Kind.REL_REPLACE: self.relationship_change,
                 Kind.RELATED: self.related,
+                Kind.UPSERT: self.upsert,
             }[op.kind]
             return handler(req, op)
         except QueryError as exc:
@@ -252,6 +253,44 @@ class ResourceHandler:
         document["data"] = document["data"][0]
         document["links"] = {"self": f"{req.base_url}{self.index.types[record['type']].collection}/{record['id']}/"}
         return self._ok(op.status, document)
+
+    def upsert(self, req: MockRequest, op: OpInfo) -> MockResponse:
+        """Create-or-update: the resource with the body's id, else with one of its unique identifiers,
+        gets the attributes merged in (200); otherwise a new one is created (201)."""
+        data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
+        if not isinstance(data, dict):
+            return error_response(400, "invalid", "The request body must be a JSON:API document with `data`.")
+        info = self.index.types[op.resource_type]
+        incoming: Record = {
+            "type": op.resource_type,
+            "id": "",
+            "attributes": dict(data.get("attributes") or {}),
+            "relationships": _relationships_from_body(data),
+        }
+        with self.store.transaction() as tx:
+            record = tx.get(req.account, op.resource_type, str(data["id"])) if data.get("id") else None
+            if record is None:
+                found = find_duplicate(tx, req.account, incoming)
+                record = found[1] if found else None
+            created = record is None
+            if record is None:
+                record = {**incoming, "id": new_id(info.id_shape)}
+            else:
+                record["attributes"] = _merge(record.get("attributes") or {}, incoming["attributes"])
+                record.setdefault("relationships", {}).update(incoming["relationships"])
+                for name in _TIMESTAMPS_UPDATED:
+                    if name in record["attributes"]:
+                        record["attributes"][name] = now()
+            get_op = self.index.ops.get(info.get_op or "")
+            self._complete(record, get_op or op)
+            tx.put(req.account, record)
+            status = op.status if op.status not in (200, 201) else (201 if created else 200)
+            if op.data_schema is None:
+                return self._ok(status, None)
+            document = self._render(req, op, tx, [record], op.data_schema)
+        document["data"] = document["data"][0]
+        document["links"] = {"self": f"{req.base_url}{info.collection}/{record['id']}/"}
+        return self._ok(status, document)
 
     def _run_job(self, tx: StoreTx, account: str, job: Record) -> None:
         """A bulk job's nested resources (`attributes.X.data[]` of a stored type) are applied at once, as
