@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -79,7 +80,7 @@ class StatefulBehaviour:
                 "method": request.method.upper(),
                 "path": request_path(request),
                 "query": request.query,
-                "body": request.body,
+                "body": _jsonable(request.body),
                 "auth_kind": request.auth_kind,
                 "status": response.status if response else None,
             },
@@ -187,6 +188,17 @@ class StatefulBehaviour:
             consent=consent if isinstance(consent, bool) else None,
         )
         return MockResponse(201, result)
+
+
+def _jsonable(value: Any) -> Any:
+    """The body as JSON can hold it (a multipart upload carries bytes: those become a short note)."""
+
+    def note(obj: Any) -> Any:
+        if isinstance(obj, bytes | bytearray):
+            return f"<{len(obj)} bytes>"
+        return repr(obj)
+
+    return json.loads(json.dumps(value, default=note))
 
 
 def _admin_error(status: int, detail: str) -> MockResponse:

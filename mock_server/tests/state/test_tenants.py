@@ -66,3 +66,11 @@ async def test_state_import_through_admin(client: httpx.AsyncClient) -> None:
     got = await client.get("/api/lists/AbCdEf", headers=API_KEY)
     assert got.status_code == 200 and got.json()["data"]["attributes"]["name"] == "Seeded"
     assert (await client.get("/__mock__/nope")).status_code == 404
+
+
+async def test_multipart_uploads_are_journaled_without_bytes(client: httpx.AsyncClient) -> None:
+    files = {"file": ("pixel.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "image/png")}
+    response = await client.post("/api/image-upload", files=files, data={"name": "Pixel"}, headers=API_KEY)
+    assert response.status_code == 201, response.text
+    journal = (await client.get("/__mock__/journal", headers=API_KEY)).json()["requests"]
+    assert journal[-1]["operation_id"] == "upload_image_from_file"
