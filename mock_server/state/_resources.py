@@ -430,7 +430,9 @@ class ResourceHandler:
             existing = [r for r in ids if tx.get(req.account, r["type"], r["id"]) is not None]
         links = {"self": page_link(req.base_url, request_path(req), req.query)}
         if not op.data_is_list:
-            return self._ok(op.status, {"data": existing[0] if existing else None, "links": links})
+            # A to-one relationship with several candidates (a profile's SMS and WhatsApp conversations)
+            # names the newest, as the related endpoint does.
+            return self._ok(op.status, {"data": existing[-1] if existing else None, "links": links})
         return self._ok(op.status, {"data": existing, "links": links})
 
     def relationship_change(self, req: MockRequest, op: OpInfo) -> MockResponse:

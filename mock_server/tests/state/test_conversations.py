@@ -148,6 +148,8 @@ async def test_whatsapp_and_sms_are_separate_conversations(client: httpx.AsyncCl
     assert sorted(c["attributes"]["channel"] for c in listed.json()["data"]) == ["sms", "whatsapp"]
     latest = (await client.get(f"/api/profiles/{sms['profile_id']}/conversation", headers=OAUTH)).json()
     assert latest["data"]["attributes"]["channel"] == "whatsapp"
+    rel = await client.get(f"/api/profiles/{sms['profile_id']}/relationships/conversation", headers=OAUTH)
+    assert rel.json()["data"] == {"type": "conversation", "id": whatsapp["conversation_id"]}
 
 
 async def test_consent_shows_in_additional_fields(client: httpx.AsyncClient, compiled: CompiledSpec, spec: Any) -> None:
