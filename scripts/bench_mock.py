@@ -88,10 +88,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def rss_mb(pid: int) -> float | None:
     """Peak resident set (VmHWM) of the server process and its children, in MB."""
     total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
+    pids, queue = [], [pid]
+    while queue:  # the process and all its descendants (npx -> node -> prism)
+        one = queue.pop()
+        pids.append(one)
+        children = Path(f"/proc/{one}/task/{one}/children")
+        if children.exists():
+            queue += [int(p) for p in children.read_text().split()]
     for one in pids:
         status = Path(f"/proc/{one}/status")
         if not status.exists():
