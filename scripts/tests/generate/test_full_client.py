@@ -55,14 +55,17 @@ def test_every_module_imports(full_client: FullClient) -> None:
 
 
 def test_models_load_lazily(full_client: FullClient) -> None:
-    """Importing one endpoint loads a handful of model modules, not thousands (time is in bench_client.py)."""
+    """Importing one endpoint loads a handful of model modules, not thousands, and no httpx until a client
+    needs it (times are in bench_client.py)."""
     code = (
         "import sys, klaviyo_client.api.profiles.get_profiles; "
-        "print(sum(m.startswith('klaviyo_client.models.') for m in sys.modules))"
+        "print(sum(m.startswith('klaviyo_client.models.') for m in sys.modules), 'httpx' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=full_client[0].parent, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert int(out.stdout) < 40
+    models, httpx_loaded = out.stdout.split()
+    assert int(models) < 40
+    assert httpx_loaded == "False"
 
 
 @pytest.mark.slow
