@@ -16,8 +16,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ._ids import new_id
 from ._index import ResourceIndex
 from ._resources import ResourceHandler, find_duplicate
@@ -36,6 +34,8 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise SeedError(f"{file}: cannot read seed data: {exc.strerror}") from exc
+    import yaml
+
     try:
         doc = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
