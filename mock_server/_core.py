@@ -87,9 +87,11 @@ class MockCore:
     def generated_response(self, request: MockRequest, status: int | None = None) -> MockResponse:
         """The schema-generated answer for a request (what the core sends when no behaviour answers)."""
         op = self._operation(request.path_template, request.method)
-        status_key = str(status or op.success)
-        body = self._personalize(op, status_key, request.path_params, request.base_url, request.base_url)
-        return MockResponse(int(status_key), body)
+        status = status or op.success
+        key = _documented_key(op, status)
+        if key is None or key not in op.templates:
+            return MockResponse(status)  # no content documented (204, or a status without a body)
+        return MockResponse(status, self._personalize(op, key, request.path_params, request.base_url, request.base_url))
 
     # -- ASGI -------------------------------------------------------------------------------------------
 

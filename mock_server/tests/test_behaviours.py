@@ -164,3 +164,21 @@ async def test_a_failing_behaviour_is_an_envelope_not_a_traceback(mock_app_facto
 
 async def test_httpx_client_fixture(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/accounts", headers=AUTH)).status_code == 200
+
+
+async def test_generated_response_without_content(mock_app: Any) -> None:
+    request = MockRequest(
+        operation_id="delete_list",
+        method="delete",
+        path_template="/api/lists/{id}",
+        path_params={"id": "Y6nRLr"},
+        query={},
+        headers={},
+        body=None,
+        account="api_key:pk",
+        auth_kind="api_key",
+        revision=REVISION,
+        base_url="http://x",
+    )
+    generated = mock_core(mock_app).generated_response(request)
+    assert (generated.status, generated.body) == (204, None)
