@@ -1,0 +1,265 @@
+"""Running schemathesis over the pinned, patched spec: in-process over ASGI (the mock app) or over HTTP.
+
+One function, `run_contract`, used by the pytest suite, `kdk contract` and integrators. It builds the
+schemathesis configuration (profile, auth, the `revision` header, exclusions), runs the engine and reduces
+its events to a `ContractResult` (operations x checks, failures with a curl line each).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._depth import composition_depths
+from ._results import CheckFailure, ContractResult
+from .exclusions import EXAMPLES_PHASE_MAX_COMPOSITION_DEPTH
+
+__all__ = [
+    "DEFAULT_CHECKS",
+    "PROFILES",
+    "ContractOptions",
+    "Profile",
+    "examples_phase_excluded",
+    "run_contract",
+]
+
+Spec = dict[str, Any]
+
+# Every check schemathesis runs by default; listed so the summary shows a column even when nothing failed.
+DEFAULT_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "unsupported_method",
+    "ignored_auth",
+    "use_after_free",
+    "ensure_resource_availability",
+)
+
+PROFILE_ENV = "KDK_CONTRACT_PROFILE"
+CONTRACT_API_KEY = "pk_contract_tests_0000000000000000"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int  # fuzzing examples per operation (examples/coverage phases are bounded by the spec)
+    coverage: bool
+    stateful: bool
+    stateful_max_steps: int = 6
+
+
+PROFILES = {
+    # CI: every operation, every phase, few generated cases each (measured: see README-section.md).
+    "default": Profile("default", max_examples=3, coverage=True, stateful=True),
+    # Integrators / nightly: many more generated cases per operation.
+    "deep": Profile("deep", max_examples=50, coverage=True, stateful=True, stateful_max_steps=20),
+    # A quick look: fuzzing only.
+    "smoke": Profile("smoke", max_examples=1, coverage=False, stateful=False),
+}
+
+
+def _profile(name: str | None) -> Profile:
+    chosen = name or os.environ.get(PROFILE_ENV) or "default"
+    try:
+        return PROFILES[chosen]
+    except KeyError:
+        raise ValueError(f"unknown contract profile {chosen!r} (choose from {', '.join(PROFILES)})") from None
+
+
+@dataclass
+class ContractOptions:
+    target: str = "mock"  # "mock": the mock app in-process over ASGI; otherwise a base URL
+    app: Any = None  # an ASGI app to test instead of building the mock (target "mock" only)
+    profile: str | None = None  # default: $KDK_CONTRACT_PROFILE or "default"
+    operation_ids: Iterable[str] | None = None  # only these (default: every operation)
+    api_key: str = CONTRACT_API_KEY
+    read_only: bool = False  # --live: GET operations only, positive data only, nothing that writes
+    workers: int = 2
+    seed: int | None = 0  # deterministic runs by default; None for a fresh seed
+    max_failures: int | None = None
+    spec: Spec | None = None  # default: the pinned, patched spec
+    on_event: Callable[[Any], None] | None = None  # progress hook (gets every engine event)
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def examples_phase_excluded(spec: Spec) -> list[str]:
+    """Operations whose examples phase is skipped (see exclusions.py / _depth.py): deepest bodies only."""
+    depths = composition_depths(spec)
+    return sorted(op for op, depth in depths.items() if depth > EXAMPLES_PHASE_MAX_COMPOSITION_DEPTH)
+
+
+def _revision(spec: Spec) -> str:
+    return str((spec.get("info") or {}).get("version") or "")
+
+
+def _config_dict(spec: Spec, options: ContractOptions, profile: Profile, *, examples: bool = True) -> dict[str, Any]:
+    generation: dict[str, Any] = {"max-examples": profile.max_examples}
+    if options.read_only:
+        generation["mode"] = "positive"
+    phases: dict[str, Any] = {
+        "examples": {"enabled": examples},
+        "coverage": {"enabled": profile.coverage and examples and not options.read_only},
+        "fuzzing": {"enabled": True},
+        "stateful": {
+            "enabled": profile.stateful and not options.read_only,
+            "max-steps": profile.stateful_max_steps,
+        },
+    }
+    config: dict[str, Any] = {
+        "workers": options.workers,
+        "generation": generation,
+        "phases": phases,
+        "checks": {"enabled": True},
+        # `revision` is client configuration, not data: real clients always send the pinned one, and the
+        # API answers 400 to a malformed one (the spec's `type: string` does not say so).
+        "parameters": {"header.revision": _revision(spec)},
+        "auth": {"openapi": {"Klaviyo-API-Key": {"api_key": f"Klaviyo-API-Key {options.api_key}"}}},
+        "request-timeout": 30,
+    }
+    if options.seed is not None:
+        config["seed"] = options.seed
+    if options.max_failures is not None:
+        config["max-failures"] = options.max_failures
+    if options.extra_headers:
+        config["headers"] = dict(options.extra_headers)
+    return config
+
+
+def _default_app() -> Any:
+    from mock_server import create_app
+
+    return create_app()
+
+
+def _select(spec: Spec, options: ContractOptions) -> list[str]:
+    """The operationIds to test: all, or the requested ones; only GETs in read-only mode."""
+    from kdk.spec import iter_operations
+
+    wanted = set(options.operation_ids) if options.operation_ids is not None else None
+    return [
+        op.operation_id
+        for op in iter_operations(spec)
+        if (wanted is None or op.operation_id in wanted) and (not options.read_only or op.method == "get")
+    ]
+
+
+def _label_map(spec: Spec) -> dict[str, str]:
+    """schemathesis labels ("GET /api/profiles") -> operationId."""
+    from kdk.spec import iter_operations
+
+    return {f"{op.method.upper()} {op.path}": op.operation_id for op in iter_operations(spec)}
+
+
+def run_contract(options: ContractOptions | None = None) -> ContractResult:
+    """Run schemathesis with every default check; never raises for check failures (see the result)."""
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import from_schema
+
+    options = options or ContractOptions()
+    profile = _profile(options.profile)
+    if options.spec is None:
+        from kdk.spec._pinned import load_pinned_spec
+
+        spec = load_pinned_spec()
+    else:
+        spec = options.spec
+    if options.target == "mock":
+        app = options.app if options.app is not None else _default_app()
+        base_url = "http://localhost"
+    else:
+        app = None
+        base_url = options.target.rstrip("/")
+
+    labels = _label_map(spec)
+    skipped = examples_phase_excluded(spec)
+    selected = _select(spec, options)
+    result = ContractResult(
+        target=options.target if options.target != "mock" else "mock (in-process ASGI)",
+        profile=profile.name,
+        checks=list(DEFAULT_CHECKS),
+        examples_phase_skipped=skipped,
+    )
+    started = time.perf_counter()
+    # Two passes, because a per-operation `[[operations]]` entry in schemathesis' config turns off its
+    # include/exclude filters (4.32): everything else with every phase, then the deepest bodies without the
+    # examples and coverage phases (both explode on them; see exclusions.py).
+    for examples_phase in (True, False):
+        config = SchemathesisConfig.from_dict(_config_dict(spec, options, profile, examples=examples_phase))
+        schema: Any = schemathesis.openapi.from_dict(spec, config=config)
+        if app is not None:
+            schema.app = app
+        else:
+            schema.config.update(base_url=base_url)
+        wanted = [op for op in selected if (op in skipped) != examples_phase]
+        if not wanted:
+            continue
+        schema = schema.include(operation_id=wanted)
+        operations = [labels.get(_operation_label(op), "") for op in schema.get_all_operations()]
+        result.operations.extend(op for op in operations if op)
+        for event in from_schema(schema).execute():
+            if options.on_event is not None:
+                options.on_event(event)
+            _record(event, result, labels, base_url)
+    result.operations.sort()
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def _operation_label(result: Any) -> str:
+    operation = result.ok()
+    return f"{operation.method.upper()} {operation.path}"
+
+
+def _record(event: Any, result: ContractResult, labels: dict[str, str], base_url: str) -> None:
+    from schemathesis.engine import Status, events
+
+    if isinstance(event, events.ScenarioFinished):
+        operation = labels.get(event.recorder.label, event.recorder.label)
+        phase = event.phase.value if hasattr(event.phase, "value") else str(event.phase)
+        for case_id, checks in event.recorder.checks.items():
+            for check in checks:
+                result.count(operation, check.name, failed=check.status == Status.FAILURE)
+                if check.status == Status.FAILURE and check.failure_info is not None:
+                    failure = check.failure_info.failure
+                    result.add_failure(
+                        CheckFailure(
+                            operation=operation,
+                            check=check.name,
+                            phase=phase,
+                            title=str(failure.title),
+                            message=str(failure.message),
+                            curl=_curl(check.failure_info.code_sample, base_url),
+                            case_id=case_id,
+                        )
+                    )
+    elif isinstance(event, events.NonFatalError):
+        label = getattr(event, "label", "") or ""
+        result.errors.append(f"{labels.get(label, label)}: {_error_text(event)}")
+    elif isinstance(event, events.FatalError):
+        result.errors.append(f"fatal: {_error_text(event)}")
+
+
+def _error_text(event: Any) -> str:
+    info = getattr(event, "info", None)
+    if info is not None:
+        return f"{getattr(info, 'title', '')}: {getattr(info, 'message', '')}".strip(": ")
+    exc = getattr(event, "exception", None) or getattr(event, "value", None)
+    return repr(exc)
+
+
+def _curl(code_sample: str, base_url: str) -> str:
+    """schemathesis' reproduction line; in-process runs say http://localhost, i.e. a `kdk mock` on its port."""
+    line = code_sample.strip()
+    if base_url == "http://localhost":
+        line = line.replace("http://localhost/", "http://127.0.0.1:4010/")
+    return line
