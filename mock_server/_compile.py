@@ -128,7 +128,10 @@ def load_compiled(spec_path: Path) -> CompiledSpec:
     spec = apply_overlay(load_spec(spec_path), copy_spec=False).spec
     root.mkdir(parents=True, exist_ok=True)
     patched_json = root / f"{key}.json"
-    _atomic_write(patched_json, json.dumps(spec, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    # Served with this mock as its server, so Swagger UI's "Try it out" (and tools reading /openapi.json)
+    # call the mock, not https://a.klaviyo.com.
+    served = {**spec, "servers": [{"url": "/", "description": "kdk mock (this server)"}]}
+    _atomic_write(patched_json, json.dumps(served, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     compiled = compile_spec(spec, key=key, patched_json=patched_json)
     _atomic_write(pickled, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
     return compiled

@@ -127,6 +127,7 @@ async def test_openapi_json_is_the_served_spec(client: httpx.AsyncClient, pinned
     served = response.json()
     assert served["info"]["version"] == "2026-07-15"
     assert served["paths"].keys() == pinned_spec["paths"].keys()
+    assert served["servers"][0]["url"] == "/"  # "Try it out" in Swagger UI calls the mock
 
 
 async def test_swagger_ui_pages(client: httpx.AsyncClient) -> None:
