@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from kdk.spec import resolve_ref
+from kdk.spec import deref, resolve_ref
 
 from ._values import klaviyo_id, seeded_int, string_for
 
@@ -117,7 +117,7 @@ class _Generator:
             produced = self.value(sub, prop, stack)
             if produced is _MISSING:
                 if prop in required:
-                    produced = {} if _type_of(_deref(self.spec, sub)) == "object" else None
+                    produced = {} if _type_of(deref(self.spec, sub)) == "object" else None
                 else:
                     continue
             result[prop] = produced
@@ -129,7 +129,7 @@ class _Generator:
         rtype = result.get("type")
         if not isinstance(rtype, str) or "id" not in result:
             return
-        id_schema = _deref(self.spec, properties.get("id"))
+        id_schema = deref(self.spec, properties.get("id"))
         if isinstance(id_schema, dict) and "example" not in id_schema and _type_of(id_schema) == "string":
             result["id"] = klaviyo_id(rtype, f"{self.seed}/{rtype}")
 
@@ -156,15 +156,6 @@ def _deep_merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
             into[key] = value
 
 
-def _deref(spec: Spec, node: Any) -> Any:
-    for _ in range(32):
-        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            node = resolve_ref(spec, node["$ref"])
-        else:
-            return node
-    return node
-
-
 def _type_of(schema: Any) -> str | None:
     if not isinstance(schema, dict):
         return None
@@ -179,7 +170,7 @@ def _type_of(schema: Any) -> str | None:
 
 
 def _is_write_only(spec: Spec, schema: Any) -> bool:
-    resolved = _deref(spec, schema)
+    resolved = deref(spec, schema)
     return isinstance(resolved, dict) and bool(resolved.get("writeOnly"))
 
 
@@ -194,7 +185,7 @@ def _bounded(schema: dict[str, Any], value: int) -> int:
 
 def _fits(spec: Spec, schema: Any, value: Any) -> bool:
     """Does a scalar example/default fit its own schema? (Containers are generated, not trusted.)"""
-    schema = _deref(spec, schema)
+    schema = deref(spec, schema)
     if not isinstance(schema, dict):
         return False
     if value is None:

@@ -7,7 +7,7 @@ Every consumer calls `apply_overlay`; nobody patches the spec on their own.
 Adding a fix: write one `_fix_<what>(spec) -> int` function (mutate in place, return how many places
 changed, be idempotent), then add a `Fix(...)` entry to `FIXES` saying *why*. Order matters only where
 noted (value-level fixes run after the schema-shape fixes they depend on). Loop over schemas with
-`_schema_nodes(spec)` (no pointers, fast): the overlay runs at every mock start and generation, keep it < 1 s
+`iter_schema_nodes(spec)` (no pointers, fast): the overlay runs at every mock start and generation, keep it < 1 s
 on the 3 MB spec (`scripts/bench_spec_validate.py` measures it).
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._values import SchemaValueChecker
-from ._walk import HTTP_METHODS, deref, iter_operations, join_pointer, operation_parameters
+from ._walk import HTTP_METHODS, deref, iter_operations, iter_schema_nodes, join_pointer, operation_parameters
 
 __all__ = ["FIXES", "Fix", "FixReport", "OverlayResult", "apply_overlay"]
 
@@ -81,45 +81,6 @@ def _parameter_objects(spec: Spec) -> Iterator[dict[str, Any]]:
             yield param
 
 
-def _schema_nodes(spec: Spec) -> list[dict[str, Any]]:
-    """Every schema node `iter_schemas` yields (same roots, same children, each once), without building
-    JSON pointers: fixes need only the nodes, and this is ~3x faster on the 3 MB spec (the overlay runs
-    at every mock start and generation). A list, so fixes may mutate nodes while looping."""
-    components = spec.get("components") or {}
-    stack: list[Any] = list((components.get("schemas") or {}).values())
-
-    def add_content(holder: Any) -> None:
-        if isinstance(holder, dict):
-            for media in (holder.get("content") or {}).values():
-                if isinstance(media, dict):
-                    stack.append(media.get("schema"))
-
-    stack.extend(p.get("schema") for p in (components.get("parameters") or {}).values() if isinstance(p, dict))
-    for section in ("responses", "requestBodies"):
-        for holder in (components.get(section) or {}).values():
-            add_content(holder)
-    for op in iter_operations(spec):
-        for container in (op.path_item, op.node):
-            stack.extend(p.get("schema") for p in container.get("parameters") or [] if isinstance(p, dict))
-        add_content(op.node.get("requestBody"))
-        for response in (op.node.get("responses") or {}).values():
-            add_content(response)
-
-    seen: set[int] = set()
-    nodes: list[dict[str, Any]] = []
-    while stack:
-        schema = stack.pop()
-        if not isinstance(schema, dict) or id(schema) in seen:
-            continue
-        seen.add(id(schema))
-        nodes.append(schema)
-        stack.extend(schema.get(key) for key in ("items", "additionalProperties", "not"))
-        for key in ("allOf", "anyOf", "oneOf"):
-            stack.extend(schema.get(key) or [])
-        stack.extend((schema.get("properties") or {}).values())
-    return nodes
-
-
 def _types_may_overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Could one value match both primitive/array branches? False only when provably disjoint."""
     ta, tb = a.get("type"), b.get("type")
@@ -137,7 +98,7 @@ def _types_may_overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _fix_oneof_default_matches_several(spec: Spec) -> int:
     checker: SchemaValueChecker | None = None
     count = 0
-    for schema in _schema_nodes(spec):
+    for schema in iter_schema_nodes(spec):
         branches = schema.get("oneOf")
         if not isinstance(branches, list) or len(branches) < 2:
             continue
@@ -153,7 +114,7 @@ def _fix_oneof_default_matches_several(spec: Spec) -> int:
 
 def _fix_oneof_overlapping_primitives(spec: Spec) -> int:
     count = 0
-    for schema in _schema_nodes(spec):
+    for schema in iter_schema_nodes(spec):
         branches = schema.get("oneOf")
         if not isinstance(branches, list) or len(branches) < 2:
             continue
@@ -185,7 +146,7 @@ def _fix_path_parameter_nullable(spec: Spec) -> int:
 
 def _fix_boolean_enum(spec: Spec) -> int:
     count = 0
-    for schema in _schema_nodes(spec):
+    for schema in iter_schema_nodes(spec):
         enum = schema.get("enum")
         if schema.get("type") != "boolean" or not isinstance(enum, list):
             continue
@@ -329,7 +290,7 @@ def _fix_template_delimiters_in_examples(spec: Spec) -> int:
 def _fix_drop_invalid_examples(spec: Spec) -> int:
     checker = SchemaValueChecker(spec)
     count = 0
-    for schema in _schema_nodes(spec):
+    for schema in iter_schema_nodes(spec):
         if "example" in schema and not checker.is_valid(schema, schema["example"]):
             del schema["example"]
             count += 1
@@ -354,7 +315,7 @@ def _fix_oneof_overlapping_objects(spec: Spec) -> int:
     from ._walk import deref
 
     count = 0
-    for schema in _schema_nodes(spec):
+    for schema in iter_schema_nodes(spec):
         branches = schema.get("oneOf")
         if not isinstance(branches, list) or len(branches) < 2:
             continue
@@ -386,7 +347,7 @@ def _admits_null(spec: Spec, branch: Any) -> bool:
 
 def _fix_nullable_without_type(spec: Spec) -> int:
     count = 0
-    for schema in _schema_nodes(spec):
+    for schema in iter_schema_nodes(spec):
         if schema.get("nullable") is not True or "type" in schema:
             continue
         if isinstance(schema.get("$ref"), str):

