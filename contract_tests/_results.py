@@ -19,6 +19,7 @@ class CheckFailure:
     message: str
     curl: str
     case_id: str = ""
+    detail: str = ""  # what the case varied, when schemathesis says
 
 
 @dataclass
@@ -60,7 +61,12 @@ class ContractResult:
 
     @property
     def tested_operations(self) -> list[str]:
-        return sorted(op for op, checks in self.tallies.items() if any(t.passed or t.failed for t in checks.values()))
+        known = set(self.operations)
+        return sorted(
+            op
+            for op, checks in self.tallies.items()
+            if op in known and any(t.passed or t.failed for t in checks.values())
+        )
 
     def check_totals(self) -> dict[str, CheckTally]:
         totals: dict[str, CheckTally] = {check: CheckTally() for check in self.checks}
@@ -92,6 +98,8 @@ class ContractResult:
             lines += ["", f"failures ({len(self.failures)}):"]
             for f in self.failures:
                 lines += [f"  {f.operation} [{f.check}, {f.phase}] {f.title}", f"    {_first_line(f.message)}"]
+                if f.detail:
+                    lines += [f"    case: {f.detail}"]
                 lines += [f"    {f.curl}"]
         else:
             lines += ["", "failures: 0"]
