@@ -127,9 +127,9 @@ def generate_project(patched: Spec, project_dir: Path, *, run_ruff: bool = True)
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    prepared = prepare_spec(patched)
-    version = package_version(prepared.revision)
     config_file = ConfigFile.load_from_path(generator_dir() / "config.yaml")
+    prepared = prepare_spec(patched, field_prefix=config_file.field_prefix)
+    version = package_version(prepared.revision)
     config_file.package_version_override = version
     config = Config.from_sources(
         config_file,
