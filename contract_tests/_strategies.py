@@ -30,6 +30,7 @@ _FORMATS: dict[str, st.SearchStrategy[Any]] = {
     "uri": st.from_regex(r"https://example\.com/[a-z]{0,8}", fullmatch=True),
     "url": st.from_regex(r"https://example\.com/[a-z]{0,8}", fullmatch=True),
     "uuid": st.uuids().map(str),
+    "binary": st.binary(max_size=16),  # multipart file parts: the client wraps bytes in a File
 }
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EXAMPLES_PHASE_MAX_COMPOSITION_DEPTH", "EXCLUSIONS", "Exclusion", "is_excluded_failure"]
+__all__ = [
+    "EXAMPLES_PHASE_MAX_COMPOSITION_DEPTH",
+    "EXCLUSIONS",
+    "KNOWN_CLIENT_FAILURES",
+    "Exclusion",
+    "is_excluded_failure",
+]
 
 
 @dataclass(frozen=True)
@@ -60,3 +66,13 @@ def is_excluded_failure(failure: Any, case: Any, description: str) -> bool:
     empty = _empty_fieldsets(case)
     # schemathesis names the parameter whose value it made invalid; it must be one of the empty fieldsets
     return bool(empty) and any(name in description for name in empty)
+
+
+# Known failures of the *generated client* found by the property tests; each must name what has to change.
+# The tests check this list both ways: an entry that stops failing must be removed.
+KNOWN_CLIENT_FAILURES: dict[str, str] = {
+    "ImageUploadQuery": "multipart model with a `format: binary` field: `to_dict()` emits `File.to_tuple()` "
+    "(name, payload, mime) but `from_dict()` wraps the value in `BytesIO(...)`, so `from_dict(to_dict(x))` raises "
+    "TypeError. The client's model template must make the pair symmetric (e.g. from_dict accepting a File or "
+    "tuple, or to_dict emitting the payload bytes). Client issue #3.",
+}
