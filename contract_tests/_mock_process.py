@@ -124,7 +124,9 @@ def running_mock(
         args += ["--state", state]
     args += list(extra_args)
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        process = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ), preexec_fn=_die_with_parent
+        )
         mock = MockProcess(base_url=f"http://127.0.0.1:{port}", api_key=api_key, process=process, log=log)
         try:
             _wait_until_answering(mock, start_timeout)
@@ -132,6 +134,17 @@ def running_mock(
             yield mock
         finally:
             mock.stop()
+
+
+def _die_with_parent() -> None:
+    """Linux: the mock gets SIGTERM when the test process dies (a killed pytest leaves no server behind)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _served_revision(mock: MockProcess) -> str:
