@@ -157,6 +157,16 @@ def _fix_boolean_enum(spec: Spec) -> int:
     return count
 
 
+def _fix_nullable_enum_admits_null(spec: Spec) -> int:
+    count = 0
+    for schema in iter_schema_nodes(spec):
+        enum = schema.get("enum")
+        if schema.get("nullable") is True and isinstance(enum, list) and None not in enum:
+            enum.append(None)
+            count += 1
+    return count
+
+
 def _revision_header_template(spec: Spec) -> dict[str, Any]:
     """The revision header the other operations use (most common shape), else one built from info.version."""
     shapes: dict[str, int] = {}
@@ -413,6 +423,14 @@ FIXES: list[Fix] = [
         "type boolean + nullable). Non-nullable single-value enums (`[false]`, `[true]`, a const) are kept: "
         "every tool accepts them and they carry meaning.",
         _fix_boolean_enum,
+    ),
+    Fix(
+        "nullable-enum-admits-null",
+        "A `nullable` schema with an `enum` that does not list null (e.g. a flow's `trigger_type`, a coupon "
+        "code's `status`): OpenAPI 3.0.3 says `nullable` does not add null to an `enum`, so strict validators "
+        "reject the nulls Klaviyo sends and serves. List null among the values, the spelling 3.0.3 asks for; "
+        "the generator keeps the enum class and types the field `X | None`.",
+        _fix_nullable_enum_admits_null,
     ),
     Fix(
         "oneof-overlapping-objects",

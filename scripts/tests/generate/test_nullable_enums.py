@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +21,11 @@ import pytest
 from kdk.generate import GenerateResult, generate_project
 from kdk.generate import _prepare as prepare_module
 from kdk.generate._prepare import NullableEnums, PreparedSpec, prepare_spec
-from kdk.spec import deref, resolve_pointer
+from kdk.spec import FIXES, apply_overlay, deref, resolve_pointer
 from kdk.spec._lock import LockError
 from kdk.spec._pinned import load_pinned_spec
+
+from .conftest import SMALL_SPEC
 
 # (model class, wire name, enum class) of the small spec's nullable enums: a string enum on a component's property,
 # one inside a nullable inline object (class `...Type0`), an integer enum with a default in a request body.
@@ -82,11 +85,14 @@ def test_unreachable_nullable_enum_is_reported_not_renamed(small_patched_spec: d
 
 
 def test_class_names_are_those_the_generator_gave_inline(
-    small_project: GenerateResult, small_patched_spec: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_project: GenerateResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Generated without the fix, the same models and enums exist under the same names (but typed `X | Unset`)."""
+    """Generated without the fix (and without the overlay listing null among the values, which the generator
+    would turn into `...Type1` classes), the same models and enums exist under the same names, typed `X | Unset`."""
     monkeypatch.setattr(prepare_module, "_hoist_nullable_enums", lambda spec, field_prefix: NullableEnums([], []))
-    unfixed = generate_project(small_patched_spec, tmp_path / "klaviyo-client", run_ruff=False)
+    fixes = [fix for fix in FIXES if fix.name != "nullable-enum-admits-null"]
+    spec = apply_overlay(json.loads(SMALL_SPEC.read_text(encoding="utf-8")), fixes=fixes).spec
+    unfixed = generate_project(spec, tmp_path / "klaviyo-client", run_ruff=False)
     assert _model_index(unfixed.package_dir) == _model_index(small_project.package_dir)
     for _, _, enum in SMALL_NULLABLE_ENUMS:
         assert f'"{enum}":' in _model_index(small_project.package_dir)
