@@ -142,6 +142,34 @@ def test_boolean_enum_dropped_only_where_nullable_or_redundant() -> None:
     assert props["const_true"]["enum"] == [True]
 
 
+def test_nullable_enum_lists_null_among_its_values() -> None:
+    from kdk.spec._values import SchemaValueChecker
+
+    schemas = {
+        "Obj": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "string", "enum": ["on", "off"], "nullable": True},
+                "level": {"type": "integer", "enum": [0, 1], "nullable": True},
+                "listed": {"type": "string", "enum": ["on", None], "nullable": True},
+                "plain": {"type": "string", "enum": ["on", "off"]},
+            },
+        }
+    }
+    raw = make_spec(schemas)
+    spec, count = run_fix("nullable-enum-admits-null", raw)
+    props = spec["components"]["schemas"]["Obj"]["properties"]
+    assert count == 2
+    assert props["status"]["enum"] == ["on", "off", None]
+    assert props["level"]["enum"] == [0, 1, None]
+    assert props["listed"]["enum"] == ["on", None]
+    assert props["plain"]["enum"] == ["on", "off"]
+    probe = {"status": None, "level": None}
+    assert not SchemaValueChecker(raw).is_valid(raw["components"]["schemas"]["Obj"], probe)
+    assert SchemaValueChecker(spec).is_valid(spec["components"]["schemas"]["Obj"], probe)
+    assert not SchemaValueChecker(spec).is_valid(spec["components"]["schemas"]["Obj"], {"plain": None})
+
+
 def test_revision_header_made_required_or_added() -> None:
     paths = {
         "/ok": {"get": op(revision())},
@@ -342,6 +370,7 @@ def test_overlay_counts_on_2026_07_15(mirror: Path) -> None:
     counts = {r.name: r.count for r in apply_overlay(raw).report}
     assert counts["oneof-default-matches-several-branches"] == 5  # the font_family defaults
     assert counts["path-parameter-not-nullable"] == 8
+    assert counts["nullable-enum-admits-null"] == 180  # coupon status, flow trigger_type, ...
     assert counts["oneof-overlapping-primitives"] > 0
     assert counts["boolean-enum-nullable-or-redundant"] > 0
     assert counts["template-delimiters-in-examples"] > 0
