@@ -27,7 +27,10 @@ def contract(
     junit: Annotated[Path | None, typer.Option(help="Write a JUnit XML report here.")] = None,
     profile: Annotated[
         str | None,
-        typer.Option(help="default (CI), deep (many examples per operation) or smoke; env KDK_CONTRACT_PROFILE."),
+        typer.Option(
+            help="default (CI, no coverage phase), full (+coverage), deep (+many examples) or smoke; "
+            "env KDK_CONTRACT_PROFILE."
+        ),
     ] = None,
     operation: Annotated[
         list[str] | None, typer.Option("--operation", "-o", help="Only this operationId (repeatable).")
