@@ -10,7 +10,7 @@ each visited object it draws a Hypothesis example for every property without one
 condition_groups -> conditions oneOf -> consent oneOf -> consent_status oneOf -> nullable filters oneOf ->
 filter oneOf): ~2.3 million walk steps and ~190,000 Hypothesis draws, about 10 minutes per operation, all
 before the first request is sent (the examples are materialised eagerly, so `max-examples`/`max-time`
-cannot bound it). See contract_tests/README-section.md.
+cannot bound it). See README.md ("The schemathesis 4.32 hang").
 """
 
 from __future__ import annotations

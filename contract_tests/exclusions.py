@@ -26,7 +26,7 @@ class Exclusion:
 
 
 # Request bodies nesting more composition layers than this skip schemathesis' examples and coverage phases
-# (fuzzing and stateful phases still run on them). See contract_tests/_depth.py and README-section.md: the
+# (fuzzing and stateful phases still run on them). See contract_tests/_depth.py and README.md ("Contract tests"): the
 # example walk of schemathesis 4.32 doubles per layer; on 2026-07-15 this selects create_flow and
 # update_flow_action (13 layers, ~10 min each), and keeps create_template/update_template (10 layers, ~3 s)
 # and the segment operations (7-8 layers, ~5 s).

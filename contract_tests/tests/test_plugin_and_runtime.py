@@ -20,7 +20,7 @@ def _create_profile(klaviyo_client: Any, email: str) -> Any:
 
 
 def test_readme_example(klaviyo_client: Any, klaviyo_mock: Any) -> None:
-    """The example in contract_tests/README-section.md, as written there."""
+    """The plugin example in README.md ("In your own tests"), as written there."""
     created = _create_profile(klaviyo_client, "ada@example.com")
     assert created.data.attributes.email == "ada@example.com"
     assert [r["method"] for r in klaviyo_mock.journal()][-1:] == ["POST"]

@@ -1,4 +1,4 @@
-"""The stateful mock: a Klaviyo account offline, derived from the spec (see README-section.md).
+"""The stateful mock: a Klaviyo account offline, derived from the spec (see README.md, "Stateful mock").
 
 `StatefulBehaviour` plugs into the mock core as a `Behaviour`; `open_store`/`check_workers` back the
 `kdk mock --state/--workers` options; `load_seed_file`/`apply_seed` back `--seed-data`.
