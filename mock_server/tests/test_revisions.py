@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kdk._paths import mirror_revisions
 from kdk.spec import apply_overlay, iter_operations, load_spec
 from mock_server import create_app
 from mock_server._compile import compile_spec
@@ -14,14 +15,7 @@ from mock_server._compile import compile_spec
 from ._checks import SchemaChecker, valid_request
 from .conftest import asgi_client
 
-MIRROR_SPECS = [
-    ("main", "stable"),
-    ("2026-07-15", "stable"),
-    ("2026-04-15", "stable"),
-    ("2026-01-15", "stable"),
-    ("main", "beta"),
-    ("2026-07-15.pre", "beta"),
-]
+MIRROR_SPECS = mirror_revisions()  # every (ref, channel) in the mirror
 
 
 @pytest.mark.mirror

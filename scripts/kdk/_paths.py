@@ -9,6 +9,7 @@ __all__ = [
     "cache_dir",
     "generated_dir",
     "lock_path",
+    "mirror_revisions",
     "openapi_dir",
     "project_root",
     "shared_mirror",
@@ -62,3 +63,12 @@ def shared_mirror() -> Path | None:
         return Path(env).resolve()
     candidate = project_root().parent / "shared" / "klaviyo-openapi"
     return candidate.resolve() if candidate.is_dir() else None
+
+
+def mirror_revisions(mirror: Path | None = None) -> list[tuple[str, str]]:
+    """Every `(ref, channel)` a mirror holds (`<ref>/openapi/<channel>.json`), sorted; empty without a mirror.
+    Tests parametrize over this, so a revision added to the mirror is covered without editing a list."""
+    root = mirror or shared_mirror()
+    if root is None:
+        return []
+    return sorted((p.parents[1].name, p.stem) for p in root.glob("*/openapi/*.json") if p.is_file())

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kdk._paths import mirror_revisions
 from kdk.spec import FIXES, apply_overlay, load_spec
 
 Spec = dict[str, Any]
@@ -338,14 +339,7 @@ def test_overlay_is_idempotent_and_deterministic_on_a_mixed_spec() -> None:
 
 # --- the real revisions -------------------------------------------------------------------------
 
-MIRROR_SPECS = [
-    ("main", "stable"),
-    ("2026-07-15", "stable"),
-    ("2026-04-15", "stable"),
-    ("2026-01-15", "stable"),
-    ("main", "beta"),
-    ("2026-07-15.pre", "beta"),
-]
+MIRROR_SPECS = mirror_revisions()  # every (ref, channel) in the mirror
 
 
 _checked: set[str] = set()  # sha256 of revisions already checked (main is a copy of the newest dated one)

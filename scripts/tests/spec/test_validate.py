@@ -14,6 +14,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from kdk._paths import mirror_revisions
 from kdk.spec import apply_overlay, load_spec
 from kdk.spec._validate import RULES, Finding, validate_spec
 
@@ -423,14 +424,7 @@ def test_cli_help(kdk: Callable[..., Result]) -> None:
 
 # --- the mirror: raw has findings, patched is clean ------------------------------------------------
 
-MIRROR_SPECS = [
-    ("main", "stable"),
-    ("2026-07-15", "stable"),
-    ("2026-04-15", "stable"),
-    ("2026-01-15", "stable"),
-    ("main", "beta"),
-    ("2026-07-15.pre", "beta"),
-]
+MIRROR_SPECS = mirror_revisions()  # every (ref, channel) in the mirror
 # The expensive checks (openapi-spec-validator, prance: seconds on a 3 MB spec) run on every patched
 # revision; the raw side only has to show findings, which the cheap rules already do. Identical files
 # (main == the newest dated revision) are validated once per test process.
