@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .._errors import error_response
 from .._types import AdminRoute, MockRequest, MockResponse
 from ._consent import ConsentJobs
 from ._conversations import BODY_LIMITS, Conversations
-from ._errors import error_response
 from ._index import Kind, ResourceIndex, build_index
 from ._ratelimit import RateLimiter
 from ._resources import ResourceHandler, request_path
@@ -93,8 +93,8 @@ class StatefulBehaviour:
             if throttled:
                 return error_response(
                     429,
-                    "throttled",
-                    f"Request was throttled. Expected available in {throttled.retry_after} second"
+                    code="throttled",
+                    detail=f"Request was throttled. Expected available in {throttled.retry_after} second"
                     f"{'s' if throttled.retry_after != 1 else ''}.",
                     headers={"retry-after": str(throttled.retry_after)},
                 )
@@ -103,8 +103,8 @@ class StatefulBehaviour:
         if req.operation_id in self.index.oauth_only and req.auth_kind != "oauth":
             return error_response(
                 403,
-                "permission_denied",
-                "The Conversations API accepts OAuth access tokens only; private API keys are not supported.",
+                code="permission_denied",
+                detail="The Conversations API accepts OAuth access tokens only; private API keys are not supported.",
             )
         if req.operation_id in self._message_ops:
             return self.conversations.create_message(req)
@@ -202,4 +202,4 @@ def _jsonable(value: Any) -> Any:
 
 
 def _admin_error(status: int, detail: str) -> MockResponse:
-    return error_response(status, None, detail)
+    return error_response(status, code=None, detail=detail)

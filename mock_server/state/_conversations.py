@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from .._errors import error_response
 from .._types import MockRequest, MockResponse
-from ._errors import error_response
 from ._ids import new_id
 from ._index import OpInfo, ResourceIndex
 from ._render import render_resource
@@ -173,39 +173,44 @@ class Conversations:
         attributes = (data or {}).get("attributes") or {}
         text = attributes.get("body")
         if not isinstance(text, str) or not text.strip():
-            return error_response(400, "invalid", "Missing or empty message body.", pointer="/data/attributes/body")
+            return error_response(
+                400, code="invalid", detail="Missing or empty message body.", pointer="/data/attributes/body"
+            )
         rel = (((data or {}).get("relationships") or {}).get("conversation") or {}).get("data") or {}
         conversation_id = rel.get("id") if isinstance(rel, dict) else None
         if not conversation_id:
             return error_response(
-                400, "invalid", "Missing conversation relationship.", pointer="/data/relationships/conversation"
+                400,
+                code="invalid",
+                detail="Missing conversation relationship.",
+                pointer="/data/relationships/conversation",
             )
         with self.store.transaction() as tx:
             conversation = tx.get(req.account, "conversation", str(conversation_id))
             if conversation is None or conversation["attributes"].get("blocked"):
                 return error_response(
                     400,
-                    "invalid",
-                    f"Conversation {conversation_id} not found or blocked.",
+                    code="invalid",
+                    detail=f"Conversation {conversation_id} not found or blocked.",
                     pointer="/data/relationships/conversation/data/id",
                 )
             channel = str(conversation["attributes"].get("channel") or "sms")
             profile_ref = ((conversation.get("relationships") or {}).get("profile") or {}).get("data") or [{}]
             profile = tx.get(req.account, "profile", str(profile_ref[0].get("id")))
             if profile is None:
-                return error_response(400, "invalid", "Customer does not exist.")
+                return error_response(400, code="invalid", detail="Customer does not exist.")
             if not has_consent(profile, channel):
                 return error_response(
                     400,
-                    "invalid",
-                    f"Profile {profile['id']} does not have consent to receive {channel} messages.",
+                    code="invalid",
+                    detail=f"Profile {profile['id']} does not have consent to receive {channel} messages.",
                 )
             limit = BODY_LIMITS.get(channel, BODY_LIMITS["sms"])
             if len(text) > limit:
                 return error_response(
                     413,
-                    "request_too_large",
-                    f"Message body is {len(text)} characters; the maximum for {channel} is {limit}.",
+                    code="request_too_large",
+                    detail=f"Message body is {len(text)} characters; the maximum for {channel} is {limit}.",
                     pointer="/data/attributes/body",
                 )
             message = self._message(tx, req.account, conversation, text, "outbound")
@@ -236,7 +241,7 @@ class Conversations:
         me = {"type": "profile", "id": rid}
         with self.store.transaction(write=False) as tx:
             if tx.get(req.account, "profile", rid) is None:
-                return error_response(404, "not_found", f"A profile with id {rid} does not exist.")
+                return error_response(404, code="not_found", detail=f"A profile with id {rid} does not exist.")
             mine = [
                 c
                 for c in tx.scan(req.account, "conversation")

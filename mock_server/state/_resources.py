@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .._errors import error_response
 from .._types import MockRequest, MockResponse
 from ._collections import QueryError, page_link, run_query
-from ._errors import error_response
 from ._ids import new_id
 from ._index import Kind, OpInfo, ResourceIndex
 from ._render import conform, related_ids, related_type_of, render_resource
@@ -51,8 +51,8 @@ def find_duplicate(tx: StoreTx, account: str, record: Record) -> tuple[str, Reco
 def _duplicate(rtype: str, key: str, other: Record) -> MockResponse:
     return error_response(
         409,
-        f"duplicate_{rtype}".replace("-", "_"),
         f"A {rtype} already exists with one of these identifiers.",
+        code=f"duplicate_{rtype}".replace("-", "_"),
         title="Conflict.",
         pointer="/data/attributes",
         meta={f"duplicate_{rtype}_id".replace("-", "_"): other["id"]},
@@ -60,7 +60,7 @@ def _duplicate(rtype: str, key: str, other: Record) -> MockResponse:
 
 
 def _not_found(rtype: str, rid: str) -> MockResponse:
-    return error_response(404, "not_found", f"A {rtype} with id {rid} does not exist.", title="Not found.")
+    return error_response(404, code="not_found", detail=f"A {rtype} with id {rid} does not exist.", title="Not found.")
 
 
 def _relationships_from_body(data: dict[str, Any]) -> dict[str, Any]:
@@ -224,12 +224,14 @@ class ResourceHandler:
             }[op.kind]
             return handler(req, op)
         except QueryError as exc:
-            return error_response(400, "invalid", exc.detail, parameter=exc.parameter)
+            return error_response(400, code="invalid", detail=exc.detail, parameter=exc.parameter)
 
     def create(self, req: MockRequest, op: OpInfo) -> MockResponse:
         data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
         if not isinstance(data, dict):
-            return error_response(400, "invalid", "The request body must be a JSON:API document with `data`.")
+            return error_response(
+                400, code="invalid", detail="The request body must be a JSON:API document with `data`."
+            )
         info = self.index.types[op.resource_type]
         record: Record = {
             "type": op.resource_type,
@@ -239,7 +241,9 @@ class ResourceHandler:
         }
         with self.store.transaction() as tx:
             if tx.get(req.account, record["type"], record["id"]):
-                return error_response(409, "conflict", f"A {record['type']} with id {record['id']} already exists.")
+                return error_response(
+                    409, code="conflict", detail=f"A {record['type']} with id {record['id']} already exists."
+                )
             duplicate = find_duplicate(tx, req.account, record)
             if duplicate:
                 return _duplicate(record["type"], *duplicate)
@@ -259,7 +263,9 @@ class ResourceHandler:
         gets the attributes merged in (200); otherwise a new one is created (201)."""
         data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
         if not isinstance(data, dict):
-            return error_response(400, "invalid", "The request body must be a JSON:API document with `data`.")
+            return error_response(
+                400, code="invalid", detail="The request body must be a JSON:API document with `data`."
+            )
         info = self.index.types[op.resource_type]
         incoming: Record = {
             "type": op.resource_type,
@@ -380,12 +386,14 @@ class ResourceHandler:
         rid = req.path_params.get(op.id_param or "id", "")
         data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
         if not isinstance(data, dict):
-            return error_response(400, "invalid", "The request body must be a JSON:API document with `data`.")
+            return error_response(
+                400, code="invalid", detail="The request body must be a JSON:API document with `data`."
+            )
         if data.get("id") not in (None, rid):
             return error_response(
                 409,
-                "conflict",
-                f"The id in the body ({data.get('id')}) does not match the URL ({rid}).",
+                code="conflict",
+                detail=f"The id in the body ({data.get('id')}) does not match the URL ({rid}).",
                 pointer="/data/id",
             )
         with self.store.transaction() as tx:
