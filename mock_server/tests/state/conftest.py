@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mock_server._compile import CompiledSpec, load_compiled
+from mock_server._compile import CompiledSpec
 from mock_server._core import MockCore
 from mock_server.state import MemoryStore, ResourceIndex, StatefulBehaviour, Store, build_index
 
@@ -20,16 +19,7 @@ OAUTH = {"Authorization": "Bearer oauth-token-one", "revision": "2026-07-15"}
 JSONAPI = {"content-type": "application/vnd.api+json"}
 
 
-@pytest.fixture(scope="session")
-def compiled() -> CompiledSpec:
-    from kdk.spec._lock import LockError
-    from kdk.spec._pinned import pinned_spec_path
-
-    try:
-        path = pinned_spec_path()
-    except (LockError, OSError) as exc:
-        pytest.skip(f"the pinned spec is not available: {exc}")
-    return load_compiled(Path(path))
+# `compiled` (the pinned spec, compiled; skips without it) comes from mock_server/tests/conftest.py.
 
 
 @pytest.fixture(scope="session")
