@@ -53,6 +53,11 @@ class _Generator:
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
+                # A scalar example on the composition itself (latitude: "40.7128" over [string, number]) is
+                # more realistic than a value made up for the first branch.
+                example = schema.get("example")
+                if example is not None and any(_fits(self.spec, option, example) for option in options):
+                    return example
                 return self._first_option(options, name, stack)
         if "example" in schema and _fits(self.spec, schema, schema["example"]):
             return schema["example"]
