@@ -70,9 +70,4 @@ def is_excluded_failure(failure: Any, case: Any, description: str) -> bool:
 
 # Known failures of the *generated client* found by the property tests; each must name what has to change.
 # The tests check this list both ways: an entry that stops failing must be removed.
-KNOWN_CLIENT_FAILURES: dict[str, str] = {
-    "ImageUploadQuery": "multipart model with a `format: binary` field: `to_dict()` emits `File.to_tuple()` "
-    "(name, payload, mime) but `from_dict()` wraps the value in `BytesIO(...)`, so `from_dict(to_dict(x))` raises "
-    "TypeError. The client's model template must make the pair symmetric (e.g. from_dict accepting a File or "
-    "tuple, or to_dict emitting the payload bytes). Client issue #3.",
-}
+KNOWN_CLIENT_FAILURES: dict[str, str] = {}
