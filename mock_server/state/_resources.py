@@ -48,6 +48,16 @@ def find_duplicate(tx: StoreTx, account: str, record: Record) -> tuple[str, Reco
     return None
 
 
+def _body_data(req: MockRequest) -> dict[str, Any] | None:
+    """The JSON:API document's `data` object, or None when the body has none."""
+    data = req.body.get("data") if isinstance(req.body, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def _missing_data() -> MockResponse:
+    return error_response(400, code="invalid", detail="The request body must be a JSON:API document with `data`.")
+
+
 def _duplicate(rtype: str, key: str, other: Record) -> MockResponse:
     return error_response(
         409,
@@ -227,11 +237,9 @@ class ResourceHandler:
             return error_response(400, code="invalid", detail=exc.detail, parameter=exc.parameter)
 
     def create(self, req: MockRequest, op: OpInfo) -> MockResponse:
-        data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
-        if not isinstance(data, dict):
-            return error_response(
-                400, code="invalid", detail="The request body must be a JSON:API document with `data`."
-            )
+        data = _body_data(req)
+        if data is None:
+            return _missing_data()
         info = self.index.types[op.resource_type]
         record: Record = {
             "type": op.resource_type,
@@ -261,11 +269,9 @@ class ResourceHandler:
     def upsert(self, req: MockRequest, op: OpInfo) -> MockResponse:
         """Create-or-update: the resource with the body's id, else with one of its unique identifiers,
         gets the attributes merged in (200); otherwise a new one is created (201)."""
-        data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
-        if not isinstance(data, dict):
-            return error_response(
-                400, code="invalid", detail="The request body must be a JSON:API document with `data`."
-            )
+        data = _body_data(req)
+        if data is None:
+            return _missing_data()
         info = self.index.types[op.resource_type]
         incoming: Record = {
             "type": op.resource_type,
@@ -384,11 +390,9 @@ class ResourceHandler:
 
     def update(self, req: MockRequest, op: OpInfo) -> MockResponse:
         rid = req.path_params.get(op.id_param or "id", "")
-        data = (req.body or {}).get("data") if isinstance(req.body, dict) else None
-        if not isinstance(data, dict):
-            return error_response(
-                400, code="invalid", detail="The request body must be a JSON:API document with `data`."
-            )
+        data = _body_data(req)
+        if data is None:
+            return _missing_data()
         if data.get("id") not in (None, rid):
             return error_response(
                 409,
