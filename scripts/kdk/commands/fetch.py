@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -40,6 +42,23 @@ def _progress_bar() -> Iterator[ProgressCallback | None]:
             progress.update(task, completed=done, total=total)
 
         yield update
+
+
+@contextmanager
+def _terminate_unwinds() -> Iterator[None]:
+    """SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the temp file goes and the lock stays as it was."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _size(n: int) -> str:
@@ -88,32 +107,35 @@ def fetch(
     from kdk.spec import _fetch
 
     try:
-        policy = _fetch.RetryPolicy.from_env()
-        policy = dataclasses.replace(
-            policy,
-            attempts=attempts if attempts is not None else policy.attempts,
-            timeout=timeout if timeout is not None else policy.timeout,
-        )
-        if check:
-            if ref or channel or sha256:
-                raise _fetch.FetchError(
-                    "--check uses the lock's ref, channel and sha256; drop --ref/--channel/--sha256"
-                )
-            with _progress_bar() as on_progress:
-                checked = _fetch.check_cache(source, policy=policy, on_progress=on_progress)
-            lock = checked.lock
-            what = f"restored from {checked.restored.url}" if checked.restored else "ok"
-            typer.echo(f"spec cache {what}: {lock.ref}/{lock.channel} sha256 {lock.sha256[:12]} ({_size(lock.size)})")
-            return
-        with _progress_bar() as on_progress:
-            pinned = _fetch.fetch_and_pin(
-                ref,
-                channel.value if channel else None,
-                source,
-                expected_sha256=sha256,
-                policy=policy,
-                on_progress=on_progress,
+        with _terminate_unwinds():
+            policy = _fetch.RetryPolicy.from_env()
+            policy = dataclasses.replace(
+                policy,
+                attempts=attempts if attempts is not None else policy.attempts,
+                timeout=timeout if timeout is not None else policy.timeout,
             )
+            if check:
+                if ref or channel or sha256:
+                    raise _fetch.FetchError(
+                        "--check uses the lock's ref, channel and sha256; drop --ref/--channel/--sha256"
+                    )
+                with _progress_bar() as on_progress:
+                    checked = _fetch.check_cache(source, policy=policy, on_progress=on_progress)
+                lock = checked.lock
+                what = f"restored from {checked.restored.url}" if checked.restored else "ok"
+                typer.echo(
+                    f"spec cache {what}: {lock.ref}/{lock.channel} sha256 {lock.sha256[:12]} ({_size(lock.size)})"
+                )
+                return
+            with _progress_bar() as on_progress:
+                pinned = _fetch.fetch_and_pin(
+                    ref,
+                    channel.value if channel else None,
+                    source,
+                    expected_sha256=sha256,
+                    policy=policy,
+                    on_progress=on_progress,
+                )
     except _fetch.FetchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None

@@ -88,13 +88,18 @@ class RetryPolicy:
     backoff: float = 0.5  # seconds before the first retry; doubles on each further retry
     max_backoff: float = 8.0
     timeout: float = 30.0  # seconds to connect, and seconds without a byte while reading
+    # A server dripping one byte per `timeout` would otherwise never be given up on.
+    deadline: float = 600.0  # seconds for the whole fetch, retries included
+    # Klaviyo's spec is ~3 MB; a body far past that is not a spec (or a decompression bomb).
+    max_bytes: int = 64 * 1024 * 1024
 
     def delay(self, failures: int) -> float:
         return float(min(self.backoff * 2 ** (failures - 1), self.max_backoff))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> RetryPolicy:
-        """Defaults, overridden by KDK_FETCH_ATTEMPTS / KDK_FETCH_BACKOFF / KDK_FETCH_TIMEOUT (tests make them tiny)."""
+        """Defaults, overridden by KDK_FETCH_ATTEMPTS / _BACKOFF / _TIMEOUT / _DEADLINE / _MAX_BYTES (tests make
+        them tiny)."""
         env = os.environ if environ is None else environ
         policy = cls()
         try:
@@ -103,6 +108,8 @@ class RetryPolicy:
                 backoff=max(0.0, float(env.get("KDK_FETCH_BACKOFF", policy.backoff))),
                 max_backoff=policy.max_backoff,
                 timeout=max(0.001, float(env.get("KDK_FETCH_TIMEOUT", policy.timeout))),
+                deadline=max(0.001, float(env.get("KDK_FETCH_DEADLINE", policy.deadline))),
+                max_bytes=max(1, int(env.get("KDK_FETCH_MAX_BYTES", policy.max_bytes))),
             )
         except ValueError as exc:
             raise FetchError(f"bad KDK_FETCH_* setting: {exc}") from None
@@ -187,15 +194,36 @@ def _recorded_source(source: str) -> str:
 
 @dataclass
 class _Sink:
-    """The temp file being filled, hashed as bytes arrive so the spec is read from disk only once more."""
+    """The temp file being filled, hashed as bytes arrive so the spec is read from disk only once more.
+
+    It also enforces the policy's byte cap and overall deadline, so neither a decompression bomb nor a
+    server that drips a byte at a time can fill the disk or hold the command forever."""
 
     fh: IO[bytes]
     on_progress: ProgressCallback | None
+    url: str = ""
+    max_bytes: int = RetryPolicy.max_bytes
+    seconds: float = RetryPolicy.deadline
     total: int | None = None
     size: int = 0
 
     def __post_init__(self) -> None:
         self.hasher = hashlib.sha256()
+        self.deadline = time.monotonic() + self.seconds
+
+    def check_deadline(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise FetchError(
+                f"gave up on {self.url} after {self.seconds:g} s overall ({self.size} bytes received); "
+                "set KDK_FETCH_DEADLINE for a slower network"
+            )
+
+    def check_size(self, size: int) -> None:
+        if size > self.max_bytes:
+            raise FetchError(
+                f"{self.url} is larger than {self.max_bytes} bytes, far more than a spec: refusing it "
+                "(set KDK_FETCH_MAX_BYTES to allow more)"
+            )
 
     def restart(self, total: int | None) -> None:
         self.fh.seek(0)
@@ -206,6 +234,8 @@ class _Sink:
             self.on_progress(0, total)
 
     def write(self, chunk: bytes) -> None:
+        self.check_size(self.size + len(chunk))
+        self.check_deadline()
         self.fh.write(chunk)
         self.hasher.update(chunk)
         self.size += len(chunk)
@@ -238,16 +268,22 @@ def _get_once(client: httpx.Client, url: str, sink: _Sink, ref: str, channel: st
     try:
         with client.stream("GET", url) as response:
             status = response.status_code
+            # After a redirect, name where the answer came from (the URL asked for is not what failed).
+            served = str(response.url)
+            if served != url:
+                served = f"{served} (redirected from {url})"
             if status == 404:
-                raise FetchError(f"HTTP 404 Not Found for {url}: unknown ref {ref!r} or channel {channel!r}")
+                raise FetchError(f"HTTP 404 Not Found for {served}: unknown ref {ref!r} or channel {channel!r}")
             if status >= 500 or status in (408, 429):
-                raise _TransientError(f"HTTP {status} {response.reason_phrase} from {url}")
+                raise _TransientError(f"HTTP {status} {response.reason_phrase} from {served}")
             if status != 200:
-                raise FetchError(f"HTTP {status} {response.reason_phrase} for {url}")
+                raise FetchError(f"HTTP {status} {response.reason_phrase} for {served}")
             length = response.headers.get("content-length", "")
+            if length.isdigit():
+                sink.check_size(int(length))
             sink.restart(int(length) if length.isdigit() else None)
             try:
-                for chunk in response.iter_bytes(_CHUNK):
+                for chunk in response.iter_bytes():  # as they arrive: a slow drip meets the deadline check
                     sink.write(chunk)
             except httpx.RemoteProtocolError:
                 # h11 enforces Content-Length: a connection closed early surfaces here.
@@ -259,16 +295,26 @@ def _get_once(client: httpx.Client, url: str, sink: _Sink, ref: str, channel: st
                 raise _TransientError(
                     f"truncated body from {url}: got {response.num_bytes_downloaded} of {length} bytes"
                 )
-    except httpx.TimeoutException:
-        raise _TransientError(f"timed out after {client.timeout.read} s waiting for {url}") from None
+    except httpx.TimeoutException as exc:
+        raise _TransientError(f"timed out after {client.timeout.read} s waiting for {_target(exc, url)}") from None
     except httpx.ConnectError as exc:
-        raise _TransientError(f"cannot connect to {httpx.URL(url).netloc.decode()}: {_reason(exc)}") from None
+        host = httpx.URL(_target(exc, url)).netloc.decode()
+        raise _TransientError(f"cannot connect to {host}: {_reason(exc)}") from None
     except httpx.UnsupportedProtocol as exc:
         raise FetchError(f"cannot fetch {url}: {exc}") from None
     except httpx.TransportError as exc:
         raise _TransientError(f"network error fetching {url}: {_reason(exc)}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"cannot fetch {url}: {_reason(exc)}") from None
+
+
+def _target(exc: Exception, url: str) -> str:
+    """The URL a transport error happened on: after a redirect, that is not the one asked for."""
+    try:
+        request = exc.request  # type: ignore[attr-defined]
+    except RuntimeError:  # httpx raises when the error carries no request
+        return url
+    return str(request.url) if request is not None else url
 
 
 def _reason(exc: BaseException) -> str:
@@ -290,6 +336,8 @@ def _download(url: str, sink: _Sink, policy: RetryPolicy, ref: str, channel: str
                 if attempt == policy.attempts:
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise FetchError(f"{exc}{tries}") from None
+                if time.monotonic() + policy.delay(attempt) > sink.deadline:
+                    raise FetchError(f"{exc} (no time left for another attempt within {policy.deadline:g} s)") from None
                 time.sleep(policy.delay(attempt))
     # Unreachable: the loop returns or raises (`attempts` is at least 1).
     raise FetchError(f"no attempt made to fetch {url}")
@@ -335,13 +383,14 @@ def fetch_spec(
     specs_dir = spec_cache_path("x").parent
     try:
         specs_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(specs_dir)
         fd, tmp_name = tempfile.mkstemp(dir=specs_dir, prefix=".fetch-", suffix=".part")
     except OSError as exc:
         raise FetchError(f"cannot write to the spec cache {specs_dir}: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w+b") as fh:
-            sink = _Sink(fh, on_progress)
+            sink = _Sink(fh, on_progress, url, policy.max_bytes, policy.deadline)
             if _is_url(source):
                 _download(url, sink, policy, ref, channel)
             else:
@@ -356,6 +405,20 @@ def fetch_spec(
         raise FetchError(f"cannot write to the spec cache {specs_dir}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+_STALE_PART_SECONDS = 3600.0
+
+
+def _remove_stale_parts(specs_dir: Path) -> None:
+    """Temp files a killed fetch (kill -9, power loss) could not remove; a live fetch's file is younger."""
+    cutoff = time.time() - _STALE_PART_SECONDS
+    for part in specs_dir.glob(".fetch-*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            pass  # another process removed it first, or it is not ours to remove
 
 
 def _current_lock() -> Lock | None:

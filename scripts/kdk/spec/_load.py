@@ -17,6 +17,10 @@ __all__ = ["SpecLoadError", "load_spec", "parse_spec_text"]
 
 Spec = dict[str, Any]
 
+# YAML aliases share one node however often they are used, so a few kilobytes can stand for billions of
+# values ("billion laughs") that every walker downstream would visit. A real spec expands to ~10^5 nodes.
+MAX_YAML_NODES = 2_000_000
+
 
 @dataclass(frozen=True)
 class SpecLoadError(Exception):
@@ -40,7 +44,7 @@ def parse_spec_text(text: str, source: str, *, lenient: bool = False) -> Spec:
     """Parse JSON (or YAML, by file extension) text; `lenient` accepts raw control characters in strings."""
     if source.endswith((".yaml", ".yml")):
         try:
-            data = yaml.safe_load(text)
+            data = _load_yaml_bounded(text, source)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -49,6 +53,8 @@ def parse_spec_text(text: str, source: str, *, lenient: bool = False) -> Spec:
     else:
         try:
             data = json.loads(text, strict=not lenient)
+        except RecursionError:
+            raise SpecLoadError(source, "invalid JSON: nested too deeply to be a spec") from None
         except json.JSONDecodeError as exc:
             reason = f"invalid JSON: {exc.msg}"
             hint = None
@@ -60,6 +66,58 @@ def parse_spec_text(text: str, source: str, *, lenient: bool = False) -> Spec:
     if not isinstance(data, dict):
         raise SpecLoadError(source, f"expected a JSON object at the top level, got {type(data).__name__}")
     return data
+
+
+def _load_yaml_bounded(text: str, source: str) -> Any:
+    """`yaml.safe_load`, refusing documents whose aliases expand past MAX_YAML_NODES values."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_YAML_NODES:
+            raise SpecLoadError(
+                source, f"YAML aliases expand to more than {MAX_YAML_NODES:,} values: refusing it (an alias bomb?)"
+            )
+        return loader.construct_document(node)
+    except RecursionError:
+        raise SpecLoadError(source, "invalid YAML: nested too deeply to be a spec") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds once every alias is expanded (shared nodes counted per use)."""
+    sizes: dict[int, int] = {}
+    # Iterative post-order: aliases make a DAG (a cycle is a self-referencing anchor; counted once, bounded).
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            total = 1
+            for child in _children(node):
+                total += sizes.get(id(child), 1)
+                if total > MAX_YAML_NODES:
+                    break
+            sizes[key] = total
+            continue
+        if key in sizes or key in on_path:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes.get(id(root), 1)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load_spec(path: str | Path, *, lenient: bool = False) -> Spec:

@@ -26,6 +26,8 @@ FAULTS = (
     "truncate",  # headers with the full Content-Length, half the body, then close
     "not_json",  # a 200 whose body is not JSON (an HTML error page from a proxy)
     "other_bytes",  # a valid spec, but not the bytes anyone pinned
+    "drip",  # headers, then one byte at a time, slowly (each byte in time for the read timeout)
+    "redirect",  # 302 to `FaultServer.redirect_to` + the same path
 )
 
 
@@ -50,6 +52,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("404", "403", "500", "503"):
             self.send_error(int(fault))
             return
+        if fault == "redirect":
+            self.send_response(302)
+            self.send_header("Location", owner.redirect_to + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if owner.root.resolve() not in target.parents or not target.is_file():
             self.send_error(404)
             return
@@ -70,6 +78,14 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if fault == "drip":
+            for byte in body:
+                if owner.release.wait(0.05):
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            self.close_connection = True
+            return
         if fault in ("truncate", "stall_body"):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -92,6 +108,7 @@ class FaultServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.default = "ok"
+        self.redirect_to = ""  # base URL the `redirect` fault sends clients to
         self.requests: list[str] = []
         self.release = threading.Event()  # set on close, so stalled handlers end with the test
         self._plan: list[str] = []

@@ -6,6 +6,11 @@ one line; transient failures must be retried (the project fixture makes the back
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,6 +206,134 @@ def test_retries_sleep_with_backoff(
 def test_unsupported_url_scheme(project: Project, run_fetch: RunFetch) -> None:
     # Not http(s): taken as a directory, which does not exist.
     fail_line(run_fetch("--source", "ftp://example.test/openapi"), "does not exist")
+
+
+# -- bounds: deadline, size cap, redirects, termination, leftovers ---------------------------------------------
+
+
+def test_slow_drip_meets_the_overall_deadline(
+    project: Project,
+    pinned: dict[str, bytes],
+    fault_server: FaultServer,
+    run_fetch: RunFetch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every byte arrives within the read timeout, so only an overall deadline ends it.
+    monkeypatch.setenv("KDK_FETCH_DEADLINE", "0.5")
+    fault_server.default = "drip"
+    started = time.monotonic()
+    fail_line(run_fetch("--source", fault_server.url, "--ref", "main", "--timeout", "1"), "gave up", "0.5 s overall")
+    assert time.monotonic() - started < 5
+    assert project.snapshot() == pinned
+
+
+def test_a_body_over_the_size_cap_is_refused(
+    project: Project,
+    pinned: dict[str, bytes],
+    fault_server: FaultServer,
+    run_fetch: RunFetch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KDK_FETCH_MAX_BYTES", "100000")  # 2026-04-15 is ~300 kB
+    fail_line(run_fetch("--source", fault_server.url, "--ref", "2026-04-15"), "larger than 100000 bytes")
+    assert len(fault_server.requests) == 1  # refused from Content-Length, not retried
+    assert project.snapshot() == pinned
+
+
+def test_a_decompression_bomb_stops_at_the_cap(
+    project: Project,
+    pinned: dict[str, bytes],
+    fault_server: FaultServer,
+    run_fetch: RunFetch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A few kB of gzip that decode to ~300 kB: Content-Length is small, the decoded bytes are counted.
+    monkeypatch.setenv("KDK_FETCH_MAX_BYTES", "100000")
+    fault_server.default = "gzip"
+    fail_line(run_fetch("--source", fault_server.url, "--ref", "2026-04-15"), "larger than 100000 bytes")
+    assert project.snapshot() == pinned
+
+
+def test_a_local_file_over_the_cap_is_refused(
+    project: Project,
+    spec_tree: SpecTree,
+    pinned: dict[str, bytes],
+    run_fetch: RunFetch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KDK_FETCH_MAX_BYTES", "100000")
+    fail_line(run_fetch("--source", str(spec_tree.root), "--ref", "2026-04-15"), "larger than 100000 bytes")
+    assert project.snapshot() == pinned
+
+
+def test_deeply_nested_json_is_one_clear_line(
+    project: Project, spec_tree: SpecTree, pinned: dict[str, bytes], run_fetch: RunFetch
+) -> None:
+    deep = spec_tree.path("deep", "stable")
+    deep.parent.mkdir(parents=True)
+    deep.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    fail_line(run_fetch("--source", str(spec_tree.root), "--ref", "deep"), "is not a spec", "nested too deeply")
+    assert project.snapshot() == pinned
+
+
+def test_a_redirect_names_the_host_that_failed(
+    project: Project, pinned: dict[str, bytes], fault_server: FaultServer, run_fetch: RunFetch
+) -> None:
+    target = closed_port_url()
+    fault_server.redirect_to = target
+    fault_server.default = "redirect"
+    # The refusal came from the redirect's target, not from the server asked first.
+    fail_line(run_fetch("--source", fault_server.url, "--ref", "main"), f"cannot connect to {target[7:]}:")
+    assert project.snapshot() == pinned
+
+
+def test_a_redirect_to_a_404_names_both_urls(
+    project: Project, pinned: dict[str, bytes], fault_server: FaultServer, run_fetch: RunFetch
+) -> None:
+    fault_server.plan("redirect", "404")
+    fault_server.redirect_to = fault_server.url + "/moved"
+    message = fail_line(run_fetch("--source", fault_server.url, "--ref", "main"), "HTTP 404")
+    assert f"{fault_server.url}/moved{SPEC_PATH}" in message and "redirected from" in message
+    assert project.snapshot() == pinned
+
+
+def test_sigterm_mid_fetch_leaves_no_temp_file(
+    project: Project, pinned: dict[str, bytes], fault_server: FaultServer
+) -> None:
+    fault_server.default = "stall_body"
+    env = {**os.environ, "KDK_PROJECT_ROOT": str(project.root), "KDK_FETCH_TIMEOUT": "30"}
+    command = [sys.executable, "-c", "from kdk.cli import main; main()", "spec", "fetch"]
+    child = subprocess.Popen(
+        [*command, "--source", fault_server.url, "--ref", "main"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    specs = project.root / "openapi" / ".cache" / "specs"
+    deadline = time.monotonic() + 30
+    while not list(specs.glob(".fetch-*.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(specs.glob(".fetch-*.part")), "the fetch never started writing"
+    time.sleep(0.2)  # the temp file holds the first half of the body by now
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert project.snapshot() == pinned
+
+
+def test_stale_temp_files_of_killed_fetches_are_removed(project: Project, spec_tree: SpecTree) -> None:
+    specs = project.root / "openapi" / ".cache" / "specs"
+    specs.mkdir(parents=True)
+    stale, fresh = specs / ".fetch-stale.part", specs / ".fetch-fresh.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    fetch_and_pin(source=str(spec_tree.root))
+    assert not stale.exists()
+    assert fresh.exists()  # may belong to a fetch running right now
 
 
 @pytest.mark.mirror
