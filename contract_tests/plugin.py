@@ -71,7 +71,7 @@ def _klaviyo_mock_server(pytestconfig: pytest.Config) -> Iterator[MockProcess]:
         yield mock
         return
     try:
-        from kdk.spec._pinned import pinned_spec_path
+        from kdk.spec import pinned_spec_path
 
         pinned_spec_path()
     except Exception as exc:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kdk._paths import shared_mirror
+from kdk import shared_mirror
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from kdk.generate import GenerateResult, Report, ensure_generated_with_report, generate_project
-from kdk.spec import apply_overlay
-from kdk.spec._lock import LockError
+from kdk.spec import LockError, apply_overlay
 
 HERE = Path(__file__).parent
 SMALL_SPEC = HERE / "small_spec.json"

@@ -21,9 +21,7 @@ import pytest
 from kdk.generate import GenerateResult, generate_project
 from kdk.generate import _prepare as prepare_module
 from kdk.generate._prepare import NullableEnums, PreparedSpec, prepare_spec
-from kdk.spec import FIXES, apply_overlay, deref, resolve_pointer
-from kdk.spec._lock import LockError
-from kdk.spec._pinned import load_pinned_spec
+from kdk.spec import FIXES, LockError, apply_overlay, deref, load_pinned_spec, resolve_pointer
 
 from .conftest import SMALL_SPEC
 
