@@ -29,6 +29,7 @@ from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
 from ._pinned import (
     PatchedSpec,
     PinnedSpec,
+    content_of,
     content_sha256,
     load_patched,
     load_pinned,
@@ -85,6 +86,7 @@ __all__ = [
     "ValueProblem",
     "apply_overlay",
     "check_cache",
+    "content_of",
     "content_sha256",
     "deref",
     "escape_pointer",

@@ -27,6 +27,7 @@ from ._overlay import FixReport, OverlayResult, apply_overlay
 __all__ = [
     "PatchedSpec",
     "PinnedSpec",
+    "content_of",
     "content_sha256",
     "load_patched",
     "load_pinned",
@@ -96,6 +97,11 @@ class PatchedSpec:
     def of(cls, spec: PatchedSpec | Spec) -> PatchedSpec:
         """`spec` itself, or a plain dict taken as an already patched spec (for callers holding a dict)."""
         return spec if isinstance(spec, PatchedSpec) else cls.from_content(spec)
+
+
+def content_of(spec: PatchedSpec | Spec) -> Spec:
+    """The spec's content, for functions that take a `PatchedSpec` or a plain (already patched) dict."""
+    return spec.content if isinstance(spec, PatchedSpec) else spec
 
 
 def pinned_spec_path(lock: Lock | None = None) -> Path:

@@ -76,9 +76,8 @@ def _diff(ctx: UpgradeContext) -> str:
 
     assert ctx.patched is not None
     ctx.old_patched = _load_old_patched(ctx)
-    old, new = ctx.old_patched.content, ctx.patched.content
-    ctx.diff = diff_specs(old, new, old_label=ctx.old_label, new_label=ctx.new_label)
-    ctx.signatures = signature_changes(old, new)
+    ctx.diff = diff_specs(ctx.old_patched, ctx.patched, old_label=ctx.old_label, new_label=ctx.new_label)
+    ctx.signatures = signature_changes(ctx.old_patched, ctx.patched)
     counts = ", ".join(f"{n} {s.value}" for s, n in ctx.diff.counts().items())
     return f"{counts}; {len(ctx.signatures)} generated functions added, removed or changed"
 
