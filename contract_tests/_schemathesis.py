@@ -11,11 +11,14 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._depth import composition_depths
 from ._results import CheckFailure, ContractResult
 from .exclusions import EXAMPLES_PHASE_MAX_COMPOSITION_DEPTH, is_excluded_failure
+
+if TYPE_CHECKING:
+    from kdk.spec import PatchedSpec
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -94,7 +97,9 @@ class ContractOptions:
     workers: int = 1
     seed: int | None = 0  # deterministic runs by default; None for a fresh seed
     max_failures: int | None = None
-    spec: Spec | None = None  # default: the pinned, patched spec
+    # The patched spec to test (a plain dict is taken as already patched); default: the pinned one. With target
+    # "mock" and no `app`, the mock is built from this same spec.
+    spec: PatchedSpec | Spec | None = None
     on_event: Callable[[Any], None] | None = None  # progress hook (gets every engine event)
     extra_headers: dict[str, str] = field(default_factory=dict)
 
@@ -145,10 +150,12 @@ def _config_dict(spec: Spec, options: ContractOptions, profile: Profile, *, exam
     return config
 
 
-def _default_app() -> Any:
+def _default_app(spec: PatchedSpec | None) -> Any:
+    """The (stateless) mock of `spec`; of the pinned spec when None (its compiled form is cached by the lock's
+    sha256, the same cache `kdk mock` starts from)."""
     from mock_server import create_app
 
-    return create_app()
+    return create_app(spec=spec)
 
 
 def _select(spec: Spec, options: ContractOptions) -> list[str]:
@@ -178,14 +185,12 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
 
     options = options or ContractOptions()
     profile = _profile(options.profile)
-    if options.spec is None:
-        from kdk.spec._pinned import load_pinned_spec
+    from kdk.spec import PatchedSpec, load_pinned_spec
 
-        spec = load_pinned_spec()
-    else:
-        spec = options.spec
+    given = PatchedSpec.of(options.spec) if options.spec is not None else None
+    spec = given.content if given is not None else load_pinned_spec()
     if options.target == "mock":
-        app = options.app if options.app is not None else _default_app()
+        app = options.app if options.app is not None else _default_app(given)
         base_url = _IN_PROCESS
     else:
         app = None

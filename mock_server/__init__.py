@@ -1,7 +1,9 @@
 """The Klaviyo mock server: every operation of the pinned spec, Klaviyo's errors, schema-valid bodies.
 
 Public pieces the stateful layer (mock_server.state) builds on:
-- `create_app(spec_path=None, behaviours=[...], admin_routes=[...])`: the Connexion AsyncApp.
+- `create_app(spec_path=None, spec=None, behaviours=[...], admin_routes=[...])`: the Connexion AsyncApp, of the
+  pinned spec, a raw spec file or a `kdk.spec.PatchedSpec` (`compile_patched`, cached by its content hash).
+- `serve(ServeOptions(...), host=..., port=...)`: `kdk mock` under uvicorn.
 - `mock_core(app)`: its MockCore (`generated_response(request)` for the schema-generated answer).
 - `error_response` / `error_object` / `MockError`: Klaviyo's JSON:API error envelope.
 - `generate_body(spec, schema, seed=...)`: a realistic body valid against a response schema.
@@ -11,9 +13,10 @@ Public pieces the stateful layer (mock_server.state) builds on:
 from typing import Any
 
 from ._app import create_app, default_spec_path, mock_core
-from ._compile import CompiledSpec, load_compiled
+from ._compile import CompiledSpec, compile_patched, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
 from ._errors import MockError, error_object, error_response
+from ._serve import ServeOptions, serve
 from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
 
 __all__ = [
@@ -27,6 +30,8 @@ __all__ = [
     "MockError",
     "MockRequest",
     "MockResponse",
+    "ServeOptions",
+    "compile_patched",
     "create_app",
     "default_spec_path",
     "error_object",
@@ -34,6 +39,7 @@ __all__ = [
     "generate_body",
     "load_compiled",
     "mock_core",
+    "serve",
 ]
 
 

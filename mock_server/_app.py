@@ -16,12 +16,15 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._compile import CompiledSpec, load_compiled
+from ._compile import CompiledSpec, compile_patched, load_compiled
 from ._core import DEFAULT_MAX_BODY_BYTES, JSON_API, MockCore
 from ._errors import error_object
 from ._types import AdminRoute, Behaviour
+
+if TYPE_CHECKING:
+    from kdk.spec import PatchedSpec
 
 __all__ = ["create_app", "default_spec_path", "mock_core"]
 
@@ -30,9 +33,9 @@ def default_spec_path() -> Path:
     """The pinned spec (raw; the overlay is applied when compiling).
 
     Fast path for start-up: the lock is a small JSON file naming the cached spec by sha256, read here
-    directly; anything unusual (no lock, spec not cached) goes through kdk.spec._pinned for its errors.
+    directly; anything unusual (no lock, spec not cached) goes through kdk.spec for its errors.
     """
-    from kdk._paths import cache_dir, lock_path
+    from kdk import cache_dir, lock_path
 
     try:
         sha = json.loads(lock_path().read_text(encoding="utf-8"))["sha256"]
@@ -41,7 +44,7 @@ def default_spec_path() -> Path:
             return cached
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    from kdk.spec._pinned import pinned_spec_path
+    from kdk.spec import pinned_spec_path
 
     return pinned_spec_path()
 
@@ -53,8 +56,10 @@ def create_app(
     admin_routes: Sequence[AdminRoute] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     compiled: CompiledSpec | None = None,
+    spec: PatchedSpec | None = None,
 ) -> Any:
-    """A connexion.AsyncApp serving the spec at `spec_path` (default: the pinned one).
+    """A connexion.AsyncApp serving `spec` (a `kdk.spec.PatchedSpec`), or the raw spec at `spec_path`
+    (default: the pinned one), or an already `compiled` one.
 
     `behaviours` are offered every validated request in order (the stateful layer); `admin_routes` and each
     behaviour's `admin_routes()` are served under /__mock__/. `mock_core(app)` returns the core, whose
@@ -71,6 +76,8 @@ def create_app(
 
     from ._ui import add_swagger_ui
 
+    if compiled is None and spec is not None:
+        compiled = compile_patched(spec)
     if compiled is None:
         compiled = load_compiled(Path(spec_path) if spec_path else default_spec_path())
     core_factory = functools.partial(

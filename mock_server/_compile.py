@@ -12,13 +12,27 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._jsonschema import convert_schema
 
-__all__ = ["BodySpec", "CompiledSpec", "Operation", "Param", "PathEntry", "compile_spec", "load_compiled", "path_entry"]
+if TYPE_CHECKING:
+    from kdk.spec import PatchedSpec
+
+__all__ = [
+    "BodySpec",
+    "CompiledSpec",
+    "Operation",
+    "Param",
+    "PathEntry",
+    "compile_patched",
+    "compile_spec",
+    "load_compiled",
+    "path_entry",
+]
 
 Spec = dict[str, Any]
 _JSON_MEDIA = "application/vnd.api+json"
@@ -104,7 +118,7 @@ def _code_fingerprint() -> str:
 
 
 def _cache_root() -> Path:
-    from kdk._paths import cache_dir
+    from kdk import cache_dir
 
     return cache_dir() / "mock"
 
@@ -112,7 +126,21 @@ def _cache_root() -> Path:
 def load_compiled(spec_path: Path) -> CompiledSpec:
     """The compiled form of the spec at `spec_path` (raw Klaviyo spec; the overlay is applied here)."""
     raw_bytes = spec_path.read_bytes()
-    key = f"{hashlib.sha256(raw_bytes).hexdigest()}-{_code_fingerprint()}"
+
+    def patched() -> Spec:
+        from kdk.spec import apply_overlay, load_spec
+
+        return apply_overlay(load_spec(spec_path), copy_spec=False).spec
+
+    return _cached_compile(f"{hashlib.sha256(raw_bytes).hexdigest()}-{_code_fingerprint()}", patched)
+
+
+def compile_patched(spec: PatchedSpec) -> CompiledSpec:
+    """The compiled form of an already patched spec (`kdk.spec.PatchedSpec`), cached by its content hash."""
+    return _cached_compile(f"patched-{spec.sha256[:40]}-{_code_fingerprint()}", lambda: spec.content)
+
+
+def _cached_compile(key: str, patched: Callable[[], Spec]) -> CompiledSpec:
     root = _cache_root()
     pickled = root / f"{key}.pickle"
     if pickled.is_file():
@@ -123,9 +151,7 @@ def load_compiled(spec_path: Path) -> CompiledSpec:
                 return compiled
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             pass  # a stale or torn cache entry: recompile below
-    from kdk.spec import apply_overlay, load_spec
-
-    spec = apply_overlay(load_spec(spec_path), copy_spec=False).spec
+    spec = patched()
     root.mkdir(parents=True, exist_ok=True)
     patched_json = root / f"{key}.json"
     # Served with this mock as its server, so Swagger UI's "Try it out" (and tools reading /openapi.json)

@@ -32,7 +32,7 @@ class ServeOptions(dict[str, Any]):
     """`kdk mock`'s options as one JSON-able dict (workers re-read it from the environment).
 
     Keys: spec (str|None), max_body_bytes (int), and whatever the stateful layer takes (state, seed_data,
-    rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options` if it exists.
+    rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options`.
     """
 
 
@@ -47,14 +47,9 @@ def _spec_path(options: ServeOptions) -> Path:
 def _behaviours(options: ServeOptions, compiled: CompiledSpec) -> list[Behaviour]:
     if not any(options.get(k) for k in ("state", "seed_data", "rate_limits")):
         return []  # stateless: do not pay for importing the stateful layer
-    try:
-        from . import state
-    except ImportError:
-        return []
-    factory = getattr(state, "behaviours_from_options", None)
-    if factory is None:
-        return []
-    return list(factory(dict(options), compiled=compiled))
+    from .state import behaviours_from_options  # our own layer: a broken import is an error, never a stateless mock
+
+    return list(behaviours_from_options(dict(options), compiled=compiled))
 
 
 class _FastStartApp:

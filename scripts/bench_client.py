@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kdk._paths import shared_mirror
+from kdk import shared_mirror
 from kdk.generate import PACKAGE_NAME, check_imports, check_mypy, check_ruff, generate_project
-from kdk.spec import apply_overlay, load_spec
-from kdk.spec._pinned import load_pinned_spec
+from kdk.spec import apply_overlay, load_pinned_spec, load_spec
 
 _IMPORT_ONE = """
 import time

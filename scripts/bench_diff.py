@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 
-from kdk._paths import shared_mirror
+from kdk import shared_mirror
 from kdk.spec import apply_overlay, load_spec
 from kdk.spec.diff import Severity, diff_specs
 

@@ -15,9 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kdk._paths import shared_mirror
-from kdk.spec import apply_overlay, load_spec
-from kdk.spec._validate import RULES, validate_spec
+from kdk import shared_mirror
+from kdk.spec import RULES, apply_overlay, load_spec, validate_spec
 
 REVISIONS = [
     ("2026-07-15", "stable"),

@@ -124,7 +124,7 @@ def test_429_then_success_is_transparent(client_package: Any, klaviyo_mock: Any)
 @pytest.mark.klaviyo_live
 def test_live_read_only_contract(klaviyo_live_api_key: str) -> None:
     """--live: the read-only schemathesis checks against the real API (GET operations, valid data only)."""
-    from contract_tests._schemathesis import ContractOptions, run_contract
+    from contract_tests import ContractOptions, run_contract
 
     result = run_contract(
         ContractOptions(target="https://a.klaviyo.com", read_only=True, api_key=klaviyo_live_api_key, profile="smoke")

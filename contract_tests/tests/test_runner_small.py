@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Any
 
-from contract_tests._schemathesis import ContractOptions, run_contract
+import pytest
+
+from contract_tests import ContractOptions, run_contract
+from kdk.spec import PatchedSpec
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.2",
@@ -51,3 +56,17 @@ def test_a_server_error_is_reported_with_a_curl_line() -> None:
     assert failure.curl.startswith("curl") and "http://127.0.0.1:4010/api/things" in failure.curl
     assert "revision: 2026-07-15" in failure.curl  # the pinned revision is sent, not generated
     assert "Klaviyo-API-Key" in failure.curl
+
+
+def test_the_mock_fuzzed_is_built_from_the_spec_given_not_from_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A project with no lock at all: anything that read "the pinned spec" behind run_contract's back would fail.
+    monkeypatch.setenv("KDK_PROJECT_ROOT", str(tmp_path))
+    spec = PatchedSpec.from_content(copy.deepcopy(SPEC), source="hand-written")
+    result = run_contract(ContractOptions(spec=spec, profile="smoke", workers=1))
+    assert result.operations == ["get_things"]
+    assert result.tested_operations == ["get_things"]
+    assert result.ok, result.summary()
+    assert not (tmp_path / "openapi" / "klaviyo.lock.json").exists()
+    assert list((tmp_path / "openapi" / ".cache" / "mock").glob(f"patched-{spec.sha256[:40]}-*.pickle"))

@@ -16,8 +16,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from contract_tests._mock_process import running_mock
-from contract_tests._schemathesis import ContractOptions, run_contract
+from contract_tests import ContractOptions, run_contract, running_mock
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 

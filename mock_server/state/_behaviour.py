@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import error_response
-from .._types import AdminRoute, MockRequest, MockResponse
+from mock_server import AdminRoute, MockRequest, MockResponse, error_response
+
 from ._consent import ConsentJobs
 from ._conversations import BODY_LIMITS, Conversations
 from ._index import Kind, ResourceIndex, build_index

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._types import MockRequest, MockResponse
+from mock_server import MockRequest, MockResponse
+
 from ._ids import new_id
 from ._index import ResourceIndex
 from ._resources import find_duplicate, now

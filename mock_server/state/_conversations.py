@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .._errors import error_response
-from .._types import MockRequest, MockResponse
+from mock_server import MockRequest, MockResponse, error_response
+
 from ._ids import new_id
 from ._index import OpInfo, ResourceIndex
 from ._render import render_resource

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .._errors import error_response
-from .._types import MockRequest, MockResponse
+from mock_server import MockRequest, MockResponse, error_response
+
 from ._collections import QueryError, page_link, run_query
 from ._ids import new_id
 from ._index import Kind, OpInfo, ResourceIndex

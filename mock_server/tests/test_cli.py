@@ -79,9 +79,6 @@ def test_served_process_answers_api_and_ui(served: int) -> None:
 def test_in_memory_state_refuses_several_workers() -> None:
     from kdk.cli import _register, app
 
-    state = pytest.importorskip("mock_server.state")
-    if not hasattr(state, "check_workers"):
-        pytest.skip("the stateful layer has no check_workers")
     _register()
     result = CliRunner().invoke(app, ["mock", "--workers", "2", "--state", "memory"])
     assert result.exit_code == 2

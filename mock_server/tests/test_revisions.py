@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kdk._paths import mirror_revisions
+from kdk import mirror_revisions
 from kdk.spec import apply_overlay, iter_operations, load_spec
 from mock_server import create_app
 from mock_server._compile import compile_spec

@@ -38,11 +38,8 @@ def openapi_dir() -> Path:
 
 
 def lock_path() -> Path:
-    """`KDK_LOCK_PATH` wins: `kdk upgrade` runs the contract suite against the revision it is about to pin
-    through a temporary lock, without touching the committed one until every step has passed."""
-    env = os.environ.get("KDK_LOCK_PATH")
-    if env:
-        return Path(env).resolve()
+    """The committed lock. (`kdk upgrade` hands the new revision to its steps as a `kdk.spec.PatchedSpec`;
+    nothing redirects the lock through the environment.)"""
     return openapi_dir() / "klaviyo.lock.json"
 
 

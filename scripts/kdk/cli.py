@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import importlib
 
-from .commands._app import app
+from .commands import app
 
 __all__ = ["app", "main"]
 
-# One module per verb (kdk/commands/<name>.py); a verb whose module is absent is simply not offered.
+# One module per verb (kdk/commands/<name>.py). Every one must import: a verb that fails to load is an error,
+# never a verb that silently disappears from `kdk --help`.
 _COMMAND_MODULES = ("fetch", "validate", "patch", "diff", "generate", "mock", "contract", "upgrade")
 
 
 def _register() -> None:
     for name in _COMMAND_MODULES:
-        try:
-            importlib.import_module(f"kdk.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"kdk.commands.{name}":
-                raise
+        importlib.import_module(f"kdk.commands.{name}")
 
 
 def main() -> None:

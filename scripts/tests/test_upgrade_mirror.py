@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kdk.spec._fetch import fetch_and_pin
-from kdk.spec._lock import read_lock
+from kdk.spec import fetch_and_pin, read_lock
 from kdk.upgrade import ContractResult, StepFn, UpgradeContext, run_upgrade
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
@@ -32,7 +31,6 @@ def project(tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     (root / "openapi").mkdir(parents=True)
     monkeypatch.setenv("KDK_PROJECT_ROOT", str(root))
     monkeypatch.setenv("KDK_SPEC_SOURCE", str(mirror))
-    monkeypatch.delenv("KDK_LOCK_PATH", raising=False)
     return root
 
 

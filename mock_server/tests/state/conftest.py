@@ -69,7 +69,7 @@ def response_errors(
     compiled: CompiledSpec, spec: dict[str, Any], path: str, method: str, status: int, body: Any
 ) -> list[str]:
     """Why `body` is not valid against the spec's response schema for (path, method, status)."""
-    from kdk.spec._walk import deref
+    from kdk.spec import deref
     from mock_server._jsonschema import convert_schema, make_validator, schema_errors
 
     responses = spec["paths"][path][method]["responses"]

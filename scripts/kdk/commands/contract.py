@@ -42,7 +42,7 @@ def contract(
 
     Prints operations x checks and each failure with a curl line to reproduce it; exits 1 on any failure.
     """
-    from contract_tests._schemathesis import ContractOptions, run_contract
+    from contract_tests import ContractOptions, run_contract
 
     options = ContractOptions(target=target, profile=profile, operation_ids=operation, workers=workers, seed=seed)
     if live:

@@ -1,4 +1,4 @@
-"""`kdk spec fetch`: pin a revision of Klaviyo's spec, or check the cache against the pin (kdk.spec._fetch)."""
+"""`kdk spec fetch`: pin a revision of Klaviyo's spec, or check the cache against the pin (kdk.spec)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import typer
 from ._app import spec_app
 
 if TYPE_CHECKING:
-    from kdk.spec._fetch import ProgressCallback
+    from kdk.spec import ProgressCallback
 
 __all__ = ["Channel", "fetch"]
 
@@ -104,11 +104,11 @@ def fetch(
     """Fetch a spec revision into openapi/.cache and pin it in openapi/klaviyo.lock.json (atomic, sha256-pinned)."""
     import dataclasses
 
-    from kdk.spec import _fetch
+    from kdk.spec import FetchError, RetryPolicy, check_cache, fetch_and_pin
 
     try:
         with _terminate_unwinds():
-            policy = _fetch.RetryPolicy.from_env()
+            policy = RetryPolicy.from_env()
             policy = dataclasses.replace(
                 policy,
                 attempts=attempts if attempts is not None else policy.attempts,
@@ -116,11 +116,9 @@ def fetch(
             )
             if check:
                 if ref or channel or sha256:
-                    raise _fetch.FetchError(
-                        "--check uses the lock's ref, channel and sha256; drop --ref/--channel/--sha256"
-                    )
+                    raise FetchError("--check uses the lock's ref, channel and sha256; drop --ref/--channel/--sha256")
                 with _progress_bar() as on_progress:
-                    checked = _fetch.check_cache(source, policy=policy, on_progress=on_progress)
+                    checked = check_cache(source, policy=policy, on_progress=on_progress)
                 lock = checked.lock
                 what = f"restored from {checked.restored.url}" if checked.restored else "ok"
                 typer.echo(
@@ -128,7 +126,7 @@ def fetch(
                 )
                 return
             with _progress_bar() as on_progress:
-                pinned = _fetch.fetch_and_pin(
+                pinned = fetch_and_pin(
                     ref,
                     channel.value if channel else None,
                     source,
@@ -136,7 +134,7 @@ def fetch(
                     policy=policy,
                     on_progress=on_progress,
                 )
-    except _fetch.FetchError as exc:
+    except FetchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:

@@ -10,8 +10,7 @@ import typer
 from ._app import app
 
 if TYPE_CHECKING:
-    from kdk.generate._check import CheckResult
-    from kdk.generate._ensure import Report
+    from kdk.generate import CheckResult, Report
 
 __all__ = ["generate"]
 
@@ -58,13 +57,17 @@ def generate(
     Fails if any operation or schema was dropped or the generator warned. The tree is cached under
     openapi/.cache/client/<key> (key: spec + generator + templates), so an unchanged spec is instant.
     """
-    from kdk.generate._check import check_imports, check_mypy, check_ruff
-    from kdk.generate._ensure import GenerationIncompleteError, ensure_generated_with_report
-    from kdk.spec import SpecLoadError, apply_overlay, load_spec
-    from kdk.spec._lock import LockError
+    from kdk.generate import (
+        GenerationIncompleteError,
+        check_imports,
+        check_mypy,
+        check_ruff,
+        ensure_generated_with_report,
+    )
+    from kdk.spec import LockError, PinnedSpec, SpecLoadError
 
     try:
-        patched = apply_overlay(load_spec(spec), copy_spec=False).spec if spec is not None else None
+        patched = PinnedSpec.from_file(spec).patch() if spec is not None else None
         package, report = ensure_generated_with_report(spec=patched, target=output, force=force)
     except (LockError, SpecLoadError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -40,7 +40,7 @@ def mock(
     Swagger UI at /ui, the served spec at /openapi.json. Fault injection: `Prefer: code=429`,
     `Prefer: delay=200` (milliseconds).
     """
-    from mock_server._serve import ServeOptions, serve
+    from mock_server import ServeOptions, serve
 
     if state or seed_data or rate_limits:
         # Stateful mode (mock_server.state): refuse what cannot work before uvicorn starts, e.g. in-memory

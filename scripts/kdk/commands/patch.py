@@ -27,9 +27,7 @@ def patch(
 
     The cache key is the sha256 of the raw spec's bytes. Prints one line per fix: name, count, reason.
     """
-    from kdk.spec import SpecLoadError, apply_overlay, load_spec
-    from kdk.spec._lock import LockError
-    from kdk.spec._pinned import pinned_spec_path, write_patched
+    from kdk.spec import LockError, SpecLoadError, apply_overlay, load_spec, pinned_spec_path, write_patched
 
     try:
         source = path if path is not None else pinned_spec_path()

@@ -37,7 +37,7 @@ def upgrade(
 
     Exit 0 on success, 1 when a step failed, 2 when there is no lock to upgrade from.
     """
-    from kdk.spec._lock import LockError
+    from kdk.spec import LockError
     from kdk.upgrade import StepResult, run_upgrade
 
     def show(result: StepResult) -> None:

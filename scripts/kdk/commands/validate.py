@@ -40,10 +40,7 @@ def validate(
 
     Exit 0 when clean, 1 with findings, 2 when the spec cannot be read.
     """
-    from kdk.spec import SpecLoadError, apply_overlay, load_spec
-    from kdk.spec._lock import LockError
-    from kdk.spec._pinned import pinned_spec_path
-    from kdk.spec._validate import Finding, validate_spec
+    from kdk.spec import Finding, LockError, SpecLoadError, apply_overlay, load_spec, pinned_spec_path, validate_spec
 
     try:
         source = path if path is not None else pinned_spec_path()

@@ -1,8 +1,9 @@
-"""`kdk generate`: the typed client `klaviyo_client`, generated from the pinned, patched spec.
+"""`kdk generate`: the typed client `klaviyo_client`, generated from the patched spec (`kdk.spec.PatchedSpec`).
 
 For tests and tools that need the client: `ensure_importable()` regenerates `generated/klaviyo_client` if it
 is stale (cached by spec + generator + templates) and puts `generated/` on `sys.path`; `ensure_generated()`
-does the same without touching `sys.path` and returns the package directory.
+does the same without touching `sys.path` and returns the package directory. `prepare_spec` is the
+generator-only reshaping (names, hoisted enums) that the client's tests compare against.
 """
 
 from ._check import CheckResult, check_imports, check_mypy, check_ruff
@@ -14,6 +15,7 @@ from ._ensure import (
     ensure_importable,
     generation_key,
 )
+from ._prepare import PreparedSpec, prepare_spec
 from ._run import PACKAGE_NAME, GenerateResult, generate_project
 from ._version import package_version
 
@@ -22,6 +24,7 @@ __all__ = [
     "CheckResult",
     "GenerateResult",
     "GenerationIncompleteError",
+    "PreparedSpec",
     "Report",
     "check_imports",
     "check_mypy",
@@ -32,4 +35,5 @@ __all__ = [
     "generate_project",
     "generation_key",
     "package_version",
+    "prepare_spec",
 ]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._paths import cache_dir, generated_dir
+from ..spec import PatchedSpec, load_patched
 from ._run import GENERATOR_VERSION, PACKAGE_NAME, GenerateResult, generate_project, generator_dir
 
 __all__ = [
@@ -99,14 +100,15 @@ def _hash_tree(digest: Any, root: Path) -> None:
         digest.update(b"\0")
 
 
-def generation_key(patched: Spec) -> str:
-    """Changes whenever the output could: other spec bytes, generator, templates/config, or our driver code."""
+def generation_key(patched: PatchedSpec | Spec) -> str:
+    """Changes whenever the output could: other spec content, generator, templates/config, or our driver code."""
+    patched = PatchedSpec.of(patched)
     digest = hashlib.sha256()
     digest.update(f"openapi-python-client=={GENERATOR_VERSION}\0".encode())
     _hash_tree(digest, generator_dir())
     for name in _OUTPUT_SOURCES:
         digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
-    digest.update(json.dumps(patched, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
+    digest.update(patched.sha256.encode())  # the content hash (canonical JSON) of the patched spec
     return digest.hexdigest()[:20]
 
 
@@ -145,8 +147,9 @@ def _locked(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def build_cached(patched: Spec, *, force: bool = False) -> tuple[Path, Report]:
+def build_cached(patched: PatchedSpec | Spec, *, force: bool = False) -> tuple[Path, Report]:
     """The cached project for this spec, generated first if needed (or if `force`)."""
+    patched = PatchedSpec.of(patched)
     key = generation_key(patched)
     project = cached_project(key)
     with _locked("generate"):
@@ -199,7 +202,7 @@ def install(project: Path, target: Path) -> Path:
 
 
 def ensure_generated(
-    *, spec: Spec | None = None, target: Path | None = None, force: bool = False, strict: bool = True
+    *, spec: PatchedSpec | Spec | None = None, target: Path | None = None, force: bool = False, strict: bool = True
 ) -> Path:
     """The `klaviyo_client` package directory under `target` (default `generated/`), regenerated if stale.
 
@@ -212,14 +215,13 @@ def ensure_generated(
 
 
 def ensure_generated_with_report(
-    *, spec: Spec | None = None, target: Path | None = None, force: bool = False, strict: bool = True
+    *, spec: PatchedSpec | Spec | None = None, target: Path | None = None, force: bool = False, strict: bool = True
 ) -> tuple[Path, Report]:
-    if spec is None:
-        from ..spec._pinned import load_pinned_spec
-
-        spec = load_pinned_spec()
+    """`ensure_generated()` and the generation report. `spec`: the patched spec (default: the pinned one; a plain
+    dict is taken as already patched)."""
+    patched = load_patched() if spec is None else PatchedSpec.of(spec)
     target = target or generated_dir()
-    project, report = build_cached(spec, force=force)
+    project, report = build_cached(patched, force=force)
     if strict and not report.complete:
         raise GenerationIncompleteError(report)
     with _locked("install"):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._paths import openapi_dir
+from ..spec import PatchedSpec
 from ._naming import readable_names
 from ._prepare import prepare_spec
 from ._templates import TemplateHelpers
@@ -114,8 +115,10 @@ def _render_extra(project: Any, openapi: Any) -> None:
         (project.package_dir / "models" / name).write_text(rendered, encoding="utf-8")
 
 
-def generate_project(patched: Spec, project_dir: Path, *, run_ruff: bool = True) -> GenerateResult:
+def generate_project(patched: PatchedSpec | Spec, project_dir: Path, *, run_ruff: bool = True) -> GenerateResult:
     """Generate the client project (pyproject.toml + klaviyo_client/) into `project_dir`, replacing it.
+
+    `patched`: the patched spec (a plain dict is taken as already patched).
 
     Never raises for an incomplete client: the result says what is missing so the caller can report it.
     """
@@ -128,7 +131,9 @@ def generate_project(patched: Spec, project_dir: Path, *, run_ruff: bool = True)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     config_file = ConfigFile.load_from_path(generator_dir() / "config.yaml")
-    prepared = prepare_spec(patched, field_prefix=config_file.field_prefix)
+    prepared = prepare_spec(
+        patched.content if isinstance(patched, PatchedSpec) else patched, field_prefix=config_file.field_prefix
+    )
     version = package_version(prepared.revision)
     config_file.package_version_override = version
     config = Config.from_sources(

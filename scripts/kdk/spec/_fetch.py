@@ -48,6 +48,7 @@ __all__ = [
     "check_cache",
     "fetch_and_pin",
     "fetch_spec",
+    "recorded_source",
     "resolve_source",
     "spec_url",
 ]
@@ -184,7 +185,7 @@ def spec_url(source: str, ref: str, channel: str) -> str:
     return str(_source_dir(source) / ref / "openapi" / f"{channel}.json")
 
 
-def _recorded_source(source: str) -> str:
+def recorded_source(source: str) -> str:
     """What the lock records as the source: never a path of this machine (see the module docstring)."""
     return source.rstrip("/") if _is_url(source) else CANONICAL_SOURCE
 
@@ -445,7 +446,7 @@ def fetch_and_pin(
     channel = channel or (previous.channel if previous else DEFAULT_CHANNEL)
     source = resolve_source(source, previous)
     fetched = fetch_spec(source, ref, channel, expected_sha256=expected_sha256, policy=policy, on_progress=on_progress)
-    recorded = _recorded_source(source)
+    recorded = recorded_source(source)
     lock = Lock(
         ref=ref,
         channel=channel,

@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..spec import OverlayResult
-    from ..spec._fetch import FetchedSpec
-    from ..spec._lock import Lock
-    from ..spec._validate import Finding
+    from ..spec import FetchedSpec, Finding, Lock, OverlayResult, PatchedSpec
     from ..spec.diff import DiffReport, SignatureChange
 
 __all__ = ["STEP_NAMES", "ContractResult", "StepError", "StepFn", "StepResult", "UpgradeContext", "UpgradeOutcome"]
@@ -59,8 +56,8 @@ class UpgradeContext:
     raw: Spec | None = None
     raw_findings: list[Finding] = field(default_factory=list)
     overlay: OverlayResult | None = None
-    patched: Spec | None = None
-    old_patched: Spec | None = None
+    patched: PatchedSpec | None = None
+    old_patched: PatchedSpec | None = None
     diff: DiffReport | None = None
     signatures: list[SignatureChange] = field(default_factory=list)
     generated: Any = None  # kdk.generate.GenerateResult (the generator is imported only when it runs)

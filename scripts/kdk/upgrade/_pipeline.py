@@ -157,7 +157,7 @@ def run_upgrade(
     force: bool = False,
 ) -> UpgradeOutcome:
     """Run every step in order; on the first failure restore lock, cache and generated client and stop."""
-    from ..spec._lock import read_lock
+    from ..spec import read_lock
     from ..spec.diff import default_channel
 
     unknown = set(overrides or {}) - set(STEP_NAMES)

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import subprocess
-import sys
-import tempfile
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._paths import project_root
 from ._model import ContractResult, StepError, StepFn, UpgradeContext
 
-__all__ = ["default_steps", "in_process_contract_runner", "new_lock", "run_contract_suite"]
+if TYPE_CHECKING:
+    from ..spec import Lock, PatchedSpec
 
-Spec = dict[str, Any]
+__all__ = ["ContractRunner", "default_steps", "in_process_contract_runner", "new_lock"]
 
 
 def _fetch(ctx: UpgradeContext) -> str:
@@ -37,8 +30,7 @@ def _fetch(ctx: UpgradeContext) -> str:
 
 
 def _validate(ctx: UpgradeContext) -> str:
-    from ..spec import SpecLoadError, load_spec
-    from ..spec._validate import validate_spec
+    from ..spec import SpecLoadError, load_spec, validate_spec
 
     try:
         ctx.raw = load_spec(ctx.require_fetched().path)
@@ -50,26 +42,23 @@ def _validate(ctx: UpgradeContext) -> str:
 
 
 def _patch(ctx: UpgradeContext) -> str:
-    from ..spec import apply_overlay
-    from ..spec._pinned import write_patched
-    from ..spec._validate import validate_spec
+    from ..spec import PatchedSpec, apply_overlay, validate_spec, write_patched
 
     assert ctx.raw is not None
+    fetched = ctx.require_fetched()
     ctx.overlay = apply_overlay(ctx.raw)
-    ctx.patched = ctx.overlay.spec
-    remaining = validate_spec(ctx.patched)
+    ctx.patched = PatchedSpec.from_content(ctx.overlay.spec, source=fetched.url, fixes=ctx.overlay.report)
+    remaining = validate_spec(ctx.patched.content)
     if remaining:
         shown = "; ".join(f"{f.pointer} [{f.rule}] {f.message}" for f in remaining[:3])
         raise StepError(f"{len(remaining)} findings remain after the overlay, e.g. {shown}")
-    write_patched(ctx.overlay, ctx.require_fetched().sha256)
+    write_patched(ctx.overlay, fetched.sha256)
     applied = ", ".join(f"{r.name}×{r.count}" for r in ctx.overlay.report if r.count)  # noqa: RUF001
     return f"{ctx.overlay.total} fixes applied ({applied or 'none needed'}); patched spec validates clean"
 
 
-def _load_old_patched(ctx: UpgradeContext) -> Spec:
-    from ..spec import FetchError, fetch_spec
-    from ..spec._lock import spec_cache_path
-    from ..spec._pinned import load_pinned_spec
+def _load_old_patched(ctx: UpgradeContext) -> PatchedSpec:
+    from ..spec import FetchError, fetch_spec, load_patched, spec_cache_path
     from ..spec.diff import spec_source
 
     if not spec_cache_path(ctx.old_lock.sha256).is_file():
@@ -79,7 +68,7 @@ def _load_old_patched(ctx: UpgradeContext) -> Spec:
             )
         except FetchError as exc:
             raise StepError(f"cannot load the locked revision to diff against: {exc}") from None
-    return load_pinned_spec(patched=True, lock=ctx.old_lock)
+    return load_patched(ctx.old_lock)
 
 
 def _diff(ctx: UpgradeContext) -> str:
@@ -96,10 +85,8 @@ def _diff(ctx: UpgradeContext) -> str:
 def _generate(ctx: UpgradeContext) -> str:
     """Regenerate `generated/klaviyo_client` from the new patched spec (kdk.generate's cache makes a revision
     generated before instant); an incomplete client (dropped operations or schemas, generator warnings) fails."""
-    try:
-        from ..generate import GenerationIncompleteError, ensure_generated_with_report
-    except ImportError as exc:
-        raise StepError(f"the generator is not available: {exc}") from None
+    from ..generate import GenerationIncompleteError, ensure_generated_with_report
+
     assert ctx.patched is not None
     try:
         _package, report = ensure_generated_with_report(spec=ctx.patched, strict=True)
@@ -118,56 +105,12 @@ def _generate(ctx: UpgradeContext) -> str:
     return ctx.generate_summary
 
 
-def _parse_junit(path: Path) -> ContractResult:
-    result = ContractResult()
-    if not path.is_file():
-        return result
-    for case in ET.parse(path).getroot().iter("testcase"):
-        name = f"{case.get('classname', '')}::{case.get('name', '')}"
-        if case.find("failure") is not None:
-            result.failed += 1
-            result.failures.append(name)
-        elif case.find("error") is not None:
-            result.errors += 1
-            result.failures.append(name)
-        elif case.find("skipped") is not None:
-            result.skipped += 1
-        else:
-            result.passed += 1
-    return result
-
-
-def run_contract_suite(lock_file: Path, *, timeout: float = 1800.0) -> ContractResult:
-    """The contract suite in a fresh interpreter, seeing the new revision as pinned through `lock_file`."""
-    suite = project_root() / "contract_tests"
-    if not suite.is_dir():
-        return ContractResult(note=f"no contract suite at {suite}")
-    with tempfile.TemporaryDirectory(prefix="kdk-contract-") as scratch:
-        junit = Path(scratch) / "junit.xml"
-        command = [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
-        env = {**os.environ, "KDK_LOCK_PATH": str(lock_file), "KDK_PROJECT_ROOT": str(project_root())}
-        try:
-            proc = subprocess.run(
-                command, cwd=project_root(), env=env, capture_output=True, text=True, timeout=timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise StepError(f"the contract suite did not finish within {timeout:.0f} s") from None
-        result = _parse_junit(junit)
-    if proc.returncode == 5:  # pytest: no tests collected
-        result.note = "no contract tests were collected"
-    elif proc.returncode not in (0, 1):
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
-        raise StepError(f"the contract suite could not run (pytest exit {proc.returncode}): {' | '.join(tail)}")
-    return result
-
-
-def new_lock(ctx: UpgradeContext) -> Any:
-    from ..spec._fetch import CANONICAL_SOURCE, _recorded_source, spec_url
-    from ..spec._lock import Lock
+def new_lock(ctx: UpgradeContext) -> Lock:
+    from ..spec import CANONICAL_SOURCE, Lock, recorded_source, spec_url
     from ..spec.diff import spec_source
 
     source = spec_source(ctx.source)
-    recorded = _recorded_source(source) if source else CANONICAL_SOURCE
+    recorded = recorded_source(source) if source else CANONICAL_SOURCE
     f = ctx.require_fetched()
     return Lock(
         ref=ctx.ref,
@@ -181,19 +124,16 @@ def new_lock(ctx: UpgradeContext) -> Any:
     )
 
 
-def in_process_contract_runner() -> Callable[[Spec], ContractResult] | None:
-    """The contract suite's own entry point (contract_tests.run_contract: schemathesis against the in-process
-    mock), when it is installed; None means fall back to running `pytest contract_tests`."""
-    try:
-        module = importlib.import_module("contract_tests._schemathesis")
-    except ImportError:
-        return None
-    run, options_type = getattr(module, "run_contract", None), getattr(module, "ContractOptions", None)
-    if run is None or options_type is None:
-        return None
+ContractRunner = Callable[["PatchedSpec"], ContractResult]
 
-    def runner(spec: Spec) -> ContractResult:
-        found = run(options_type(spec=spec))
+
+def in_process_contract_runner() -> ContractRunner:
+    """The contract suite's entry point (`contract_tests.run_contract`): schemathesis over the spec it is given,
+    against the mock built from that same spec, in this process. Nothing reads the lock behind its back."""
+    from contract_tests import ContractOptions, run_contract
+
+    def runner(spec: PatchedSpec) -> ContractResult:
+        found = run_contract(ContractOptions(spec=spec))
         totals = found.check_totals().values()
         return ContractResult(
             passed=sum(t.passed for t in totals),
@@ -209,32 +149,10 @@ def in_process_contract_runner() -> Callable[[Spec], ContractResult] | None:
     return runner
 
 
-@contextmanager
-def _env(name: str, value: str) -> Iterator[None]:
-    saved = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
-
-
 def _contract(ctx: UpgradeContext) -> str:
     ctx.new_lock = ctx.new_lock or new_lock(ctx)
     assert ctx.patched is not None
-    with tempfile.TemporaryDirectory(prefix="kdk-upgrade-lock-") as scratch:
-        # Everything that reads "the pinned spec" (the mock, the client cache) must see the new revision.
-        lock_file = Path(scratch) / "klaviyo.lock.json"
-        lock_file.write_text(ctx.new_lock.to_json(), encoding="utf-8")
-        runner = in_process_contract_runner()
-        if runner is not None:
-            with _env("KDK_LOCK_PATH", str(lock_file)):
-                ctx.contract = runner(ctx.patched)
-        else:
-            ctx.contract = run_contract_suite(lock_file)
+    ctx.contract = in_process_contract_runner()(ctx.patched)
     c = ctx.contract
     summary = f"{c.passed} passed, {c.failed} failed, {c.errors} errors, {c.skipped} skipped"
     if c.note:
@@ -255,7 +173,7 @@ def _report(ctx: UpgradeContext) -> str:
 
 
 def _lock(ctx: UpgradeContext) -> str:
-    from ..spec._lock import write_lock
+    from ..spec import write_lock
 
     ctx.new_lock = ctx.new_lock or new_lock(ctx)
     write_lock(ctx.new_lock)

@@ -18,7 +18,8 @@ API_KEY = "pk_test_0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def mock_app(kc: ModuleType) -> Any:
-    mock_server = pytest.importorskip("mock_server")
+    import mock_server
+
     return mock_server.create_app()
 
 

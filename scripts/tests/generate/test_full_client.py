@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from kdk._paths import cache_dir
+from kdk import cache_dir
 from kdk.generate import Report, check_imports, check_mypy, check_ruff
-from kdk.spec import iter_operations
-from kdk.spec._pinned import load_pinned_spec
+from kdk.spec import iter_operations, load_pinned_spec
 
 FullClient = tuple[Path, Report]
 

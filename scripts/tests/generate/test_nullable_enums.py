@@ -21,9 +21,7 @@ import pytest
 from kdk.generate import GenerateResult, generate_project
 from kdk.generate import _prepare as prepare_module
 from kdk.generate._prepare import NullableEnums, PreparedSpec, prepare_spec
-from kdk.spec import FIXES, apply_overlay, deref, resolve_pointer
-from kdk.spec._lock import LockError
-from kdk.spec._pinned import load_pinned_spec
+from kdk.spec import FIXES, apply_overlay, deref, load_pinned_spec, resolve_pointer
 
 from .conftest import SMALL_SPEC
 
@@ -175,10 +173,7 @@ def _minimal(spec: dict[str, Any], schema: Any, depth: int = 0) -> Any:
 
 @pytest.fixture(scope="module")
 def pinned_prepared() -> PreparedSpec:
-    try:
-        return prepare_spec(load_pinned_spec())
-    except (LockError, FileNotFoundError) as exc:
-        pytest.skip(f"pinned spec not available: {exc}")
+    return prepare_spec(load_pinned_spec())
 
 
 def test_every_nullable_enum_of_the_pinned_spec_is_reached(pinned_prepared: PreparedSpec) -> None:

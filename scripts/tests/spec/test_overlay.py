@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kdk._paths import mirror_revisions
+from kdk import mirror_revisions
 from kdk.spec import FIXES, apply_overlay, load_spec
 
 Spec = dict[str, Any]

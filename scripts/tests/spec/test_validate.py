@@ -14,7 +14,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from kdk._paths import mirror_revisions
+from kdk import mirror_revisions
 from kdk.spec import apply_overlay, load_spec
 from kdk.spec._validate import RULES, Finding, validate_spec
 

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._pinned import PatchedSpec, content_of
 from .._walk import Operation, iter_operations, join_pointer
 from ._model import Change, DiffReport
 from ._resolve import Resolver, Tokens
@@ -65,9 +66,12 @@ def _at(base: str, tokens: Tokens | None) -> str | None:
     return None if tokens is None else join_pointer(base, *tokens)
 
 
-def diff_specs(old: Spec, new: Spec, *, old_label: str = "old", new_label: str = "new") -> DiffReport:
+def diff_specs(
+    old: PatchedSpec | Spec, new: PatchedSpec | Spec, *, old_label: str = "old", new_label: str = "new"
+) -> DiffReport:
     """Every change from `old` to `new` (both *patched* specs), per operation, classified by `RULES`."""
     started = time.perf_counter()
+    old, new = content_of(old), content_of(new)
     old_r, new_r = Resolver(old), Resolver(new)
     schemas = SchemaDiffer(old_r, new_r)
     old_ops, new_ops = _by_key(old), _by_key(new)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .._pinned import PatchedSpec, content_of
 from .._walk import iter_operations
 from ._resolve import Resolver
 
@@ -111,8 +112,8 @@ def signatures(spec: Spec) -> dict[str, Signature]:
     return {op.operation_id: _signature(spec, resolver, op) for op in iter_operations(spec)}
 
 
-def signature_changes(old: Spec, new: Spec) -> list[SignatureChange]:
-    before, after = signatures(old), signatures(new)
+def signature_changes(old: PatchedSpec | Spec, new: PatchedSpec | Spec) -> list[SignatureChange]:
+    before, after = signatures(content_of(old)), signatures(content_of(new))
     return [
         SignatureChange(op_id, before.get(op_id), after.get(op_id))
         for op_id in sorted(before.keys() | after.keys())
