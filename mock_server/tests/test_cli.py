@@ -36,7 +36,8 @@ def _free_port() -> int:
 
 
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    # /ui waits for the background Connexion build: seconds on a loaded 2-core box (a timeout, not a budget).
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     return response.status, response.read()
