@@ -17,8 +17,8 @@ _NOW = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)")
 
 
 def _normalized(seen: list[tuple[str, httpx.Response]]) -> list[tuple[str, int, str, str]]:
-    """Ids and timestamps made by the stateful mock differ per run: ids are numbered by first appearance,
-    timestamps and cursors (which encode one) blanked; everything else (status, media type, every other byte of the body) is compared."""
+    """Ids, timestamps and cursors (which encode a time) differ per run: ids are numbered by first
+    appearance, the others blanked; the rest (status, media type, every other byte of the body) is compared."""
     names: dict[str, str] = {}
 
     def rename(text: str) -> str:
