@@ -7,6 +7,7 @@ the client sees. `/__proxy__/report` serves the drift summary (Markdown; `?forma
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import itertools
 import json
@@ -78,6 +79,7 @@ class ProxyApp:
         self._client: httpx.AsyncClient | None = None
         self._ids = itertools.count(self.recording.next_id() if self.recording else 1)
         self._throttle: Any = None
+        self._preload: asyncio.Task[None] | None = None
         if options.throttle:
             from ._throttle import Throttle
 
@@ -103,6 +105,7 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._preload = asyncio.create_task(self.contracts.preload())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.aclose()
