@@ -31,16 +31,13 @@ def compiled() -> CompiledSpec:
 
 @pytest.fixture
 def mock_factory(compiled: CompiledSpec) -> Callable[..., Any]:
-    """`mock_factory(stateful=True, seed=None, **create_app kwargs)`: a fresh mock app (own in-memory account)."""
+    """`mock_factory(stateful=True, seed=None, rate_limits=False, **create_app kwargs)`: a fresh mock app."""
 
-    def build(*, stateful: bool = True, seed: Path | None = None, **kwargs: Any) -> Any:
+    def build(*, stateful: bool = True, seed: Path | None = None, rate_limits: bool = False, **kwargs: Any) -> Any:
         from mock_server.state import behaviours_from_options
 
-        behaviours = (
-            behaviours_from_options({"state": "memory", "seed_data": str(seed) if seed else None}, compiled=compiled)
-            if stateful
-            else []
-        )
+        options = {"state": "memory" if stateful else None, "seed_data": str(seed) if seed else None}
+        behaviours = behaviours_from_options({**options, "rate_limits": rate_limits}, compiled=compiled)
         return create_app(compiled=compiled, behaviours=behaviours, **kwargs)
 
     return build
