@@ -80,6 +80,8 @@ def proxy(
                 else summary.to_markdown()
             )
             report.write_text(text + "\n", encoding="utf-8")
+        elif summary.exchanges:
+            typer.echo(summary.to_markdown())
         typer.echo(
             f"kdk proxy: {summary.exchanges} exchanges, {summary.exchanges_with_drift} with drift, "
             f"{summary.violations} violations (log: {log}{f', report: {report}' if report else ''})",

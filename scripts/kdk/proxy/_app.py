@@ -173,9 +173,18 @@ class ProxyApp:
             if decoded is not None:
                 violations += contract.check_response(op, status, response_lowered, decoded)
             self.report.rate_limit(op.operation_id, op.rate_limit, status, response_lowered)
-        masked = [replace(v, value=self.masker.value(v.value)) for v in violations]
+        # Messages quote the offending value too (`'ann@x.com' is not ...`): masked like the value itself.
+        masker = self.masker
+        masked = [
+            replace(v, value=masker.value(v.value), message=masker.text(v.message), pointer=masker.text(v.pointer))
+            for v in violations
+        ]
         self.report.add(self._summary(exchange_id, method, path, lowered, op, status, elapsed_ms, started), masked)
         if self.recording is not None:
+            # Stored decoded (and masked). A body in an encoding we cannot undo is left out: unmasked bytes
+            # must not reach a cassette.
+            stored = decoded if decoded is not None else b""
+            kept = [(k, v) for k, v in response_headers if k.lower() != "content-encoding"]
             self._record(
                 exchange_id,
                 op,
@@ -185,8 +194,8 @@ class ProxyApp:
                 headers,
                 body,
                 status,
-                response_headers,
-                decoded if decoded is not None else raw,
+                kept,
+                stored,
                 started,
                 elapsed_ms,
                 lowered.get("revision"),
@@ -289,7 +298,7 @@ class ProxyApp:
 
         request_body, request_encoding = masked_body(body)
         response_text, response_encoding = masked_body(response_body)
-        kept = [(k, v) for k, v in response_headers if k.lower() not in ("content-encoding", "content-length")]
+        kept = [(k, v) for k, v in response_headers if k.lower() != "content-length"]
         self.recording.add(
             {
                 "kdk_cassette": CASSETTE_VERSION,

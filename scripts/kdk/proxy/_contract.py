@@ -138,7 +138,7 @@ class Contract:
                 continue
             key = name.lower() if where == "header" else name
             pointer = f"/{where}/{_escape(name)}"
-            location = f"{op.pointer}/parameters/{_escape(name)}"
+            location = self._parameter_pointer(op, where, name)
             if key not in values:
                 if param.get("required"):
                     found.append(
@@ -181,6 +181,18 @@ class Contract:
             return found
         found.extend(self._check_content(op, "request", content, headers.get("content-type"), body, f"{base}/content"))
         return found
+
+    def _parameter_pointer(self, op: MatchedOperation, where: str, name: str) -> str:
+        """Where the parameter is declared: the operation's `parameters[i]`, else the path item's."""
+        from kdk.spec import deref, join_pointer
+
+        path_item_pointer = join_pointer("#/paths", op.template)
+        for holder, base in ((op.node, op.pointer), (self.spec["paths"][op.template], path_item_pointer)):
+            for i, raw in enumerate(holder.get("parameters") or []):
+                param = deref(self.spec, raw)
+                if param.get("name") == name and param.get("in") == where:
+                    return f"{base}/parameters/{i}"
+        return f"{op.pointer}/parameters"
 
     def check_response(
         self, op: MatchedOperation, status: int, headers: dict[str, str], body: bytes
