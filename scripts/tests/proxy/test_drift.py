@@ -104,6 +104,6 @@ async def test_request_drift_and_unknown_operation(mock_factory: Callable[..., A
     kinds = {(g["operation"], g["kind"], g["example"]["pointer"]) for g in report["groups"]}
     assert ("get_profiles", "parameter", "/query/page[size]") in kinds
     assert ("GET /api/no-such-thing/", "operation", "") in kinds
-    assert ("get_profiles", "header", "/header/revision") in kinds
+    assert ("get_profiles", "parameter", "/header/revision") in kinds
     # The mock answered 4XX: documented as a range, so not a status violation.
     assert not any(g["kind"] == "status" for g in report["groups"])
