@@ -11,7 +11,9 @@ import asyncio
 import gzip
 import itertools
 import json
+import logging
 import secrets
+import threading
 import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -34,6 +36,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+log = logging.getLogger("kdk.proxy")
 DEFAULT_UPSTREAM = "https://a.klaviyo.com"
 ADMIN_PREFIX = "/__proxy__/"
 # RFC 9110 7.6.1: meaningful for one connection only, never forwarded. `host` is the upstream's own.
@@ -65,6 +68,23 @@ class ProxyOptions:
     timeout: float = 60.0
 
 
+@dataclass
+class _Exchange:
+    """One request and its answer, as they went over the wire (nothing masked yet)."""
+
+    id: int
+    started: datetime
+    elapsed_ms: float
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]
+    body: bytes
+    status: int
+    response_headers: list[tuple[str, str]]
+    raw: bytes
+
+
 class ProxyApp:
     def __init__(self, options: ProxyOptions, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         from mock_server._cassette import open_recording
@@ -80,12 +100,15 @@ class ProxyApp:
         self._ids = itertools.count(self.recording.next_id() if self.recording else 1)
         self._throttle: Any = None
         self._preload: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+        self._recording_lock = threading.Lock()
         if options.throttle:
             from ._throttle import Throttle
 
             self._throttle = Throttle()
 
     async def aclose(self) -> None:
+        await self.flush()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -113,6 +136,7 @@ class ProxyApp:
                 return
 
     async def _admin(self, scope: Scope, send: Send) -> None:
+        await self.flush()
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if scope["path"].rstrip("/") != ADMIN_PREFIX + "report":
             await _send(send, 404, [(b"content-type", b"application/json")], b'{"error": "unknown proxy endpoint"}')
@@ -140,12 +164,10 @@ class ProxyApp:
 
         violations: list[Violation] = []
         contract, op = await self._operation(method, path, lowered.get("revision"), violations)
-        if contract is not None and op is not None:
-            violations += contract.check_request(op, query, lowered, body)
-            if self._throttle is not None:
-                waited = await self._throttle.wait(op.operation_id, op.rate_limit, lowered.get("authorization", ""))
-                if waited:
-                    self.report.waited(op.operation_id, op.rate_limit, waited)
+        if op is not None and self._throttle is not None:
+            waited = await self._throttle.wait(op.operation_id, op.rate_limit, lowered.get("authorization", ""))
+            if waited:
+                self.report.waited(op.operation_id, op.rate_limit, waited)
 
         url = self.options.upstream.rstrip("/") + wire_path + (f"?{query_string}" if query_string else "")
         forwarded = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
@@ -167,39 +189,55 @@ class ProxyApp:
         out_headers.append((b"content-length", str(len(raw)).encode()))
         await _send(send, status, out_headers, raw)
 
-        response_lowered = {k.lower(): v for k, v in response_headers}
-        decoded = _decoded(raw, response_lowered.get("content-encoding", ""))
+        judged = _Exchange(
+            exchange_id, started, elapsed_ms, method, path, query, headers, body, status, response_headers, raw
+        )
+        self._later(self._judge, judged, contract, op, violations)
+
+    def _later(self, check: Callable[..., None], *args: Any) -> None:
+        """Run the checks in a worker thread after the answer went out: never on the client's time."""
+
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(check, *args)
+            except Exception:  # a bug in a check must not take the proxy down: say so, keep proxying
+                log.exception("kdk proxy: checking an exchange failed")
+
+        task = asyncio.create_task(run())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def flush(self) -> None:
+        """Wait until every exchange so far has been checked, logged and recorded."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    def _judge(
+        self, ex: _Exchange, contract: Contract | None, op: MatchedOperation | None, violations: list[Violation]
+    ) -> None:
+        lowered = {k.lower(): v for k, v in ex.headers}
+        response_lowered = {k.lower(): v for k, v in ex.response_headers}
+        decoded = _decoded(ex.raw, response_lowered.get("content-encoding", ""))
         if contract is not None and op is not None:
+            violations += contract.check_request(op, ex.query, lowered, ex.body)
             if decoded is not None:
-                violations += contract.check_response(op, status, response_lowered, decoded)
-            self.report.rate_limit(op.operation_id, op.rate_limit, status, response_lowered)
+                violations += contract.check_response(op, ex.status, response_lowered, decoded)
+            self.report.rate_limit(op.operation_id, op.rate_limit, ex.status, response_lowered)
         # Messages quote the offending value too (`'ann@x.com' is not ...`): masked like the value itself.
         masker = self.masker
         masked = [
             replace(v, value=masker.value(v.value), message=masker.text(v.message), pointer=masker.text(v.pointer))
             for v in violations
         ]
-        self.report.add(self._summary(exchange_id, method, path, lowered, op, status, elapsed_ms, started), masked)
+        summary = self._summary(ex.id, ex.method, ex.path, lowered, op, ex.status, ex.elapsed_ms, ex.started)
+        self.report.add(summary, masked)
         if self.recording is not None:
             # Stored decoded (and masked). A body in an encoding we cannot undo is left out: unmasked bytes
             # must not reach a cassette.
             stored = decoded if decoded is not None else b""
-            kept = [(k, v) for k, v in response_headers if k.lower() != "content-encoding"]
-            self._record(
-                exchange_id,
-                op,
-                method,
-                path,
-                query,
-                headers,
-                body,
-                status,
-                kept,
-                stored,
-                started,
-                elapsed_ms,
-                lowered.get("revision"),
-            )
+            kept = [(k, v) for k, v in ex.response_headers if k.lower() != "content-encoding"]
+            with self._recording_lock:
+                self._record(ex, op, kept, stored, lowered.get("revision"))
 
     async def _operation(
         self, method: str, path: str, revision: str | None, violations: list[Violation]
@@ -260,18 +298,10 @@ class ProxyApp:
 
     def _record(
         self,
-        exchange_id: int,
+        ex: _Exchange,
         op: MatchedOperation | None,
-        method: str,
-        path: str,
-        query: list[tuple[str, str]],
-        headers: list[tuple[str, str]],
-        body: bytes,
-        status: int,
         response_headers: list[tuple[str, str]],
         response_body: bytes,
-        started: datetime,
-        elapsed_ms: float,
         revision: str | None,
     ) -> None:
         from mock_server._cassette import CASSETTE_VERSION, body_text
@@ -283,30 +313,30 @@ class ProxyApp:
             text, encoding = body_text(raw)
             return (masker.text(text), encoding) if encoding == "utf-8" else (text, encoding)
 
-        request_body, request_encoding = masked_body(body)
+        request_body, request_encoding = masked_body(ex.body)
         response_text, response_encoding = masked_body(response_body)
         kept = [(k, v) for k, v in response_headers if k.lower() != "content-length"]
         self.recording.add(
             {
                 "kdk_cassette": CASSETTE_VERSION,
-                "id": exchange_id,
+                "id": ex.id,
                 "operation": op.operation_id if op else None,
                 "revision": revision,
                 "request": {
-                    "method": method,
-                    "path": masker.text(path),
-                    "query": [list(p) for p in masker.pairs(query)],
-                    "headers": [[k, masker.header(k, v)] for k, v in headers if k.lower() not in _HOP_BY_HOP],
+                    "method": ex.method,
+                    "path": masker.text(ex.path),
+                    "query": [list(p) for p in masker.pairs(ex.query)],
+                    "headers": [[k, masker.header(k, v)] for k, v in ex.headers if k.lower() not in _HOP_BY_HOP],
                     "body": request_body,
                     "body_encoding": request_encoding,
                 },
                 "response": {
-                    "status": status,
+                    "status": ex.status,
                     "headers": [[k, masker.header(k, v)] for k, v in kept if k.lower() not in _HOP_BY_HOP],
                     "body": response_text,
                     "body_encoding": response_encoding,
                 },
-                "timing": {"started": started.isoformat(), "elapsed_ms": round(elapsed_ms, 3)},
+                "timing": {"started": ex.started.isoformat(), "elapsed_ms": round(ex.elapsed_ms, 3)},
             }
         )
 

@@ -25,6 +25,7 @@ async def _run(proxy: Any, paths: list[str]) -> list[str]:
         for path in paths:
             response = await client.get(path, headers=AUTH)
             injected += [f"{path} {item}" for item in response.headers.get(DRIFT_HEADER, "").split(", ") if item]
+    await proxy.flush()  # the checks run after each answer, in the background
     return injected
 
 
@@ -100,6 +101,7 @@ async def test_request_drift_and_unknown_operation(mock_factory: Callable[..., A
             content=json.dumps({"data": {"type": "profile", "attributes": {"email": "ann.lee@gmail.com", "x": 1}}}),
         )
         await client.get("/api/profiles/")  # no revision header, no credentials
+    await proxy.flush()
     report = proxy.report.to_json()
     kinds = {(g["operation"], g["kind"], g["example"]["pointer"]) for g in report["groups"]}
     assert ("get_profiles", "parameter", "/query/page[size]") in kinds

@@ -36,5 +36,6 @@ async def test_bad_revision_is_reported_not_fatal(mock_factory: Callable[..., An
     async with asgi_client(proxy, "http://proxy.test") as client:
         answer = await client.get("/api/lists/", headers={**AUTH, "revision": "yesterday"})
     assert answer.status_code == 400  # the upstream's answer, passed through
+    await proxy.flush()
     groups = proxy.report.to_json()["groups"]
     assert [(g["kind"], g["example"]["value"]) for g in groups] == [("revision", "yesterday")]
