@@ -37,6 +37,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger("kdk.proxy")
+_MAX_PENDING = 64  # exchanges answered but not yet checked
 DEFAULT_UPSTREAM = "https://a.klaviyo.com"
 ADMIN_PREFIX = "/__proxy__/"
 # RFC 9110 7.6.1: meaningful for one connection only, never forwarded. `host` is the upstream's own.
@@ -192,6 +193,8 @@ class ProxyApp:
         judged = _Exchange(
             exchange_id, started, elapsed_ms, method, path, query, headers, body, status, response_headers, raw
         )
+        if len(self._pending) >= _MAX_PENDING:  # checks fall behind a flood: wait here rather than pile up
+            await asyncio.wait(self._pending, return_when=asyncio.FIRST_COMPLETED)
         self._later(self._judge, judged, contract, op, violations)
 
     def _later(self, check: Callable[..., None], *args: Any) -> None:
