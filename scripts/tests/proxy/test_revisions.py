@@ -31,6 +31,17 @@ async def test_other_revision_is_fetched_and_used(mirror: Path, mock_factory: Ca
     assert contract.revision == other
 
 
+@pytest.mark.mirror
+async def test_beta_revision_is_the_beta_channel(mirror: Path, mock_factory: Callable[..., Any]) -> None:
+    beta = [ref for ref, channel in mirror_revisions(mirror) if channel == "beta" and ref.endswith(".pre")][-1]
+    proxy = proxy_for(mock_factory(stateful=False))
+    async with asgi_client(proxy, "http://proxy.test") as client:
+        await client.get("/api/lists/", headers={**AUTH, "revision": beta})
+    await proxy.flush()
+    assert (await proxy.contracts.for_revision(beta)).revision == beta
+    assert not [g for g in proxy.report.to_json()["groups"] if g["kind"] == "revision"]
+
+
 async def test_bad_revision_is_reported_not_fatal(mock_factory: Callable[..., Any]) -> None:
     proxy = proxy_for(mock_factory(stateful=False))
     async with asgi_client(proxy, "http://proxy.test") as client:
