@@ -31,9 +31,9 @@ log = logging.getLogger("mock_server")
 class ServeOptions(dict[str, Any]):
     """`kdk mock`'s options as one JSON-able dict (workers re-read it from the environment).
 
-    Keys: spec (str|None), max_body_bytes (int), replay (str|None), replay_match (str), inject_drift (list, test-only),
-    and whatever the stateful layer takes (state, seed_data,
-    rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options` if it exists.
+    Keys: spec (str|None), max_body_bytes (int), replay (str|None), replay_match (str), inject_drift (list,
+    test-only), and whatever the stateful layer takes (state, seed_data, rate_limits, workers), which is handed
+    to `mock_server.state.behaviours_from_options` if it exists.
     """
 
 
