@@ -112,3 +112,13 @@ def test_bad_recordings_are_clear_errors(tmp_path: Path, recorded: Path) -> None
     broken.write_text("{")
     with pytest.raises(ValueError, match=broken.name):
         prepare_replay(recorded, "strict", None)
+
+
+async def test_recording_again_appends_with_the_same_fakes(recorded: Path, mock_factory: Callable[..., Any]) -> None:
+    before = load_recording(recorded)
+    await _record(mock_factory, recorded)
+    after = load_recording(recorded)
+    assert after.salt == before.salt and after.credentials == before.credentials
+    assert [e["id"] for e in after.exchanges] == list(range(1, 2 * len(before.exchanges) + 1))
+    first, again = after.exchanges[0], after.exchanges[len(before.exchanges)]
+    assert first["request"]["body"] == again["request"]["body"]  # same person, same fake email and phone
