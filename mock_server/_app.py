@@ -26,7 +26,7 @@ from ._types import AdminRoute, Behaviour
 if TYPE_CHECKING:
     from kdk.spec import PatchedSpec
 
-__all__ = ["create_app", "default_spec_path", "mock_core"]
+__all__ = ["create_app", "default_spec_path", "mock_core", "outer_layers"]
 
 
 def default_spec_path() -> Path:
@@ -57,13 +57,17 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     compiled: CompiledSpec | None = None,
     spec: PatchedSpec | None = None,
+    replay: str | Path | None = None,
+    replay_match: str = "strict",
+    inject_drift: Sequence[str] = (),
 ) -> Any:
     """A connexion.AsyncApp serving `spec` (a `kdk.spec.PatchedSpec`), or the raw spec at `spec_path`
     (default: the pinned one), or an already `compiled` one.
 
     `behaviours` are offered every validated request in order (the stateful layer); `admin_routes` and each
     behaviour's `admin_routes()` are served under /__mock__/. `mock_core(app)` returns the core, whose
-    `generated_response()` gives the schema-generated answer for a request.
+    `generated_response()` gives the schema-generated answer for a request. `replay` (a `kdk proxy --record`
+    directory) answers recorded requests first (`_replay.py`); `inject_drift` is test-only (`_drift.py`).
     """
     import warnings
 
@@ -91,6 +95,7 @@ def create_app(
     middlewares = [
         functools.partial(ServerErrorMiddleware, handler=envelope),
         ExceptionMiddleware,
+        *outer_layers(replay=replay, replay_match=replay_match, inject_drift=inject_drift),
         core_factory,
     ]
     app = AsyncApp(__name__, middlewares=middlewares)
@@ -129,3 +134,19 @@ def _envelope_handler(request: Any, exc: Exception, *, revision: str) -> Any:
         detail = str(getattr(exc, "detail", "") or exc)
     body = json.dumps({"errors": [error_object(status, detail)]}).encode()
     return ConnexionResponse(status_code=status, body=body, mimetype=JSON_API, content_type=JSON_API, headers=headers)
+
+
+def outer_layers(
+    *, replay: str | Path | None = None, replay_match: str = "strict", inject_drift: Sequence[str] = ()
+) -> list[Any]:
+    """Middlewares in front of the core, outermost first: cassette replay, then (test-only) drift injection."""
+    layers: list[Any] = []
+    if replay:
+        from ._replay import ReplayMiddleware
+
+        layers.append(functools.partial(ReplayMiddleware, directory=replay, match=replay_match))
+    if inject_drift:
+        from ._drift import DriftInjector
+
+        layers.append(functools.partial(DriftInjector, kinds=inject_drift))
+    return layers

@@ -31,8 +31,9 @@ log = logging.getLogger("mock_server")
 class ServeOptions(dict[str, Any]):
     """`kdk mock`'s options as one JSON-able dict (workers re-read it from the environment).
 
-    Keys: spec (str|None), max_body_bytes (int), and whatever the stateful layer takes (state, seed_data,
-    rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options`.
+    Keys: spec (str|None), max_body_bytes (int), replay (str|None), replay_match (str), inject_drift (list,
+    test-only), and whatever the stateful layer takes (state, seed_data, rate_limits, workers), which is handed
+    to `mock_server.state.behaviours_from_options`.
     """
 
 
@@ -142,7 +143,7 @@ def serve(options: ServeOptions, *, host: str, port: int, workers: int = 1, log_
         os.environ[_OPTIONS_ENV] = json.dumps(options)
         uvicorn.run("mock_server._serve:worker_app", factory=True, workers=workers, lifespan="off", **kwargs)
         return
-    uvicorn.run(_FastStartApp(options), lifespan="off", **kwargs)
+    uvicorn.run(_with_outer_layers(_FastStartApp(options), options), lifespan="off", **kwargs)
 
 
 def worker_app() -> Any:
@@ -157,4 +158,18 @@ def worker_app() -> Any:
         max_body_bytes=int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
     )
     _freeze_heap()
+    return _with_outer_layers(app, options)
+
+
+def _with_outer_layers(app: Any, options: ServeOptions) -> Any:
+    """`--replay DIR` and the test-only `--inject-drift` around the whole app (see `_app.outer_layers`)."""
+    from ._app import outer_layers
+
+    layers = outer_layers(
+        replay=options.get("replay"),
+        replay_match=str(options.get("replay_match") or "strict"),
+        inject_drift=tuple(options.get("inject_drift") or ()),
+    )
+    for layer in reversed(layers):
+        app = layer(app)
     return app

@@ -33,6 +33,17 @@ def mock(
     rate_limits: Annotated[
         bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce x-klaviyo-ratelimit per account.")
     ] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Answer requests recorded by `kdk proxy --record DIR` from the cassettes (stateful)."),
+    ] = None,
+    replay_match: Annotated[
+        str,
+        typer.Option(help="How a request matches a cassette: strict (method, path, query, body), ignore-body, path."),
+    ] = "strict",
+    inject_drift: Annotated[
+        str | None, typer.Option(hidden=True, help="Test-only: corrupt answers (null,number,enum,status).")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Serve every operation of the spec with Klaviyo's auth, revision, validation and error envelope.
@@ -41,6 +52,21 @@ def mock(
     `Prefer: delay=200` (milliseconds).
     """
     from mock_server import ServeOptions, serve
+
+    try:
+        if inject_drift:
+            from mock_server._drift import parse_drift_kinds
+
+            parse_drift_kinds(inject_drift)
+        if replay is not None:
+            # The recorded resources become seed data (merged with --seed-data), in memory unless --state says.
+            from mock_server._replay import prepare_replay
+
+            state = state or "memory"
+            seed_data = prepare_replay(replay, replay_match, seed_data)
+    except ValueError as exc:
+        typer.echo(f"kdk mock: {exc}", err=True)
+        raise typer.Exit(2) from None
 
     if state or seed_data or rate_limits:
         # Stateful mode (mock_server.state): refuse what cannot work before uvicorn starts, e.g. in-memory
@@ -60,6 +86,9 @@ def mock(
         seed_data=str(seed_data) if seed_data else None,
         rate_limits=rate_limits,
         workers=workers,
+        replay=str(replay) if replay else None,
+        replay_match=replay_match,
+        inject_drift=inject_drift.split(",") if inject_drift else [],
     )
     typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
     try:

@@ -76,6 +76,12 @@ class SchemaValueChecker:
     def is_valid(self, schema: Any, value: Any) -> bool:
         return self.first_error(schema, value) is None
 
+    def iter_errors(self, schema: Any, value: Any) -> Iterator[Any]:
+        """Every jsonschema `ValidationError` of `value` against `schema`, for callers that report each
+        failure with its instance path (`kdk proxy`'s drift report)."""
+        validator = self._validator_cls(schema, _resolver=self._resolver, format_checker=self._format_checker)
+        yield from validator.iter_errors(value)
+
 
 def iter_value_problems(
     spec: Spec, *, keywords: tuple[str, ...] = ("example",), checker: SchemaValueChecker | None = None
