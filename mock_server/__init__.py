@@ -13,24 +13,32 @@ Public pieces the stateful layer (mock_server.state) builds on:
 from typing import Any
 
 from ._app import create_app, default_spec_path, mock_core
+from ._cassette import CASSETTE_VERSION, CassetteError, body_text, open_recording
 from ._compile import CompiledSpec, compile_patched, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
+from ._drift import parse_drift_kinds
 from ._errors import MockError, error_object, error_response
+from ._mask import Masker
+from ._replay import prepare_replay
 from ._serve import ServeOptions, serve
 from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
 
 __all__ = [
+    "CASSETTE_VERSION",
     "JSON_API",
     "REVISION_HEADER",
     "AdminHandler",
     "AdminRoute",
     "Behaviour",
+    "CassetteError",
     "CompiledSpec",
+    "Masker",
     "MockCore",
     "MockError",
     "MockRequest",
     "MockResponse",
     "ServeOptions",
+    "body_text",
     "compile_patched",
     "create_app",
     "default_spec_path",
@@ -39,6 +47,9 @@ __all__ = [
     "generate_body",
     "load_compiled",
     "mock_core",
+    "open_recording",
+    "parse_drift_kinds",
+    "prepare_replay",
     "serve",
 ]
 

@@ -219,7 +219,7 @@ def prepare_replay(directory: Path, match: str, seed_data: Path | None) -> Path:
     stateful layer; raises ValueError (CassetteError, SeedError) with the file and the reason."""
     import hashlib
 
-    from kdk._paths import cache_dir
+    from kdk import cache_dir
 
     if match not in MATCH_MODES:
         raise ValueError(f"--replay-match must be one of {', '.join(MATCH_MODES)}, not {match!r}")

@@ -55,12 +55,12 @@ def mock(
 
     try:
         if inject_drift:
-            from mock_server._drift import parse_drift_kinds
+            from mock_server import parse_drift_kinds
 
             parse_drift_kinds(inject_drift)
         if replay is not None:
             # The recorded resources become seed data (merged with --seed-data), in memory unless --state says.
-            from mock_server._replay import prepare_replay
+            from mock_server import prepare_replay
 
             state = state or "memory"
             seed_data = prepare_replay(replay, replay_match, seed_data)

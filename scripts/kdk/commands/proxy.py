@@ -52,7 +52,7 @@ def proxy(
     import uvicorn
 
     from kdk.proxy import ProxyApp, ProxyOptions
-    from mock_server._cassette import CassetteError
+    from mock_server import CassetteError
 
     try:
         proxy_app = ProxyApp(

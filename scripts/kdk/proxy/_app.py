@@ -88,8 +88,7 @@ class _Exchange:
 
 class ProxyApp:
     def __init__(self, options: ProxyOptions, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        from mock_server._cassette import open_recording
-        from mock_server._mask import Masker
+        from mock_server import Masker, open_recording
 
         self.options = options
         self.report = DriftReport(options.log)
@@ -307,7 +306,7 @@ class ProxyApp:
         response_body: bytes,
         revision: str | None,
     ) -> None:
-        from mock_server._cassette import CASSETTE_VERSION, body_text
+        from mock_server import CASSETTE_VERSION, body_text
 
         assert self.recording is not None
         masker = self.masker

@@ -70,8 +70,7 @@ def _escape(token: str) -> str:
 
 class Contract:
     def __init__(self, spec: Spec) -> None:
-        from kdk.spec import iter_operations, operation_parameters
-        from kdk.spec._values import SchemaValueChecker
+        from kdk.spec import SchemaValueChecker, iter_operations, operation_parameters
 
         self.spec = spec
         self.revision = str((spec.get("info") or {}).get("version", ""))

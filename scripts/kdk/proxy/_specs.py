@@ -65,10 +65,7 @@ class Contracts:
         return contract
 
     def _spec_path(self, revision: str) -> tuple[Path, bool]:
-        from kdk.spec import FetchError, fetch_spec
-        from kdk.spec._fetch import resolve_source
-        from kdk.spec._lock import LockError, read_lock
-        from kdk.spec._pinned import pinned_spec_path
+        from kdk.spec import FetchError, LockError, fetch_spec, pinned_spec_path, read_lock, resolve_source
 
         if self._fixed is not None:
             return self._fixed, False
