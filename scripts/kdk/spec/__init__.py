@@ -2,7 +2,9 @@
 
 from ._fetch import FetchError, check_cache, fetch_and_pin, fetch_spec
 from ._load import SpecLoadError, load_spec, parse_spec_text
-from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
+from ._overlay import FIXES, Fix, FixReport, OverlayResult, Problem, apply_overlay
+from ._severity import Severity
+from ._validate import RULES, Finding, failing, validate_spec
 from ._walk import (
     HTTP_METHODS,
     Operation,
@@ -18,15 +20,20 @@ from ._walk import (
 __all__ = [
     "FIXES",
     "HTTP_METHODS",
+    "RULES",
     "FetchError",
+    "Finding",
     "Fix",
     "FixReport",
     "Operation",
     "OverlayResult",
+    "Problem",
+    "Severity",
     "SpecLoadError",
     "apply_overlay",
     "check_cache",
     "deref",
+    "failing",
     "fetch_and_pin",
     "fetch_spec",
     "iter_operations",
@@ -37,4 +44,5 @@ __all__ = [
     "parse_spec_text",
     "resolve_pointer",
     "resolve_ref",
+    "validate_spec",
 ]

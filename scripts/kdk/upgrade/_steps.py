@@ -52,12 +52,12 @@ def _validate(ctx: UpgradeContext) -> str:
 def _patch(ctx: UpgradeContext) -> str:
     from ..spec import apply_overlay
     from ..spec._pinned import write_patched
-    from ..spec._validate import validate_spec
+    from ..spec._validate import failing, validate_spec
 
     assert ctx.raw is not None
     ctx.overlay = apply_overlay(ctx.raw)
     ctx.patched = ctx.overlay.spec
-    remaining = validate_spec(ctx.patched)
+    remaining = failing(validate_spec(ctx.patched))  # errors; warnings and info (era conventions) do not block
     if remaining:
         shown = "; ".join(f"{f.pointer} [{f.rule}] {f.message}" for f in remaining[:3])
         raise StepError(f"{len(remaining)} findings remain after the overlay, e.g. {shown}")
