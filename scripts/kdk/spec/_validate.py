@@ -14,6 +14,7 @@ breaks none; `info` is worth knowing. `failing(findings, strict=...)` is what ma
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -142,6 +143,31 @@ def _ref_findings(spec: Spec) -> Iterator[Finding]:
             stack.extend((join_pointer(pointer, k), v, k) for k, v in node.items() if isinstance(v, (dict, list)))
         elif isinstance(node, list):
             stack.extend((join_pointer(pointer, i), v, "") for i, v in enumerate(node) if isinstance(v, (dict, list)))
+
+
+def _offline(spec: Spec) -> Spec:
+    """The spec with every non-local `$ref` taken out, for the third-party checks: openapi-spec-validator would
+    read a `file://` reference from disk (and print it in its error) or fetch an `http://` one. The
+    `ref-unresolved` rule reports each of them; the spec itself is left untouched (a copy, only when needed)."""
+
+    def external_refs(root: Any) -> Iterator[dict[str, Any]]:
+        stack: list[tuple[Any, str]] = [(root, "")]
+        while stack:
+            node, parent = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if parent != "properties" and isinstance(ref, str) and not ref.startswith("#"):
+                    yield node
+                stack.extend((v, k) for k, v in node.items() if isinstance(v, (dict, list)))
+            elif isinstance(node, list):
+                stack.extend((v, "") for v in node if isinstance(v, (dict, list)))
+
+    if next(external_refs(spec), None) is None:
+        return spec
+    sealed = copy.deepcopy(spec)
+    for node in list(external_refs(sealed)):
+        del node["$ref"]
+    return sealed
 
 
 def _prance_findings(spec: Spec) -> Iterator[Finding]:
@@ -288,9 +314,9 @@ def _fix_rule(fix: Fix) -> Callable[[Spec], Iterator[Finding]]:
 
 # rule group -> check; a check yields findings and never raises for a malformed spec
 RULES: dict[str, Callable[[Spec], Iterator[Finding]]] = {
-    "openapi-schema": _openapi_findings,
+    "openapi-schema": lambda spec: _openapi_findings(_offline(spec)),
     "ref-unresolved": _ref_findings,
-    "resolve": _prance_findings,
+    "resolve": lambda spec: _prance_findings(_offline(spec)),
     "operation-id": _operation_id_findings,
     "media-type": _media_type_findings,
     "ratelimit": _ratelimit_findings,

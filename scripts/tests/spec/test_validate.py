@@ -502,6 +502,77 @@ def test_cli_without_a_pinned_spec_exits_2(
     assert "kdk spec fetch" in result.stderr
 
 
+# --- hostile input: never read files or the network through $ref, bounded nesting and YAML aliases --------
+
+
+def test_cli_never_reads_a_file_or_the_network_through_ref(
+    kdk: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"type": "string", "description": "TOP-SECRET-CONTENT"}', encoding="utf-8")
+    connections: list[Any] = []
+
+    def no_network(self: socket.socket, address: Any) -> None:
+        connections.append(address)
+        raise OSError("the validator must not connect anywhere")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    spec = clean_spec()
+    props = spec["components"]["schemas"]["Thing"]["properties"]
+    props["a"] = {"$ref": secret.as_uri()}
+    props["b"] = {"$ref": "http://127.0.0.1:9/remote.json#/Owner"}
+    props["c"] = {"$ref": "secret.json"}
+    path = write(tmp_path, spec)
+    for args in ((), ("--raw",), ("--format", "json")):
+        result = kdk("spec", "validate", *args, str(path))
+        assert result.exit_code == 1, result.output
+        assert "TOP-SECRET" not in result.output
+        assert "check crashed" not in result.output
+        assert result.stdout.count("ref-unresolved") == 3
+    assert connections == []
+
+
+@pytest.mark.parametrize("levels", [200, 100_000])
+def test_cli_deeply_nested_json_is_one_line_exit_2(kdk: Callable[..., Result], tmp_path: Path, levels: int) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"openapi": "3.0.2", "x": ' + "[" * levels + "]" * levels + "}", encoding="utf-8")
+    for verb in ("validate", "patch"):
+        result = kdk("spec", verb, str(path))
+        assert result.exit_code == 2
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"error: {path}: ") and "nested too deeply" in line
+        assert "Traceback" not in result.output
+
+
+YAML_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [(YAML_BOMB, "expands to more than"), ("openapi: &a [1, *a]\n", "cycle"), ("a: &a [*a]\n", "cycle")],
+    ids=["billion-laughs", "recursive-alias", "self-alias"],
+)
+def test_cli_yaml_aliases_are_bounded(kdk: Callable[..., Result], tmp_path: Path, text: str, reason: str) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = kdk("spec", "validate", str(path))
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert reason in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_yaml_with_a_few_aliases_still_loads(tmp_path: Path) -> None:
+    text = "openapi: 3.0.2\ninfo: {title: t, version: '1'}\nx-shared: &s {type: string}\nx-again: [*s, *s]\npaths: {}\n"
+    path = tmp_path / "ok.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_spec(path)["x-again"] == [{"type": "string"}, {"type": "string"}]
+
+
 def test_cli_help(kdk: Callable[..., Result]) -> None:
     for verb in ("validate", "patch"):
         result = kdk("spec", verb, "--help")
