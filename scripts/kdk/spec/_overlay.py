@@ -43,10 +43,12 @@ Spec = dict[str, Any]
 
 
 class Problem(NamedTuple):
-    """One place a fix's detector flags: where, and what is wrong there."""
+    """One place a fix's detector flags: where, what is wrong there, and (rarely) a milder severity than the
+    fix's own when this occurrence of the shape breaks nothing."""
 
     pointer: str
     message: str
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,14 @@ class _SchemaRule:
     check: Callable[[_Context, dict[str, Any]], str | None]
     repair_node: Callable[[_Context, dict[str, Any]], None]
     keyword: str = ""  # appended to the schema's pointer in findings (the keyword at fault)
+    severity_of: Callable[[dict[str, Any]], Severity | None] = lambda schema: None  # a milder one for this node
 
     def detect(self, spec: Spec) -> Iterator[Problem]:
         ctx = _Context(spec)
         for pointer, schema in iter_schemas(spec):
             if isinstance(schema, dict) and (message := self.check(ctx, schema)) is not None:
-                yield Problem(join_pointer(pointer, self.keyword) if self.keyword else pointer, message)
+                where = join_pointer(pointer, self.keyword) if self.keyword else pointer
+                yield Problem(where, message, self.severity_of(schema))
 
     def repair(self, spec: Spec) -> int:
         ctx = _Context(spec)
@@ -173,8 +177,10 @@ def _check_enum_type(ctx: _Context, schema: dict[str, Any]) -> str | None:
         return None  # a list of types (OpenAPI 3.1) says what it means
     if values_type is None or declared == values_type or (declared == "number" and values_type == "integer"):
         return None
+    if declared is None and values_type == "boolean":
+        return "`enum` without `type` (its values are booleans): openapi-python-client drops the enclosing model"
     if declared is None:
-        return f"`enum` without `type` (its values are all {values_type}s): openapi-python-client drops the model"
+        return f"`enum` without `type` (its values are all {values_type}s): each tool has to guess the type"
     return f"`type: {declared}` but every `enum` value is a {values_type}: no value can be valid"
 
 
@@ -185,7 +191,14 @@ def _repair_enum_type(ctx: _Context, schema: dict[str, Any]) -> None:
         schema["nullable"] = True
 
 
-_ENUM_TYPE = _SchemaRule(_check_enum_type, _repair_enum_type, keyword="enum")
+def _enum_type_severity(schema: dict[str, Any]) -> Severity | None:
+    # A typeless enum of strings or numbers is read right by every tool we use; booleans and contradictions are not.
+    if "type" not in schema and _enum_values_type(schema["enum"]) != "boolean":
+        return Severity.warning
+    return None
+
+
+_ENUM_TYPE = _SchemaRule(_check_enum_type, _repair_enum_type, keyword="enum", severity_of=_enum_type_severity)
 
 
 def _check_array_items(ctx: _Context, schema: dict[str, Any]) -> str | None:

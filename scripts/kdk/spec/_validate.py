@@ -306,7 +306,7 @@ def _ratelimit_findings(spec: Spec) -> Iterator[Finding]:
 def _fix_rule(fix: Fix) -> Callable[[Spec], Iterator[Finding]]:
     def check(spec: Spec) -> Iterator[Finding]:
         for problem in fix.detect(spec):
-            yield Finding(problem.pointer, fix.name, _one_line(problem.message), fix.severity)
+            yield Finding(problem.pointer, fix.name, _one_line(problem.message), problem.severity or fix.severity)
 
     check.__name__ = f"detect_{fix.name.replace('-', '_')}"
     return check

@@ -220,6 +220,11 @@ def break_typeless_enum(spec: Spec) -> str:
     return "#/components/schemas/Thing/properties/is_member/enum"
 
 
+def break_typeless_string_enum(spec: Spec) -> str:
+    spec["components"]["schemas"]["Thing"]["properties"]["badge"] = {"enum": ["increment_one"]}
+    return "#/components/schemas/Thing/properties/badge/enum"
+
+
 def break_enum_type(spec: Spec) -> str:
     spec["components"]["schemas"]["Thing"]["properties"]["status"] = {"type": "integer", "enum": ["ON", "OFF"]}
     return "#/components/schemas/Thing/properties/status/enum"
@@ -261,6 +266,7 @@ ERROR, WARNING = Severity.error, Severity.warning
         (break_inline_error, "hoist-inline-error-responses", WARNING),
         (break_template_example, "template-delimiters-in-examples", WARNING),
         (break_typeless_enum, "enum-type-from-values", ERROR),
+        (break_typeless_string_enum, "enum-type-from-values", WARNING),  # every tool reads it as a string
         (break_enum_type, "enum-type-from-values", ERROR),
         (break_array_items, "array-items-required", ERROR),
     ],
