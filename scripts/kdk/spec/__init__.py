@@ -25,7 +25,7 @@ from ._fetch import (
 )
 from ._load import SpecLoadError, load_spec, parse_spec_text
 from ._lock import Lock, LockError, read_lock, spec_cache_path, write_lock
-from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
+from ._overlay import FIXES, Fix, FixReport, OverlayResult, Problem, apply_overlay
 from ._pinned import (
     PatchedSpec,
     PinnedSpec,
@@ -38,8 +38,9 @@ from ._pinned import (
     pinned_spec_path,
     write_patched,
 )
-from ._validate import RULES, Finding, validate_spec
-from ._values import SchemaValueChecker, ValueProblem, iter_value_problems
+from ._severity import Severity
+from ._validate import RULES, Finding, failing, validate_spec
+from ._values import SchemaValueChecker
 from ._walk import (
     HTTP_METHODS,
     SCHEMA_CHILD_KEYS,
@@ -79,23 +80,24 @@ __all__ = [
     "PatchedSpec",
     "PinResult",
     "PinnedSpec",
+    "Problem",
     "ProgressCallback",
     "RetryPolicy",
     "SchemaValueChecker",
+    "Severity",
     "SpecLoadError",
-    "ValueProblem",
     "apply_overlay",
     "check_cache",
     "content_of",
     "content_sha256",
     "deref",
     "escape_pointer",
+    "failing",
     "fetch_and_pin",
     "fetch_spec",
     "iter_operations",
     "iter_schema_nodes",
     "iter_schemas",
-    "iter_value_problems",
     "join_pointer",
     "load_patched",
     "load_pinned",

@@ -13,13 +13,14 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SpecLoadError", "load_spec", "parse_spec_text"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "SpecLoadError", "load_spec", "parse_spec_text"]
 
 Spec = dict[str, Any]
-
-# YAML aliases share one node however often they are used, so a few kilobytes can stand for billions of
-# values ("billion laughs") that every walker downstream would visit. A real spec expands to ~10^5 nodes.
-MAX_YAML_NODES = 2_000_000
+# Bounds on what a spec may expand to, far above Klaviyo's (nesting 16, ~25,000 objects and arrays on a 3 MB
+# revision): deeper nesting crashes recursive tools (deepcopy, validators) with a traceback, and YAML aliases can
+# make a few hundred bytes stand for billions of nodes (a "billion laughs" file) that every walk would expand.
+MAX_DEPTH = 128
+MAX_NODES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ def parse_spec_text(text: str, source: str, *, lenient: bool = False) -> Spec:
     """Parse JSON (or YAML, by file extension) text; `lenient` accepts raw control characters in strings."""
     if source.endswith((".yaml", ".yml")):
         try:
-            data = _load_yaml_bounded(text, source)
+            data = yaml.safe_load(text)  # aliases stay shared objects here; _check_bounds counts their expansion
+        except RecursionError:
+            raise SpecLoadError(source, f"invalid YAML: nested too deeply (more than {MAX_DEPTH} levels)") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -54,7 +57,7 @@ def parse_spec_text(text: str, source: str, *, lenient: bool = False) -> Spec:
         try:
             data = json.loads(text, strict=not lenient)
         except RecursionError:
-            raise SpecLoadError(source, "invalid JSON: nested too deeply to be a spec") from None
+            raise SpecLoadError(source, f"invalid JSON: nested too deeply (more than {MAX_DEPTH} levels)") from None
         except json.JSONDecodeError as exc:
             reason = f"invalid JSON: {exc.msg}"
             hint = None
@@ -65,59 +68,42 @@ def parse_spec_text(text: str, source: str, *, lenient: bool = False) -> Spec:
             raise SpecLoadError(source, reason, exc.lineno, exc.colno, hint) from None
     if not isinstance(data, dict):
         raise SpecLoadError(source, f"expected a JSON object at the top level, got {type(data).__name__}")
+    _check_bounds(data, source)
     return data
 
 
-def _load_yaml_bounded(text: str, source: str) -> Any:
-    """`yaml.safe_load`, refusing documents whose aliases expand past MAX_YAML_NODES values."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if _expanded_size(node) > MAX_YAML_NODES:
-            raise SpecLoadError(
-                source, f"YAML aliases expand to more than {MAX_YAML_NODES:,} values: refusing it (an alias bomb?)"
-            )
-        return loader.construct_document(node)
-    except RecursionError:
-        raise SpecLoadError(source, "invalid YAML: nested too deeply to be a spec") from None
-    finally:
-        loader.dispose()
-
-
-def _expanded_size(root: yaml.Node) -> int:
-    """How many values the document holds once every alias is expanded (shared nodes counted per use)."""
-    sizes: dict[int, int] = {}
-    # Iterative post-order: aliases make a DAG (a cycle is a self-referencing anchor; counted once, bounded).
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+def _check_bounds(data: Any, source: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, expanding to more than MAX_NODES objects/arrays, or
+    containing itself (a recursive YAML alias). One pass over the distinct objects: a shared (aliased) object is
+    counted at its expanded size without being walked again, so a YAML bomb is refused in microseconds."""
+    size: dict[int, int] = {}  # id -> expanded number of containers under (and including) it
+    depth: dict[int, int] = {}
     on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
     while stack:
-        node, done = stack.pop()
+        node, children_done = stack.pop()
         key = id(node)
-        if done:
+        if key in size:
+            continue
+        children = [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
+        if children_done:
             on_path.discard(key)
-            total = 1
-            for child in _children(node):
-                total += sizes.get(id(child), 1)
-                if total > MAX_YAML_NODES:
-                    break
-            sizes[key] = total
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            if depth[key] > MAX_DEPTH:
+                raise SpecLoadError(source, f"nested too deeply (more than {MAX_DEPTH} levels)")
+            if size[key] > MAX_NODES:
+                raise SpecLoadError(
+                    source, f"expands to more than {MAX_NODES:,} objects and arrays (YAML aliases?): refused"
+                )
             continue
-        if key in sizes or key in on_path:
-            continue
+        if key in on_path:
+            raise SpecLoadError(source, "a YAML alias refers to a node that contains it (a cycle): refused")
         on_path.add(key)
         stack.append((node, True))
-        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
-    return sizes.get(id(root), 1)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
+        stack.extend((c, False) for c in children if id(c) not in size)
+        if len(on_path) > MAX_DEPTH:
+            raise SpecLoadError(source, f"nested too deeply (more than {MAX_DEPTH} levels)")
 
 
 def load_spec(path: str | Path, *, lenient: bool = False) -> Spec:

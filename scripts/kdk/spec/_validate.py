@@ -1,24 +1,30 @@
-"""`kdk spec validate`: every problem in a spec, each located by a JSON pointer and named by a rule.
+"""`kdk spec validate`: every problem in a spec, each located by a JSON pointer, named by a rule, with a severity.
 
-Three layers, all reported as `Finding`s:
+Four layers, all reported as `Finding`s:
 - the OpenAPI 3.0 structure and schema defaults (openapi-spec-validator, all errors, not just the first),
 - full `$ref` resolution with prance (recursive schemas such as `Step` are kept as references),
-- Klaviyo's conventions and the shapes our tools trip on (the same shapes the overlay fixes), so the raw
-  spec's findings explain what `kdk spec patch` changes and a patched spec must come out clean.
+- Klaviyo's conventions (operationIds, media types, rate limits), judged by what breaks a consumer: a convention
+  of the revision's era (`application/json` bodies, a daily `steady` limit) is info, not an error,
+- the shapes our tools trip on: one rule per overlay fix, reported by that fix's own detector, so the raw spec's
+  findings are exactly what `kdk spec patch` changes and a patched spec comes out clean.
+
+Severity (`Severity`): `error` breaks a consumer (generator, mock, validator); `warning` is likely a mistake that
+breaks none; `info` is worth knowing. `failing(findings, strict=...)` is what makes the pipeline fail.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from ._overlay import _admits_null, _is_error_document_response, _neutralise_template, _types_may_overlap
-from ._values import SchemaValueChecker, iter_value_problems
-from ._walk import Operation, iter_operations, iter_schemas, join_pointer, resolve_pointer
+from ._overlay import FIXES, Fix
+from ._severity import Severity
+from ._walk import iter_operations, join_pointer, resolve_pointer
 
-__all__ = ["RULES", "Finding", "validate_spec"]
+__all__ = ["RULES", "Finding", "Severity", "failing", "validate_spec"]
 
 Spec = dict[str, Any]
 
@@ -28,9 +34,18 @@ class Finding:
     pointer: str
     rule: str
     message: str
+    severity: Severity = Severity.error
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"pointer": self.pointer, "rule": self.rule, "severity": str(self.severity), "message": self.message}
+
+    def fails(self, *, strict: bool = False) -> bool:
+        """Does this finding fail the pipeline? Errors always; warnings under `--strict`; info never."""
+        return self.severity is Severity.error or (strict and self.severity is Severity.warning)
+
+
+def failing(findings: list[Finding], *, strict: bool = False) -> list[Finding]:
+    return [f for f in findings if f.fails(strict=strict)]
 
 
 # --- OpenAPI structure: openapi-spec-validator ---------------------------------------------------
@@ -130,6 +145,31 @@ def _ref_findings(spec: Spec) -> Iterator[Finding]:
             stack.extend((join_pointer(pointer, i), v, "") for i, v in enumerate(node) if isinstance(v, (dict, list)))
 
 
+def _offline(spec: Spec) -> Spec:
+    """The spec with every non-local `$ref` taken out, for the third-party checks: openapi-spec-validator would
+    read a `file://` reference from disk (and print it in its error) or fetch an `http://` one. The
+    `ref-unresolved` rule reports each of them; the spec itself is left untouched (a copy, only when needed)."""
+
+    def external_refs(root: Any) -> Iterator[dict[str, Any]]:
+        stack: list[tuple[Any, str]] = [(root, "")]
+        while stack:
+            node, parent = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if parent != "properties" and isinstance(ref, str) and not ref.startswith("#"):
+                    yield node
+                stack.extend((v, k) for k, v in node.items() if isinstance(v, (dict, list)))
+            elif isinstance(node, list):
+                stack.extend((v, "") for v in node if isinstance(v, (dict, list)))
+
+    if next(external_refs(spec), None) is None:
+        return spec
+    sealed = copy.deepcopy(spec)
+    for node in list(external_refs(sealed)):
+        del node["$ref"]
+    return sealed
+
+
 def _prance_findings(spec: Spec) -> Iterator[Finding]:
     """Resolve every reference with prance. Recursive schemas (`Step` contains `Step`) keep their `$ref`
     after one expansion instead of raising, and only local references are followed (fast, offline)."""
@@ -151,44 +191,12 @@ def _prance_findings(spec: Spec) -> Iterator[Finding]:
 # --- Klaviyo conventions --------------------------------------------------------------------------
 
 _JSON_API = "application/vnd.api+json"
+_PLAIN_JSON = "application/json"
 _UPLOAD_MEDIA = ("multipart/form-data",)
 _RATE_UNITS = {"burst": "s", "steady": "m", "daily": "d"}  # x-klaviyo-ratelimit: {"burst": "10/s", ...}
-_RATE = {key: re.compile(rf"^\d+/{unit}$") for key, unit in _RATE_UNITS.items()}
-
-
-def _located_parameters(spec: Spec, op: Operation) -> list[tuple[str, dict[str, Any]]]:
-    """The operation's effective parameters (operation wins over path item on name+in), each with the
-    pointer where it is written (a referenced parameter points at its component)."""
-    merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-    containers = ((op.path_item, join_pointer("#/paths", op.path)), (op.node, op.pointer))
-    for container, base in containers:
-        for i, param in enumerate(container.get("parameters") or []):
-            pointer = join_pointer(base, "parameters", i)
-            while isinstance(param, dict) and isinstance(param.get("$ref"), str):
-                pointer = param["$ref"]
-                try:
-                    param = resolve_pointer(spec, pointer)
-                except KeyError:
-                    break  # reported by the ref-unresolved rule
-            if isinstance(param, dict) and "$ref" not in param:
-                merged[(str(param.get("name", "")), str(param.get("in", "")))] = (pointer, param)
-    return list(merged.values())
-
-
-def _revision_findings(spec: Spec) -> Iterator[Finding]:
-    for op in iter_operations(spec):
-        header = next(
-            (
-                (where, p)
-                for where, p in _located_parameters(spec, op)
-                if (p.get("name"), p.get("in")) == ("revision", "header")
-            ),
-            None,
-        )
-        if header is None:
-            yield Finding(op.pointer, "revision-header", "no `revision` header parameter")
-        elif header[1].get("required") is not True:
-            yield Finding(header[0], "revision-header", "the `revision` header is not required")
+# What the mock's rate limiter reads: N per second/minute/hour/day.
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*([smhd])\w*\s*$")
+_UNIT_NAMES = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
 
 def _operation_id_findings(spec: Spec) -> Iterator[Finding]:
@@ -197,17 +205,21 @@ def _operation_id_findings(spec: Spec) -> Iterator[Finding]:
         op_id = op.node.get("operationId")
         where = join_pointer(op.pointer, "operationId")
         if not isinstance(op_id, str) or not op_id:
-            yield Finding(op.pointer, "operation-id", "no operationId")
+            yield Finding(op.pointer, "operation-id", "no operationId (generated method names come from it)")
         elif op_id in first:
             yield Finding(where, "operation-id", f"operationId {op_id!r} already used at {first[op_id]}")
         else:
             first[op_id] = op.pointer
 
 
-def _media_type_findings(spec: Spec) -> Iterator[Finding]:
+def _documented_media(spec: Spec) -> Iterator[tuple[str, str, str]]:
+    """(pointer of the media type, media type, "request body"/"response") of every body, shared ones once."""
+
     def content_of(node: Any, pointer: str) -> tuple[str, dict[str, Any]]:
         # follow a response/requestBody `$ref` so the finding points where the content is written
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        for _ in range(32):
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                break
             pointer = node["$ref"]
             try:
                 node = resolve_pointer(spec, pointer)
@@ -216,168 +228,99 @@ def _media_type_findings(spec: Spec) -> Iterator[Finding]:
         content = node.get("content") if isinstance(node, dict) else None
         return pointer, content if isinstance(content, dict) else {}
 
-    seen: set[tuple[str, str]] = set()  # shared response/body components are reported once
+    seen: set[tuple[str, str]] = set()
     for op in iter_operations(spec):
-        body = op.node.get("requestBody")
-        if body is not None:
-            pointer, content = content_of(body, join_pointer(op.pointer, "requestBody"))
-            for media in content:
-                if media != _JSON_API and media not in _UPLOAD_MEDIA and (pointer, media) not in seen:
-                    seen.add((pointer, media))
-                    yield Finding(
-                        join_pointer(pointer, "content", media),
-                        "media-type",
-                        f"request body media type {media!r} (JSON:API bodies are {_JSON_API}; uploads multipart)",
-                    )
+        places: list[tuple[Any, str, str]] = []
+        if op.node.get("requestBody") is not None:
+            places.append((op.node["requestBody"], join_pointer(op.pointer, "requestBody"), "request body"))
         for status, response in (op.node.get("responses") or {}).items():
-            pointer, content = content_of(response, join_pointer(op.pointer, "responses", status))
+            places.append((response, join_pointer(op.pointer, "responses", status), "response"))
+        for node, base, kind in places:
+            pointer, content = content_of(node, base)
             for media in content:
-                if media != _JSON_API and (pointer, media) not in seen:
+                if (pointer, media) not in seen:
                     seen.add((pointer, media))
-                    yield Finding(
-                        join_pointer(pointer, "content", media),
-                        "media-type",
-                        f"response media type {media!r} (JSON:API responses are {_JSON_API})",
-                    )
+                    yield join_pointer(pointer, "content", media), media, kind
+
+
+def _media_type_findings(spec: Spec) -> Iterator[Finding]:
+    """JSON:API bodies are `application/vnd.api+json`; Klaviyo's older revisions document them as `application/json`.
+    A spec that does so throughout follows its era's convention (one info finding: clients send, and the mock
+    serves, what each operation documents); one that mixes the two has a stray (a warning each); anything else
+    but a multipart upload is a warning."""
+    places = list(_documented_media(spec))
+    plain = [pointer for pointer, media, _ in places if media == _PLAIN_JSON]
+    mixed = any(media == _JSON_API for _, media, _ in places)
+    for pointer, media, kind in places:
+        if media == _JSON_API or (kind == "request body" and media in _UPLOAD_MEDIA):
+            continue
+        if media == _PLAIN_JSON and not mixed:
+            continue
+        what = f"{kind} media type {media!r}"
+        why = "the rest of the spec uses" if media == _PLAIN_JSON else "JSON:API bodies are"
+        yield Finding(pointer, "media-type", f"{what} ({why} {_JSON_API})", Severity.warning)
+    if plain and not mixed:
+        yield Finding(
+            "#",
+            "media-type",
+            f"JSON:API bodies documented as {_PLAIN_JSON!r} ({len(plain)} places, e.g. {plain[0]}): the convention "
+            f"of Klaviyo's older revisions (newer ones use {_JSON_API}); clients and the mock follow what each "
+            "operation documents",
+            Severity.info,
+        )
 
 
 def _ratelimit_findings(spec: Spec) -> Iterator[Finding]:
+    """`x-klaviyo-ratelimit` as the mock's rate limiter reads it: what it cannot read is a warning (that limit
+    is not enforced); a readable limit in an unusual unit (a daily `steady`, 2023) is info."""
+    warning, info = Severity.warning, Severity.info
     for op in iter_operations(spec):
         where = join_pointer(op.pointer, "x-klaviyo-ratelimit")
         limits = op.node.get("x-klaviyo-ratelimit")
         if limits is None:
-            yield Finding(op.pointer, "ratelimit", "no x-klaviyo-ratelimit")
+            yield Finding(op.pointer, "ratelimit", "no x-klaviyo-ratelimit (the mock enforces no limit)", warning)
             continue
         if not isinstance(limits, dict):
-            yield Finding(where, "ratelimit", f"expected an object, got {limits!r}")
+            yield Finding(where, "ratelimit", f"expected an object, got {limits!r}", warning)
             continue
         for key in ("burst", "steady"):
             if key not in limits:
-                yield Finding(where, "ratelimit", f"no {key!r} limit")
+                yield Finding(where, "ratelimit", f"no {key!r} limit", warning)
         for key, value in limits.items():
-            pattern = _RATE.get(key)
-            if pattern is None:
-                yield Finding(join_pointer(where, key), "ratelimit", f"unknown limit {key!r} (burst, steady, daily)")
-            elif not isinstance(value, str) or not pattern.match(value):
-                yield Finding(join_pointer(where, key), "ratelimit", f"{key} {value!r} is not 'N/{_RATE_UNITS[key]}'")
+            here = join_pointer(where, key)
+            usual = _RATE_UNITS.get(key)
+            match = _RATE.match(value) if isinstance(value, str) else None
+            if usual is None:
+                yield Finding(here, "ratelimit", f"unknown limit {key!r} (burst, steady, daily)", warning)
+            elif match is None:
+                yield Finding(here, "ratelimit", f"{key} {value!r} is not 'N/{usual}' (not enforced)", warning)
+            elif match.group(2) != usual:
+                unit, usual_unit = _UNIT_NAMES[match.group(2)], _UNIT_NAMES[usual]
+                message = f"{key} {value!r} is per {unit} ({key} limits are usually per {usual_unit})"
+                yield Finding(here, "ratelimit", message, info)
 
 
-# --- shapes our tools trip on (what the overlay fixes) --------------------------------------------
+# --- shapes our tools trip on: the overlay's detectors -----------------------------------------------
 
 
-def _example_findings(spec: Spec) -> Iterator[Finding]:
-    checker = SchemaValueChecker(spec)
-    for problem in iter_value_problems(spec, keywords=("example",), checker=checker):
-        yield Finding(join_pointer(problem.pointer, problem.keyword), "example", _one_line(problem.message))
+def _fix_rule(fix: Fix) -> Callable[[Spec], Iterator[Finding]]:
+    def check(spec: Spec) -> Iterator[Finding]:
+        for problem in fix.detect(spec):
+            yield Finding(problem.pointer, fix.name, _one_line(problem.message), problem.severity or fix.severity)
 
-
-def _oneof_findings(spec: Spec) -> Iterator[Finding]:
-    for pointer, schema in iter_schemas(spec):
-        branches = schema.get("oneOf")
-        if not isinstance(branches, list) or len(branches) < 2:
-            continue
-        primitive = ("string", "number", "integer", "boolean", "array")
-        if not all(isinstance(b, dict) and "$ref" not in b and b.get("type") in primitive for b in branches):
-            continue
-        if any(_types_may_overlap(a, b) for i, a in enumerate(branches) for b in branches[i + 1 :]):
-            yield Finding(
-                join_pointer(pointer, "oneOf"),
-                "oneof-overlap",
-                "oneOf branches can match the same value, so Draft 4 validators reject it (use anyOf)",
-            )
-
-
-def _path_parameter_findings(spec: Spec) -> Iterator[Finding]:
-    seen: set[str] = set()
-    for op in iter_operations(spec):
-        for where, param in _located_parameters(spec, op):
-            schema = param.get("schema")
-            nullable = param.get("nullable") is True or (isinstance(schema, dict) and schema.get("nullable") is True)
-            if param.get("in") == "path" and nullable and where not in seen:
-                seen.add(where)
-                yield Finding(
-                    where,
-                    "path-param-nullable",
-                    f"path parameter {param.get('name')!r} is nullable (a path segment cannot be null)",
-                )
-
-
-def _boolean_enum_findings(spec: Spec) -> Iterator[Finding]:
-    for pointer, schema in iter_schemas(spec):
-        if schema.get("type") == "boolean" and "enum" in schema and schema.get("nullable") is True:
-            yield Finding(
-                join_pointer(pointer, "enum"),
-                "boolean-enum",
-                "nullable boolean enum: null is not in the enum, and openapi-python-client drops the model",
-            )
-
-
-def _nullable_findings(spec: Spec) -> Iterator[Finding]:
-    for pointer, schema in iter_schemas(spec):
-        if schema.get("nullable") is not True or "type" in schema:
-            continue
-        if "$ref" in schema:
-            why = "next to $ref, where OpenAPI 3.0 ignores it"
-        else:
-            one_of = schema.get("oneOf")
-            null_branch = isinstance(one_of, list) and any(_admits_null(spec, b) for b in one_of)
-            if not ("anyOf" in schema or "allOf" in schema or (isinstance(one_of, list) and not null_branch)):
-                continue
-            why = "on a composition without `type`, where it has no effect"
-        yield Finding(
-            join_pointer(pointer, "nullable"),
-            "nullable-ignored",
-            f"`nullable: true` {why}: strict validators reject null here (add an explicit null alternative)",
-        )
-
-
-def _error_response_findings(spec: Spec) -> Iterator[Finding]:
-    for op in iter_operations(spec):
-        for status, response in (op.node.get("responses") or {}).items():
-            if isinstance(response, dict) and "$ref" not in response and _is_error_document_response(response):
-                yield Finding(
-                    join_pointer(op.pointer, "responses", status),
-                    "inline-error-response",
-                    "inline JSON:API error response (share it via #/components/responses)",
-                )
-
-
-def _template_findings(spec: Spec) -> Iterator[Finding]:
-    def strings(value: Any) -> Iterator[str]:
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, list):
-            for v in value:
-                yield from strings(v)
-        elif isinstance(value, dict):
-            for v in value.values():
-                yield from strings(v)
-
-    for pointer, schema in iter_schemas(spec):
-        if "example" in schema and any(_neutralise_template(s) != s for s in strings(schema["example"])):
-            yield Finding(
-                join_pointer(pointer, "example"),
-                "example-template",
-                "example holds template delimiters ({{ }}, {% %}) that Jinja-based tooling would interpret",
-            )
+    check.__name__ = f"detect_{fix.name.replace('-', '_')}"
+    return check
 
 
 # rule group -> check; a check yields findings and never raises for a malformed spec
 RULES: dict[str, Callable[[Spec], Iterator[Finding]]] = {
-    "openapi-schema": _openapi_findings,
+    "openapi-schema": lambda spec: _openapi_findings(_offline(spec)),
     "ref-unresolved": _ref_findings,
-    "resolve": _prance_findings,
-    "revision-header": _revision_findings,
+    "resolve": lambda spec: _prance_findings(_offline(spec)),
     "operation-id": _operation_id_findings,
     "media-type": _media_type_findings,
     "ratelimit": _ratelimit_findings,
-    "example": _example_findings,
-    "oneof-overlap": _oneof_findings,
-    "path-param-nullable": _path_parameter_findings,
-    "boolean-enum": _boolean_enum_findings,
-    "nullable-ignored": _nullable_findings,
-    "inline-error-response": _error_response_findings,
-    "example-template": _template_findings,
+    **{fix.name: _fix_rule(fix) for fix in FIXES},
 }
 
 

@@ -1,31 +1,21 @@
 """Check literal values in a spec (`default`, `example`) against the schema they sit in.
 
-Shared by the overlay (which drops examples that fail) and `kdk spec validate` (which reports them),
-so both agree on what "valid" means: OpenAPI 3.0 semantics (Draft 4 core + `nullable`), with local
-`$ref`s resolved against the whole spec.
+Used by the overlay's fixes, whose detectors `kdk spec validate` calls (examples and defaults that fail their
+schema, `oneOf` defaults that match several branches), so everything agrees on what "valid" means: OpenAPI 3.0
+semantics (Draft 4 core + `nullable`), with local `$ref`s resolved against the whole spec.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from ._walk import iter_schemas
-
-__all__ = ["SchemaValueChecker", "ValueProblem", "iter_value_problems"]
+__all__ = ["SchemaValueChecker"]
 
 Spec = dict[str, Any]
 # A base URI for the spec document so `#/components/...` references resolve against the whole spec,
 # whichever subschema a validator starts from.
 _SPEC_URI = "urn:kdk:spec"
-
-
-@dataclass(frozen=True)
-class ValueProblem:
-    pointer: str  # the schema holding the value
-    keyword: str  # "default" or "example"
-    message: str
 
 
 def _oas30_validator_class() -> Any:
@@ -81,17 +71,3 @@ class SchemaValueChecker:
         failure with its instance path (`kdk proxy`'s drift report)."""
         validator = self._validator_cls(schema, _resolver=self._resolver, format_checker=self._format_checker)
         yield from validator.iter_errors(value)
-
-
-def iter_value_problems(
-    spec: Spec, *, keywords: tuple[str, ...] = ("example",), checker: SchemaValueChecker | None = None
-) -> Iterator[ValueProblem]:
-    """Every schema whose `default`/`example` (as chosen) fails the schema itself."""
-    checker = checker or SchemaValueChecker(spec)
-    for pointer, schema in iter_schemas(spec):
-        for keyword in keywords:
-            if keyword not in schema:
-                continue
-            message = checker.first_error(schema, schema[keyword])
-            if message is not None:
-                yield ValueProblem(pointer, keyword, message)

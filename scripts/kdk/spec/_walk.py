@@ -17,9 +17,11 @@ __all__ = [
     "deref",
     "escape_pointer",
     "iter_operations",
+    "iter_parameter_objects",
     "iter_schema_nodes",
     "iter_schemas",
     "join_pointer",
+    "located_parameters",
     "operation_parameters",
     "resolve_pointer",
     "resolve_ref",
@@ -113,6 +115,51 @@ def operation_parameters(spec: Spec, op: Operation) -> list[dict[str, Any]]:
         param = deref(spec, raw)
         merged[(param.get("name", ""), param.get("in", ""))] = param
     return list(merged.values())
+
+
+def located_parameters(spec: Spec, op: Operation) -> list[tuple[str, dict[str, Any]]]:
+    """`operation_parameters` with the JSON pointer where each is written (a referenced parameter points at
+    its component); references that lead nowhere are left out."""
+    merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    containers = ((op.path_item, join_pointer("#/paths", op.path)), (op.node, op.pointer))
+    for container, base in containers:
+        for i, param in enumerate(container.get("parameters") or []):
+            pointer = join_pointer(base, "parameters", i)
+            for _ in range(32):  # bounded: a reference cycle cannot hang
+                if not (isinstance(param, dict) and isinstance(param.get("$ref"), str)):
+                    break
+                pointer = param["$ref"]
+                try:
+                    param = resolve_pointer(spec, pointer)
+                except KeyError:
+                    break
+            if isinstance(param, dict) and "$ref" not in param:
+                merged[(str(param.get("name", "")), str(param.get("in", "")))] = (pointer, param)
+    return list(merged.values())
+
+
+def iter_parameter_objects(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every inline Parameter Object (components, path items, operations) with its pointer, each object once."""
+    seen: set[int] = set()
+    candidates: list[tuple[str, Any]] = [
+        (join_pointer("#/components/parameters", name), param)
+        for name, param in ((spec.get("components") or {}).get("parameters") or {}).items()
+    ]
+    for path, path_item in (spec.get("paths") or {}).items():
+        if not isinstance(path_item, dict):
+            continue
+        base = join_pointer("#/paths", path)
+        candidates.extend(
+            (join_pointer(base, "parameters", i), p) for i, p in enumerate(path_item.get("parameters") or [])
+        )
+        for method in HTTP_METHODS:
+            if isinstance(path_item.get(method), dict):
+                params = path_item[method].get("parameters") or []
+                candidates.extend((join_pointer(base, method, "parameters", i), p) for i, p in enumerate(params))
+    for pointer, param in candidates:
+        if isinstance(param, dict) and "$ref" not in param and id(param) not in seen:
+            seen.add(id(param))
+            yield pointer, param
 
 
 def _schema_children(schema: dict[str, Any], pointer: str) -> Iterator[tuple[str, Any]]:

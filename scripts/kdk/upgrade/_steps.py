@@ -42,13 +42,13 @@ def _validate(ctx: UpgradeContext) -> str:
 
 
 def _patch(ctx: UpgradeContext) -> str:
-    from ..spec import PatchedSpec, apply_overlay, validate_spec, write_patched
+    from ..spec import PatchedSpec, apply_overlay, failing, validate_spec, write_patched
 
     assert ctx.raw is not None
     fetched = ctx.require_fetched()
     ctx.overlay = apply_overlay(ctx.raw)
     ctx.patched = PatchedSpec.from_content(ctx.overlay.spec, source=fetched.url, fixes=ctx.overlay.report)
-    remaining = validate_spec(ctx.patched.content)
+    remaining = failing(validate_spec(ctx.patched.content))  # errors; warnings and info (era conventions) do not block
     if remaining:
         shown = "; ".join(f"{f.pointer} [{f.rule}] {f.message}" for f in remaining[:3])
         raise StepError(f"{len(remaining)} findings remain after the overlay, e.g. {shown}")

@@ -61,3 +61,27 @@ def test_dropped_schemas_are_reported(small_patched_spec: dict[str, Any], tmp_pa
     result = generate_project(spec, tmp_path / "klaviyo-client", run_ruff=False)
     assert "/components/schemas/ProfileAttributes" in result.dropped_schemas
     assert not result.complete
+
+
+def test_typeless_consts_and_itemless_arrays_generate_through_the_overlay(tmp_path: Path) -> None:
+    """Shapes that made the generator drop models on older revisions (a typeless `enum: [true]` condition, a
+    nullable array without `items`): dropped without their overlay fixes, generated with the whole overlay."""
+    import json
+
+    from kdk.spec import FIXES, apply_overlay
+
+    raw = json.loads(SMALL_SPEC.read_text(encoding="utf-8"))
+    properties = raw["components"]["schemas"]["ProfileAttributes"]["properties"]
+    properties["is_member"] = {"enum": [True]}
+    properties["filters"] = {"type": "array", "nullable": True}
+    new_fixes = {"enum-type-from-values", "array-items-required"}
+
+    without = apply_overlay(raw, fixes=[fix for fix in FIXES if fix.name not in new_fixes]).spec
+    dropped = generate_project(without, tmp_path / "without", run_ruff=False)
+    assert "/components/schemas/ProfileAttributes" in dropped.dropped_schemas
+
+    result = generate_project(apply_overlay(raw).spec, tmp_path / "with", run_ruff=False)
+    assert result.complete and not result.warnings, (result.dropped_schemas, result.warnings)
+    model = (result.package_dir / "models" / "profile_attributes.py").read_text(encoding="utf-8")
+    assert "is_member: bool | Unset" in model
+    assert "filters: list[Any] | None | Unset" in model

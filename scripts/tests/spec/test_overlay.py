@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kdk import mirror_revisions
-from kdk.spec import FIXES, apply_overlay, load_spec
+from kdk.spec import FIXES, Fix, apply_overlay, load_spec
 
 Spec = dict[str, Any]
 
@@ -46,7 +46,65 @@ def run_fix(name: str, spec: Spec) -> tuple[Spec, int]:
 def test_every_fix_is_named_documented_and_unique() -> None:
     names = [f.name for f in FIXES]
     assert len(names) == len(set(names))
-    assert all(f.reason.strip() for f in FIXES)
+    assert all(f.reason.strip() and f.breaks.strip() for f in FIXES)
+
+
+def test_every_fix_is_documented_in_the_catalogue() -> None:
+    catalogue = (Path(__file__).parents[3] / "docs" / "overlay.md").read_text(encoding="utf-8")
+    assert [f.name for f in FIXES if f"`{f.name}`" not in catalogue] == []
+
+
+# One hand-written spec per fix holding the shape it repairs: its detector finds exactly the places its repair
+# changes, and nothing once repaired. A new fix without a sample here fails the test below.
+def _sample(name: str) -> Spec:
+    schemas: dict[str, Any] = {
+        "enum-type-from-values": {
+            "C": {
+                "type": "object",
+                "properties": {
+                    "is_member": {"enum": [True]},
+                    "status": {"type": "integer", "enum": ["ON", "OFF"], "default": "ON"},
+                    "level": {"enum": [1, 2.5, None]},
+                },
+            }
+        },
+        "array-items-required": {"F": {"type": "array", "nullable": True}, "G": {"type": "array"}},
+        "oneof-default-matches-several-branches": {
+            "A": {"default": "x", "oneOf": [{"type": "string"}, {"type": "string", "enum": ["x"]}]}
+        },
+        "oneof-overlapping-primitives": {"N": {"oneOf": [{"type": "integer"}, {"type": "number"}]}},
+        "boolean-enum-nullable-or-redundant": {"B": {"type": "boolean", "enum": [False], "nullable": True}},
+        "nullable-enum-admits-null": {"S": {"type": "string", "enum": ["on"], "nullable": True}},
+        "oneof-overlapping-objects": {
+            "O": {"type": "object", "properties": {"x": {"type": "boolean"}}},
+            "H": {"oneOf": [{"$ref": "#/components/schemas/O"}, {"type": "object", "properties": {"y": {}}}]},
+        },
+        "template-delimiters-in-examples": {"T": {"type": "string", "example": "{{ x }}"}},
+        "nullable-without-type": {"R": {"$ref": "#/components/schemas/R2", "nullable": True}, "R2": {"type": "object"}},
+        "drop-invalid-examples": {"E": {"type": "string", "example": ["a"]}},
+        "drop-invalid-defaults": {"D": {"type": "integer", "minimum": 1, "default": 0}},
+    }.get(name, {})
+    paths: dict[str, Any] = {
+        "path-parameter-not-nullable": {
+            "/a/{id}": {"get": op({"name": "id", "in": "path", "required": True, "nullable": True}, revision())}
+        },
+        "revision-header-required": {"/r": {"get": op(revision(required=False))}, "/m": {"post": op()}},
+        "hoist-inline-error-responses": {"/e": {"get": op(revision(), responses={"4XX": copy.deepcopy(ERROR_BODY)})}},
+    }.get(name, {})
+    return make_spec(schemas, paths=paths)
+
+
+@pytest.mark.parametrize("fix", FIXES, ids=lambda f: f.name)
+def test_detector_finds_what_the_repair_changes(fix: Fix) -> None:
+    spec = _sample(fix.name)
+    before = copy.deepcopy(spec)
+    detected = list(fix.detect(spec))
+    assert spec == before, "a detector never mutates"
+    assert detected, f"no sample for {fix.name}: add one to _sample()"
+    assert all(p.pointer.startswith("#/") and p.message for p in detected)
+    assert fix.repair(spec) == len(detected)
+    assert list(fix.detect(spec)) == []
+    assert fix.repair(spec) == 0  # idempotent
 
 
 def test_input_is_not_mutated_unless_asked() -> None:
@@ -324,6 +382,63 @@ def test_invalid_examples_dropped_valid_kept() -> None:
     assert apply_overlay(make_spec(schemas)).spec["components"]["schemas"]["Num"]["example"] == 3
 
 
+def test_enum_type_comes_from_its_values() -> None:
+    props = {
+        "const_true": {"enum": [True]},  # segment/consent conditions: the generator dropped the model
+        "const_false_or_null": {"enum": [False, None]},
+        "word": {"enum": ["today"], "description": "d"},
+        "numbers": {"enum": [0, 2.5]},
+        "wrong_type": {"type": "integer", "enum": ["AUTHORIZED", "DENIED"], "default": "AUTHORIZED"},
+        "ints_as_number": {"type": "number", "enum": [1, 2]},  # every integer is a number: fine
+        "only_null": {"enum": [None]},  # the overlay's own null alternative
+        "mixed": {"enum": ["a", 1]},  # no single type to infer: left alone
+        "ref": {"$ref": "#/components/schemas/Other", "enum": ["x"]},
+        "listed_types": {"type": ["string", "null"], "enum": ["a", None]},
+    }
+    spec, count = run_fix("enum-type-from-values", make_spec({"C": {"type": "object", "properties": props}}))
+    fixed = spec["components"]["schemas"]["C"]["properties"]
+    assert count == 5
+    assert fixed["const_true"] == {"enum": [True], "type": "boolean"}
+    assert fixed["const_false_or_null"] == {"enum": [False, None], "type": "boolean", "nullable": True}
+    assert fixed["word"]["type"] == "string"
+    assert fixed["numbers"]["type"] == "number"
+    assert fixed["wrong_type"]["type"] == "string"
+    for name in ("ints_as_number", "only_null", "mixed", "ref", "listed_types"):
+        assert fixed[name] == props[name]
+
+
+def test_enum_type_fix_makes_the_default_valid() -> None:
+    """2023-07-15's push token `enablement_status`: `type: integer`, string values, a string default."""
+    schemas = {"P": {"type": "integer", "enum": ["AUTHORIZED", "DENIED"], "default": "AUTHORIZED"}}
+    patched = apply_overlay(make_spec(schemas)).spec
+    assert patched["components"]["schemas"]["P"] == {
+        "type": "string",
+        "enum": ["AUTHORIZED", "DENIED"],
+        "default": "AUTHORIZED",
+    }
+
+
+def test_array_without_items_gets_any_items() -> None:
+    schemas = {"F": {"type": "array", "nullable": True}, "Ok": {"type": "array", "items": {"type": "string"}}}
+    spec, count = run_fix("array-items-required", make_spec(schemas))
+    assert count == 1
+    assert spec["components"]["schemas"]["F"] == {"type": "array", "nullable": True, "items": {}}
+    assert spec["components"]["schemas"]["Ok"] == schemas["Ok"]
+
+
+def test_invalid_defaults_dropped_valid_kept() -> None:
+    schemas = {
+        "Low": {"type": "integer", "minimum": 1, "default": 0},
+        "Ok": {"type": "integer", "minimum": 1, "default": 1},
+        "Null": {"type": "string", "nullable": True, "default": None},
+    }
+    spec, count = run_fix("drop-invalid-defaults", make_spec(schemas))
+    assert count == 1
+    assert "default" not in spec["components"]["schemas"]["Low"]
+    assert spec["components"]["schemas"]["Ok"]["default"] == 1
+    assert spec["components"]["schemas"]["Null"]["default"] is None
+
+
 def test_overlay_is_idempotent_and_deterministic_on_a_mixed_spec() -> None:
     schemas = {
         "A": {"default": "x", "oneOf": [{"type": "string"}, {"type": "string", "enum": ["x"]}]},
@@ -347,24 +462,20 @@ _checked: set[str] = set()  # sha256 of revisions already checked (main is a cop
 
 @pytest.mark.mirror
 @pytest.mark.parametrize(("ref", "channel"), MIRROR_SPECS, ids=[f"{r}-{c}" for r, c in MIRROR_SPECS])
-def test_overlay_on_mirror_revision_is_idempotent(mirror: Path, ref: str, channel: str) -> None:
+def test_every_fix_on_mirror_revision_detects_what_it_repairs(mirror: Path, ref: str, channel: str) -> None:
+    """Fix by fix, in overlay order: the detector finds exactly the places the repair changes; once the whole
+    overlay has run, no detector finds anything (`detect(apply(spec))` is empty) and a second run changes nothing."""
     path = mirror / ref / "openapi" / f"{channel}.json"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     if sha in _checked:
         return
-    result = apply_overlay(load_spec(path), copy_spec=False)
-    assert result.total > 0
-    assert apply_overlay(result.spec, copy_spec=False).total == 0
+    spec = load_spec(path)
+    counts = {}
+    for fix in FIXES:
+        detected = len(list(fix.detect(spec)))
+        counts[fix.name] = fix.repair(spec)
+        assert counts[fix.name] == detected, fix.name
+    assert sum(counts.values()) > 0
+    assert {fix.name: list(fix.detect(spec))[:3] for fix in FIXES} == {fix.name: [] for fix in FIXES}
+    assert apply_overlay(spec, copy_spec=False).total == 0
     _checked.add(sha)
-
-
-@pytest.mark.mirror
-def test_overlay_counts_on_2026_07_15(mirror: Path) -> None:
-    raw = load_spec(mirror / "2026-07-15" / "openapi" / "stable.json")
-    counts = {r.name: r.count for r in apply_overlay(raw).report}
-    assert counts["oneof-default-matches-several-branches"] == 5  # the font_family defaults
-    assert counts["path-parameter-not-nullable"] == 8
-    assert counts["nullable-enum-admits-null"] == 180  # coupon status, flow trigger_type, ...
-    assert counts["oneof-overlapping-primitives"] > 0
-    assert counts["boolean-enum-nullable-or-redundant"] > 0
-    assert counts["template-delimiters-in-examples"] > 0
