@@ -5,6 +5,7 @@ Public pieces the stateful layer (mock_server.state) builds on:
 - `mock_core(app)`: its MockCore (`generated_response(request)` for the schema-generated answer).
 - `error_response` / `error_object` / `MockError`: Klaviyo's JSON:API error envelope.
 - `generate_body(spec, schema, seed=...)`: a realistic body valid against a response schema.
+- `id_rules(spec)` / `new_id` / `seeded_id` ...: Klaviyo's id shapes and type naming conventions (`_ids.py`).
 - `MockRequest` / `MockResponse` / `Behaviour` / `AdminRoute`: the seam (see `_types.py`).
 """
 
@@ -14,6 +15,18 @@ from ._app import create_app, default_spec_path, mock_core
 from ._compile import CompiledSpec, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
 from ._errors import MockError, error_object, error_response
+from ._ids import (
+    IdRule,
+    IdRules,
+    IdShape,
+    id_rules,
+    id_shape_for_example,
+    job_effect,
+    new_id,
+    relationship_name,
+    seeded_id,
+    type_of_id_field,
+)
 from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
 
 __all__ = [
@@ -23,6 +36,9 @@ __all__ = [
     "AdminRoute",
     "Behaviour",
     "CompiledSpec",
+    "IdRule",
+    "IdRules",
+    "IdShape",
     "MockCore",
     "MockError",
     "MockRequest",
@@ -32,8 +48,15 @@ __all__ = [
     "error_object",
     "error_response",
     "generate_body",
+    "id_rules",
+    "id_shape_for_example",
+    "job_effect",
     "load_compiled",
     "mock_core",
+    "new_id",
+    "relationship_name",
+    "seeded_id",
+    "type_of_id_field",
 ]
 
 

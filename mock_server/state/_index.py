@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kdk.spec._walk import deref, iter_operations, operation_parameters
+from kdk.spec import deref, iter_operations, operation_parameters
+from mock_server import IdShape, id_shape_for_example
 
-from ._ids import IdShape, id_shape_for_example
 from ._schema import Spec, flatten, json_body_schema, success_response
 
 __all__ = ["FieldFilter", "Kind", "OpInfo", "ResourceIndex", "TypeInfo", "build_index"]

@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from kdk.spec._walk import deref
-
-from .._generate import generate_body
+from kdk.spec import deref
+from mock_server import generate_body
 
 __all__ = [
     "Spec",
