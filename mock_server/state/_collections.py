@@ -7,13 +7,13 @@ import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ._filters import FilterError, check_allowed, evaluate, field_value, parse_filter
 from ._index import OpInfo
 from ._store import Record
 
-__all__ = ["Page", "QueryError", "page_link", "run_query"]
+__all__ = ["Page", "QueryError", "bare_cursor", "page_link", "run_query"]
 
 DEFAULT_PAGE = 20
 
@@ -47,6 +47,16 @@ def _sort_key(record: Record, field: str | None) -> list[Any]:
     else:
         ranked = [3, json.dumps(value, sort_keys=True)]
     return [*ranked, record.get("seq", 0)]
+
+
+def bare_cursor(value: str) -> str:
+    """The cursor itself, also when a client sends the whole `links.next` URL as `page[cursor]` (Klaviyo's
+    official SDKs do): its own `page[cursor]` query parameter."""
+    if "page[cursor]=" not in value and "page%5Bcursor%5D=" not in value.replace("%5b", "%5B").replace("%5d", "%5D"):
+        return value
+    query = urlsplit(value).query if "?" in value else value
+    found = parse_qs(query).get("page[cursor]")
+    return found[-1] if found else value
 
 
 def _encode(payload: dict[str, Any]) -> str:
@@ -119,7 +129,7 @@ def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, pagin
 
     start = 0
     if query.get("page[cursor]"):
-        cursor = _decode(query["page[cursor]"])
+        cursor = _decode(bare_cursor(query["page[cursor]"]))
         bound = cursor["k"]
         if cursor["d"] == "n":
             start = next((i for i, (k, _) in enumerate(keyed) if after(k, bound)), len(keyed))

@@ -11,7 +11,7 @@ from typing import Any
 
 from mock_server import MockRequest, MockResponse
 
-from ._collections import page_link
+from ._collections import bare_cursor, page_link
 from ._index import OpInfo, ResourceIndex
 from ._models import Outcome
 from ._schema import Spec, flatten, value_for_schema
@@ -203,7 +203,8 @@ class Renderer:
             return {"self": page_link(req.base_url, path, {})}
         if outcome.links != "page":
             return {"self": page_link(req.base_url, path, req.query)}
-        links = {"self": page_link(req.base_url, path, req.query, req.query.get("page[cursor]"))}
+        cursor = req.query.get("page[cursor]")
+        links = {"self": page_link(req.base_url, path, req.query, bare_cursor(cursor) if cursor else None)}
         if outcome.next_cursor:
             links["next"] = page_link(req.base_url, path, req.query, outcome.next_cursor)
         if outcome.prev_cursor:
