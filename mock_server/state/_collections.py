@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ._filters import FilterError, check_allowed, evaluate, field_value, parse_filter
+from ._filters import FieldLookup, FilterError, check_allowed, evaluate, field_value, fields_of, parse_filter
 from ._index import OpInfo
 from ._store import Record
 
@@ -87,9 +88,20 @@ def _valid_key(key: Any) -> bool:
     return isinstance(value, _RANK_TYPES[rank]) and not isinstance(value, bool)
 
 
-def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, paginate: bool = True) -> Page:
-    """Apply `filter`, `sort`, `page[size]` and `page[cursor]` from `query` as `op` documents them."""
+def run_query(
+    op: OpInfo,
+    records: list[Record],
+    query: dict[str, str],
+    *,
+    paginate: bool = True,
+    lookup: FieldLookup = field_value,
+    unreadable: Callable[[list[Record], set[str]], str | None] | None = None,
+) -> Page:
+    """Apply `filter`, `sort`, `page[size]` and `page[cursor]` from `query` as `op` documents them
+    (`lookup` reads a filter field: relationship-aware readers see the other records)."""
     text = query.get("filter")
+    if op.filter_required and not text:
+        raise QueryError("filter", op.filter_required)
     if text:
         if not op.filter_documented:
             raise QueryError("filter", "Filtering is not supported on this endpoint.")
@@ -100,7 +112,12 @@ def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, pagin
         problem = check_allowed(tree, op.filters)
         if problem:
             raise QueryError("filter", f"{problem} '{op.related_type or op.resource_type}'.")
-        records = [r for r in records if evaluate(tree, r)]
+        if op.filter_required_fields and not fields_of(tree) & op.filter_required_fields:
+            raise QueryError("filter", op.filter_required or "A filter is required for this endpoint.")
+        problem = unreadable(records, fields_of(tree)) if unreadable else None
+        if problem:
+            raise QueryError("filter", problem)
+        records = [r for r in records if evaluate(tree, r, lookup)]
 
     sort = query.get("sort")
     field: str | None = None

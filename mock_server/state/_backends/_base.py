@@ -4,13 +4,15 @@ spec index knows. Domain backends subclass it and override its hooks (`find_exis
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_server import IdRules, MockRequest
 
-from .._collections import run_query
+from .._collections import Page, run_query
 from .._errors import conflict, duplicate, not_found
+from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
 from .._render import conform, related_ids
@@ -162,7 +164,8 @@ class Backend:
 
     def list(self, call: Call) -> Outcome:
         with self.store.transaction(write=False) as tx:
-            page = run_query(call.op, tx.scan(call.account, call.op.resource_type), call.req.query)
+            records = tx.scan(call.account, call.op.resource_type)
+            page = self.query(call, tx, records)
         return Outcome(
             call.op.status,
             page.records,
@@ -170,6 +173,16 @@ class Backend:
             links="page",
             next_cursor=page.next_cursor,
             prev_cursor=page.prev_cursor,
+        )
+
+    def query(self, call: Call, tx: StoreTx, records: builtins.list[Record]) -> Page:
+        reader = FieldReader(self.index, tx, call.account)
+        return run_query(
+            call.op,
+            records,
+            call.req.query,
+            lookup=reader,
+            unreadable=lambda rows, fields: reader.unreadable(call.op.data_schema, rows, fields),
         )
 
     def update(self, call: Call) -> Outcome:
@@ -228,9 +241,9 @@ class Backend:
             parent = self.stored(tx, call.account, call.op.resource_type, call.rid)
             refs = related_ids(tx, call.account, parent, call.op.relationship or "", call.op.related_type)
             records = [r for ref in refs if (r := tx.get(call.account, ref["type"], ref["id"])) is not None]
-        if not call.op.data_is_list:
-            return Outcome(call.op.status, records[-1:])
-        page = run_query(call.op, records, call.req.query)
+            if not call.op.data_is_list:
+                return Outcome(call.op.status, records[-1:])
+            page = self.query(call, tx, records)
         return Outcome(
             call.op.status,
             page.records,
