@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kdk.spec import deref, iter_operations, operation_parameters
-from mock_server import IdShape, id_shape_for_example
+from kdk.spec import iter_operations, operation_parameters
+from mock_server import IdShape, id_rules
 
 from ._schema import Spec, flatten, json_body_schema, success_response
 
@@ -206,11 +206,8 @@ def build_index(spec: Spec) -> ResourceIndex:
         rtype = _type_enum(spec, (response or {}).get("properties", {}).get("data")) if response else None
         collection, id_param, rel, related = match.groups()
         if id_param and not rel and not related and op.method == "get" and rtype:
-            data, _ = _data(spec, response)
-            example = ((data or {}).get("properties") or {}).get("id", {})
             info = types.setdefault(rtype, TypeInfo(rtype, collection))
             info.collection, info.get_op = collection, op_id
-            info.id_shape = id_shape_for_example(str(deref(spec, example).get("example") or "") or None)
         pending.append((op, match, status, response, rtype or req_type))
 
     for op, match, status, response, rtype in pending:
@@ -281,5 +278,8 @@ def build_index(spec: Spec) -> ResourceIndex:
             ratelimit=ratelimits.get(op.operation_id, {}),
             oauth_only=op.operation_id in oauth_only,
         )
-    by_type = {t: frozenset(ids) for t, ids in posts.items()}
+    ids = id_rules(spec)
+    for info in types.values():
+        info.id_shape = ids.shape(info.name)  # the one place id shapes are decided: mock_server's id rules
+    by_type = {t: frozenset(op_ids) for t, op_ids in posts.items()}
     return ResourceIndex(spec, ops, types, ratelimits, frozenset(oauth_only), by_type)
