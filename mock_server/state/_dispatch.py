@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
 
-from ._backends import Backends, Call
+from ._backends import Backends, Call, carries_events
 from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
 from ._models import Outcome
 from ._render import Renderer
+from ._schema import json_body_schema
 from ._store import Store
 from ._webhooks import WebhookSender
 
@@ -49,6 +51,15 @@ class Dispatcher:
             for op_id in op_ids
         }
 
+        # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.
+        self._event_ops = {
+            op.operation_id
+            for op in iter_operations(index.spec)
+            if op.method == "post"
+            and op.operation_id not in index.ops
+            and carries_events(index.spec, json_body_schema(index.spec, op.node.get("requestBody")))
+        }
+
     def is_stateful(self, op: OpInfo, account: str) -> bool:
         info = self.index.types.get(op.resource_type)
         if info and info.creatable:
@@ -74,6 +85,9 @@ class Dispatcher:
             )
         if req.operation_id in self._message_ops:
             return self.backends.conversations.create_message(req)
+        if req.operation_id in self._event_ops:
+            self.backends.events.track_request(req)
+            return MockResponse(202, None)
         if req.operation_id in self._consent_ops:
             outcome = self.backends.profiles.consent_job(req)
             return MockResponse(outcome.status, None)

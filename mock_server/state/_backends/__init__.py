@@ -13,10 +13,21 @@ from .._store import Store
 from .._webhooks import WebhookSender
 from ._base import Backend, Call
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
+from ._events import EventsBackend, carries_events
 from ._jobs import JobsBackend
 from ._profiles import ProfilesBackend
 
-__all__ = ["BODY_LIMITS", "Backend", "Backends", "Call", "ConversationsBackend", "ProfilesBackend", "has_consent"]
+__all__ = [
+    "BODY_LIMITS",
+    "Backend",
+    "Backends",
+    "Call",
+    "ConversationsBackend",
+    "EventsBackend",
+    "ProfilesBackend",
+    "carries_events",
+    "has_consent",
+]
 
 
 class Backends:
@@ -28,7 +39,8 @@ class Backends:
         self.jobs = JobsBackend(index, store, ids, self)
         self.profiles = ProfilesBackend(index, store, ids, self)
         self.conversations = ConversationsBackend(index, store, ids, self)
-        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations)
+        self.events = EventsBackend(index, store, ids, self)
+        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events)
         self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
 
     def for_type(self, resource_type: str) -> Backend:
