@@ -68,7 +68,7 @@ class FieldReader:
             out.setdefault(name, data[0]["type"] if data else None)
         return out
 
-    def _relationship(self, record: Record, head: str) -> tuple[str, str | None] | None:
+    def relationship(self, record: Record, head: str) -> tuple[str, str | None] | None:
         wanted = _names_for(head)
         rels = self.relationships(record)
         for name, target in rels.items():
@@ -89,7 +89,7 @@ class FieldReader:
         named = type_of_id_field(head) if not rest else None
         if named == record["type"]:
             return record.get("id")  # `profile_id` on a profile: its own id
-        found = self._relationship(record, named or head)
+        found = self.relationship(record, named or head)
         if found is None:
             return None
         name, target = found
@@ -132,7 +132,7 @@ class FieldReader:
         named = type_of_id_field(head) if not rest else None
         if named == rtype:
             return True
-        return self._relationship({"type": rtype, "id": ""}, named or head) is not None
+        return self.relationship({"type": rtype, "id": ""}, named or head) is not None
 
     def unreadable(self, op_schema: dict[str, Any] | None, records: list[Record], fields: set[str]) -> str | None:
         """A filter field no rule can read and no stored record holds, said out loud (an empty answer for
