@@ -8,14 +8,14 @@ import builtins
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from mock_server import IdRules, MockRequest
+from mock_server import IdRules, MockRequest, job_effect
 
 from .._collections import Page, run_query
 from .._errors import conflict, duplicate, not_found
 from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
-from .._render import conform, related_ids
+from .._render import conform, related_ids, related_type_of
 from .._schema import flatten, value_for_schema
 from .._store import Store, StoreTx
 
@@ -91,6 +91,10 @@ class Backend:
                 if name in TIMESTAMPS_CREATED + TIMESTAMPS_UPDATED and attrs.get(name) is None:
                     attrs[name] = now()
             self.complete_attributes(attrs, props)
+            status = flatten(spec, props.get("status")) if "status" in props else {}
+            draft = [v for v in status.get("enum") or [] if str(v).lower() == "draft"]
+            if draft and attrs.get("status") is None:
+                attrs["status"] = draft[0]  # what you create starts as a draft where the type has drafts
             for name in schema.get("required") or []:
                 if name in props and name not in attrs:
                     if name in _SWITCHES and flatten(spec, props[name]).get("type") == "boolean":
@@ -105,11 +109,43 @@ class Backend:
         """Type-specific defaults before the schema fills the rest (a job's status, a campaign's...)."""
 
     def write(self, call: Call, tx: StoreTx, record: Record, *, created: bool, op: OpInfo | None = None) -> Record:
+        if created and job_effect(record["type"]) is None:
+            self.create_inline(call.account, tx, record)
         self.complete(record, op or call.op)
         self.before_write(call, tx, record, created=created)
         tx.put(call.account, record)
         self.after_write(call, tx, record, created=created)
         return record
+
+    def create_inline(self, account: str, tx: StoreTx, record: Record) -> None:
+        """Resources created inline (`attributes.campaign-messages.data[]` of a campaign create): each is
+        stored through its own backend, points back at its parent, and the parent's relationship lists it."""
+        attrs = record.get("attributes") or {}
+        for key, value in list(attrs.items()):
+            items = value.get("data") if isinstance(value, dict) else None
+            if not isinstance(items, list) or not items:
+                continue
+            kinds = {item.get("type") for item in items if isinstance(item, dict)}
+            if len(kinds) != 1 or next(iter(kinds)) not in self.index.types or record["type"] in kinds:
+                continue
+            child_type = str(next(iter(kinds)))
+            backend = self.backends.for_type(child_type)
+            child_schema = self.index.resource_schema(child_type) or {}
+            spec = self.index.spec
+            rels = flatten(spec, (child_schema.get("properties") or {}).get("relationships")).get("properties") or {}
+            pointing_back = [n for n in rels if related_type_of(spec, child_schema, n) == record["type"]]
+            back = pointing_back[0] if pointing_back else record["type"]
+            refs = []
+            for item in items:
+                incoming = ResourceInput.from_data(item, child_type)
+                child = incoming.record(backend.new_id(tx, account, incoming))
+                child["relationships"][back] = {"many": False, "data": [{"type": record["type"], "id": record["id"]}]}
+                info = self.index.types[child_type]
+                backend.complete(child, self.index.ops.get(info.get_op or ""))
+                tx.put(account, child)
+                refs.append({"type": child_type, "id": child["id"]})
+            del attrs[key]
+            record.setdefault("relationships", {})[key] = {"many": True, "data": refs}
 
     def check_unique(self, tx: StoreTx, account: str, record: Record) -> None:
         other = self.find_existing(tx, account, record)
