@@ -137,3 +137,18 @@ async def test_an_event_without_a_profile_identifier_is_400(client: httpx.AsyncC
     response = await client.post("/api/events", json=event_body("Opened Email", {}), headers=H)
     assert response.status_code == 400
     assert response.json()["errors"][0]["source"]["pointer"].startswith("/data/attributes/profile")
+
+
+async def test_client_events_track_into_the_company_account(client: httpx.AsyncClient) -> None:
+    body = event_body("Viewed Product", {"email": "web@example.com"}, unique_id="v-1")
+    body["data"]["attributes"]["metric"]["data"]["type"] = "metric"
+    sent = await client.post(
+        "/client/events",
+        params={"company_id": "XyZ123"},
+        json=body,
+        headers=JSONAPI | {"revision": API_KEY["revision"]},
+    )
+    assert sent.status_code == 202, sent.text
+    state = (await client.get("/__mock__/state", params={"account": "company:XyZ123"})).json()
+    kinds = sorted(r["type"] for r in state["accounts"]["company:XyZ123"])
+    assert kinds == ["event", "metric", "profile"]
