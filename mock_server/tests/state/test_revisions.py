@@ -11,6 +11,8 @@ from kdk.spec import apply_overlay, deref, iter_operations, load_spec
 from mock_server import MockRequest
 from mock_server.state import Kind, ResourceIndex, StatefulBehaviour
 
+from .test_filters_generated import check_every_filter
+
 
 def _lists_one_type(spec: dict[str, Any], node: dict[str, Any]) -> bool:
     """Does this operation answer 200 with `data: [...]` of one resource type (a collection read)?"""
@@ -47,6 +49,7 @@ async def test_every_mirrored_revision(mirror: Path) -> None:
         spec = apply_overlay(load_spec(path), copy_spec=False).spec
         behaviour = StatefulBehaviour(spec)
         assert_index_covers(spec, behaviour.index, path)
+        await check_every_filter(spec, behaviour.index)  # every allowed filter selects the right record
         if "create_profile" not in behaviour.index.ops:
             continue  # beta specs carry beta operations only
 
