@@ -8,15 +8,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ._filters import FieldLookup, FilterError, check_allowed, evaluate, field_value, fields_of, parse_filter
 from ._index import OpInfo
 from ._store import Record
 
-__all__ = ["Page", "QueryError", "bare_cursor", "page_link", "run_query"]
+__all__ = ["Page", "QueryError", "bare_cursor", "page_link", "quote_path", "run_query"]
 
 DEFAULT_PAGE = 20
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 path characters (ids like `$custom:::$default:::X` stay readable)
 
 
 class QueryError(ValueError):
@@ -159,9 +160,15 @@ def run_query(
     return Page([r for _, r in window], next_cursor, prev_cursor)
 
 
+def quote_path(path: str) -> str:
+    """A path (with ids in it) as a valid URI path."""
+    return quote(path, safe=_PATH_SAFE)
+
+
 def page_link(base_url: str, path: str, query: dict[str, str], cursor: str | None = None) -> str:
     params = {k: v for k, v in query.items() if k != "page[cursor]"}
     if cursor:
         params["page[cursor]"] = cursor
-    encoded = urlencode(params, safe="[],()'\":")
-    return f"{base_url}{path}" + (f"?{encoded}" if encoded else "")
+    # Only what RFC 3986 allows in a query stays unencoded (`[`, `]` and `"` do not: `page%5Bsize%5D`).
+    encoded = urlencode(params, safe="(),:'$")
+    return f"{base_url}{quote_path(path)}" + (f"?{encoded}" if encoded else "")

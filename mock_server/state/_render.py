@@ -11,7 +11,7 @@ from typing import Any
 
 from mock_server import MockRequest, MockResponse
 
-from ._collections import bare_cursor, page_link
+from ._collections import bare_cursor, page_link, quote_path
 from ._index import OpInfo, ResourceIndex
 from ._models import Outcome
 from ._schema import Spec, flatten, value_for_schema
@@ -69,7 +69,7 @@ def sparse(attributes: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 
 
 def object_links(base_url: str, collection: str, rid: str) -> dict[str, str]:
-    return {"self": f"{base_url}{collection}/{rid}/"}
+    return {"self": f"{base_url}{quote_path(f'{collection}/{rid}/')}"}
 
 
 def related_type_of(spec: Spec, data_schema: dict[str, Any] | None, name: str) -> str | None:
@@ -130,7 +130,8 @@ def render_resource(
         for name, prop in attr_props.items():
             if name in additional_allowed and name not in additional:
                 continue
-            if name in stored:
+            # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
+            if name in stored and (stored[name] is not None or flatten(spec, prop).get("nullable")):
                 attributes[name] = conform(spec, prop, stored[name])
             elif name in required or (name in additional and name in additional_allowed):
                 attributes[name] = conform(spec, prop, value_for_schema(spec, prop))
@@ -139,7 +140,11 @@ def render_resource(
     else:
         attributes = None
     if attributes is not None:
-        out["attributes"] = sparse(attributes, fields) if fields is not None else attributes
+        # A sparse fieldset trims what the schema lets it trim: attributes it requires stay.
+        kept = (
+            None if fields is None else [*fields, *(n for n in attrs_schema.get("required") or [] if n not in fields)]
+        )
+        out["attributes"] = sparse(attributes, kept) if kept is not None else attributes
 
     rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
     if rel_props:
@@ -149,8 +154,8 @@ def render_resource(
             rel_out: dict[str, Any] = {}
             if "links" in (rel_node.get("properties") or {}):
                 rel_out["links"] = {
-                    "self": f"{base_url}{collection}/{record['id']}/relationships/{name}/",
-                    "related": f"{base_url}{collection}/{record['id']}/{name}/",
+                    "self": base_url + quote_path(f"{collection}/{record['id']}/relationships/{name}/"),
+                    "related": base_url + quote_path(f"{collection}/{record['id']}/{name}/"),
                 }
             if relationship_data and name in relationship_data:
                 rel_out["data"] = relationship_data[name]
@@ -198,7 +203,7 @@ class Renderer:
             record = outcome.records[0]
             info = self.index.types.get(record["type"])
             collection = info.collection if info else f"/api/{record['type']}s"
-            return {"self": f"{req.base_url}{collection}/{record['id']}/"}
+            return object_links(req.base_url, collection, record["id"])
         if outcome.links == "path":
             return {"self": page_link(req.base_url, path, {})}
         if outcome.links != "page":
