@@ -120,8 +120,7 @@ def running_mock(
     """Start `kdk mock` (stateful in memory by default) on a free port; stop it on exit."""
     port = free_port()
     args = [sys.executable, "-c", "from kdk.cli import main; main()", "mock", "--port", str(port)]
-    if state:
-        args += ["--state", state]
+    args += ["--state", state] if state else ["--stateless"]
     args += list(extra_args)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(

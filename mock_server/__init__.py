@@ -7,6 +7,7 @@ Public pieces the stateful layer (mock_server.state) builds on:
 - `mock_core(app)`: its MockCore (`generated_response(request)` for the schema-generated answer).
 - `error_response` / `error_object` / `MockError`: Klaviyo's JSON:API error envelope.
 - `generate_body(spec, schema, seed=...)`: a realistic body valid against a response schema.
+- `id_rules(spec)` / `new_id` / `seeded_id` ...: Klaviyo's id shapes and type naming conventions (`_ids.py`).
 - `MockRequest` / `MockResponse` / `Behaviour` / `AdminRoute`: the seam (see `_types.py`).
 """
 
@@ -18,6 +19,18 @@ from ._compile import CompiledSpec, compile_patched, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
 from ._drift import parse_drift_kinds
 from ._errors import MockError, error_object, error_response
+from ._ids import (
+    IdRule,
+    IdRules,
+    IdShape,
+    id_rules,
+    id_shape_for_example,
+    job_effect,
+    new_id,
+    relationship_name,
+    seeded_id,
+    type_of_id_field,
+)
 from ._mask import Masker
 from ._replay import prepare_replay
 from ._serve import ServeOptions, serve
@@ -32,6 +45,9 @@ __all__ = [
     "Behaviour",
     "CassetteError",
     "CompiledSpec",
+    "IdRule",
+    "IdRules",
+    "IdShape",
     "Masker",
     "MockCore",
     "MockError",
@@ -45,12 +61,19 @@ __all__ = [
     "error_object",
     "error_response",
     "generate_body",
+    "id_rules",
+    "id_shape_for_example",
+    "job_effect",
     "load_compiled",
     "mock_core",
+    "new_id",
     "open_recording",
     "parse_drift_kinds",
     "prepare_replay",
+    "relationship_name",
+    "seeded_id",
     "serve",
+    "type_of_id_field",
 ]
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from kdk.spec import deref, resolve_ref
 
-from ._values import klaviyo_id, seeded_int, string_for
+from ._ids import id_rules
+from ._values import seeded_int, string_for
 
 __all__ = ["generate_body"]
 
@@ -136,7 +137,7 @@ class _Generator:
             return
         id_schema = deref(self.spec, properties.get("id"))
         if isinstance(id_schema, dict) and "example" not in id_schema and _type_of(id_schema) == "string":
-            result["id"] = klaviyo_id(rtype, f"{self.seed}/{rtype}")
+            result["id"] = id_rules(self.spec).seeded(rtype, f"{self.seed}/{rtype}")
 
     def _array(self, schema: dict[str, Any], name: str, stack: tuple[str, ...]) -> Any:
         items = schema.get("items")

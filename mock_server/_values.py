@@ -1,4 +1,4 @@
-"""Realistic scalar values: Klaviyo-shaped ids, formats, and name-based guesses for plain strings.
+"""Realistic scalar values: formats, and name-based guesses for plain strings.
 
 Everything here is a pure function of a seed string, so the same request always gets the same body.
 """
@@ -8,21 +8,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ._ids import seeded_id
+
 __all__ = [
     "SERVED_EPOCH",
-    "klaviyo_id",
     "seeded_int",
     "string_for",
 ]
-
-# Crockford's base32, as in ULIDs (Klaviyo's 26-character ids, e.g. 01GMTZY2TEKN4KFRP30JZ59KGB).
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-
-# Resource types whose ids are Klaviyo's short 6-character ids; everything else gets a 26-character ULID.
-_SHORT_ID_TYPES = frozenset(
-    {"list", "segment", "metric", "flow", "template", "account", "form", "coupon", "catalog-category-bulk-create-job"}
-)
 
 SERVED_EPOCH = "2026-07-15T12:00:00+00:00"
 
@@ -36,24 +28,6 @@ def seeded_int(seed: str, low: int, high: int) -> int:
     if high <= low:
         return low
     return low + int.from_bytes(_digest(seed)[:8], "big") % (high - low + 1)
-
-
-def _ulid(seed: str) -> str:
-    number = int.from_bytes(_digest(seed)[:17], "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[number % 32])
-        number //= 32
-    # A ULID's first character encodes the top bits of the timestamp; "01" keeps it in Klaviyo's range.
-    return "01" + "".join(chars[2:])
-
-
-def klaviyo_id(resource_type: str, seed: str) -> str:
-    """An id shaped like the ones Klaviyo hands out for this resource type."""
-    if resource_type in _SHORT_ID_TYPES:
-        digest = _digest(seed)
-        return "".join(_ALNUM[b % len(_ALNUM)] for b in digest[:6])
-    return _ulid(seed)
 
 
 _FORMAT_VALUES: dict[str, str] = {
@@ -97,5 +71,5 @@ def string_for(name: str, fmt: str | None, seed: str) -> Any:
         if hint in lowered:
             return value
     if lowered.endswith("id") or lowered.endswith("_ids"):
-        return _ulid(seed)
+        return seeded_id("ulid", seed)
     return f"{name or 'value'}-{seeded_int(seed, 100, 999)}"

@@ -2,6 +2,13 @@
 
 `StatefulBehaviour` plugs into the mock core as a `Behaviour`; `open_store`/`check_workers` back the
 `kdk mock --state/--workers` options; `load_seed_file`/`apply_seed` back `--seed-data`.
+
+Layout (moto's shape): `_index` classifies every operation from the spec; `_dispatch` picks the backend
+method for an operation and renders the one error type (`_errors`, a `MockError`) once; `_backends/` hold
+the domain rules per resource type (`_base` generic CRUD for every type, `_profiles`, `_jobs`,
+`_conversations`, ...) and return `_models.Outcome`s; `_render` turns those into JSON:API documents;
+`_collections`/`_filters` run queries; `_store`/`_sqlite` keep the records. Id shapes and type naming
+conventions come from `mock_server`'s `id_rules` (one module, shared with the stateless generator).
 """
 
 from ._behaviour import ADMIN_PREFIX, StatefulBehaviour

@@ -10,11 +10,11 @@ from typing import Any
 
 from mock_server import AdminRoute, MockRequest, MockResponse, error_response
 
-from ._consent import ConsentJobs
-from ._conversations import BODY_LIMITS, Conversations
-from ._index import Kind, ResourceIndex, build_index
+from ._backends import BODY_LIMITS
+from ._dispatch import Dispatcher
+from ._index import ResourceIndex, build_index
 from ._ratelimit import RateLimiter
-from ._resources import ResourceHandler, request_path
+from ._render import request_path
 from ._schema import Spec
 from ._seed import SeedError, apply_seed, export_state
 from ._store import MemoryStore, Store
@@ -23,7 +23,6 @@ from ._webhooks import WebhookSender
 __all__ = ["ADMIN_PREFIX", "StatefulBehaviour"]
 
 ADMIN_PREFIX = "/__mock__"
-_CONVERSATION_MESSAGE_TYPE = "conversation-message"
 _ADMIN_ENDPOINTS = (
     ("post", "/reset"),
     ("get", "/state"),
@@ -53,20 +52,9 @@ class StatefulBehaviour:
         self.stateful = stateful  # False: only rate limits and the journal (stateless bodies from the core)
         self.index = index or build_index(spec)
         self.store = store or MemoryStore()
-        self.resources = ResourceHandler(self.index, self.store)
         self.webhooks = webhooks or WebhookSender()
-        self.conversations = Conversations(self.index, self.store, self.webhooks)
+        self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
         self.limiter = RateLimiter(self.index.ratelimits, clock=clock) if rate_limits else None
-        # create_conversation_message has no readable collection, so it is not a CREATE in the index;
-        # nor are the subscription bulk jobs (they can only be posted), which set consent.
-        self._message_ops = self.index.posts_by_request_type.get(_CONVERSATION_MESSAGE_TYPE, frozenset())
-        self.consent = ConsentJobs(self.index, self.store)
-        self._consent_ops = {
-            op_id
-            for rtype, op_ids in self.index.posts_by_request_type.items()
-            if self.consent.handles(rtype) and rtype not in self.index.types
-            for op_id in op_ids
-        }
 
     async def handle(self, request: MockRequest) -> MockResponse | None:
         response = await self._answer(request)
@@ -100,22 +88,7 @@ class StatefulBehaviour:
                 )
         if not self.stateful:
             return None
-        if req.operation_id in self.index.oauth_only and req.auth_kind != "oauth":
-            return error_response(
-                403,
-                code="permission_denied",
-                detail="The Conversations API accepts OAuth access tokens only; private API keys are not supported.",
-            )
-        if req.operation_id in self._message_ops:
-            return self.conversations.create_message(req)
-        if req.operation_id in self._consent_ops:
-            return self.consent.run(req, 202)
-        op = self.index.ops.get(req.operation_id)
-        if op is None:
-            return None
-        if op.kind is Kind.RELATED and op.related_type == "conversation" and not op.data_is_list:
-            return self.conversations.conversation_for_profile(req, op)
-        return await self.resources.handle(req, op)
+        return self.dispatcher.handle(req)
 
     # -- /__mock__/ --------------------------------------------------------------------------------
     def admin_routes(self) -> list[AdminRoute]:
@@ -180,7 +153,7 @@ class StatefulBehaviour:
         if channel not in BODY_LIMITS:
             return _admin_error(400, f"`channel` must be one of {sorted(BODY_LIMITS)}.")
         consent = body.get("consent")
-        result = self.conversations.simulate_inbound(
+        result = self.dispatcher.backends.conversations.simulate_inbound(
             account,
             phone_number=phone,
             body=text,

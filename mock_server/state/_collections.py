@@ -5,17 +5,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from ._filters import FilterError, check_allowed, evaluate, field_value, parse_filter
+from ._filters import FieldLookup, FilterError, check_allowed, evaluate, field_value, fields_of, parse_filter
 from ._index import OpInfo
 from ._store import Record
 
-__all__ = ["Page", "QueryError", "page_link", "run_query"]
+__all__ = ["Page", "QueryError", "bare_cursor", "page_link", "quote_path", "run_query"]
 
 DEFAULT_PAGE = 20
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 path characters (ids like `$custom:::$default:::X` stay readable)
 
 
 class QueryError(ValueError):
@@ -49,6 +51,16 @@ def _sort_key(record: Record, field: str | None) -> list[Any]:
     return [*ranked, record.get("seq", 0)]
 
 
+def bare_cursor(value: str) -> str:
+    """The cursor itself, also when a client sends the whole `links.next` URL as `page[cursor]` (Klaviyo's
+    official SDKs do): its own `page[cursor]` query parameter."""
+    if "page[cursor]=" not in value and "page%5Bcursor%5D=" not in value.replace("%5b", "%5B").replace("%5d", "%5D"):
+        return value
+    query = urlsplit(value).query if "?" in value else value
+    found = parse_qs(query).get("page[cursor]")
+    return found[-1] if found else value
+
+
 def _encode(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -77,9 +89,20 @@ def _valid_key(key: Any) -> bool:
     return isinstance(value, _RANK_TYPES[rank]) and not isinstance(value, bool)
 
 
-def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, paginate: bool = True) -> Page:
-    """Apply `filter`, `sort`, `page[size]` and `page[cursor]` from `query` as `op` documents them."""
+def run_query(
+    op: OpInfo,
+    records: list[Record],
+    query: dict[str, str],
+    *,
+    paginate: bool = True,
+    lookup: FieldLookup = field_value,
+    unreadable: Callable[[list[Record], set[str]], str | None] | None = None,
+) -> Page:
+    """Apply `filter`, `sort`, `page[size]` and `page[cursor]` from `query` as `op` documents them
+    (`lookup` reads a filter field: relationship-aware readers see the other records)."""
     text = query.get("filter")
+    if op.filter_required and not text:
+        raise QueryError("filter", op.filter_required)
     if text:
         if not op.filter_documented:
             raise QueryError("filter", "Filtering is not supported on this endpoint.")
@@ -90,7 +113,12 @@ def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, pagin
         problem = check_allowed(tree, op.filters)
         if problem:
             raise QueryError("filter", f"{problem} '{op.related_type or op.resource_type}'.")
-        records = [r for r in records if evaluate(tree, r)]
+        if op.filter_required_fields and not fields_of(tree) & op.filter_required_fields:
+            raise QueryError("filter", op.filter_required or "A filter is required for this endpoint.")
+        problem = unreadable(records, fields_of(tree)) if unreadable else None
+        if problem:
+            raise QueryError("filter", problem)
+        records = [r for r in records if evaluate(tree, r, lookup)]
 
     sort = query.get("sort")
     field: str | None = None
@@ -119,7 +147,7 @@ def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, pagin
 
     start = 0
     if query.get("page[cursor]"):
-        cursor = _decode(query["page[cursor]"])
+        cursor = _decode(bare_cursor(query["page[cursor]"]))
         bound = cursor["k"]
         if cursor["d"] == "n":
             start = next((i for i, (k, _) in enumerate(keyed) if after(k, bound)), len(keyed))
@@ -132,9 +160,15 @@ def run_query(op: OpInfo, records: list[Record], query: dict[str, str], *, pagin
     return Page([r for _, r in window], next_cursor, prev_cursor)
 
 
+def quote_path(path: str) -> str:
+    """A path (with ids in it) as a valid URI path."""
+    return quote(path, safe=_PATH_SAFE)
+
+
 def page_link(base_url: str, path: str, query: dict[str, str], cursor: str | None = None) -> str:
     params = {k: v for k, v in query.items() if k != "page[cursor]"}
     if cursor:
         params["page[cursor]"] = cursor
-    encoded = urlencode(params, safe="[],()'\":")
-    return f"{base_url}{path}" + (f"?{encoded}" if encoded else "")
+    # Only what RFC 3986 allows in a query stays unencoded (`[`, `]` and `"` do not: `page%5Bsize%5D`).
+    encoded = urlencode(params, safe="(),:'$")
+    return f"{base_url}{quote_path(path)}" + (f"?{encoded}" if encoded else "")

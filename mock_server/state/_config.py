@@ -34,8 +34,8 @@ def check_workers(state: str | None, workers: int, *, seed_data: str | None = No
     if stateful and workers > 1 and not (state or "").startswith("sqlite:"):
         return (
             f"--workers {workers} needs shared state: in-memory state lives in one process, so each worker "
-            "would see a different account. Use --state sqlite:PATH (for example --state sqlite:.kdk-mock.db) "
-            "or run one worker."
+            "would see a different account. Use --state sqlite:PATH (for example --state sqlite:.kdk-mock.db), "
+            "run one worker, or serve examples with --stateless."
         )
     return None
 

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ._index import FieldFilter
 
-__all__ = ["COMPARISONS", "FilterError", "Node", "check_allowed", "evaluate", "field_value", "parse_filter"]
+__all__ = [
+    "COMPARISONS",
+    "FieldLookup",
+    "FilterError",
+    "Node",
+    "check_allowed",
+    "evaluate",
+    "field_value",
+    "fields_of",
+    "parse_filter",
+]
 
 COMPARISONS = frozenset(
     {
@@ -205,14 +216,17 @@ def _coerce(actual: Any, wanted: Any) -> Any:
 
 
 def _compare(op: str, actual: Any, wanted: Any) -> bool:
-    actual = _coerce(actual, wanted)
-    if op == "equals":
-        if isinstance(wanted, list) and not isinstance(actual, list):
-            return actual in wanted
-        return bool(actual == wanted)
-    if op == "any":
+    if isinstance(actual, list) and op not in ("contains", "contains-any", "contains-all"):
+        # A list-valued field (a relationship's ids, `suppression[].reason`) matches when any element does.
+        if op == "equals" and actual == wanted:
+            return True
+        return any(_compare(op, item, wanted) for item in actual)
+    if op == "any" or (op == "equals" and isinstance(wanted, list) and not isinstance(actual, list)):
         values = wanted if isinstance(wanted, list) else [wanted]
         return any(_coerce(actual, v) == v for v in values)
+    actual = _coerce(actual, wanted)
+    if op == "equals":
+        return bool(actual == wanted)
     if op == "contains":
         if isinstance(actual, list):
             return wanted in actual
@@ -242,14 +256,25 @@ def _compare(op: str, actual: Any, wanted: Any) -> bool:
     return False
 
 
-def evaluate(node: Node, resource: dict[str, Any]) -> bool:
+FieldLookup = Callable[[dict[str, Any], str], Any]
+
+
+def evaluate(node: Node, resource: dict[str, Any], lookup: FieldLookup = field_value) -> bool:
+    """Does `resource` pass the filter? `lookup` reads a field (relationship-aware ones see other records)."""
     if node.op == "and":
-        return all(evaluate(child, resource) for child in node.children)
+        return all(evaluate(child, resource, lookup) for child in node.children)
     if node.op == "or":
-        return any(evaluate(child, resource) for child in node.children)
+        return any(evaluate(child, resource, lookup) for child in node.children)
     if node.op == "not":
-        return not evaluate(node.children[0], resource)
-    actual = field_value(resource, node.field)
+        return not evaluate(node.children[0], resource, lookup)
+    actual = lookup(resource, node.field)
     if node.op == "has":
         return actual not in (None, "", [], {})
     return _compare(node.op, actual, node.value)
+
+
+def fields_of(node: Node) -> set[str]:
+    """Every field a filter names."""
+    if node.op in ("and", "or", "not"):
+        return set().union(*(fields_of(child) for child in node.children))
+    return {node.field}

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kdk.spec import deref, iter_operations, operation_parameters
+from kdk.spec import iter_operations, operation_parameters
+from mock_server import IdShape, id_rules
 
-from ._ids import IdShape, id_shape_for_example
 from ._schema import Spec, flatten, json_body_schema, success_response
 
 __all__ = ["FieldFilter", "Kind", "OpInfo", "ResourceIndex", "TypeInfo", "build_index"]
@@ -59,6 +59,8 @@ class OpInfo:
     data_is_list: bool = False
     filters: dict[str, FieldFilter] = field(default_factory=dict)
     filter_documented: bool = False
+    filter_required: str | None = None  # why a request without a filter is refused (the spec's own words)
+    filter_required_fields: frozenset[str] = frozenset()  # one of these must be filtered on, when named
     sorts: frozenset[str] = frozenset()
     page_default: int | None = None
     page_max: int | None = None
@@ -127,7 +129,9 @@ def _filters(spec: Spec, node: dict[str, Any], params: list[dict[str, Any]]) -> 
         out = {}
         for name, rule in declared.items():
             ops = (rule or {}).get("operators") or {}
-            out[name] = FieldFilter(frozenset(ops.get("single") or []), frozenset(ops.get("list") or []))
+            # `none` holds the operators without a value (`has(profile)`).
+            single = frozenset(ops.get("single") or []) | frozenset(ops.get("none") or [])
+            out[name] = FieldFilter(single, frozenset(ops.get("list") or []))
         return out, True
     for param in params:
         if param.get("name") == "filter" and param.get("in") == "query":
@@ -140,6 +144,21 @@ def _filters(spec: Spec, node: dict[str, Any], params: list[dict[str, Any]]) -> 
                 out[name] = FieldFilter(ops, ops)
             return out, True
     return {}, False
+
+
+_REQUIRED_FIELD = re.compile(r"filter=[a-z-]+\(([\w.$-]+),")
+
+
+def _required_filter(node: dict[str, Any], params: list[dict[str, Any]]) -> tuple[str | None, frozenset[str]]:
+    """Whether the spec marks the filter parameter required, the sentence of the operation's description
+    that says so (Klaviyo's 400 reads the same), and the fields its examples name (`messages.channel`)."""
+    param = next((p for p in params if p.get("name") == "filter" and p.get("in") == "query"), None)
+    if not param or not param.get("required"):
+        return None, frozenset()
+    text = str(node.get("description") or "")
+    sentences = [s.strip() for s in re.split(r"(?<=\.)\s+|<br>|\n", text) if "required" in s.lower()]
+    detail = sentences[0] if sentences else "A filter is required for this endpoint."
+    return detail, frozenset(_REQUIRED_FIELD.findall(text))
 
 
 def _enum_param(spec: Spec, params: list[dict[str, Any]], name: str) -> frozenset[str]:
@@ -187,11 +206,8 @@ def build_index(spec: Spec) -> ResourceIndex:
         rtype = _type_enum(spec, (response or {}).get("properties", {}).get("data")) if response else None
         collection, id_param, rel, related = match.groups()
         if id_param and not rel and not related and op.method == "get" and rtype:
-            data, _ = _data(spec, response)
-            example = ((data or {}).get("properties") or {}).get("id", {})
             info = types.setdefault(rtype, TypeInfo(rtype, collection))
             info.collection, info.get_op = collection, op_id
-            info.id_shape = id_shape_for_example(str(deref(spec, example).get("example") or "") or None)
         pending.append((op, match, status, response, rtype or req_type))
 
     for op, match, status, response, rtype in pending:
@@ -230,6 +246,7 @@ def build_index(spec: Spec) -> ResourceIndex:
             continue
         data_schema, is_list = _data(spec, response)
         filters, documented = _filters(spec, op.node, params)
+        filter_required, required_fields = _required_filter(op.node, params)
         page_default, page_max = _page(spec, params)
         additional: set[str] = set()
         for param in params:
@@ -251,6 +268,8 @@ def build_index(spec: Spec) -> ResourceIndex:
             data_is_list=is_list,
             filters=filters,
             filter_documented=documented,
+            filter_required=filter_required,
+            filter_required_fields=required_fields & frozenset(filters),
             sorts=_enum_param(spec, params, "sort"),
             page_default=page_default,
             page_max=page_max,
@@ -259,5 +278,8 @@ def build_index(spec: Spec) -> ResourceIndex:
             ratelimit=ratelimits.get(op.operation_id, {}),
             oauth_only=op.operation_id in oauth_only,
         )
-    by_type = {t: frozenset(ids) for t, ids in posts.items()}
+    ids = id_rules(spec)
+    for info in types.values():
+        info.id_shape = ids.shape(info.name)  # the one place id shapes are decided: mock_server's id rules
+    by_type = {t: frozenset(op_ids) for t, op_ids in posts.items()}
     return ResourceIndex(spec, ops, types, ratelimits, frozenset(oauth_only), by_type)

@@ -9,11 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._index import ResourceIndex
-from ._schema import Spec, flatten, value_for_schema
-from ._store import Record, StoreTx
+from mock_server import MockRequest, MockResponse
 
-__all__ = ["conform", "object_links", "related_ids", "related_type_of", "render_resource", "sparse"]
+from ._collections import bare_cursor, page_link, quote_path
+from ._index import OpInfo, ResourceIndex
+from ._models import Outcome
+from ._schema import Spec, flatten, value_for_schema
+from ._store import Record, Store, StoreTx
+
+__all__ = [
+    "Renderer",
+    "conform",
+    "object_links",
+    "related_ids",
+    "related_type_of",
+    "render_resource",
+    "request_path",
+    "sparse",
+]
+
+
+def request_path(req: MockRequest) -> str:
+    path = req.path_template
+    for name, value in req.path_params.items():
+        path = path.replace("{" + name + "}", value)
+    return path
 
 
 def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
@@ -49,7 +69,7 @@ def sparse(attributes: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 
 
 def object_links(base_url: str, collection: str, rid: str) -> dict[str, str]:
-    return {"self": f"{base_url}{collection}/{rid}/"}
+    return {"self": f"{base_url}{quote_path(f'{collection}/{rid}/')}"}
 
 
 def related_type_of(spec: Spec, data_schema: dict[str, Any] | None, name: str) -> str | None:
@@ -110,7 +130,8 @@ def render_resource(
         for name, prop in attr_props.items():
             if name in additional_allowed and name not in additional:
                 continue
-            if name in stored:
+            # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
+            if name in stored and (stored[name] is not None or flatten(spec, prop).get("nullable")):
                 attributes[name] = conform(spec, prop, stored[name])
             elif name in required or (name in additional and name in additional_allowed):
                 attributes[name] = conform(spec, prop, value_for_schema(spec, prop))
@@ -119,7 +140,11 @@ def render_resource(
     else:
         attributes = None
     if attributes is not None:
-        out["attributes"] = sparse(attributes, fields) if fields is not None else attributes
+        # A sparse fieldset trims what the schema lets it trim: attributes it requires stay.
+        kept = (
+            None if fields is None else [*fields, *(n for n in attrs_schema.get("required") or [] if n not in fields)]
+        )
+        out["attributes"] = sparse(attributes, kept) if kept is not None else attributes
 
     rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
     if rel_props:
@@ -129,8 +154,8 @@ def render_resource(
             rel_out: dict[str, Any] = {}
             if "links" in (rel_node.get("properties") or {}):
                 rel_out["links"] = {
-                    "self": f"{base_url}{collection}/{record['id']}/relationships/{name}/",
-                    "related": f"{base_url}{collection}/{record['id']}/{name}/",
+                    "self": base_url + quote_path(f"{collection}/{record['id']}/relationships/{name}/"),
+                    "related": base_url + quote_path(f"{collection}/{record['id']}/{name}/"),
                 }
             if relationship_data and name in relationship_data:
                 rel_out["data"] = relationship_data[name]
@@ -142,3 +167,109 @@ def render_resource(
     if "links" in props:
         out["links"] = object_links(base_url, collection, record["id"])
     return out
+
+
+class Renderer:
+    """Backends' outcomes -> JSON:API documents: primary data, `included`, sparse fieldsets, links."""
+
+    def __init__(self, index: ResourceIndex, store: Store) -> None:
+        self.index = index
+        self.store = store
+        # Attributes a type returns only on request (`additional-fields[type]`), from its operations.
+        self.additional: dict[str, frozenset[str]] = {}
+        for op in index.ops.values():
+            if op.additional_fields:
+                self.additional[op.resource_type] = (
+                    self.additional.get(op.resource_type, frozenset()) | op.additional_fields
+                )
+
+    def response(self, req: MockRequest, op: OpInfo, outcome: Outcome) -> MockResponse:
+        if outcome.refs is not None:
+            links = {"self": page_link(req.base_url, request_path(req), req.query)}
+            data: Any = outcome.refs if outcome.many else (outcome.refs[-1] if outcome.refs else None)
+            return MockResponse(outcome.status, {"data": data, "links": links})
+        if outcome.records is None or op.data_schema is None:
+            return MockResponse(outcome.status, None)
+        with self.store.transaction(write=False) as tx:
+            document = self.document(req, tx, outcome.records, op.data_schema)
+        if not outcome.many:
+            document["data"] = document["data"][0] if document["data"] else None
+        document["links"] = self.links(req, outcome)
+        return MockResponse(outcome.status, document)
+
+    def links(self, req: MockRequest, outcome: Outcome) -> dict[str, str]:
+        path = request_path(req)
+        if outcome.links == "resource" and outcome.records:
+            record = outcome.records[0]
+            info = self.index.types.get(record["type"])
+            collection = info.collection if info else f"/api/{record['type']}s"
+            return object_links(req.base_url, collection, record["id"])
+        if outcome.links == "path":
+            return {"self": page_link(req.base_url, path, {})}
+        if outcome.links != "page":
+            return {"self": page_link(req.base_url, path, req.query)}
+        cursor = req.query.get("page[cursor]")
+        links = {"self": page_link(req.base_url, path, req.query, bare_cursor(cursor) if cursor else None)}
+        if outcome.next_cursor:
+            links["next"] = page_link(req.base_url, path, req.query, outcome.next_cursor)
+        if outcome.prev_cursor:
+            links["prev"] = page_link(req.base_url, path, req.query, outcome.prev_cursor)
+        return links
+
+    def document(self, req: MockRequest, tx: StoreTx, records: list[Record], schema: Any) -> dict[str, Any]:
+        """Primary data plus `included` for `include=...`."""
+        fields = {k[7:-1]: v for k, v in req.query.items() if k.startswith("fields[") and k.endswith("]")}
+        additional = {
+            k[18:-1]: frozenset(v.split(",")) for k, v in req.query.items() if k.startswith("additional-fields[")
+        }
+        includes = [n for n in (req.query.get("include") or "").split(",") if n]
+        included: dict[tuple[str, str], dict[str, Any]] = {}
+        out = []
+        for record in records:
+            rel_data: dict[str, Any] = {}
+            for name in includes:
+                target = related_type_of(self.index.spec, schema, name)
+                ids = related_ids(tx, req.account, record, name, target)
+                rel_data[name] = ids if self._rel_is_many(schema, name) else (ids[0] if ids else None)
+                for reference in ids:
+                    if (reference["type"], reference["id"]) in included:
+                        continue
+                    other = tx.get(req.account, reference["type"], reference["id"])
+                    if other:
+                        included[(reference["type"], reference["id"])] = self.resource(
+                            req, other, None, fields, additional
+                        )
+            out.append(self.resource(req, record, schema, fields, additional, rel_data))
+        document: dict[str, Any] = {"data": out}
+        if includes:
+            document["included"] = list(included.values())
+        return document
+
+    def resource(
+        self,
+        req: MockRequest,
+        record: Record,
+        schema: Any,
+        fields: dict[str, str],
+        additional: dict[str, frozenset[str]],
+        rel_data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        rtype = record["type"]
+        wanted = fields.get(rtype)
+        return render_resource(
+            self.index,
+            record,
+            schema or self.index.resource_schema(rtype),
+            req.base_url,
+            fields=[f for f in wanted.split(",") if f] if wanted else None,
+            additional=additional.get(rtype, frozenset()),
+            additional_allowed=self.additional.get(rtype, frozenset()),
+            relationship_data=rel_data,
+        )
+
+    def _rel_is_many(self, schema: Any, name: str) -> bool:
+        spec = self.index.spec
+        rels = flatten(spec, ((schema or {}).get("properties") or {}).get("relationships"))
+        rel = flatten(spec, (rels.get("properties") or {}).get(name))
+        data = flatten(spec, (rel.get("properties") or {}).get("data"))
+        return data.get("type") == "array" or "items" in data or not data

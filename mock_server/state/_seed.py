@@ -16,10 +16,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._ids import new_id
+from mock_server import id_rules
+
+from ._backends import Backends
 from ._index import ResourceIndex
-from ._resources import ResourceHandler, find_duplicate
-from ._store import Record, Store
+from ._models import ResourceInput
+from ._store import Store
+from ._webhooks import WebhookSender
 
 __all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
 
@@ -49,7 +52,7 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
     """Load every resource of `doc`; returns how many were loaded. A bad resource raises SeedError
     (SQLite rolls that account back; in memory, what came before it stays).
     With `only_empty`, accounts that already hold resources are left alone."""
-    handler = ResourceHandler(index, store)
+    backends = Backends(index, store, id_rules(index.spec), WebhookSender())
     count = 0
     for account, resources in (doc.get("accounts") or {}).items():
         if not isinstance(resources, list):
@@ -62,24 +65,27 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
                 if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                     raise SeedError(f"{where}: a resource needs a `type`")
                 info = index.types.get(item["type"])
-                rels: dict[str, Any] = {}
-                for name, rel in (item.get("relationships") or {}).items():
-                    data = rel.get("data") if isinstance(rel, dict) else rel
-                    many = isinstance(data, list)
-                    refs: list[Any] = data if isinstance(data, list) else ([data] if data else [])
-                    rels[name] = {"many": many, "data": [{"type": r["type"], "id": str(r["id"])} for r in refs]}
-                record: Record = {
-                    "type": item["type"],
-                    "id": str(item.get("id") or new_id(info.id_shape if info else "ulid")),
-                    "attributes": dict(item.get("attributes") or {}),
-                    "relationships": rels,
+                backend = backends.for_type(item["type"])
+                data = dict(item)
+                data["relationships"] = {
+                    name: rel if isinstance(rel, dict) and "data" in rel else {"data": rel}
+                    for name, rel in (item.get("relationships") or {}).items()
                 }
-                duplicate = find_duplicate(tx, str(account), record)
-                if duplicate:
-                    raise SeedError(f"{where}: {duplicate[0]} is already used by {item['type']} {duplicate[1]['id']}")
+                incoming = ResourceInput.from_data(data, item["type"])
+                for name, rel in data["relationships"].items():
+                    if rel.get("data") is None:
+                        incoming.relationships[name] = {"many": False, "data": []}
+                record = incoming.record(backend.new_id(tx, str(account), incoming))
+                other = backend.find_existing(tx, str(account), record)
+                if other is not None:
+                    mine, theirs = record["attributes"], other.get("attributes") or {}
+                    shared = ", ".join(k for k, v in mine.items() if v not in (None, "") and theirs.get(k) == v)
+                    raise SeedError(
+                        f"{where}: {shared or 'an identifier'} is already used by {item['type']} {other['id']}"
+                    )
                 get_op = index.ops.get(info.get_op or "") if info else None
                 if get_op:
-                    handler._complete(record, get_op)
+                    backend.complete(record, get_op)
                 tx.put(str(account), record)
                 count += 1
     return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -151,3 +152,19 @@ async def test_forged_cursors_are_400_not_500(client: httpx.AsyncClient) -> None
         cursor = base64.urlsafe_b64encode(json.dumps({"k": key, "d": "n"}).encode()).decode()
         response = await client.get("/api/profiles", params={"page[cursor]": cursor}, headers=API_KEY)
         assert response.status_code == 400, key
+
+
+async def test_page_cursor_takes_the_bare_cursor_or_the_whole_next_link(client: httpx.AsyncClient) -> None:
+    """Klaviyo's official SDKs pass the whole `links.next` URL as `page[cursor]`; both forms give page 2."""
+    await _profiles(client, 5)
+    first = await client.get("/api/profiles", params={"page[size]": "2"}, headers=API_KEY)
+    next_url = first.json()["links"]["next"]
+    by_link = await client.get(next_url, headers=API_KEY)
+    assert by_link.status_code == 200
+    bare = parse_qs(urlsplit(next_url).query)["page[cursor]"][0]
+    for cursor in (bare, next_url):
+        page = await client.get("/api/profiles", params={"page[size]": "2", "page[cursor]": cursor}, headers=API_KEY)
+        assert page.status_code == 200, (cursor, page.text)
+        assert [d["id"] for d in page.json()["data"]] == [d["id"] for d in by_link.json()["data"]]
+        assert page.json()["links"]["self"] == by_link.json()["links"]["self"]
+        assert parse_qs(urlsplit(page.json()["links"]["next"]).query)["page[cursor]"][0] != cursor

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kdk.spec import deref
+from mock_server import generate_body, id_rules, id_shape_for_example
 from mock_server._compile import CompiledSpec
-from mock_server._generate import generate_body
 from mock_server.state import Kind, ResourceIndex, StatefulBehaviour
 
 from .conftest import API_KEY, JSONAPI, core_client, response_errors
@@ -20,6 +20,24 @@ def _documents_a_body(spec: dict[str, Any], operation: dict[str, Any], status: i
 
 def _create_ops(index: ResourceIndex) -> list[str]:
     return sorted(op.operation_id for op in index.ops.values() if op.kind is Kind.CREATE)
+
+
+def _id_problems(spec: dict[str, Any], op_id: str, body: Any, made: dict[str, Any]) -> list[str]:
+    """The new resource's id has its type's documented shape, or is built from its attributes as documented."""
+    sent = body.get("data") or {}
+    if sent.get("id"):
+        return []
+    rule = id_rules(spec).rule(made["type"])
+    related = {
+        name: rel["data"]["id"]
+        for name, rel in (sent.get("relationships") or {}).items()
+        if isinstance(rel, dict) and isinstance(rel.get("data"), dict) and isinstance(rel["data"].get("id"), str)
+    }
+    built = rule.build(sent.get("attributes") or {}, related)
+    if built is not None:
+        return [] if made["id"] == built else [f"{op_id}: id {made['id']!r}, built from attributes {built!r}"]
+    shape = id_shape_for_example(made["id"])
+    return [] if shape == rule.shape else [f"{op_id}: id {made['id']!r} is {shape}, documented {rule.shape}"]
 
 
 async def test_every_creatable_type_round_trips_schema_valid(
@@ -55,6 +73,8 @@ async def test_every_creatable_type_round_trips_schema_valid(
                     compiled, spec, op.path, "post", op.status, created.json() if created.content else None
                 )
             ]
+            if created.content:
+                problems += _id_problems(spec, op_id, body, created.json()["data"])
             if created.content and info.get_op:
                 rid = created.json()["data"]["id"]
                 get_op = index.ops[info.get_op]

@@ -146,3 +146,43 @@ def test_kdk_mock_sqlite_workers_seed_and_restart(tmp_path: Path, compiled: Comp
             assert [item["id"] for item in lists] == ["Y6nRLr"]  # the seed was not loaded twice
     finally:
         _stop(process)
+
+
+def test_kdk_mock_is_stateful_by_default_and_stateless_on_request() -> None:
+    from typer.testing import CliRunner
+
+    from kdk.cli import _register, app
+
+    _register()
+    runner = CliRunner()
+    # No --state: in-memory state, so several workers are refused (each would see another account).
+    default = runner.invoke(app, ["mock", "--workers", "2"])
+    assert default.exit_code == 2 and "--stateless" in default.output, default.output
+    both = runner.invoke(app, ["mock", "--stateless", "--state", "memory"])
+    assert both.exit_code == 2 and "--stateless" in both.output, both.output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_kdk_mock_default_remembers_and_stateless_does_not(compiled: CompiledSpec) -> None:
+    """The README's first experiment: create Priya, find her by email; an unknown email finds nobody."""
+    body = {"data": {"type": "profile", "attributes": {"email": "priya@example.com"}}}
+    for args, stateful in (([], True), (["--stateless"], False)):
+        process, base = _start(args)
+        try:
+            with httpx.Client(base_url=base, timeout=10) as client:
+                created = client.post("/api/profiles", json=body, headers={**API_KEY, **JSONAPI})
+                assert created.status_code == 201
+                email = created.json()["data"]["attributes"]["email"]
+                unknown = client.get(
+                    "/api/profiles", params={"filter": 'equals(email,"nobody@example.com")'}, headers=API_KEY
+                )
+                if stateful:
+                    assert email == "priya@example.com"
+                    assert unknown.json()["data"] == []
+                    again = client.post("/api/profiles", json=body, headers={**API_KEY, **JSONAPI})
+                    assert again.status_code == 409
+                else:
+                    assert unknown.json()["data"] != []  # example mode: generated answers, nothing stored
+        finally:
+            _stop(process)

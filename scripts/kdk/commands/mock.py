@@ -25,8 +25,11 @@ def mock(
     * 1024
     * 1024,
     state: Annotated[
-        str | None, typer.Option(help="Stateful mode store, e.g. 'memory' or 'sqlite:PATH' (mock_server.state).")
+        str | None, typer.Option(help="Where the account's state lives: 'memory' (the default) or 'sqlite:PATH'.")
     ] = None,
+    stateless: Annotated[
+        bool, typer.Option("--stateless", help="Example mode: schema-generated answers, nothing is stored.")
+    ] = False,
     seed_data: Annotated[
         Path | None, typer.Option(help="JSON/YAML resources to load at start (stateful mode).")
     ] = None,
@@ -68,6 +71,10 @@ def mock(
         typer.echo(f"kdk mock: {exc}", err=True)
         raise typer.Exit(2) from None
 
+    if stateless and (state or seed_data):
+        typer.echo("kdk mock: --stateless stores nothing: leave out --state and --seed-data", err=True)
+        raise typer.Exit(2)
+    state = None if stateless else (state or "memory")  # stateful in memory unless told otherwise
     if state or seed_data or rate_limits:
         # Stateful mode (mock_server.state): refuse what cannot work before uvicorn starts, e.g. in-memory
         # state with several workers, a malformed --state, an unreadable --seed-data file. Imported only

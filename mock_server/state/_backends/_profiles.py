@@ -1,18 +1,21 @@
-"""Consent: the subscription bulk jobs (`profile-subscription-bulk-create/delete-job`) and the consent
-blocks they leave on profiles, which Conversations checks before a reply may be sent."""
+"""Profiles: identifiers unique per account, and consent (the subscription bulk jobs and the
+`subscriptions` blocks they leave on profiles, which Conversations checks before a reply may be sent)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from mock_server import MockRequest, MockResponse
+from mock_server import MockRequest
 
-from ._ids import new_id
-from ._index import ResourceIndex
-from ._resources import find_duplicate, now
-from ._store import Record, Store
+from .._models import Outcome, Record, now
+from .._store import StoreTx
+from ._base import Backend
 
-__all__ = ["ConsentJobs", "consent_blocks"]
+__all__ = ["UNIQUE_IDENTIFIERS", "ProfilesBackend", "consent_blocks"]
+
+# Identifiers Klaviyo keeps unique per account (its docs, not the spec, say so): a second profile with
+# one of them is a 409 `duplicate_profile` naming the existing profile.
+UNIQUE_IDENTIFIERS = ("email", "phone_number", "external_id")
 
 # The request's channel names -> the profile attribute's (`push` is `mobile_push` on a profile).
 _CHANNELS = {"email": "email", "sms": "sms", "whatsapp": "whatsapp", "push": "mobile_push"}
@@ -53,49 +56,70 @@ def _merge_subscriptions(profile: Record, blocks: dict[str, Any]) -> None:
     profile["attributes"]["subscriptions"] = subscriptions
 
 
-class ConsentJobs:
-    def __init__(self, index: ResourceIndex, store: Store) -> None:
-        self.index = index
-        self.store = store
+class ProfilesBackend(Backend):
+    types: ClassVar[tuple[str, ...]] = ("profile",)
 
-    def handles(self, job_type: str) -> bool:
+    def find_existing(self, tx: StoreTx, account: str, record: Record) -> Record | None:
+        mine = record.get("attributes") or {}
+        for key in UNIQUE_IDENTIFIERS:
+            value = mine.get(key)
+            if value in (None, ""):
+                continue
+            other = tx.find(account, "profile", key, value)
+            if other is not None and other["id"] != record["id"]:
+                return other
+        return None
+
+    def find_or_create(self, tx: StoreTx, account: str, identifiers: dict[str, Any], rid: str | None = None) -> Record:
+        """The profile with this id or one of these identifiers, else a new one holding them (stored)."""
+        profile = tx.get(account, "profile", rid) if rid else None
+        if profile is None:
+            profile = self.find_existing(tx, account, {"type": "profile", "id": "", "attributes": identifiers})
+        if profile is None:
+            stamp = now()
+            profile = {
+                "type": "profile",
+                "id": rid or self.ids.rule("profile").new(identifiers),
+                "attributes": {**identifiers, "created": stamp, "updated": stamp},
+                "relationships": {},
+            }
+            tx.put(account, profile)
+        return profile
+
+    # -- consent -----------------------------------------------------------------------------------
+    @staticmethod
+    def is_consent_job(job_type: str) -> bool:
         return "subscription" in job_type.split("-") and job_type.endswith("-job")
 
-    def run(self, req: MockRequest, status: int) -> MockResponse:
-        data = req.body.get("data") if isinstance(req.body, dict) else {}
+    def consent_job(self, req: MockRequest) -> Outcome:
+        account = req.account
+        body = req.body
+        data = body.get("data") if isinstance(body, dict) else {}
         data = data if isinstance(data, dict) else {}
         subscribed = "create" in str(data.get("type", "")).split("-")
         items = ((data.get("attributes") or {}).get("profiles") or {}).get("data") or []
         lists = ((data.get("relationships") or {}).get("list") or {}).get("data")
-        info = self.index.types.get("profile")
         touched: list[dict[str, str]] = []
         with self.store.transaction() as tx:
             for item in items:
                 attrs = dict(item.get("attributes") or {}) if isinstance(item, dict) else {}
                 requested = attrs.pop("subscriptions", {}) or {}
                 identifiers = {k: attrs[k] for k in ("email", "phone_number") if attrs.get(k)}
-                probe: Record = {"type": "profile", "id": str(item.get("id") or ""), "attributes": identifiers}
-                profile = tx.get(req.account, "profile", probe["id"]) if probe["id"] else None
+                rid = str(item.get("id") or "") if isinstance(item, dict) else ""
+                profile = tx.get(account, "profile", rid) if rid else None
                 if profile is None:
-                    found = find_duplicate(tx, req.account, {**probe, "id": ""})
-                    profile = found[1] if found else None
+                    profile = self.find_existing(tx, account, {"type": "profile", "id": "", "attributes": identifiers})
                 if profile is None:
                     if not subscribed:
                         continue
-                    stamp = now()
-                    profile = {
-                        "type": "profile",
-                        "id": probe["id"] or new_id(info.id_shape if info else "ulid"),
-                        "attributes": {**identifiers, "created": stamp, "updated": stamp},
-                        "relationships": {},
-                    }
+                    profile = self.find_or_create(tx, account, identifiers, rid or None)
                 _merge_subscriptions(profile, consent_blocks(requested, subscribed=subscribed))
-                tx.put(req.account, profile)
+                tx.put(account, profile)
                 touched.append({"type": "profile", "id": profile["id"]})
             if subscribed and isinstance(lists, dict) and lists.get("id"):
-                target = tx.get(req.account, "list", str(lists["id"]))
+                target = tx.get(account, "list", str(lists["id"]))
                 if target is not None:
                     rel = target.setdefault("relationships", {}).setdefault("profiles", {"many": True, "data": []})
-                    rel["data"] += [ref for ref in touched if ref not in rel["data"]]
-                    tx.put(req.account, target)
-        return MockResponse(status, None)
+                    rel["data"] += [r for r in touched if r not in rel["data"]]
+                    tx.put(account, target)
+        return Outcome(202)

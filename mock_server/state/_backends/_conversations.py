@@ -8,19 +8,21 @@ An inbound SMS fires the `event:klaviyo.sent_sms` webhook topic.
 
 from __future__ import annotations
 
+import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
-from mock_server import MockRequest, MockResponse, error_response
+from mock_server import MockError, MockRequest, MockResponse
 
-from ._ids import new_id
-from ._index import OpInfo, ResourceIndex
-from ._render import render_resource
-from ._resources import find_duplicate, now, request_path
-from ._store import Record, Store, StoreTx
-from ._webhooks import WebhookSender
+from .._errors import invalid, not_found
+from .._index import OpInfo
+from .._models import now
+from .._render import render_resource, request_path
+from .._store import Record, StoreTx
+from .._webhooks import WebhookSender
+from ._base import Backend
 
-__all__ = ["BODY_LIMITS", "INBOUND_SMS_TOPIC", "Conversations", "has_consent"]
+__all__ = ["BODY_LIMITS", "INBOUND_SMS_TOPIC", "ConversationsBackend", "has_consent"]
 
 BODY_LIMITS = {"sms": 1600, "whatsapp": 1024}
 INBOUND_SMS_TOPIC = "event:klaviyo.sent_sms"
@@ -57,11 +59,12 @@ def has_consent(profile: Record, channel: str) -> bool:
     return False
 
 
-class Conversations:
-    def __init__(self, index: ResourceIndex, store: Store, webhooks: WebhookSender) -> None:
-        self.index = index
-        self.store = store
-        self.webhooks = webhooks
+class ConversationsBackend(Backend):
+    types: ClassVar[tuple[str, ...]] = ("conversation", "conversation-message")
+
+    @property
+    def webhooks(self) -> WebhookSender:
+        return self.backends.webhooks
 
     # -- the admin side: a customer writes in ------------------------------------------------------
     def simulate_inbound(
@@ -116,19 +119,7 @@ class Conversations:
         return any(t.get("id") == INBOUND_SMS_TOPIC for t in topics)
 
     def _profile_for_phone(self, tx: StoreTx, account: str, phone: str) -> Record:
-        probe: Record = {"type": "profile", "id": "", "attributes": {"phone_number": phone}}
-        found = find_duplicate(tx, account, probe)
-        if found:
-            return found[1]
-        info = self.index.types.get("profile")
-        stamp = now()
-        profile: Record = {
-            "type": "profile",
-            "id": new_id(info.id_shape if info else "ulid"),
-            "attributes": {"phone_number": phone, "created": stamp, "updated": stamp},
-            "relationships": {},
-        }
-        return tx.put(account, profile)
+        return self.backends.profiles.find_or_create(tx, account, {"phone_number": phone})
 
     def _conversation(self, tx: StoreTx, account: str, profile: Record, channel: str) -> Record:
         me = {"type": "profile", "id": profile["id"]}
@@ -140,20 +131,18 @@ class Conversations:
             account,
             {
                 "type": "conversation",
-                "id": new_id("ulid"),
+                "id": self.ids.rule("conversation").new(),
                 "attributes": {"channel": channel},
                 "relationships": {"profile": {"many": False, "data": [me]}},
             },
         )
 
     def _message(self, tx: StoreTx, account: str, conversation: Record, body: str, direction: str) -> Record:
-        import time
-
         return tx.put(
             account,
             {
                 "type": "conversation-message",
-                "id": new_id("ulid"),
+                "id": self.ids.rule("conversation-message").new(),
                 "attributes": {
                     "body": body,
                     "direction": direction,
@@ -173,44 +162,31 @@ class Conversations:
         attributes = (data or {}).get("attributes") or {}
         text = attributes.get("body")
         if not isinstance(text, str) or not text.strip():
-            return error_response(
-                400, code="invalid", detail="Missing or empty message body.", pointer="/data/attributes/body"
-            )
+            raise invalid("Missing or empty message body.", pointer="/data/attributes/body")
         rel = (((data or {}).get("relationships") or {}).get("conversation") or {}).get("data") or {}
         conversation_id = rel.get("id") if isinstance(rel, dict) else None
         if not conversation_id:
-            return error_response(
-                400,
-                code="invalid",
-                detail="Missing conversation relationship.",
-                pointer="/data/relationships/conversation",
-            )
+            raise invalid("Missing conversation relationship.", pointer="/data/relationships/conversation")
         with self.store.transaction() as tx:
             conversation = tx.get(req.account, "conversation", str(conversation_id))
             if conversation is None or conversation["attributes"].get("blocked"):
-                return error_response(
-                    400,
-                    code="invalid",
-                    detail=f"Conversation {conversation_id} not found or blocked.",
+                raise invalid(
+                    f"Conversation {conversation_id} not found or blocked.",
                     pointer="/data/relationships/conversation/data/id",
                 )
             channel = str(conversation["attributes"].get("channel") or "sms")
             profile_ref = ((conversation.get("relationships") or {}).get("profile") or {}).get("data") or [{}]
             profile = tx.get(req.account, "profile", str(profile_ref[0].get("id")))
             if profile is None:
-                return error_response(400, code="invalid", detail="Customer does not exist.")
+                raise invalid("Customer does not exist.")
             if not has_consent(profile, channel):
-                return error_response(
-                    400,
-                    code="invalid",
-                    detail=f"Profile {profile['id']} does not have consent to receive {channel} messages.",
-                )
+                raise invalid(f"Profile {profile['id']} does not have consent to receive {channel} messages.")
             limit = BODY_LIMITS.get(channel, BODY_LIMITS["sms"])
             if len(text) > limit:
-                return error_response(
+                raise MockError(
                     413,
+                    f"Message body is {len(text)} characters; the maximum for {channel} is {limit}.",
                     code="request_too_large",
-                    detail=f"Message body is {len(text)} characters; the maximum for {channel} is {limit}.",
                     pointer="/data/attributes/body",
                 )
             message = self._message(tx, req.account, conversation, text, "outbound")
@@ -241,7 +217,7 @@ class Conversations:
         me = {"type": "profile", "id": rid}
         with self.store.transaction(write=False) as tx:
             if tx.get(req.account, "profile", rid) is None:
-                return error_response(404, code="not_found", detail=f"A profile with id {rid} does not exist.")
+                raise not_found("profile", rid)
             mine = [
                 c
                 for c in tx.scan(req.account, "conversation")

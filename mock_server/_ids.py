@@ -1,0 +1,311 @@
+"""Klaviyo's id shapes, in one place: the stateless body generator and the stateful layer both ask here.
+
+A resource type's id shape is read from the spec, never from one revision's list of names:
+- the shape of the examples its id carries (resource objects, `/{id}` path parameters, `<type>_id`
+  properties, "Ex: XVTP5Q" in descriptions): ULID, Klaviyo's 6-character ids, 32 hex digits, UUID, digits;
+- ids *built from attributes*: when a type's id example is its attribute examples joined by separators
+  (a coupon's `10OFF` is its `external_id`; a coupon code's `10OFF-ASD325...` is its coupon's id, `-` and its
+  `unique_code`; a catalog item's `$custom:::$default:::SAMPLE-1` is integration, catalog and external id),
+  the id of a new resource is built the same way from its own attributes and relationships.
+Types the spec gives no example for fall back on the shapes Klaviyo's docs give (`_DOCUMENTED_SHORT`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "IdPart",
+    "IdRule",
+    "IdRules",
+    "IdShape",
+    "id_rules",
+    "id_shape_for_example",
+    "job_effect",
+    "new_id",
+    "relationship_name",
+    "seeded_id",
+    "type_of_id_field",
+]
+
+IdShape = str  # "ulid" | "short" | "hex32" | "hex12" | "uuid" | "digits"
+Spec = dict[str, Any]
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+# Klaviyo's docs (not the spec, which shows no example for them) give these types 6-character ids.
+_DOCUMENTED_SHORT = frozenset({"metric", "segment", "flow", "template"})
+_EX_IN_TEXT = re.compile(r"\bEx(?:ample)?:\s*([A-Za-z0-9]{4,40})\b")
+_SEPARATOR = re.compile(r"[^A-Za-z0-9]+")
+
+
+def id_shape_for_example(example: str | None) -> IdShape:
+    """The shape of one example id (ULID when there is none or it fits no known shape)."""
+    if not example:
+        return "ulid"
+    if re.fullmatch(r"[0-9A-Z]{26}", example):
+        return "ulid"
+    if re.fullmatch(r"[A-Za-z0-9]{6}", example):
+        return "short"
+    if re.fullmatch(r"[0-9a-f]{32}", example):
+        return "hex32"
+    if re.fullmatch(r"[0-9a-f]{12}", example):
+        return "hex12"
+    if re.fullmatch(r"[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}", example):
+        return "uuid"
+    if re.fullmatch(r"[0-9]+", example):
+        return "digits"
+    return "ulid"
+
+
+def _encode_ulid(number: int) -> str:
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[number & 31])
+        number >>= 5
+    return "".join(reversed(chars))
+
+
+def _from_bytes(shape: IdShape, raw: bytes, ulid_number: int) -> str:
+    if shape == "short":
+        return "".join(_ALNUM[b % len(_ALNUM)] for b in raw[:6])
+    if shape == "hex32":
+        return raw[:16].hex()
+    if shape == "hex12":
+        return raw[:6].hex()
+    if shape == "uuid":
+        return str(uuid.UUID(bytes=raw[:16], version=4))
+    if shape == "digits":
+        return str(int.from_bytes(raw[:6], "big") % 9 * 10**12 + 10**12 + int.from_bytes(raw[6:12], "big") % 10**12)
+    return _encode_ulid(ulid_number)
+
+
+def new_id(shape: IdShape) -> str:
+    """A fresh random id of `shape` (ULIDs carry the time first, so they sort like Klaviyo's)."""
+    raw = secrets.token_bytes(20)
+    return _from_bytes(shape, raw, (int(time.time() * 1000) << 80) | secrets.randbits(80))
+
+
+def seeded_id(shape: IdShape, seed: str) -> str:
+    """A deterministic id of `shape` for `seed` (the stateless generator's: same request, same body)."""
+    raw = hashlib.blake2b(seed.encode("utf-8"), digest_size=20).digest()
+    # A ULID's first characters encode the top bits of the timestamp; "01" keeps it in Klaviyo's range.
+    ulid = "01" + _encode_ulid(int.from_bytes(raw[:17], "big"))[2:]
+    return ulid if shape == "ulid" else _from_bytes(shape, raw, 0)
+
+
+@dataclass(frozen=True)
+class IdPart:
+    kind: str  # "attribute" | "relationship" | "literal"
+    value: str  # the attribute or relationship name, or the literal separator
+
+
+@dataclass(frozen=True)
+class IdRule:
+    shape: IdShape = "ulid"
+    parts: tuple[IdPart, ...] = ()  # when the id is built from attributes/relationships
+    defaults: tuple[tuple[str, str], ...] = ()  # attribute defaults the spec declares (integration `$custom`)
+
+    def build(self, attributes: Mapping[str, Any], relationships: Mapping[str, str]) -> str | None:
+        """The id built from a new resource's attributes and related ids; None when a part is missing."""
+        if not self.parts:
+            return None
+        defaults = dict(self.defaults)
+        out = []
+        for part in self.parts:
+            if part.kind == "literal":
+                out.append(part.value)
+                continue
+            value = attributes.get(part.value) if part.kind == "attribute" else relationships.get(part.value)
+            if value in (None, "") and part.kind == "attribute":
+                value = defaults.get(part.value)
+            if not isinstance(value, str | int) or value == "":
+                return None
+            out.append(str(value))
+        return "".join(out)
+
+    def new(self, attributes: Mapping[str, Any] | None = None, relationships: Mapping[str, str] | None = None) -> str:
+        return self.build(attributes or {}, relationships or {}) or new_id(self.shape)
+
+
+@dataclass
+class IdRules:
+    """Every resource type's id rule, read from one spec."""
+
+    rules: dict[str, IdRule]
+
+    def rule(self, resource_type: str) -> IdRule:
+        found = self.rules.get(resource_type)
+        if found is not None:
+            return found
+        return IdRule("short" if resource_type in _DOCUMENTED_SHORT else "ulid")
+
+    def shape(self, resource_type: str) -> IdShape:
+        return self.rule(resource_type).shape
+
+    def seeded(self, resource_type: str, seed: str) -> str:
+        return seeded_id(self.shape(resource_type), seed)
+
+
+def deref(spec: Spec, node: Any) -> Any:
+    # Imported here: the mock's cached start-up path must not load the spec toolkit.
+    from kdk.spec import deref as follow
+
+    return follow(spec, node)
+
+
+def _props(spec: Spec, node: Any, depth: int = 0) -> dict[str, Any]:
+    """Properties of an object schema, `allOf` parts merged (a small view: ids need no more)."""
+    node = deref(spec, node)
+    if not isinstance(node, dict) or depth > 8:
+        return {}
+    out = dict(node.get("properties") or {})
+    for part in node.get("allOf") or []:
+        out.update(_props(spec, part, depth + 1))
+    return out
+
+
+def _single_enum(spec: Spec, node: Any) -> str | None:
+    values = (deref(spec, node) or {}).get("enum") or []
+    return str(values[0]) if len(values) == 1 else None
+
+
+def _iter_resource_objects(spec: Spec) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(type, properties) of every component schema shaped like a JSON:API resource object."""
+    for schema in ((spec.get("components") or {}).get("schemas") or {}).values():
+        props = _props(spec, schema)
+        rtype = _single_enum(spec, props.get("type")) if "type" in props else None
+        if rtype:
+            yield rtype, props
+
+
+@dataclass
+class _Evidence:
+    id_examples: list[str]
+    attribute_examples: dict[str, str]
+    attribute_defaults: dict[str, str]
+    relationships: dict[str, str]  # relationship name -> related type
+
+
+def _collect(spec: Spec) -> dict[str, _Evidence]:
+    found: dict[str, _Evidence] = {}
+
+    def evidence(rtype: str) -> _Evidence:
+        return found.setdefault(rtype, _Evidence([], {}, {}, {}))
+
+    for rtype, props in _iter_resource_objects(spec):
+        ev = evidence(rtype)
+        id_node = deref(spec, props.get("id")) if "id" in props else None
+        if isinstance(id_node, dict):
+            if isinstance(id_node.get("example"), str):
+                ev.id_examples.append(id_node["example"])
+            text = _EX_IN_TEXT.search(str(id_node.get("description") or ""))
+            if text:
+                ev.id_examples.append(text.group(1))
+        for name, node in _props(spec, props.get("attributes")).items():
+            node = deref(spec, node)
+            if isinstance(node, dict):
+                if isinstance(node.get("example"), str):
+                    ev.attribute_examples.setdefault(name, node["example"])
+                if isinstance(node.get("default"), str):
+                    ev.attribute_defaults.setdefault(name, node["default"])
+                named = type_of_id_field(name)
+                if named and isinstance(node.get("example"), str):
+                    evidence(named).id_examples.append(node["example"])
+        for name, rel in _props(spec, props.get("relationships")).items():
+            data = deref(spec, _props(spec, rel).get("data"))
+            if isinstance(data, dict) and (data.get("type") == "array" or "items" in data):
+                continue  # only to-one relationships can be part of an id
+            data_props = _props(spec, data)
+            related = _single_enum(spec, data_props.get("type"))
+            if related:
+                ev.relationships.setdefault(name, related)
+                id_node = deref(spec, data_props.get("id"))
+                if isinstance(id_node, dict) and isinstance(id_node.get("example"), str):
+                    evidence(related).id_examples.append(id_node["example"])
+    return found
+
+
+def _tile(example: str, pieces: dict[str, IdPart]) -> tuple[IdPart, ...] | None:
+    """`example` as pieces joined by separators (every piece an attribute's or related id's example)."""
+
+    def walk(pos: int, after_piece: bool) -> tuple[IdPart, ...] | None:
+        if pos == len(example):
+            return () if after_piece else None
+        for value in sorted(pieces, key=len, reverse=True):
+            if value and example.startswith(value, pos):
+                rest = walk(pos + len(value), True)
+                if rest is not None:
+                    return (pieces[value], *rest)
+        separator = _SEPARATOR.match(example, pos) if after_piece else None
+        # A separator may end where the next piece starts with punctuation (`:::` before `$default`).
+        for end in range(separator.end() if separator else pos, pos, -1):
+            rest = walk(end, False)
+            if rest is not None:
+                return (IdPart("literal", example[pos:end]), *rest)
+        return None
+
+    return walk(0, False)
+
+
+_RULES: dict[int, tuple[Spec, IdRules]] = {}
+
+
+def id_rules(spec: Spec) -> IdRules:
+    """The id rules of `spec` (worked out once per spec object)."""
+    hit = _RULES.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    evidence = _collect(spec)
+    rules: dict[str, IdRule] = {}
+    for rtype, ev in evidence.items():
+        examples = [e for e in ev.id_examples if e]
+        if not examples:
+            continue
+        example = examples[0]
+        pieces: dict[str, IdPart] = {}
+        for name, value in ev.relationships.items():
+            related = evidence.get(value)
+            if related and related.id_examples and related.id_examples[0] != example:
+                pieces.setdefault(related.id_examples[0], IdPart("relationship", name))
+        for name, value in ev.attribute_examples.items():
+            if len(value) >= 2:
+                pieces.setdefault(value, IdPart("attribute", name))
+        parts = _tile(example, pieces) or ()
+        if not any(p.kind != "literal" for p in parts):
+            parts = ()
+        used = {p.value for p in parts if p.kind == "attribute"}
+        defaults = tuple((k, v) for k, v in ev.attribute_defaults.items() if k in used)
+        rules[rtype] = IdRule(id_shape_for_example(example), parts, defaults)
+    result = IdRules(rules)
+    _RULES[id(spec)] = (spec, result)
+    return result
+
+
+# -- naming conventions of types and their id fields --------------------------------------------------------
+def type_of_id_field(name: str) -> str | None:
+    """`metric_id` -> `metric`, `campaign_message_id` -> `campaign-message` (Klaviyo's `<type>_id` fields)."""
+    return name[:-3].replace("_", "-") if name.endswith("_id") and len(name) > 3 else None
+
+
+def relationship_name(resource_type: str) -> str:
+    """The to-many relationship that holds resources of a type (`profile` -> `profiles`)."""
+    return f"{resource_type}s"
+
+
+def job_effect(resource_type: str) -> str | None:
+    """What a bulk job does to the resources it carries, from its type's name: "delete", "create"
+    (create or merge: `*-create-*`/`*-import-*`), "merge" (update, suppress...); None when not a job."""
+    if not resource_type.endswith("-job"):
+        return None
+    words = set(resource_type.split("-"))
+    if "delete" in words:
+        return "delete"
+    return "create" if words & {"create", "import"} else "merge"

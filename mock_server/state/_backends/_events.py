@@ -1,0 +1,187 @@
+"""Events and metrics, as Klaviyo's Track API describes them.
+
+A tracked event finds or creates its metric by name and its profile by its identifiers (the profile's
+attributes sent with it are merged in), is stored with its time, value, properties and `unique_id`, and is
+linked to both; a repeated `unique_id` for the same profile and metric records nothing (without one, the
+event's time to the second is the unique id, as the spec says). Bulk creates (`/api/event-bulk-create-jobs`,
+`/client/event-bulk-create`) track each event they carry the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar
+
+from mock_server import MockRequest
+
+from .._errors import invalid
+from .._models import Outcome, Record, merge, now
+from .._schema import Spec, flatten
+from .._store import StoreTx
+from ._base import Backend, Call
+
+__all__ = ["EventsBackend", "carries_events"]
+
+_IDENTIFIERS = ("email", "phone_number", "external_id")
+_NOT_STORED_ON_PROFILE = ("meta", "_kx", "anonymous_id")  # how to identify/update, not what the profile holds
+
+
+def carries_events(spec: Spec, schema: Any, depth: int = 0) -> bool:
+    """Does a request schema hold event resources to track (`type: event` with a `metric`)? (By shape: the
+    bulk create operations carry them a few levels down.)"""
+    node = flatten(spec, schema)
+    if depth > 16 or not node:
+        return False
+    props = node.get("properties") or {}
+    kind = flatten(spec, props.get("type")).get("enum") or []
+    if kind == ["event"] and "metric" in (flatten(spec, props.get("attributes")).get("properties") or {}):
+        return True
+    children = list(props.values()) + [node[k] for k in ("items",) if k in node]
+    return any(carries_events(spec, child, depth + 1) for child in children)
+
+
+def _event_time(value: Any) -> dt.datetime:
+    if isinstance(value, str) and value:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise invalid(f"`time` is not an ISO 8601 datetime: {value!r}.", pointer="/data/attributes/time") from None
+        moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    else:
+        moment = dt.datetime.now(dt.UTC)
+    return moment.replace(microsecond=0)  # "The time is truncated to the second."
+
+
+class EventsBackend(Backend):
+    types: ClassVar[tuple[str, ...]] = ("event",)
+
+    def create(self, call: Call) -> Outcome:
+        self.track_request(call.req)
+        return Outcome(call.op.status)
+
+    def upsert(self, call: Call) -> Outcome:  # `/client/events` creates like `/api/events`
+        return self.create(call)
+
+    def track_request(self, req: MockRequest) -> int:
+        """Track every event the request body carries; returns how many were recorded."""
+        body = req.body if isinstance(req.body, dict) else None
+        if body is None or not isinstance(body.get("data"), dict):
+            raise invalid("The request body must be a JSON:API document with `data`.")
+        found = list(_events_in(body["data"], None))
+        if not found:
+            raise invalid("The request carries no event to track.", pointer="/data")
+        with self.store.transaction() as tx:
+            return sum(1 for attributes, profile in found if self.track(tx, req.account, attributes, profile))
+
+    def track(self, tx: StoreTx, account: str, attributes: dict[str, Any], profile_data: Any) -> bool:
+        metric_data = (attributes.get("metric") or {}).get("data") or {}
+        metric_attrs = metric_data.get("attributes") or {}
+        name = metric_attrs.get("name")
+        if not isinstance(name, str) or not name:
+            raise invalid("An event needs `metric.data.attributes.name`.", pointer="/data/attributes/metric")
+        metric = self.metric(tx, account, name, metric_attrs)
+        profile = self.profile(tx, account, profile_data if isinstance(profile_data, dict) else {})
+        moment = _event_time(attributes.get("time"))
+        unique = str(attributes.get("unique_id") or moment.isoformat())
+        for earlier in tx.scan(account, "event"):
+            stored = earlier.get("attributes") or {}
+            rels = earlier.get("relationships") or {}
+            if (
+                stored.get("unique_id") == unique
+                and (rels.get("metric") or {}).get("data") == [{"type": "metric", "id": metric["id"]}]
+                and (rels.get("profile") or {}).get("data") == [{"type": "profile", "id": profile["id"]}]
+            ):
+                return False  # a repeated unique_id does not count twice
+        properties = dict(attributes.get("properties") or {})
+        value = attributes.get("value")
+        if value is not None:
+            properties.setdefault("$value", value)
+        event: Record = {
+            "type": "event",
+            "id": self.ids.rule("event").new(),
+            "attributes": {
+                "timestamp": int(moment.timestamp()),
+                "datetime": moment.isoformat(),
+                "uuid": str(uuid.uuid1()),
+                "event_properties": properties,
+                # Kept for reports and aggregates (not in the event's response schema):
+                "value": value,
+                "value_currency": attributes.get("value_currency"),
+                "unique_id": unique,
+            },
+            "relationships": {
+                "metric": {"many": False, "data": [{"type": "metric", "id": metric["id"]}]},
+                "profile": {"many": False, "data": [{"type": "profile", "id": profile["id"]}]},
+            },
+        }
+        tx.put(account, event)
+        profile_attrs = profile.setdefault("attributes", {})
+        last = profile_attrs.get("last_event_date")
+        if "last_event_date" in self._profile_attributes() and (
+            not last or str(last) < event["attributes"]["datetime"]
+        ):
+            profile_attrs["last_event_date"] = event["attributes"]["datetime"]
+        tx.put(account, profile)
+        return True
+
+    def metric(self, tx: StoreTx, account: str, name: str, attributes: dict[str, Any]) -> Record:
+        """The account's metric with this name, else a new one."""
+        found = tx.find(account, "metric", "name", name)
+        if found is not None:
+            return found
+        stamp = now()
+        service = attributes.get("service")
+        metric: Record = {
+            "type": "metric",
+            "id": self.ids.rule("metric").new(),
+            "attributes": {"name": name, "created": stamp, "updated": stamp},
+            "relationships": {},
+        }
+        if service:
+            metric["attributes"]["integration"] = {"name": str(service), "category": "API"}
+        info = self.index.types.get("metric")
+        get_op = self.index.ops.get(info.get_op or "") if info else None
+        self.backends.for_type("metric").complete(metric, get_op)
+        return tx.put(account, metric)
+
+    def profile(self, tx: StoreTx, account: str, data: dict[str, Any]) -> Record:
+        """The profile the event is about (by id, else identifiers), created when new, its attributes updated."""
+        attrs = {k: v for k, v in (data.get("attributes") or {}).items() if k not in _NOT_STORED_ON_PROFILE}
+        identifiers = {k: attrs[k] for k in _IDENTIFIERS if attrs.get(k) not in (None, "")}
+        rid = str(data.get("id") or "") or None
+        if rid is None and not identifiers:
+            raise invalid(
+                "An event's profile needs an id or one of email, phone_number, external_id.",
+                pointer="/data/attributes/profile/data",
+            )
+        profiles = self.backends.profiles
+        profile = profiles.find_or_create(tx, account, identifiers, rid)
+        if attrs:
+            profile["attributes"] = merge(profile.get("attributes") or {}, attrs)
+            profile["attributes"]["updated"] = now()
+        return profile
+
+    def _profile_attributes(self) -> set[str]:
+        return set((self.attribute_schema(None, "profile").get("properties") or {}).keys())
+
+
+def _events_in(node: Any, profile: Any) -> Any:
+    """(event attributes, profile data) for every event resource in a request's `data`, each with its own
+    profile or the one of the bulk entry that holds it."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _events_in(item, profile)
+        return
+    if not isinstance(node, dict):
+        return
+    found = node.get("attributes")
+    attributes: dict[str, Any] = found if isinstance(found, dict) else {}
+    holder = attributes.get("profile")
+    own_profile = holder.get("data") if isinstance(holder, dict) else None
+    if node.get("type") == "event" and "metric" in attributes:
+        yield attributes, own_profile or profile
+        return
+    for value in attributes.values():
+        if isinstance(value, dict) and "data" in value:
+            yield from _events_in(value["data"], own_profile or profile)

@@ -1,0 +1,97 @@
+"""Bulk jobs (`*-bulk-create-job`, `profile-bulk-import-job`, `*-bulk-delete-job`...): they finish at once.
+
+The resources a job carries (`attributes.X.data[]` of a stored type) are applied when it is created, as its
+type's name says (`job_effect`): delete them, create-or-merge them, or merge into existing ones only. Each
+item goes through the backend of its own type, so its domain rules (unique identifiers...) hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from mock_server import job_effect, relationship_name
+
+from .._models import Record, ResourceInput, merge, now
+from .._schema import flatten
+from .._store import StoreTx
+from ._base import Backend, Call
+
+__all__ = ["JobsBackend"]
+
+_TOTALS = ("total_count", "completed_count", "completed_items", "total_items")
+_FAILURES = ("failed_count", "errored_count", "failed_items")
+
+
+class JobsBackend(Backend):
+    types: ClassVar[tuple[str, ...]] = ()  # chosen by name convention (`job_effect`), not listed
+
+    def complete_attributes(self, attrs: dict[str, Any], props: dict[str, Any]) -> None:
+        # Bulk jobs finish at once: status complete, every item counted as done.
+        if "status" in props:
+            values = [str(v) for v in flatten(self.index.spec, props.get("status")).get("enum") or []]
+            attrs["status"] = next((v for v in values if v.lower() in ("complete", "completed")), "complete")
+        total = sum(len(v.get("data") or []) for v in attrs.values() if isinstance(v, dict) and "data" in v)
+        for name in props:
+            if name in _TOTALS:
+                attrs[name] = total
+            elif name in _FAILURES:
+                attrs[name] = 0
+            elif name in ("completed_at", "started_at") and attrs.get(name) is None:
+                attrs[name] = now()
+
+    def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
+        if created:
+            self.run(call, tx, record)
+
+    def run(self, call: Call, tx: StoreTx, job: Record) -> None:
+        effect = job_effect(job["type"])
+        account = call.account
+        made: dict[str, list[dict[str, str]]] = {}
+        for value in (job.get("attributes") or {}).values():
+            items = value.get("data") if isinstance(value, dict) else None
+            if not isinstance(items, list):
+                continue
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                info = self.index.types.get(str(item.get("type")))
+                if not info or not info.creatable:
+                    continue
+                backend = self.backends.for_type(info.name)
+                incoming = ResourceInput.from_data(item, info.name)
+                existing = tx.get(account, info.name, incoming.id) if incoming.id else None
+                if effect == "delete":
+                    if existing and incoming.id:
+                        tx.delete(account, info.name, incoming.id)
+                        made.setdefault(info.name, []).append({"type": info.name, "id": incoming.id})
+                    continue
+                record = incoming.record(incoming.id or "")
+                found = existing or backend.find_existing(tx, account, record)
+                if found is None and effect != "create":
+                    continue
+                if found is not None:
+                    found["attributes"] = merge(found.get("attributes") or {}, record["attributes"])
+                    record = found
+                    tx.put(account, record)
+                else:
+                    record["id"] = backend.new_id(tx, account, incoming)
+                    get_op = self.index.ops.get(info.get_op or "")
+                    if get_op:
+                        backend.complete(record, get_op)
+                    tx.put(account, record)
+                made.setdefault(info.name, []).append({"type": info.name, "id": record["id"]})
+        if effect == "delete":
+            return
+        rels = job.setdefault("relationships", {})
+        for rtype, refs in made.items():
+            name = relationship_name(rtype)
+            rels[name] = {"many": True, "data": refs}
+            # Lists (etc.) named in the job's relationships gain the resources it made.
+            for rel in list(rels.values()):
+                for target in rel.get("data") or []:
+                    other = tx.get(account, target["type"], target["id"])
+                    if other is None or target["type"] == rtype:
+                        continue
+                    bucket = other.setdefault("relationships", {}).setdefault(name, {"many": True, "data": []})
+                    bucket["data"] += [r for r in refs if r not in bucket["data"]]
+                    tx.put(account, other)

@@ -1,0 +1,104 @@
+"""Dispatch: which backend method answers an operation, and the one place errors become responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kdk.spec import iter_operations
+from mock_server import MockError, MockRequest, MockResponse, id_rules
+
+from ._backends import Backends, Call, carries_events
+from ._collections import QueryError
+from ._index import Kind, OpInfo, ResourceIndex
+from ._models import Outcome
+from ._render import Renderer
+from ._schema import json_body_schema
+from ._store import Store
+from ._webhooks import WebhookSender
+
+__all__ = ["Dispatcher"]
+
+_CONVERSATION_MESSAGE_TYPE = "conversation-message"
+
+_METHODS: dict[Kind, str] = {
+    Kind.CREATE: "create",
+    Kind.GET: "get",
+    Kind.LIST: "list",
+    Kind.UPDATE: "update",
+    Kind.DELETE: "delete",
+    Kind.REL_GET: "relationship_get",
+    Kind.REL_ADD: "relationship_change",
+    Kind.REL_REMOVE: "relationship_change",
+    Kind.REL_REPLACE: "relationship_change",
+    Kind.RELATED: "related",
+    Kind.UPSERT: "upsert",
+}
+
+
+class Dispatcher:
+    def __init__(self, index: ResourceIndex, store: Store, webhooks: WebhookSender) -> None:
+        self.index = index
+        self.store = store
+        self.backends = Backends(index, store, id_rules(index.spec), webhooks)
+        self.renderer = Renderer(index, store)
+        # create_conversation_message has no readable collection, so it is not a CREATE in the index;
+        # nor are the subscription bulk jobs (they can only be posted), which set consent.
+        self._message_ops = index.posts_by_request_type.get(_CONVERSATION_MESSAGE_TYPE, frozenset())
+        self._consent_ops = {
+            op_id
+            for rtype, op_ids in index.posts_by_request_type.items()
+            if self.backends.profiles.is_consent_job(rtype) and rtype not in index.types
+            for op_id in op_ids
+        }
+
+        # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.
+        self._event_ops = {
+            op.operation_id
+            for op in iter_operations(index.spec)
+            if op.method == "post"
+            and op.operation_id not in index.ops
+            and carries_events(index.spec, json_body_schema(index.spec, op.node.get("requestBody")))
+        }
+
+    def is_stateful(self, op: OpInfo, account: str) -> bool:
+        info = self.index.types.get(op.resource_type)
+        if info and info.creatable:
+            return True
+        with self.store.transaction(write=False) as tx:
+            return op.resource_type in tx.types(account)
+
+    def handle(self, req: MockRequest) -> MockResponse | None:
+        """The stateful answer, or None to let the core answer with a schema-generated body."""
+        try:
+            return self._answer(req)
+        except QueryError as exc:
+            return MockError(400, exc.detail, code="invalid", parameter=exc.parameter).response()
+        except MockError as exc:
+            return exc.response()
+
+    def _answer(self, req: MockRequest) -> MockResponse | None:
+        if req.operation_id in self.index.oauth_only and req.auth_kind != "oauth":
+            raise MockError(
+                403,
+                "The Conversations API accepts OAuth access tokens only; private API keys are not supported.",
+                code="permission_denied",
+            )
+        if req.operation_id in self._message_ops:
+            return self.backends.conversations.create_message(req)
+        if req.operation_id in self._event_ops:
+            self.backends.events.track_request(req)
+            return MockResponse(202, None)
+        if req.operation_id in self._consent_ops:
+            outcome = self.backends.profiles.consent_job(req)
+            return MockResponse(outcome.status, None)
+        op = self.index.ops.get(req.operation_id)
+        if op is None:
+            return None
+        if op.kind is Kind.RELATED and op.related_type == "conversation" and not op.data_is_list:
+            return self.backends.conversations.conversation_for_profile(req, op)
+        if not self.is_stateful(op, req.account):
+            return None
+        backend = self.backends.for_type(op.resource_type)
+        method: Callable[[Call], Outcome] = getattr(backend, _METHODS[op.kind])
+        outcome = method(Call(req, op))
+        return self.renderer.response(req, op, outcome)

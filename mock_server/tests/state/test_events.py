@@ -1,0 +1,154 @@
+"""Tracking events: metric by name, profile by identifiers, time/value/properties/unique_id, relationships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .conftest import API_KEY, JSONAPI
+
+H = {**API_KEY, **JSONAPI}
+
+
+def event_body(
+    metric: str, profile: dict[str, Any], *, unique_id: str | None = None, value: float | None = None, **extra: Any
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "properties": {"Brand": "Kids Book", "ProductID": 1111},
+        "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
+        "profile": {"data": {"type": "profile", "attributes": profile}},
+        **extra,
+    }
+    if unique_id is not None:
+        attributes["unique_id"] = unique_id
+    if value is not None:
+        attributes["value"] = value
+    return {"data": {"type": "event", "attributes": attributes}}
+
+
+async def test_an_event_creates_its_metric_and_profile_and_reads_back(client: httpx.AsyncClient) -> None:
+    body = event_body(
+        "Placed Order",
+        {"email": "priya@example.com", "first_name": "Priya"},
+        unique_id="order-1",
+        value=9.99,
+        time="2026-03-01T12:30:45.678+05:30",
+    )
+    assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+
+    metrics = (await client.get("/api/metrics", headers=API_KEY)).json()["data"]
+    assert [m["attributes"]["name"] for m in metrics] == ["Placed Order"]
+    profiles = (await client.get("/api/profiles", headers=API_KEY)).json()["data"]
+    assert [(p["attributes"]["email"], p["attributes"]["first_name"]) for p in profiles] == [
+        ("priya@example.com", "Priya")
+    ]
+
+    events = (await client.get("/api/events", headers=API_KEY)).json()["data"]
+    assert len(events) == 1
+    event = events[0]["attributes"]
+    assert event["datetime"] == "2026-03-01T12:30:45+05:30"  # truncated to the second, offset kept
+    assert event["timestamp"] == 1772348445
+    assert event["uuid"] and event["event_properties"]["Brand"] == "Kids Book"
+    assert event["event_properties"]["$value"] == 9.99
+
+    eid = events[0]["id"]
+    metric = (await client.get(f"/api/events/{eid}/metric", headers=API_KEY)).json()["data"]
+    profile = (await client.get(f"/api/events/{eid}/profile", headers=API_KEY)).json()["data"]
+    assert metric["id"] == metrics[0]["id"] and profile["id"] == profiles[0]["id"]
+    by_metric = await client.get(
+        "/api/events", params={"filter": f'equals(metric_id,"{metric["id"]}")'}, headers=API_KEY
+    )
+    assert [e["id"] for e in by_metric.json()["data"]] == [eid]
+    by_profile = await client.get(
+        "/api/events", params={"filter": f'equals(profile_id,"{profile["id"]}")'}, headers=API_KEY
+    )
+    assert [e["id"] for e in by_profile.json()["data"]] == [eid]
+
+
+async def test_the_same_metric_and_profile_are_reused_and_unique_id_counts_once(client: httpx.AsyncClient) -> None:
+    first = event_body("Opened Email", {"email": "sam@example.com"}, unique_id="u-1")
+    for _ in range(2):
+        assert (await client.post("/api/events", json=first, headers=H)).status_code == 202
+    second = event_body("Opened Email", {"email": "sam@example.com", "last_name": "Lee"}, unique_id="u-2")
+    assert (await client.post("/api/events", json=second, headers=H)).status_code == 202
+
+    assert len((await client.get("/api/metrics", headers=API_KEY)).json()["data"]) == 1
+    profiles = (await client.get("/api/profiles", headers=API_KEY)).json()["data"]
+    assert len(profiles) == 1 and profiles[0]["attributes"]["last_name"] == "Lee"
+    assert len((await client.get("/api/events", headers=API_KEY)).json()["data"]) == 2
+
+
+async def test_an_event_for_an_existing_profile_by_id(client: httpx.AsyncClient) -> None:
+    created = await client.post(
+        "/api/profiles", json={"data": {"type": "profile", "attributes": {"email": "a@example.com"}}}, headers=H
+    )
+    pid = created.json()["data"]["id"]
+    body = event_body("Viewed Product", {})
+    body["data"]["attributes"]["profile"]["data"]["id"] = pid
+    assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+    events = await client.get("/api/events", params={"filter": f'equals(profile_id,"{pid}")'}, headers=API_KEY)
+    assert len(events.json()["data"]) == 1
+    assert len((await client.get("/api/profiles", headers=API_KEY)).json()["data"]) == 1
+
+
+async def test_bulk_create_job_tracks_every_event(client: httpx.AsyncClient) -> None:
+    def entry(email: str, *metrics: str) -> dict[str, Any]:
+        return {
+            "type": "event-bulk-create",
+            "attributes": {
+                "profile": {"data": {"type": "profile", "attributes": {"email": email}}},
+                "events": {
+                    "data": [
+                        {
+                            "type": "event",
+                            "attributes": {
+                                "properties": {},
+                                "metric": {"data": {"type": "metric", "attributes": {"name": m}}},
+                                "unique_id": f"{email}-{m}",
+                            },
+                        }
+                        for m in metrics
+                    ]
+                },
+            },
+        }
+
+    body = {
+        "data": {
+            "type": "event-bulk-create-job",
+            "attributes": {
+                "events-bulk-create": {
+                    "data": [
+                        entry("a@example.com", "Opened Email", "Clicked Email"),
+                        entry("b@example.com", "Opened Email"),
+                    ]
+                }
+            },
+        }
+    }
+    assert (await client.post("/api/event-bulk-create-jobs", json=body, headers=H)).status_code == 202
+    assert len((await client.get("/api/events", headers=API_KEY)).json()["data"]) == 3
+    assert len((await client.get("/api/metrics", headers=API_KEY)).json()["data"]) == 2
+    assert len((await client.get("/api/profiles", headers=API_KEY)).json()["data"]) == 2
+
+
+async def test_an_event_without_a_profile_identifier_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/events", json=event_body("Opened Email", {}), headers=H)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["source"]["pointer"].startswith("/data/attributes/profile")
+
+
+async def test_client_events_track_into_the_company_account(client: httpx.AsyncClient) -> None:
+    body = event_body("Viewed Product", {"email": "web@example.com"}, unique_id="v-1")
+    body["data"]["attributes"]["metric"]["data"]["type"] = "metric"
+    sent = await client.post(
+        "/client/events",
+        params={"company_id": "XyZ123"},
+        json=body,
+        headers=JSONAPI | {"revision": API_KEY["revision"]},
+    )
+    assert sent.status_code == 202, sent.text
+    state = (await client.get("/__mock__/state", params={"account": "company:XyZ123"})).json()
+    kinds = sorted(r["type"] for r in state["accounts"]["company:XyZ123"])
+    assert kinds == ["event", "metric", "profile"]
