@@ -70,7 +70,11 @@ def test_help_lists_the_options() -> None:
 
 def test_proxy_against_a_drifting_mock_fails_and_records(tmp_path: Path) -> None:
     report, log, cassettes = tmp_path / "report.md", tmp_path / "drift.jsonl", tmp_path / "cassettes"
-    with _kdk("mock", "--inject-drift", "null,number,enum", ready_path="/openapi.json") as (_, mock_port):
+    # The example mode: its one generated list is there to be corrupted (a new stateful account has none).
+    with _kdk("mock", "--stateless", "--inject-drift", "null,number,enum", ready_path="/openapi.json") as (
+        _,
+        mock_port,
+    ):
         proxy_args = [
             "proxy",
             "--upstream",
