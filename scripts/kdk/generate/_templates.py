@@ -29,9 +29,17 @@ def _code(value: Any) -> str:
 class TemplateHelpers:
     """Exposed to every template as `kdk`; small pure functions of the parsed endpoint/model objects."""
 
-    def __init__(self, prepared: PreparedSpec) -> None:
+    def __init__(self, prepared: PreparedSpec, field_prefix: str = "field_") -> None:
         self._prepared = prepared
+        self._field_prefix = field_prefix
         self.revision = prepared.revision
+
+    def operation_module(self, endpoint: Any) -> str:
+        """The name of the endpoint's module (and of its method on the resource namespace), as the generator
+        names the module file."""
+        from openapi_python_client.strings import PythonIdentifier
+
+        return str(PythonIdentifier(_text(endpoint.name), self._field_prefix))
 
     def is_comma_joined(self, endpoint: Any, prop: Any) -> bool:
         key = (str(endpoint.method).upper(), _text(endpoint.path), _text(prop.name))
