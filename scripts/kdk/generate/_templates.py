@@ -7,13 +7,46 @@ from typing import Any
 
 from ._prepare import PreparedSpec
 
-__all__ = ["PageItem", "TemplateHelpers"]
+__all__ = ["PageItem", "ScalarCheck", "TemplateHelpers"]
 
 
 @dataclass(frozen=True)
 class PageItem:
     item_type: str  # Python type of one element of the page's `data` list
     imports: list[str]  # the imports that type needs, for an `if TYPE_CHECKING:` block
+
+
+@dataclass(frozen=True)
+class ScalarCheck:
+    types: str  # the Python types a JSON value of the property's type parses to, for isinstance: "int, float"
+    name: str  # the JSON type, for the deviation report
+
+
+# openapi-python-client's property classes whose value is taken as is (no construct): what isinstance accepts.
+_SCALARS = {
+    "StringProperty": ScalarCheck("str", "string"),
+    "IntProperty": ScalarCheck("int", "integer"),
+    "FloatProperty": ScalarCheck("int, float", "number"),
+    "BooleanProperty": ScalarCheck("bool", "boolean"),
+}
+
+
+# Property classes the generator parses with a construct (models, lists, dates, enums, ...), not as is.
+_CONSTRUCTED = frozenset(
+    {
+        "ModelProperty",
+        "ListProperty",
+        "DateProperty",
+        "DateTimeProperty",
+        "EnumProperty",
+        "LiteralEnumProperty",
+        "ConstProperty",
+        "UuidProperty",
+        "FileProperty",
+        "UnionProperty",
+        "NoneProperty",
+    }
+)
 
 
 def _text(value: Any) -> str:
@@ -44,6 +77,24 @@ class TemplateHelpers:
     def is_comma_joined(self, endpoint: Any, prop: Any) -> bool:
         key = (str(endpoint.method).upper(), _text(endpoint.path), _text(prop.name))
         return key in self._prepared.comma_joined
+
+    @staticmethod
+    def scalar_check(prop: Any) -> ScalarCheck | None:
+        """For a string/integer/number/boolean property (taken as is by the generator), what its value must be;
+        strict mode reports anything else (a number where a string is documented, null, ...)."""
+        return _SCALARS.get(type(prop).__name__)
+
+    @staticmethod
+    def union_scalar_check(prop: Any) -> ScalarCheck | None:
+        """For a union whose variants the generator takes as is (str | int ...), what its value may be; None when
+        a variant accepts anything (Any) or the union has no such variants."""
+        inner = [p for p in prop.inner_properties if type(p).__name__ not in _CONSTRUCTED]
+        checks = [_SCALARS.get(type(p).__name__) for p in inner]
+        if not checks or any(c is None for c in checks):
+            return None
+        found = [c for c in checks if c is not None]
+        types = sorted({t.strip() for c in found for t in c.types.split(",")})
+        return ScalarCheck(", ".join(types), " or ".join(sorted({c.name for c in found})))
 
     @staticmethod
     def success_responses(endpoint: Any) -> list[Any]:

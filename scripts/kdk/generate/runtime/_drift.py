@@ -17,15 +17,25 @@ from typing import Any, TypeVar
 from ._logs import logger
 from .errors import ResponseValidationError
 
-__all__ = ["deviation", "mismatch", "parse_with", "parsing", "tolerate", "unknown_properties"]
+__all__ = ["DRIFT_ERRORS", "deviation", "mismatch", "parse_with", "parsing", "tolerate", "unknown_properties"]
 
 T = TypeVar("T")
+# What a generated parser raises on a value of the wrong shape (dict(None), isoparse(5), an unknown literal, ...).
+DRIFT_ERRORS: tuple[type[Exception], ...] = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError)
 # The deviations of the parse under way (None outside a client call: deviations are only logged).
 _deviations: ContextVar[list[str] | None] = ContextVar("klaviyo_drift", default=None)
+# True while a union variant is tried: a deviation means "not this variant", so it raises instead of being kept.
+_attempting: ContextVar[bool] = ContextVar("klaviyo_drift_attempt", default=False)
+
+
+class DriftError(ValueError):
+    """Raised inside `attempt()` for the first deviation (the generated union parsers catch ValueError)."""
 
 
 def deviation(where: str, what: str) -> None:
     """Record one deviation (strict mode raises for it when the parse ends) and log it."""
+    if _attempting.get():
+        raise DriftError(f"{where}: {what}")
     logger.debug("response deviates from the spec at %s: %s", where, what)
     found = _deviations.get()
     if found is not None:
@@ -64,6 +74,16 @@ def parsing(strict: bool) -> Iterator[None]:
         _deviations.reset(token)
     if found:
         raise ResponseValidationError(found)
+
+
+@contextmanager
+def attempt() -> Iterator[None]:
+    """Around one variant of a union: deviations raise `DriftError`, so a variant is taken only if it fits."""
+    token = _attempting.set(True)
+    try:
+        yield
+    finally:
+        _attempting.reset(token)
 
 
 def parse_with(strict: bool, parse: Callable[[], T]) -> T:

@@ -19,11 +19,12 @@ from ._version import REVISION, __version__
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["API_KEY_ENV", "DEFAULT_BASE_URL", "KlaviyoClient"]
+__all__ = ["API_KEY_ENV", "BASE_URL_ENV", "DEFAULT_BASE_URL", "KlaviyoClient"]
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 JSON_API = "application/vnd.api+json"
 API_KEY_ENV = "KLAVIYO_API_KEY"
+BASE_URL_ENV = "KLAVIYO_BASE_URL"  # e.g. a `kdk mock` server: http://127.0.0.1:4010
 _NOT_GIVEN: Any = object()
 ResourceT = TypeVar("ResourceT")
 
@@ -44,7 +45,8 @@ class KlaviyoClient:
     (`/client/...`) need neither. Every request carries `Accept: application/vnd.api+json` and the
     `revision` header; the revision defaults to the one this package was generated from.
 
-    Without `api_key` and `oauth_token`, the key is read from the `KLAVIYO_API_KEY` environment variable.
+    Without `api_key` and `oauth_token`, the key is read from the `KLAVIYO_API_KEY` environment variable;
+    without `base_url`, `KLAVIYO_BASE_URL` (e.g. a `kdk mock` server) or https://a.klaviyo.com.
 
     Retries (429, 503, 504, connection errors; see `RetryPolicy`) happen in the httpx transport, below
     every endpoint function. Pass `retry=None` to turn them off, `transport=`/`async_transport=` to plug
@@ -58,7 +60,7 @@ class KlaviyoClient:
         api_key: str | None = None,
         *,
         oauth_token: str | None = None,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         revision: str = REVISION,
         timeout: httpx.Timeout | float | None = 30.0,
         retry: RetryPolicy | None = DEFAULT_RETRY,
@@ -75,7 +77,7 @@ class KlaviyoClient:
         setup_logging()
         self._api_key = api_key
         self._oauth_token = oauth_token
-        self._base_url = base_url
+        self._base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         self._revision = revision
         self._timeout = timeout
         self._retry = retry
