@@ -128,6 +128,14 @@ def _render_extra(project: Any, openapi: Any) -> None:
     for tag, collection in tags:
         rendered = env.get_template("resource.py.jinja").render(tag=tag, collection=collection)
         (package / "resources" / f"{tag}.py").write_text(rendered, encoding="utf-8")
+    filterable = [
+        (tag, endpoint, ops)
+        for tag, collection in tags
+        for endpoint in collection.endpoints
+        if (ops := env.globals["kdk"].filters(endpoint))
+    ]
+    rendered = env.get_template("filters.py.jinja").render(filterable=filterable)
+    (package / "filters.py").write_text(rendered, encoding="utf-8")
     lazy = sorted((str(m.class_info.name), str(m.class_info.module_name)) for m in [*openapi.models, *openapi.enums])
     for name in ("_index.py", "__init__.pyi"):
         rendered = project.env.get_template(f"models/{name}.jinja").render(lazy=lazy)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._prepare import PreparedSpec
 
-__all__ = ["PageItem", "ScalarCheck", "TemplateHelpers"]
+__all__ = ["FilterOperator", "PageItem", "ScalarCheck", "TemplateHelpers"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,31 @@ _SCALARS = {
     "FloatProperty": ScalarCheck("int, float", "number"),
     "BooleanProperty": ScalarCheck("bool", "boolean"),
 }
+
+
+@dataclass(frozen=True)
+class FilterOperator:
+    """One operator of an operation's `x-klaviyo-filters`, as a method of its generated filter builder."""
+
+    operator: str  # as Klaviyo spells it: greater-or-equal
+    method: str  # greater_or_equal
+    fields: list[str]  # the fields that take it
+    value_type: str | None  # Python type of the value (None: the operator takes no value, e.g. has)
+    allowed: dict[str, list[str]]  # field -> value kinds ("single", "list", "none")
+
+
+def _filter_value_type(value: Any) -> str:
+    """The Python type a filter value of this JSON schema is given as."""
+    if not isinstance(value, dict):
+        return "str"
+    kind, fmt = value.get("type"), value.get("format")
+    if kind == "string" and fmt == "date-time":
+        return "datetime.datetime | str"
+    if kind == "string" and fmt == "date":
+        return "datetime.date | str"
+    if kind == "string" and isinstance(value.get("enum"), list):
+        return "Literal[" + ", ".join(repr(str(v)) for v in value["enum"]) + "]"
+    return {"integer": "int", "number": "float", "boolean": "bool"}.get(str(kind), "str")
 
 
 # Property classes the generator parses with a construct (models, lists, dates, enums, ...), not as is.
@@ -77,6 +102,35 @@ class TemplateHelpers:
     def is_comma_joined(self, endpoint: Any, prop: Any) -> bool:
         key = (str(endpoint.method).upper(), _text(endpoint.path), _text(prop.name))
         return key in self._prepared.comma_joined
+
+    def filters(self, endpoint: Any) -> list[FilterOperator]:
+        """The operators and fields the operation's `filter` accepts (its `x-klaviyo-filters`), one entry per
+        operator; [] for an operation without them."""
+        method, path = str(endpoint.method).lower(), _text(endpoint.path)
+        node = (self._prepared.spec.get("paths", {}).get(path) or {}).get(method) or {}
+        table = node.get("x-klaviyo-filters")
+        if not isinstance(table, dict):
+            return []
+        by_operator: dict[str, dict[str, list[str]]] = {}
+        types: dict[str, list[str]] = {}
+        for name, field_spec in table.items():
+            operators = (field_spec or {}).get("operators") or {}
+            for kind, names in operators.items():
+                for operator in names or []:
+                    by_operator.setdefault(operator, {}).setdefault(str(name), []).append(str(kind))
+                    if kind != "none":
+                        types.setdefault(operator, []).append(_filter_value_type((field_spec or {}).get("value")))
+        result = []
+        for operator, fields in sorted(by_operator.items()):
+            value_types = sorted(set(types.get(operator, [])))
+            value_type = None
+            if value_types:
+                single = " | ".join(value_types)
+                has_list = any("list" in kinds for kinds in fields.values())
+                value_type = f"{single} | Sequence[{single}]" if has_list else single
+            allowed = {field: sorted(kinds) for field, kinds in sorted(fields.items())}
+            result.append(FilterOperator(operator, operator.replace("-", "_"), sorted(fields), value_type, allowed))
+        return result
 
     @staticmethod
     def scalar_check(prop: Any) -> ScalarCheck | None:
