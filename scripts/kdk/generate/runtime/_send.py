@@ -32,10 +32,11 @@ def send(client: KlaviyoClient, request: dict[str, Any]) -> httpx.Response:
     """Send `request` (keyword arguments of `httpx.Client.request`) with the client's options."""
     import httpx
 
+    http = client.get_httpx_client()  # first: the pool's defaults decide what the request must state
     options = client.request_options(request)
     started = time.perf_counter()
     try:
-        response = client.get_httpx_client().request(**options)
+        response = http.request(**options)
     except httpx.TimeoutException as exc:
         raise APITimeoutError(request=_request_of(exc)) from exc
     except httpx.HTTPError as exc:
@@ -48,10 +49,11 @@ async def asend(client: KlaviyoClient, request: dict[str, Any]) -> httpx.Respons
     """Async twin of `send`."""
     import httpx
 
-    options = client.request_options(request)
+    http = client.get_async_httpx_client()
+    options = client.request_options(request, is_async=True)
     started = time.perf_counter()
     try:
-        response = await client.get_async_httpx_client().request(**options)
+        response = await http.request(**options)
     except httpx.TimeoutException as exc:
         raise APITimeoutError(request=_request_of(exc)) from exc
     except httpx.HTTPError as exc:

@@ -35,6 +35,9 @@ class _Pool:
     def __init__(self) -> None:
         self.sync: httpx.Client | None = None
         self.async_: httpx.AsyncClient | None = None
+        # (revision, timeout, retry policy) each httpx client was made with: a request states only what differs
+        self.sync_defaults: tuple[Any, ...] = ()
+        self.async_defaults: tuple[Any, ...] = ()
 
 
 class KlaviyoClient:
@@ -165,16 +168,19 @@ class KlaviyoClient:
         """A copy, identical but for the revision (shares the connection pool)."""
         return self.with_options(revision=revision)
 
-    def request_options(self, request: dict[str, Any]) -> dict[str, Any]:
-        """`request` (keyword arguments of `httpx.Client.request`) with this client's per-call options added:
-        the revision header, the timeout and the retry policy (read by the retry transport)."""
+    def request_options(self, request: dict[str, Any], *, is_async: bool = False) -> dict[str, Any]:
+        """`request` (keyword arguments of `httpx.Client.request`) with this client's per-call options added where
+        they differ from the connection pool's (a `with_options` copy): the revision header, the timeout and the
+        retry policy (read by the retry transport)."""
+        defaults = self._pool.async_defaults if is_async else self._pool.sync_defaults
+        if defaults == (self._revision, self._timeout, self._retry):
+            return request
         from ._retry import RETRY_EXTENSION
 
         headers = request.get("headers")
         options = {**request, "headers": {**headers, "revision": self._revision} if headers else self._revision_header}
         options["timeout"] = self._timeout
-        if self._retry is not None:
-            options["extensions"] = {RETRY_EXTENSION: self._retry}
+        options["extensions"] = {RETRY_EXTENSION: self._retry}
         return options
 
     def _resource(self, name: str, factory: Callable[[KlaviyoClient], ResourceT]) -> ResourceT:
@@ -197,6 +203,7 @@ class KlaviyoClient:
             from ._retry import RetryTransport
 
             inner = self._transport or httpx.HTTPTransport()
+            self._pool.sync_defaults = (self._revision, self._timeout, self._retry)
             self._pool.sync = httpx.Client(
                 base_url=self._base_url,
                 headers=self.headers,
@@ -214,6 +221,7 @@ class KlaviyoClient:
             from ._retry import AsyncRetryTransport
 
             inner = self._async_transport or httpx.AsyncHTTPTransport()
+            self._pool.async_defaults = (self._revision, self._timeout, self._retry)
             self._pool.async_ = httpx.AsyncClient(
                 base_url=self._base_url,
                 headers=self.headers,
