@@ -1,4 +1,5 @@
-"""Every `python` block of generated/README.md runs, as written, against the mock server in process.
+"""Every `python` block of generated/README.md (and the client's block in README.md) runs, as written, against
+the mock server in process.
 
 The blocks build their clients the way users do (`Klaviyo()`), so the test points the environment at the mock
 (`KLAVIYO_BASE_URL`, `KLAVIYO_API_KEY`) and swaps httpx's network transports for the mock app's (no sockets).
@@ -18,16 +19,18 @@ import pytest
 from kdk._paths import generated_dir
 
 README = generated_dir() / "README.md"
+ROOT_README = generated_dir().parent / "README.md"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
-def _blocks() -> list[str]:
-    return _BLOCK.findall(README.read_text(encoding="utf-8"))
+def _blocks(path: Path) -> list[str]:
+    return _BLOCK.findall(path.read_text(encoding="utf-8"))
 
 
 def _usage_blocks() -> list[str]:
-    # The blocks that use the client (the README also shows repo tooling, e.g. ensure_importable).
-    return [block for block in _blocks() if "Klaviyo" in block]
+    # The blocks that make a client (the READMEs also show repo tooling, e.g. ensure_importable, and pytest use).
+    blocks = _blocks(README) + _blocks(ROOT_README)
+    return [block for block in blocks if re.search(r"\b(Async)?Klaviyo\(", block)]
 
 
 def test_the_readme_has_usage_examples() -> None:

@@ -299,3 +299,29 @@ def test_logging_is_switched_on_by_klaviyo_log(full_client: tuple[Path, Any]) ->
 
 def test_logger_is_the_standard_one(kc: ModuleType) -> None:
     assert logging.getLogger("klaviyo_client") is sys.modules["klaviyo_client._logs"].logger
+
+
+def test_base_url_is_read_from_the_environment(kc: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLAVIYO_BASE_URL", "http://127.0.0.1:4010")
+    assert kc.Klaviyo("pk").base_url == "http://127.0.0.1:4010"
+    assert kc.Klaviyo("pk", base_url="http://other").base_url == "http://other"
+    monkeypatch.delenv("KLAVIYO_BASE_URL")
+    assert kc.Klaviyo("pk").base_url == "https://a.klaviyo.com"
+
+
+def test_a_copy_states_only_what_differs_from_the_pool(kc: ModuleType) -> None:
+    """The original client's requests carry no per-request options; a `with_options` copy's carry its own, and
+    setting `client.revision` after the pool exists still changes the header."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _pages(1)(request)
+
+    client = _sync(kc, handler)
+    client.profiles.get_profiles()
+    client.revision = "2026-01-15"
+    client.profiles.get_profiles()
+    client.with_options(retry=kc.RetryPolicy(max_attempts=2)).profiles.get_profiles()
+    assert [r.headers["revision"] for r in seen] == [kc.REVISION, "2026-01-15", "2026-01-15"]
+    assert "klaviyo_retry" not in seen[0].extensions and seen[2].extensions["klaviyo_retry"].max_attempts == 2
