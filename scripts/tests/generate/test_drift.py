@@ -181,6 +181,15 @@ def test_an_extra_property_is_kept(kc: ModuleType) -> None:
     assert (getattr(links, "additional_properties", None) or links.unknown_properties)["brand_new_link"]
 
 
+def test_kept_values_are_sent_back_by_to_dict(kc: ModuleType) -> None:
+    body = _profile_page(location={"zip": 90210}, created=1767322800)
+    body["data"][0]["type"] = "profile_v2"
+    item = _client(kc, body).profiles.get_profiles().data[0]
+    sent = item.to_dict()
+    assert sent["type"] == "profile_v2" and sent["attributes"]["location"]["zip"] == 90210
+    assert sent["attributes"]["created"] == 1767322800
+
+
 def test_links_next_null_ends_pagination(kc: ModuleType) -> None:
     page = _client(kc, _profile_page()).profiles.get_profiles()
     assert not page.has_next_page() and [p.id for p in page] == ["P1"]

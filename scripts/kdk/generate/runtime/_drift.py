@@ -54,6 +54,11 @@ def mismatch(value: Any, expected: str, where: str) -> Any:
     return value
 
 
+def as_sent(value: Any) -> Any:
+    """`to_dict` of a value kept as sent (it is not of its declared type): the value itself."""
+    return value
+
+
 def unknown_properties(extra: dict[str, Any], where: str) -> dict[str, Any]:
     """Properties a closed schema does not list: record them, keep them (the model's `unknown_properties`)."""
     deviation(where, f"unknown properties {sorted(extra)}")
