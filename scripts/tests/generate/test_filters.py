@@ -74,6 +74,7 @@ def test_filter_goes_on_the_wire(kc: ModuleType) -> None:
     assert seen[0].url.params["filter"] == 'any(email,["a@example.com"])'
 
 
+@pytest.mark.slow  # mypy over the package's import closure: seconds warm, ~half a minute cold
 def test_a_wrong_field_is_a_type_error(full_client: tuple[Path, Any], tmp_path: Path) -> None:
     """mypy rejects a field the operation does not allow for that operator, and accepts the allowed ones."""
     snippet = tmp_path / "use_filters.py"
