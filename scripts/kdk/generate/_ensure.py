@@ -1,7 +1,8 @@
 """The generated client on disk: a cache keyed by what it was made from, and `generated/` kept in step with it.
 
-Key = sha256 of (patched spec, generator version, openapi/generator/**, this package's source). A run with the
-same key reuses the cached tree instead of regenerating (~40 s); tests and `kdk generate` share the cache.
+Key = sha256 of (patched spec, generator version, openapi/generator/**, this package's source, runtime/).
+A run with the same key reuses the cached tree instead of regenerating (~40 s); tests and `kdk generate`
+share the cache.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from .._paths import cache_dir, generated_dir
 from ..spec import PatchedSpec, load_patched
-from ._run import GENERATOR_VERSION, PACKAGE_NAME, GenerateResult, generate_project, generator_dir
+from ._run import GENERATOR_VERSION, PACKAGE_NAME, GenerateResult, generate_project, generator_dir, runtime_modules
 
 __all__ = [
     "STAMP_NAME",
@@ -106,6 +107,8 @@ def generation_key(patched: PatchedSpec | Spec) -> str:
     digest = hashlib.sha256()
     digest.update(f"openapi-python-client=={GENERATOR_VERSION}\0".encode())
     _hash_tree(digest, generator_dir())
+    for module in runtime_modules():
+        digest.update(b"runtime/" + module.name.encode() + b"\0" + module.read_bytes() + b"\0")
     for name in _OUTPUT_SOURCES:
         digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
     digest.update(patched.sha256.encode())  # the content hash (canonical JSON) of the patched spec

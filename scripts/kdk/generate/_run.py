@@ -27,6 +27,8 @@ __all__ = [
     "generate_project",
     "generator_dir",
     "ruff_bin",
+    "runtime_dir",
+    "runtime_modules",
 ]
 
 Spec = dict[str, Any]
@@ -103,12 +105,38 @@ def _run_ruff(project_dir: Path) -> None:
         subprocess.run([ruff, *args], cwd=project_dir, check=True, capture_output=True)
 
 
+def runtime_dir() -> Path:
+    """scripts/kdk/generate/runtime: the client's runtime layer, plain Python copied into the package."""
+    return Path(__file__).parent / "runtime"
+
+
+def runtime_modules() -> list[Path]:
+    return sorted(p for p in runtime_dir().glob("*.py") if p.name != "__init__.py")
+
+
 def _render_extra(project: Any, openapi: Any) -> None:
-    """Files openapi-python-client has no template slot for: the runtime layer and the lazy models index."""
-    templates = generator_dir() / "templates"
-    for template in sorted((templates / "runtime").glob("*.py.jinja")):
-        rendered = project.env.get_template(f"runtime/{template.name}").render()
-        (project.package_dir / template.name.removesuffix(".jinja")).write_text(rendered, encoding="utf-8")
+    """Files openapi-python-client has no template slot for: the runtime layer (copied over the generator's own
+    client.py, errors.py, types.py), the version, the resource namespaces and the lazy models index."""
+    package = project.package_dir
+    for module in runtime_modules():
+        shutil.copyfile(module, package / module.name)
+    env = project.env
+    (package / "_version.py").write_text(env.get_template("version.py.jinja").render(), encoding="utf-8")
+    tags = sorted(openapi.endpoint_collections_by_tag.items())
+    (package / "_client.py").write_text(env.get_template("klaviyo.py.jinja").render(tags=tags), encoding="utf-8")
+    (package / "resources").mkdir(exist_ok=True)
+    (package / "resources" / "__init__.py").write_text('"""One module per tag: the resource namespaces."""\n')
+    for tag, collection in tags:
+        rendered = env.get_template("resource.py.jinja").render(tag=tag, collection=collection)
+        (package / "resources" / f"{tag}.py").write_text(rendered, encoding="utf-8")
+    filterable = [
+        (tag, endpoint, ops)
+        for tag, collection in tags
+        for endpoint in collection.endpoints
+        if (ops := env.globals["kdk"].filters(endpoint))
+    ]
+    rendered = env.get_template("filters.py.jinja").render(filterable=filterable)
+    (package / "filters.py").write_text(rendered, encoding="utf-8")
     lazy = sorted((str(m.class_info.name), str(m.class_info.module_name)) for m in [*openapi.models, *openapi.enums])
     for name in ("_index.py", "__init__.pyi"):
         rendered = project.env.get_template(f"models/{name}.jinja").render(lazy=lazy)
@@ -155,7 +183,8 @@ def generate_project(patched: PatchedSpec | Spec, project_dir: Path, *, run_ruff
         if isinstance(openapi, GeneratorError):
             raise RuntimeError(f"openapi-python-client rejected the spec: {_format_error(openapi)}")
         project = Project(openapi=openapi, config=config, custom_template_path=generator_dir() / "templates")
-        project.env.globals["kdk"] = TemplateHelpers(prepared)
+        project.env.add_extension("jinja2.ext.do")
+        project.env.globals["kdk"] = TemplateHelpers(prepared, config_file.field_prefix)
         mark = time.perf_counter()
         errors = list(project.build())
         _render_extra(project, openapi)

@@ -8,6 +8,7 @@ What is retried, and why:
   so a POST is never sent twice.
 Waits grow exponentially with jitter, capped by `max_delay`; a `Retry-After` header (seconds or an HTTP date)
 is honoured, and when it asks for longer than `max_delay` the answer is returned rather than waited out.
+A request may carry its own policy in `request.extensions["klaviyo_retry"]` (set by `client.with_options`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from ._logs import logger
 from ._retry_policy import DEFAULT_RETRY, IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 
 __all__ = [
     "DEFAULT_RETRY",
+    "RETRY_EXTENSION",
     "AsyncRetryTransport",
     "RetryPolicy",
     "RetryTransport",
@@ -29,6 +32,7 @@ __all__ = [
     "should_retry_error",
 ]
 
+RETRY_EXTENSION = "klaviyo_retry"  # request extension: this request's RetryPolicy (None: no retries)
 # Raised before any byte of the request reached the server: safe to resend whatever the method.
 _NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # The request may have reached the server: only idempotent methods may be resent.
@@ -51,8 +55,8 @@ def should_retry_error(method: str, error: Exception) -> bool:
 class _Attempts:
     """The retry loop's state, shared by the sync and async transports."""
 
-    def __init__(self, policy: RetryPolicy, rng: random.Random, clock: Callable[[], float]) -> None:
-        self.policy = policy
+    def __init__(self, policy: RetryPolicy | None, rng: random.Random, clock: Callable[[], float]) -> None:
+        self.policy = policy or _NO_RETRY
         self.rng = rng
         self.clock = clock
         self.number = 0  # attempts made so far
@@ -62,21 +66,40 @@ class _Attempts:
             return None
         if not self.policy.should_retry_status(request.method, response.status_code):
             return None
-        return self.policy.delay_for_response(response, self.number, self.rng, self.clock())
+        delay = self.policy.delay_for_response(response, self.number, self.rng, self.clock())
+        if delay is not None:
+            _log_retry(request, f"HTTP {response.status_code}", delay, self.number)
+        return delay
 
     def delay_after_error(self, request: httpx.Request, error: Exception) -> float | None:
         if self.number >= self.policy.max_attempts or not should_retry_error(request.method, error):
             return None
-        return self.policy.backoff_delay(self.number, self.rng)
+        delay = self.policy.backoff_delay(self.number, self.rng)
+        _log_retry(request, type(error).__name__, delay, self.number)
+        return delay
+
+
+_NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def _policy(request: httpx.Request, default: RetryPolicy | None) -> RetryPolicy | None:
+    if RETRY_EXTENSION in request.extensions:
+        policy: RetryPolicy | None = request.extensions[RETRY_EXTENSION]
+        return policy
+    return default
+
+
+def _log_retry(request: httpx.Request, reason: str, delay: float, attempt: int) -> None:
+    logger.info("Retrying %s %s in %.2f s after %s (attempt %d)", request.method, request.url, delay, reason, attempt)
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Wraps another sync transport and retries according to a `RetryPolicy`."""
+    """Wraps another sync transport and retries according to a `RetryPolicy` (None: passes requests through)."""
 
     def __init__(
         self,
         inner: httpx.BaseTransport,
-        policy: RetryPolicy = DEFAULT_RETRY,
+        policy: RetryPolicy | None = DEFAULT_RETRY,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -89,7 +112,7 @@ class RetryTransport(httpx.BaseTransport):
         self._rng = rng or random.Random()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        attempts = _Attempts(self.policy, self._rng, self._clock)
+        attempts = _Attempts(_policy(request, self.policy), self._rng, self._clock)
         while True:
             attempts.number += 1
             try:
@@ -122,7 +145,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         inner: httpx.AsyncBaseTransport,
-        policy: RetryPolicy = DEFAULT_RETRY,
+        policy: RetryPolicy | None = DEFAULT_RETRY,
         *,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
@@ -135,7 +158,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         self._rng = rng or random.Random()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempts = _Attempts(self.policy, self._rng, self._clock)
+        attempts = _Attempts(_policy(request, self.policy), self._rng, self._clock)
         while True:
             attempts.number += 1
             try:

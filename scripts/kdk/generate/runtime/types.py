@@ -1,9 +1,9 @@
-""" Contains some shared types for properties """
+"""Contains some shared types for properties"""
 
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from io import BytesIO
-from typing import BinaryIO, Generic, TypeVar, Literal, IO
+from typing import IO, BinaryIO, Generic, Literal, TypeVar
 
 from attrs import define
 
@@ -25,21 +25,22 @@ FileTypes = (
 )
 RequestFiles = list[tuple[str, FileTypes]]
 
+
 @define
 class File:
-    """ Contains information for file uploads """
+    """Contains information for file uploads"""
 
     payload: BinaryIO
     file_name: str | None = None
     mime_type: str | None = None
 
     def to_tuple(self) -> FileTypes:
-        """ Return a tuple representation that httpx will accept for multipart/form-data """
+        """Return a tuple representation that httpx will accept for multipart/form-data"""
         return self.file_name, self.payload, self.mime_type
 
     @classmethod
     def from_value(cls, value: "File | bytes | tuple[str | None, BinaryIO, str | None]") -> "File":
-        """ A File from raw bytes, or from what `to_tuple()` gave (so `from_dict(to_dict(x))` round-trips) """
+        """A File from raw bytes, or from what `to_tuple()` gave (so `from_dict(to_dict(x))` round-trips)"""
         if isinstance(value, File):
             return value
         if isinstance(value, bytes):
@@ -53,7 +54,7 @@ T = TypeVar("T")
 
 @define
 class Response(Generic[T]):
-    """ A response from an endpoint """
+    """A response from an endpoint"""
 
     status_code: HTTPStatus
     content: bytes
