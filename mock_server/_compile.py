@@ -18,7 +18,18 @@ from typing import Any
 
 from ._jsonschema import convert_schema
 
-__all__ = ["BodySpec", "CompiledSpec", "Operation", "Param", "PathEntry", "compile_spec", "load_compiled", "path_entry"]
+__all__ = [
+    "BodySpec",
+    "CompiledSpec",
+    "Operation",
+    "Param",
+    "PathEntry",
+    "bucket_key",
+    "compile_spec",
+    "documented_key",
+    "load_compiled",
+    "path_entry",
+]
 
 Spec = dict[str, Any]
 _JSON_MEDIA = "application/vnd.api+json"
@@ -162,7 +173,7 @@ def compile_spec(spec: Spec, *, key: str, patched_json: Path) -> CompiledSpec:
             entries[op.path] = entry
             if entry.param_names:
                 segs = entry.segments
-                dynamic.setdefault(_bucket(segs), []).append(entry)
+                dynamic.setdefault(bucket_key(segs), []).append(entry)
             else:
                 static[_normalize(op.path)] = entry
         params = [_param(spec, p) for p in operation_parameters(spec, op)]
@@ -229,7 +240,7 @@ def path_entry(template: str) -> PathEntry:
     return PathEntry(template, tuple(segments), tuple(names))
 
 
-def _bucket(segments: tuple[str | None, ...]) -> tuple[int, str, str]:
+def bucket_key(segments: tuple[str | None, ...]) -> tuple[int, str, str]:
     first = segments[0] if segments and segments[0] is not None else ""
     second = segments[1] if len(segments) > 1 and segments[1] is not None else ""
     return (len(segments), first, second)
@@ -302,4 +313,12 @@ def _data_type(template: Any) -> str | None:
         data = data[0] if data else None
     if isinstance(data, dict) and isinstance(data.get("type"), str):
         return str(data["type"])
+    return None
+
+
+def documented_key(op: Operation, status: int) -> str | None:
+    """The response key documenting `status` for `op`: the exact code, its `4XX`-style range, or `default`."""
+    for key in (str(status), f"{status // 100}XX", "default"):
+        if key in op.statuses:
+            return key
     return None

@@ -31,9 +31,17 @@ class MockRequest:
 
 @dataclass
 class MockResponse:
+    """The one response shape of the mock: behaviours, admin routes, errors and generated bodies all return it.
+
+    `body` is a JSON value (serialized by the core); `raw` is an already-serialized body (the core's render cache)
+    and wins over `body`. `media_type` defaults to the one the operation documents for `status`.
+    """
+
     status: int
     body: Any | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    media_type: str | None = None
 
 
 class Behaviour(Protocol):
