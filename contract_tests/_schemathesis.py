@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ._depth import composition_depths
@@ -23,6 +24,7 @@ __all__ = [
     "ContractOptions",
     "Profile",
     "examples_phase_excluded",
+    "revision_options",
     "run_contract",
 ]
 
@@ -145,6 +147,18 @@ def _config_dict(spec: Spec, options: ContractOptions, profile: Profile, *, exam
     return config
 
 
+def revision_options(spec_path: Path, options: ContractOptions | None = None) -> ContractOptions:
+    """`options` holding the target to the raw spec at `spec_path` (patched here), the in-process mock serving it."""
+    from kdk.spec import apply_overlay, load_spec
+    from mock_server import create_app
+
+    options = options or ContractOptions()
+    options.spec = apply_overlay(load_spec(spec_path), copy_spec=False).spec
+    if options.target == "mock":
+        options.app = create_app(spec_path)
+    return options
+
+
 def _default_app() -> Any:
     from mock_server import create_app
 
@@ -191,6 +205,7 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
         app = None
         base_url = options.target.rstrip("/")
 
+    stateless = app is not None and _is_stateless(app)
     labels = _label_map(spec)
     skipped = examples_phase_excluded(spec)
     selected = _select(spec, options)
@@ -207,7 +222,7 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
     for examples_phase in (True, False):
         config = SchemathesisConfig.from_dict(_config_dict(spec, options, profile, examples=examples_phase))
         schema: Any = schemathesis.openapi.from_dict(spec, config=config)
-        schema.hook("filter_failure")(_drop_excluded_failures)
+        schema.hook("filter_failure")(_drop_stateless_failures if stateless else _drop_excluded_failures)
         if app is not None:
             schema.app = app
         else:
@@ -266,6 +281,22 @@ def _record(event: Any, result: ContractResult, labels: dict[str, str], base_url
 def _drop_excluded_failures(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """schemathesis `filter_failure` hook: keep every failure except the ones exclusions.py lists."""
     return not is_excluded_failure(failure, case, _case_description(case))
+
+
+def _drop_stateless_failures(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """The same, for the stateless mock (which does not remember deletions; see exclusions.py)."""
+    return not is_excluded_failure(failure, case, _case_description(case), stateless_target=True)
+
+
+def _is_stateless(app: Any) -> bool:
+    """Whether an in-process app is the mock without any behaviour (no stateful layer) in any revision."""
+    from mock_server import mock_core
+
+    try:
+        core = mock_core(app)
+    except (LookupError, AttributeError):
+        return False  # not our mock: hold it to every check
+    return not any(served.behaviours for served in core.served.values())
 
 
 def _case_description(case: Any) -> str:

@@ -5,6 +5,7 @@ Public pieces the stateful layer (mock_server.state) builds on:
 - `mock_core(app)`: its MockCore (`generated_response(request)` for the schema-generated answer).
 - `error_response` / `error_object` / `MockError`: Klaviyo's JSON:API error envelope.
 - `generate_body(spec, schema, seed=...)`: a realistic body valid against a response schema.
+- `revision_spec_path(ref)`: the raw spec of any revision (fetched into the spec cache if missing).
 - `MockRequest` / `MockResponse` / `Behaviour` / `AdminRoute`: the seam (see `_types.py`).
 """
 
@@ -14,6 +15,7 @@ from ._app import create_app, default_spec_path, mock_core
 from ._compile import CompiledSpec, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
 from ._errors import MockError, error_object, error_response
+from ._sources import revision_spec_path
 from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "generate_body",
     "load_compiled",
     "mock_core",
+    "revision_spec_path",
 ]
 
 

@@ -69,6 +69,7 @@ class Operation:
     statuses: list[str]  # documented response keys: "200", "4XX", "default", ...
     success: int
     templates: dict[str, Any]  # status key -> generated body (absent: no content)
+    media_types: dict[str, str]  # status key -> the media type its body is documented in (absent: no content)
     resource_type: str | None  # `data.type` of the success body, for links
 
 
@@ -180,8 +181,11 @@ def compile_spec(spec: Spec, *, key: str, patched_json: Path) -> CompiledSpec:
         security = op.node.get("security", global_security)
         statuses = [str(s) for s in (op.node.get("responses") or {})]
         templates: dict[str, Any] = {}
+        media_types: dict[str, str] = {}
         for status in statuses:
-            schema = _response_schema(spec, op.node["responses"][status])
+            media, schema = _response_schema(spec, op.node["responses"][status])
+            if media is not None:
+                media_types[status] = media
             if schema is not None and not status.startswith(("4", "5")):
                 templates[status] = generate_body(spec, schema, seed=op.operation_id)
         success = min((int(s) for s in statuses if s.isdigit() and s.startswith("2")), default=200)
@@ -194,6 +198,7 @@ def compile_spec(spec: Spec, *, key: str, patched_json: Path) -> CompiledSpec:
             public=security == [],
             body=_body(spec, deref(spec, op.node["requestBody"])) if "requestBody" in op.node else None,
             statuses=statuses,
+            media_types=media_types,
             success=success,
             templates=templates,
             resource_type=resource_type,
@@ -267,16 +272,19 @@ def _param(spec: Spec, raw: dict[str, Any]) -> Param:
     )
 
 
-def _response_schema(spec: Spec, response: Any) -> dict[str, Any] | None:
+def _response_schema(spec: Spec, response: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """(media type, schema) of a documented response: JSON:API first, then any JSON, then whatever is there."""
     from kdk.spec import deref
 
     response = deref(spec, response)
     content = (response or {}).get("content") or {}
-    media = content.get(_JSON_MEDIA) or next(iter(content.values()), None)
-    if not isinstance(media, dict) or not isinstance(media.get("schema"), dict):
-        return None
-    schema: dict[str, Any] = media["schema"]
-    return schema
+    if not isinstance(content, dict) or not content:
+        return None, None
+    media = next((m for m in content if m == _JSON_MEDIA), None) or next((m for m in content if "json" in m), None)
+    media = media or next(iter(content))
+    holder = content[media]
+    schema = holder.get("schema") if isinstance(holder, dict) else None
+    return media, schema if isinstance(schema, dict) else None
 
 
 def _body(spec: Spec, body: dict[str, Any]) -> BodySpec:

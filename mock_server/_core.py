@@ -7,6 +7,7 @@ and lifespan (see `_app.py`). Each job is its own module:
 
     _routing (operations and /__mock__/ routes) -> _auth (401) -> _revision (400) -> _params (400)
     -> _body (413/415/400) -> _faults (`Prefer: code=` / `delay=`) -> behaviours -> _render
+    -> _documented (only documented statuses, in the documented media type)
 
 Every step produces or raises one response type, `MockResponse`; this module only sends it.
 """
@@ -23,15 +24,16 @@ from urllib.parse import parse_qsl
 from ._auth import authenticate, credentials
 from ._body import DEFAULT_MAX_BODY_BYTES, BodyReader, parse_json, read_all
 from ._compile import CompiledSpec, Operation, documented_key
+from ._documented import conform
 from ._errors import MockError, error_response, standard_code
 from ._faults import prefer_code, prefer_delay
 from ._params import check_params
 from ._render import Renderer, request_path
-from ._revision import REVISION_HEADER, requested_revision
-from ._routing import ADMIN_PREFIX, Router, path_segments
+from ._revision import REVISION_HEADER, choose_revision, requested_revision
+from ._routing import ADMIN_PREFIX, Match, Router, path_segments
 from ._types import AdminRoute, Behaviour, MockRequest, MockResponse
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "JSON_API", "REVISION_HEADER", "MockCore"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "JSON_API", "REVISION_HEADER", "MockCore", "ServedRevision"]
 
 log = logging.getLogger("mock_server")
 
@@ -56,15 +58,20 @@ class MockCore:
         behaviours: Sequence[Behaviour] = (),
         admin_routes: Sequence[AdminRoute] = (),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        revisions: Sequence[tuple[CompiledSpec, Sequence[Behaviour]]] = (),
     ) -> None:
+        """`compiled` is the default revision; `revisions` are more (compiled spec, its behaviours) served by
+        the same mock, each chosen by the request's `revision` header (see `_revision.choose_revision`)."""
         self.app = app
-        self.compiled = compiled
-        self.behaviours = list(behaviours)
         self.max_body_bytes = max_body_bytes
-        self.router = Router(compiled)
-        self.bodies = BodyReader(compiled, max_body_bytes)
-        self.renderer = Renderer(compiled)
-        self._spec_bytes: bytes | None = None
+        default = ServedRevision(compiled, behaviours, max_body_bytes)
+        self.served: dict[str, ServedRevision] = {compiled.revision: default}
+        for other, other_behaviours in revisions:
+            self.served.setdefault(other.revision, ServedRevision(other, other_behaviours, max_body_bytes))
+        self.default = default
+        self.compiled = compiled
+        self.behaviours = default.behaviours
+        self.router = default.router
         for behaviour in self.behaviours:
             offered = getattr(behaviour, "admin_routes", None)
             if callable(offered):
@@ -80,13 +87,14 @@ class MockCore:
 
     def generated_response(self, request: MockRequest, status: int | None = None) -> MockResponse:
         """The schema-generated answer for a request (what the core sends when no behaviour answers)."""
-        op = self.router.operation(request.path_template, request.method)
+        served, _ = self._choose(request.revision)
+        op = served.router.operation(request.path_template, request.method)
         status = status or op.success
         key = documented_key(op, status)
         if key is None or key not in op.templates:
             return MockResponse(status)  # no content documented (204, or a status without a body)
         base = request.base_url
-        return MockResponse(status, self.renderer.body(op, key, request.path_params, base, base))
+        return MockResponse(status, served.renderer.body(op, key, request.path_params, base, base))
 
     # -- ASGI -------------------------------------------------------------------------------------------
 
@@ -97,9 +105,10 @@ class MockCore:
             return
         path: str = scope["path"]
         if path.startswith(("/api/", "/client/", ADMIN_PREFIX)) or path in ("/api", "/client"):
-            await self._send(send, await self._answer(scope, receive))
+            await self._send(send, *await self._answer(scope, receive))
         elif path == "/openapi.json":
-            await self._send(send, self._served_spec(scope["method"]))
+            served, _ = self._choose(_header(scope, b"revision"))
+            await self._send(send, served.spec_response(scope["method"]), served.compiled.revision)
         elif self.app is not None:
             # Connexion's AsyncApp router expects the routing context its (here absent) RoutingMiddleware sets.
             scope.setdefault("extensions", {}).setdefault(_CONNEXION_ROUTING, {})
@@ -112,33 +121,51 @@ class MockCore:
 
             await self.app(scope, receive, send_with_revision)
         else:
-            await self._send(send, MockError(404, f"No route matches {path}.").response())
+            await self._send(send, MockError(404, f"No route matches {path}.").response(), self.compiled.revision)
 
-    async def _answer(self, scope: Scope, receive: Receive) -> MockResponse:
+    async def _answer(self, scope: Scope, receive: Receive) -> tuple[MockResponse, str]:
+        """The response to an API or admin request, and the revision that served it."""
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         delay, prefer_error = prefer_delay(headers.get("prefer"))
+        admin = scope["path"].startswith(ADMIN_PREFIX)
+        served, revision_error = (self.default, None) if admin else self._choose(headers.get(REVISION_HEADER))
+        op: Operation | None = None
         try:
+            method = scope["method"].lower()
+            match = served.router.match(method, scope["path"], path_segments(scope.get("raw_path"), scope["path"]))
             if prefer_error:
                 raise MockError(400, prefer_error, parameter="Prefer")
-            response = await self._pipeline(scope, receive, headers)
+            if isinstance(match.target, AdminRoute):
+                response = await self._admin(match.target, match, scope, receive, headers)
+            else:
+                op = match.target
+                response = await self._operation(served, op, match.params, scope, receive, headers, revision_error)
         except MockError as exc:
             response = exc.response()
         except Exception:
             # Never a traceback on the wire: log it here, answer in Klaviyo's envelope.
             log.exception("mock failed on %s %s", scope.get("method"), scope.get("path"))
             response = error_response(500, "The mock server failed to answer this request (a bug in the mock).")
+        if op is not None:
+            response = conform(op, response)
         if delay:
             await asyncio.sleep(delay / 1000)
-        return response
+        return response, served.compiled.revision
 
-    async def _send(self, send: Send, response: MockResponse) -> None:
+    def _choose(self, requested: str | None) -> tuple[ServedRevision, MockError | None]:
+        if len(self.served) == 1:
+            return self.default, None
+        revision, error = choose_revision(requested, list(self.served), self.compiled.revision)
+        return self.served[revision], error
+
+    async def _send(self, send: Send, response: MockResponse, revision: str) -> None:
         if response.raw is not None:
             body = response.raw
         elif response.body is not None:
             body = json.dumps(response.body, separators=(",", ":")).encode()
         else:
             body = b""
-        headers = [(b"revision", self.compiled.revision.encode())]
+        headers = [(b"revision", revision.encode())]
         if body:
             headers.append((b"content-type", (response.media_type or JSON_API).encode()))
         headers.append((b"content-length", str(len(body)).encode()))
@@ -146,46 +173,50 @@ class MockCore:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _served_spec(self, method: str) -> MockResponse:
-        if method not in ("GET", "HEAD"):
-            return MockError(405, f'Method "{method}" not allowed.', headers={"Allow": "GET, HEAD"}).response()
-        if self._spec_bytes is None:
-            self._spec_bytes = self.compiled.patched_json.read_bytes()
-        return MockResponse(200, raw=self._spec_bytes, media_type="application/json")
-
     # -- the pipeline -----------------------------------------------------------------------------------
 
-    async def _pipeline(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> MockResponse:
-        method = scope["method"].lower()
-        match = self.router.match(method, scope["path"], path_segments(scope.get("raw_path"), scope["path"]))
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True))
-        if isinstance(match.target, AdminRoute):
-            raw = await read_all(receive, self.max_body_bytes)
-            account, auth_kind = credentials(headers.get("authorization"))
-            request = MockRequest(
-                operation_id="admin",
-                method=method,
-                path_template=match.template,
-                path_params=match.params,
-                query=query,
-                headers=headers,
-                body=parse_json(raw) if raw else None,
-                account=account or "",
-                auth_kind=auth_kind,
-                revision=headers.get(REVISION_HEADER, self.compiled.revision),
-                base_url=_base_url(scope, headers),
-            )
-            return await match.target.handler(request)
-        op = match.target
+    async def _admin(
+        self, route: AdminRoute, match: Match, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> MockResponse:
+        raw = await read_all(receive, self.max_body_bytes)
+        account, auth_kind = credentials(headers.get("authorization"))
+        request = MockRequest(
+            operation_id="admin",
+            method=scope["method"].lower(),
+            path_template=match.template,
+            path_params=match.params,
+            query=_query(scope),
+            headers=headers,
+            body=parse_json(raw) if raw else None,
+            account=account or "",
+            auth_kind=auth_kind,
+            revision=headers.get(REVISION_HEADER, self.compiled.revision),
+            base_url=_base_url(scope, headers),
+        )
+        return await route.handler(request)
+
+    async def _operation(
+        self,
+        served: ServedRevision,
+        op: Operation,
+        path_params: dict[str, str],
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+        revision_error: MockError | None,
+    ) -> MockResponse:
+        query = _query(scope)
         account, auth_kind = authenticate(op, headers, query)
-        revision = requested_revision(op, headers, self.compiled.revision)
-        check_params(op.params, query, match.params, headers)
-        body = await self.bodies.read(op, scope, receive, headers)
+        revision = requested_revision(op, headers, served.compiled.revision)
+        if revision_error is not None:
+            raise revision_error
+        check_params(op.params, query, path_params, headers)
+        body = await served.bodies.read(op, scope, receive, headers)
         request = MockRequest(
             operation_id=op.operation_id,
-            method=method,
+            method=op.method,
             path_template=op.path,
-            path_params=match.params,
+            path_params=path_params,
             query=query,
             headers=headers,
             body=body,
@@ -193,17 +224,20 @@ class MockCore:
             auth_kind=auth_kind,
             revision=revision,
             base_url=_base_url(scope, headers),
+            served_revision=served.compiled.revision,
         )
         forced = prefer_code(headers.get("prefer"), op)
         if forced is not None:
-            return self._forced(op, forced, request, scope)
-        for behaviour in self.behaviours:
+            return self._forced(served, op, forced, request, scope)
+        for behaviour in served.behaviours:
             answer = await behaviour.handle(request)
             if answer is not None:
                 return answer
-        return self._generated(op, str(op.success), op.success, request, scope)
+        return self._generated(served, op, str(op.success), op.success, request, scope)
 
-    def _forced(self, op: Operation, status: int, request: MockRequest, scope: Scope) -> MockResponse:
+    def _forced(
+        self, served: ServedRevision, op: Operation, status: int, request: MockRequest, scope: Scope
+    ) -> MockResponse:
         if status >= 400:
             code, title = standard_code(status)
             headers = {"Retry-After": "1"} if status == 429 else {}
@@ -211,12 +245,45 @@ class MockCore:
                 status, f"Simulated by 'Prefer: code={status}'.", code=code, title=title, headers=headers
             )
         key = documented_key(op, status)
-        return self._generated(op, key or "", status, request, scope)
+        return self._generated(served, op, key or "", status, request, scope)
 
-    def _generated(self, op: Operation, key: str, status: int, request: MockRequest, scope: Scope) -> MockResponse:
+    def _generated(
+        self, served: ServedRevision, op: Operation, key: str, status: int, request: MockRequest, scope: Scope
+    ) -> MockResponse:
         path = request_path(scope.get("raw_path"), scope.get("path", ""))
         query = scope.get("query_string", b"").decode("latin-1")
-        return self.renderer.response(op, key, status, request.path_params, request.base_url, path, query)
+        return served.renderer.response(op, key, status, request.path_params, request.base_url, path, query)
+
+
+class ServedRevision:
+    """One revision the mock serves: its compiled spec, router, body validators, renderer and behaviours."""
+
+    def __init__(self, compiled: CompiledSpec, behaviours: Sequence[Behaviour], max_body_bytes: int) -> None:
+        self.compiled = compiled
+        self.behaviours = list(behaviours)
+        self.router = Router(compiled)
+        self.bodies = BodyReader(compiled, max_body_bytes)
+        self.renderer = Renderer(compiled)
+        self._spec_bytes: bytes | None = None
+
+    def spec_response(self, method: str) -> MockResponse:
+        """`/openapi.json`: the patched spec of this revision."""
+        if method not in ("GET", "HEAD"):
+            return MockError(405, f'Method "{method}" not allowed.', headers={"Allow": "GET, HEAD"}).response()
+        if self._spec_bytes is None:
+            self._spec_bytes = self.compiled.patched_json.read_bytes()
+        return MockResponse(200, raw=self._spec_bytes, media_type="application/json")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _query(scope: Scope) -> dict[str, str]:
+    return dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _base_url(scope: Scope, headers: dict[str, str]) -> str:

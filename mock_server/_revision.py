@@ -7,7 +7,7 @@ import re
 from ._compile import Operation
 from ._errors import MockError
 
-__all__ = ["REVISION_HEADER", "requested_revision"]
+__all__ = ["REVISION_HEADER", "choose_revision", "requested_revision"]
 
 REVISION_HEADER = "revision"  # response header: the revision this mock served (the spec's info.version)
 _REVISION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(\.pre)?$")
@@ -34,3 +34,27 @@ def requested_revision(op: Operation, headers: dict[str, str], default: str) -> 
             parameter="revision",
         )
     return value.strip()
+
+
+def choose_revision(requested: str | None, loaded: list[str], default: str) -> tuple[str, MockError | None]:
+    """Which loaded revision serves a request, per Klaviyo's versioning policy; (revision, error to raise or None).
+
+    Klaviyo serves a date that is not itself a revision with the newest revision released on or before it; a
+    beta (`.pre`) is served only as itself. A request without a (well-formed) revision header is routed with
+    `default` and gets its 400 from `requested_revision`; a date before every loaded revision, or a beta that
+    is not loaded, gets a 400 naming the revisions this mock serves.
+    """
+    value = (requested or "").strip()
+    if not _REVISION_RE.match(value):
+        return default, None
+    if value in loaded:
+        return value, None
+    served = ", ".join(sorted(loaded))
+    if not value.endswith(".pre"):
+        earlier = [r for r in loaded if not r.endswith(".pre") and r <= value]
+        if earlier:
+            return max(earlier), None
+        detail = f"Revision '{value}' is older than every revision this mock serves ({served})."
+    else:
+        detail = f"Beta revision '{value}' is not served by this mock (it serves {served})."
+    return default, MockError(400, detail, code="invalid_revision", parameter="revision")

@@ -25,8 +25,9 @@ class MockRequest:
     body: Any | None  # parsed JSON (or None)
     account: str  # tenant: one per API key / OAuth token / company_id
     auth_kind: str  # "api_key", "oauth" or "none"
-    revision: str
+    revision: str  # as the client sent it
     base_url: str  # e.g. "http://127.0.0.1:4010", for links
+    served_revision: str = ""  # the loaded revision answering it (a mock may serve several; see _revision.py)
 
 
 @dataclass

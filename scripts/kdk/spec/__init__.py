@@ -1,6 +1,6 @@
 """The spec layer: load, walk, overlay, lock/fetch, validate, diff. Everything else builds on it."""
 
-from ._fetch import FetchError, check_cache, fetch_and_pin, fetch_spec
+from ._fetch import FetchError, check_cache, fetch_and_pin, fetch_spec, resolve_source
 from ._load import SpecLoadError, load_spec, parse_spec_text
 from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
 from ._walk import (
@@ -37,4 +37,5 @@ __all__ = [
     "parse_spec_text",
     "resolve_pointer",
     "resolve_ref",
+    "resolve_source",
 ]
