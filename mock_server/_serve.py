@@ -56,9 +56,18 @@ def _compiled_revisions(options: ServeOptions) -> list[CompiledSpec]:
     from ._sources import revision_spec_path
 
     compiled = [load_compiled(revision_spec_path(ref)) for ref in refs]
-    pinned = load_compiled(_spec_path(ServeOptions())).revision if not options.get("spec") else None
-    default = next((c for c in compiled if c.revision == pinned), max(compiled, key=lambda c: c.revision))
+    default = next((c for c in compiled if c.revision == _pinned_revision()), max(compiled, key=lambda c: c.revision))
     return [default, *(c for c in compiled if c is not default)]
+
+
+def _pinned_revision() -> str | None:
+    from kdk._paths import lock_path
+
+    try:
+        revision = json.loads(lock_path().read_text(encoding="utf-8")).get("info_version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return revision if isinstance(revision, str) else None
 
 
 def build_core(options: ServeOptions) -> MockCore:

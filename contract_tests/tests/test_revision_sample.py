@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from kdk._paths import lock_path, mirror_revisions
+from kdk._paths import lock_path, mirror_revisions, shared_mirror
 from kdk.spec import iter_operations, load_spec
 
 
@@ -42,8 +41,10 @@ SAMPLE = _sample()
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize(("ref", "channel"), SAMPLE, ids=[f"{r}-{c}" for r, c in SAMPLE])
-def test_contract_on_sample_revision(mirror: Path, ref: str, channel: str) -> None:
+def test_contract_on_sample_revision(ref: str, channel: str) -> None:
     """`kdk contract --spec <revision>` in a child process (inside pytest the run is 3-4x slower)."""
+    mirror = shared_mirror()
+    assert mirror is not None  # SAMPLE is empty without a mirror
     source = mirror / ref / "openapi" / f"{channel}.json"
     assert source.is_file(), source
     command = [sys.executable, "-c", "from kdk.cli import main; main()", "contract", "--profile", "default"]

@@ -89,3 +89,21 @@ async def test_one_mock_serves_two_revisions(mirror: Path) -> None:
         assert beta.status_code == 400
         served = await client.get("/openapi.json", headers={"revision": old_rev})
         assert served.json()["info"]["version"] == old_rev
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+async def test_kdk_mock_revisions_option_fetches_and_serves_each(mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_server._serve import ServeOptions, build_core
+
+    monkeypatch.setenv("KDK_SPEC_SOURCE", str(mirror))
+    old_path, new_path = _pair(mirror)
+    refs = [old_path.parents[1].name, new_path.parents[1].name]
+    core = build_core(ServeOptions(revisions=refs))
+    assert sorted(core.served) == sorted(str(load_spec(p)["info"]["version"]) for p in (old_path, new_path))
+    async with asgi_client(core) as client:
+        for revision in core.served:
+            response = await client.get(
+                "/api/lists", headers={"Authorization": "Klaviyo-API-Key k", "revision": revision}
+            )
+            assert response.status_code == 200 and response.headers["revision"] == revision
