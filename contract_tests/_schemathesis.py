@@ -193,7 +193,7 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
     options = options or ContractOptions()
     profile = _profile(options.profile)
     if options.spec is None:
-        from kdk.spec._pinned import load_pinned_spec
+        from kdk.spec import load_pinned_spec
 
         spec = load_pinned_spec()
     else:

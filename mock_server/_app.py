@@ -30,7 +30,7 @@ def default_spec_path() -> Path:
     """The pinned spec (raw; the overlay is applied when compiling).
 
     Fast path for start-up: the lock is a small JSON file naming the cached spec by sha256, read here
-    directly; anything unusual (no lock, spec not cached) goes through kdk.spec._pinned for its errors.
+    directly; anything unusual (no lock, spec not cached) goes through kdk.spec.pinned_spec_path for its errors.
     """
     from kdk._paths import cache_dir, lock_path
 
@@ -41,7 +41,7 @@ def default_spec_path() -> Path:
             return cached
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    from kdk.spec._pinned import pinned_spec_path
+    from kdk.spec import pinned_spec_path
 
     return pinned_spec_path()
 

@@ -26,8 +26,7 @@ JSON_API = "application/vnd.api+json"
 
 @pytest.fixture(scope="session")
 def compiled() -> CompiledSpec:
-    from kdk.spec._lock import LockError
-    from kdk.spec._pinned import pinned_spec_path
+    from kdk.spec import LockError, pinned_spec_path
 
     try:
         path = pinned_spec_path()
@@ -39,8 +38,7 @@ def compiled() -> CompiledSpec:
 @pytest.fixture(scope="session")
 def pinned_spec() -> dict[str, Any]:
     """The patched spec as served (for schema checks in tests)."""
-    from kdk.spec._lock import LockError
-    from kdk.spec._pinned import load_pinned_spec
+    from kdk.spec import LockError, load_pinned_spec
 
     try:
         return load_pinned_spec()

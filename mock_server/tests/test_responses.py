@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kdk.spec._walk import walk_nodes
+from kdk.spec import walk_nodes
 
 from .conftest import AUTH, JSON_API
 

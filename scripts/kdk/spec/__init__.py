@@ -2,7 +2,9 @@
 
 from ._fetch import FetchError, check_cache, fetch_and_pin, fetch_spec, resolve_source
 from ._load import SpecLoadError, load_spec, parse_spec_text
+from ._lock import LockError
 from ._overlay import FIXES, Fix, FixReport, OverlayResult, apply_overlay
+from ._pinned import load_pinned_spec, pinned_spec_path
 from ._walk import (
     HTTP_METHODS,
     Operation,
@@ -13,6 +15,7 @@ from ._walk import (
     operation_parameters,
     resolve_pointer,
     resolve_ref,
+    walk_nodes,
 )
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "FetchError",
     "Fix",
     "FixReport",
+    "LockError",
     "Operation",
     "OverlayResult",
     "SpecLoadError",
@@ -32,10 +36,13 @@ __all__ = [
     "iter_operations",
     "iter_schemas",
     "join_pointer",
+    "load_pinned_spec",
     "load_spec",
     "operation_parameters",
     "parse_spec_text",
+    "pinned_spec_path",
     "resolve_pointer",
     "resolve_ref",
     "resolve_source",
+    "walk_nodes",
 ]
