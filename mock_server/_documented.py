@@ -8,6 +8,7 @@ produced a response (validation, a behaviour, fault injection), it leaves the mo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from ._compile import Operation, documented_key
@@ -43,22 +44,26 @@ def documented_status(op: Operation, status: int) -> int:
 
 
 def conform(op: Operation, response: MockResponse) -> MockResponse:
-    """`response` with a documented status and the documented media type; a body only where one is documented."""
+    """`response` with a documented status and the documented media type; a body only where one is documented.
+
+    A new response when anything changes: behaviours may hand out responses they keep.
+    """
     status = documented_status(op, response.status)
     key = documented_key(op, status)
+    media = op.media_types.get(key) if key is not None else None
+    headers = response.headers
     if status != response.status:
-        response.headers.setdefault(UNDOCUMENTED_STATUS_HEADER, str(response.status))
+        headers = {**headers, UNDOCUMENTED_STATUS_HEADER: str(response.status)}
         detail = _error_detail(response)
         if detail:
-            response.headers.setdefault(UNDOCUMENTED_DETAIL_HEADER, detail.encode("ascii", "replace").decode()[:500])
-        response.status = status
-    media = op.media_types.get(key) if key is not None else None
-    if media is None:
-        if response.raw or response.body is not None:  # no content documented for this status
-            response.raw, response.body = None, None
-    elif response.media_type is None:
-        response.media_type = media
-    return response
+            headers[UNDOCUMENTED_DETAIL_HEADER] = detail.encode("ascii", "replace").decode()[:500]
+    if media is None:  # no content documented for this status
+        if status == response.status and response.raw is None and response.body is None:
+            return response
+        return replace(response, status=status, headers=headers, raw=None, body=None)
+    if status == response.status and response.media_type is not None:
+        return response
+    return replace(response, status=status, headers=headers, media_type=response.media_type or media)
 
 
 def _error_detail(response: MockResponse) -> str | None:
