@@ -44,7 +44,7 @@ def documented_status(op: Operation, status: int) -> int:
 
 
 def conform(op: Operation, response: MockResponse) -> MockResponse:
-    """`response` with a documented status and the documented media type; a body only where one is documented.
+    """`response` with a documented status, in the media type documented for it.
 
     A new response when anything changes: behaviours may hand out responses they keep.
     """
@@ -57,10 +57,14 @@ def conform(op: Operation, response: MockResponse) -> MockResponse:
         detail = _error_detail(response)
         if detail:
             headers[UNDOCUMENTED_DETAIL_HEADER] = detail.encode("ascii", "replace").decode()[:500]
-    if media is None:  # no content documented for this status
-        if status == response.status and response.raw is None and response.body is None:
-            return response
+    if media is None and status != response.status:  # an error body under a status documented without one
         return replace(response, status=status, headers=headers, raw=None, body=None)
+    if media is None:
+        # A behaviour's body where the spec documents none (e.g. the stateful 202 of a sent message): kept, in
+        # the revision's own JSON media type.
+        media = next(iter(op.media_types.values()), None)
+        if media is None or response.media_type is not None:
+            return response
     if status == response.status and response.media_type is not None:
         return response
     return replace(response, status=status, headers=headers, media_type=response.media_type or media)

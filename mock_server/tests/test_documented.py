@@ -58,3 +58,9 @@ def test_conform_keeps_what_a_behaviour_chose() -> None:
     op = _operation(["201", "4XX"], {"201": "application/vnd.api+json"})
     response = conform(op, MockResponse(201, {"data": None}, media_type="application/vnd.api+json"))
     assert (response.status, response.media_type) == (201, "application/vnd.api+json")
+
+
+def test_conform_keeps_a_behaviours_body_on_a_status_documented_without_one() -> None:
+    op = _operation(["202", "4XX"], {"4XX": "application/json"})
+    response = conform(op, MockResponse(202, {"data": {"type": "message"}}))
+    assert response.body == {"data": {"type": "message"}} and response.media_type == "application/json"
