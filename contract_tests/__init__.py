@@ -12,7 +12,15 @@ Light to import: schemathesis and hypothesis are imported when a run starts.
 from ._depth import body_composition_depth, composition_depths
 from ._mock_process import MockProcess, MockStartError, free_port, running_mock
 from ._results import CheckFailure, CheckTally, ContractResult
-from ._schemathesis import DEFAULT_CHECKS, PROFILES, ContractOptions, Profile, examples_phase_excluded, run_contract
+from ._schemathesis import (
+    DEFAULT_CHECKS,
+    PROFILES,
+    ContractOptions,
+    Profile,
+    examples_phase_excluded,
+    revision_options,
+    run_contract,
+)
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -28,6 +36,7 @@ __all__ = [
     "composition_depths",
     "examples_phase_excluded",
     "free_port",
+    "revision_options",
     "run_contract",
     "running_mock",
 ]

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._depth import composition_depths
@@ -26,6 +27,7 @@ __all__ = [
     "ContractOptions",
     "Profile",
     "examples_phase_excluded",
+    "revision_options",
     "run_contract",
 ]
 
@@ -150,6 +152,17 @@ def _config_dict(spec: Spec, options: ContractOptions, profile: Profile, *, exam
     return config
 
 
+def revision_options(spec_path: Path, options: ContractOptions | None = None) -> ContractOptions:
+    """`options` holding the target to the raw spec at `spec_path` (patched here), the in-process mock serving it."""
+    from kdk.spec import PinnedSpec
+
+    options = options or ContractOptions()
+    options.spec = PinnedSpec.from_file(spec_path).patch()
+    if options.target == "mock":
+        options.app = _default_app(options.spec)
+    return options
+
+
 def _default_app(spec: PatchedSpec | None) -> Any:
     """The (stateless) mock of `spec`; of the pinned spec when None (its compiled form is cached by the lock's
     sha256, the same cache `kdk mock` starts from)."""
@@ -196,6 +209,7 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
         app = None
         base_url = options.target.rstrip("/")
 
+    stateless = app is not None and _is_stateless(app)
     labels = _label_map(spec)
     skipped = examples_phase_excluded(spec)
     selected = _select(spec, options)
@@ -212,7 +226,7 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
     for examples_phase in (True, False):
         config = SchemathesisConfig.from_dict(_config_dict(spec, options, profile, examples=examples_phase))
         schema: Any = schemathesis.openapi.from_dict(spec, config=config)
-        schema.hook("filter_failure")(_drop_excluded_failures)
+        schema.hook("filter_failure")(_drop_stateless_failures if stateless else _drop_excluded_failures)
         if app is not None:
             schema.app = app
         else:
@@ -271,6 +285,22 @@ def _record(event: Any, result: ContractResult, labels: dict[str, str], base_url
 def _drop_excluded_failures(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """schemathesis `filter_failure` hook: keep every failure except the ones exclusions.py lists."""
     return not is_excluded_failure(failure, case, _case_description(case))
+
+
+def _drop_stateless_failures(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    """The same, for the stateless mock (which does not remember deletions; see exclusions.py)."""
+    return not is_excluded_failure(failure, case, _case_description(case), stateless_target=True)
+
+
+def _is_stateless(app: Any) -> bool:
+    """Whether an in-process app is the mock without any behaviour (no stateful layer) in any revision."""
+    from mock_server import mock_core
+
+    try:
+        core = mock_core(app)
+    except (LookupError, AttributeError):
+        return False  # not our mock: hold it to every check
+    return not any(served.behaviours for served in core.served.values())
 
 
 def _case_description(case: Any) -> str:

@@ -51,7 +51,32 @@ EXCLUSIONS: list[Exclusion] = [
         "mock does the same on purpose (mock issue: 'empty fields[x]= handled like the real API'). Only that "
         "case is dropped: any other invalid value in the same request still fails the check.",
     ),
+    Exclusion(
+        what="operations that document no 4xx response (no 4xx code, no 4XX range, no default; e.g. "
+        "create_client_subscription on 2023-06-15, which documents only 202)",
+        scope="negative_data_rejection",
+        reason="The mock answers only documented statuses (status_code_conformance), so it cannot reject invalid "
+        "data with a 4xx the operation does not document: it answers the documented status and names the error "
+        "in `x-kdk-mock-undocumented-status` / `x-kdk-mock-error-detail`. The two checks cannot both pass on such "
+        "an operation; the spec's own status list wins. As soon as a revision (or the overlay) documents a 4xx "
+        "for the operation, this exclusion stops applying to it.",
+    ),
+    Exclusion(
+        what="the stateless mock (in-process, no stateful behaviours): every operation with a DELETE",
+        scope="use_after_free (stateful phase)",
+        reason="A stateless mock answers every request from the spec, so a resource it 'deleted' is still served: "
+        "that is what stateless means, not a defect. Whether a run hits it depends on the links schemathesis "
+        "follows (the 2026-07-15.pre beta's brand-social-groups did; the pinned revision happened not to). The "
+        "stateful mock (`--state`) remembers deletions and is held to this check; URL targets always are.",
+    ),
 ]
+
+
+def _documents_no_client_error(case: Any) -> bool:
+    operation = getattr(case, "operation", None)
+    responses = getattr(operation, "responses", None)
+    codes = [str(code).upper() for code in getattr(responses, "status_codes", None) or ()]
+    return bool(codes) and not any(code.startswith("4") or code == "DEFAULT" for code in codes)
 
 
 def _empty_fieldsets(case: Any) -> list[str]:
@@ -59,10 +84,14 @@ def _empty_fieldsets(case: Any) -> list[str]:
     return [k for k, v in query.items() if str(k).startswith("fields[") and v in ("", [""], [], None)]
 
 
-def is_excluded_failure(failure: Any, case: Any, description: str) -> bool:
+def is_excluded_failure(failure: Any, case: Any, description: str, *, stateless_target: bool = False) -> bool:
     """Whether a check failure is one of the cases above (used by the runner's `filter_failure` hook)."""
+    if stateless_target and type(failure).__name__ == "UseAfterFree":
+        return True
     if type(failure).__name__ != "AcceptedNegativeData":
         return False
+    if _documents_no_client_error(case):
+        return True
     empty = _empty_fieldsets(case)
     # schemathesis names the parameter whose value it made invalid; it must be one of the empty fieldsets
     return bool(empty) and any(name in description for name in empty)

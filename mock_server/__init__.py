@@ -8,6 +8,7 @@ Public pieces the stateful layer (mock_server.state) builds on:
 - `error_response` / `error_object` / `MockError`: Klaviyo's JSON:API error envelope.
 - `generate_body(spec, schema, seed=...)`: a realistic body valid against a response schema.
 - `id_rules(spec)` / `new_id` / `seeded_id` ...: Klaviyo's id shapes and type naming conventions (`_ids.py`).
+- `revision_spec_path(ref)`: the raw spec of any revision (fetched into the spec cache if missing).
 - `MockRequest` / `MockResponse` / `Behaviour` / `AdminRoute`: the seam (see `_types.py`).
 """
 
@@ -34,6 +35,7 @@ from ._ids import (
 from ._mask import Masker
 from ._replay import prepare_replay
 from ._serve import ServeOptions, serve
+from ._sources import revision_spec_path
 from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
 
 __all__ = [
@@ -71,6 +73,7 @@ __all__ = [
     "parse_drift_kinds",
     "prepare_replay",
     "relationship_name",
+    "revision_spec_path",
     "seeded_id",
     "serve",
     "type_of_id_field",

@@ -57,6 +57,8 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     compiled: CompiledSpec | None = None,
     spec: PatchedSpec | None = None,
+    revisions: Sequence[str | Path] = (),
+    core: MockCore | None = None,
     replay: str | Path | None = None,
     replay_match: str = "strict",
     inject_drift: Sequence[str] = (),
@@ -66,8 +68,11 @@ def create_app(
 
     `behaviours` are offered every validated request in order (the stateful layer); `admin_routes` and each
     behaviour's `admin_routes()` are served under /__mock__/. `mock_core(app)` returns the core, whose
-    `generated_response()` gives the schema-generated answer for a request. `replay` (a `kdk proxy --record`
-    directory) answers recorded requests first (`_replay.py`); `inject_drift` is test-only (`_drift.py`).
+    `generated_response()` gives the schema-generated answer for a request. `revisions` are more raw specs
+    served by the same app, each chosen by the request's `revision` header (the first spec is the default).
+    `core` is an already built MockCore to serve (what `kdk mock` builds before Connexion is imported).
+    `replay` (a `kdk proxy --record` directory) answers recorded requests first (`_replay.py`); `inject_drift`
+    is test-only (`_drift.py`).
     """
     import warnings
 
@@ -80,16 +85,24 @@ def create_app(
 
     from ._ui import add_swagger_ui
 
-    if compiled is None and spec is not None:
+    if core is not None:
+        compiled = core.compiled
+    elif compiled is None and spec is not None:
         compiled = compile_patched(spec)
     if compiled is None:
         compiled = load_compiled(Path(spec_path) if spec_path else default_spec_path())
-    core_factory = functools.partial(
-        MockCore,
-        compiled=compiled,
-        behaviours=behaviours,
-        admin_routes=admin_routes,
-        max_body_bytes=max_body_bytes,
+    others = [(load_compiled(Path(path)), ()) for path in revisions]
+    core_factory: Any = (
+        functools.partial(_adopt, core)
+        if core is not None
+        else functools.partial(
+            MockCore,
+            compiled=compiled,
+            behaviours=behaviours,
+            admin_routes=admin_routes,
+            max_body_bytes=max_body_bytes,
+            revisions=others,
+        )
     )
     envelope = functools.partial(_envelope_handler, revision=compiled.revision)
     middlewares = [
@@ -104,6 +117,12 @@ def create_app(
     add_swagger_ui(app, compiled.title)
     app.mock_compiled = compiled
     return app
+
+
+def _adopt(core: MockCore, app: Any) -> MockCore:
+    """Use a built core as the middleware in front of `app`."""
+    core.app = app
+    return core
 
 
 def mock_core(app: Any) -> MockCore:

@@ -28,8 +28,10 @@ __all__ = [
     "Operation",
     "Param",
     "PathEntry",
+    "bucket_key",
     "compile_patched",
     "compile_spec",
+    "documented_key",
     "load_compiled",
     "path_entry",
 ]
@@ -72,6 +74,7 @@ class Operation:
     statuses: list[str]  # documented response keys: "200", "4XX", "default", ...
     success: int
     templates: dict[str, Any]  # status key -> generated body (absent: no content)
+    media_types: dict[str, str]  # status key -> the media type its body is documented in (absent: no content)
     resource_type: str | None  # `data.type` of the success body, for links
 
 
@@ -188,15 +191,18 @@ def compile_spec(spec: Spec, *, key: str, patched_json: Path) -> CompiledSpec:
             entries[op.path] = entry
             if entry.param_names:
                 segs = entry.segments
-                dynamic.setdefault(_bucket(segs), []).append(entry)
+                dynamic.setdefault(bucket_key(segs), []).append(entry)
             else:
                 static[_normalize(op.path)] = entry
         params = [_param(spec, p) for p in operation_parameters(spec, op)]
         security = op.node.get("security", global_security)
         statuses = [str(s) for s in (op.node.get("responses") or {})]
         templates: dict[str, Any] = {}
+        media_types: dict[str, str] = {}
         for status in statuses:
-            schema = _response_schema(spec, op.node["responses"][status])
+            media, schema = _response_schema(spec, op.node["responses"][status])
+            if media is not None:
+                media_types[status] = media
             if schema is not None and not status.startswith(("4", "5")):
                 templates[status] = generate_body(spec, schema, seed=op.operation_id)
         success = min((int(s) for s in statuses if s.isdigit() and s.startswith("2")), default=200)
@@ -209,6 +215,7 @@ def compile_spec(spec: Spec, *, key: str, patched_json: Path) -> CompiledSpec:
             public=security == [],
             body=_body(spec, deref(spec, op.node["requestBody"])) if "requestBody" in op.node else None,
             statuses=statuses,
+            media_types=media_types,
             success=success,
             templates=templates,
             resource_type=resource_type,
@@ -255,7 +262,7 @@ def path_entry(template: str) -> PathEntry:
     return PathEntry(template, tuple(segments), tuple(names))
 
 
-def _bucket(segments: tuple[str | None, ...]) -> tuple[int, str, str]:
+def bucket_key(segments: tuple[str | None, ...]) -> tuple[int, str, str]:
     first = segments[0] if segments and segments[0] is not None else ""
     second = segments[1] if len(segments) > 1 and segments[1] is not None else ""
     return (len(segments), first, second)
@@ -282,16 +289,19 @@ def _param(spec: Spec, raw: dict[str, Any]) -> Param:
     )
 
 
-def _response_schema(spec: Spec, response: Any) -> dict[str, Any] | None:
+def _response_schema(spec: Spec, response: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """(media type, schema) of a documented response: JSON:API first, then any JSON, then whatever is there."""
     from kdk.spec import deref
 
     response = deref(spec, response)
     content = (response or {}).get("content") or {}
-    media = content.get(_JSON_MEDIA) or next(iter(content.values()), None)
-    if not isinstance(media, dict) or not isinstance(media.get("schema"), dict):
-        return None
-    schema: dict[str, Any] = media["schema"]
-    return schema
+    if not isinstance(content, dict) or not content:
+        return None, None
+    media = next((m for m in content if m == _JSON_MEDIA), None) or next((m for m in content if "json" in m), None)
+    media = media or next(iter(content))
+    holder = content[media]
+    schema = holder.get("schema") if isinstance(holder, dict) else None
+    return media, schema if isinstance(schema, dict) else None
 
 
 def _body(spec: Spec, body: dict[str, Any]) -> BodySpec:
@@ -328,4 +338,12 @@ def _data_type(template: Any) -> str | None:
         data = data[0] if data else None
     if isinstance(data, dict) and isinstance(data.get("type"), str):
         return str(data["type"])
+    return None
+
+
+def documented_key(op: Operation, status: int) -> str | None:
+    """The response key documenting `status` for `op`: the exact code, its `4XX`-style range, or `default`."""
+    for key in (str(status), f"{status // 100}XX", "default"):
+        if key in op.statuses:
+            return key
     return None

@@ -39,6 +39,10 @@ async def parse_multipart(scope: MutableMapping[str, Any], raw: bytes, schema: d
             problems.append(error_object(400, f"'{name}' is required.", pointer=f"/{name}"))
     for name, value in form.multi_items():
         prop = properties.get(name) or {}
+        if name in parsed and name in properties and prop.get("type") != "array":
+            # A declared field sent twice is an array; the schema says it holds one value.
+            problems.append(error_object(400, f"'{name}' must be sent once.", pointer=f"/{name}"))
+            continue
         if isinstance(value, UploadFile):
             content = await value.read()
             parsed[name] = {"filename": value.filename, "content_type": value.content_type, "size": len(content)}

@@ -22,7 +22,7 @@ from ._compile import CompiledSpec, load_compiled
 from ._core import DEFAULT_MAX_BODY_BYTES, MockCore, Receive, Scope, Send
 from ._types import Behaviour
 
-__all__ = ["ServeOptions", "serve", "worker_app"]
+__all__ = ["ServeOptions", "build_core", "serve", "worker_app"]
 
 _OPTIONS_ENV = "KDK_MOCK_OPTIONS"
 log = logging.getLogger("mock_server")
@@ -31,9 +31,9 @@ log = logging.getLogger("mock_server")
 class ServeOptions(dict[str, Any]):
     """`kdk mock`'s options as one JSON-able dict (workers re-read it from the environment).
 
-    Keys: spec (str|None), max_body_bytes (int), replay (str|None), replay_match (str), inject_drift (list,
-    test-only), and whatever the stateful layer takes (state, seed_data, rate_limits, workers), which is handed
-    to `mock_server.state.behaviours_from_options`.
+    Keys: spec (str|None), revisions (list of refs, or None for the pinned one only), max_body_bytes (int),
+    replay (str|None), replay_match (str), inject_drift (list, test-only), and whatever the stateful layer takes
+    (state, seed_data, rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options`.
     """
 
 
@@ -43,6 +43,43 @@ def _spec_path(options: ServeOptions) -> Path:
     from ._app import default_spec_path
 
     return default_spec_path()
+
+
+def _compiled_revisions(options: ServeOptions) -> list[CompiledSpec]:
+    """Every revision to serve, the default first: `--spec` or the pinned spec, or the `--revisions` listed.
+
+    With `--revisions`, the pinned revision is the default if it is listed, else the newest listed one.
+    """
+    refs = [r for r in options.get("revisions") or [] if r]
+    if not refs:
+        return [load_compiled(_spec_path(options))]
+    from ._sources import revision_spec_path
+
+    compiled = [load_compiled(revision_spec_path(ref)) for ref in refs]
+    default = next((c for c in compiled if c.revision == _pinned_revision()), max(compiled, key=lambda c: c.revision))
+    return [default, *(c for c in compiled if c is not default)]
+
+
+def _pinned_revision() -> str | None:
+    from kdk import lock_path
+
+    try:
+        revision = json.loads(lock_path().read_text(encoding="utf-8")).get("info_version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return revision if isinstance(revision, str) else None
+
+
+def build_core(options: ServeOptions) -> MockCore:
+    """The MockCore serving `options` (every revision, each with its own behaviours)."""
+    compiled = _compiled_revisions(options)
+    return MockCore(
+        None,
+        compiled=compiled[0],
+        behaviours=_behaviours(options, compiled[0]),
+        max_body_bytes=int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
+        revisions=[(c, _behaviours(options, c)) for c in compiled[1:]],
+    )
 
 
 def _behaviours(options: ServeOptions, compiled: CompiledSpec) -> list[Behaviour]:
@@ -57,12 +94,8 @@ class _FastStartApp:
     """Core now, Connexion AsyncApp as soon as it is built (see module docstring)."""
 
     def __init__(self, options: ServeOptions) -> None:
-        self.compiled = load_compiled(_spec_path(options))
-        self.behaviours = _behaviours(options, self.compiled)
-        self.max_body_bytes = int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES)
-        self.core = MockCore(
-            None, compiled=self.compiled, behaviours=self.behaviours, max_body_bytes=self.max_body_bytes
-        )
+        self.core = build_core(options)
+        self.compiled = self.core.compiled
         _freeze_heap(collect=False)  # a full collection here would delay the first answer by ~30 ms
         self.full: Any = None
         self.ready = threading.Event()
@@ -84,9 +117,7 @@ class _FastStartApp:
         try:
             from ._app import create_app
 
-            self.full = create_app(
-                compiled=self.compiled, behaviours=self.behaviours, max_body_bytes=self.max_body_bytes
-            )
+            self.full = create_app(core=self.core)
         except Exception:
             log.exception("building the Connexion app failed; serving the API from the core only")
         finally:
@@ -139,7 +170,7 @@ def serve(options: ServeOptions, *, host: str, port: int, workers: int = 1, log_
     kwargs = _uvicorn_kwargs(host, port, log_level)
     if workers > 1:
         # Workers are separate processes: each builds the app from the same options (and shares the cache).
-        load_compiled(_spec_path(options))  # compile once here, not once per worker
+        _compiled_revisions(options)  # fetch and compile once here, not once per worker
         os.environ[_OPTIONS_ENV] = json.dumps(options)
         uvicorn.run("mock_server._serve:worker_app", factory=True, workers=workers, lifespan="off", **kwargs)
         return
@@ -151,12 +182,7 @@ def worker_app() -> Any:
     from ._app import create_app
 
     options = ServeOptions(json.loads(os.environ.get(_OPTIONS_ENV, "{}")))
-    compiled = load_compiled(_spec_path(options))
-    app = create_app(
-        compiled=compiled,
-        behaviours=_behaviours(options, compiled),
-        max_body_bytes=int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
-    )
+    app = create_app(core=build_core(options))
     _freeze_heap()
     return _with_outer_layers(app, options)
 

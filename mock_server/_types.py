@@ -25,15 +25,24 @@ class MockRequest:
     body: Any | None  # parsed JSON (or None)
     account: str  # tenant: one per API key / OAuth token / company_id
     auth_kind: str  # "api_key", "oauth" or "none"
-    revision: str
+    revision: str  # as the client sent it
     base_url: str  # e.g. "http://127.0.0.1:4010", for links
+    served_revision: str = ""  # the loaded revision answering it (a mock may serve several; see _revision.py)
 
 
 @dataclass
 class MockResponse:
+    """The one response shape of the mock: behaviours, admin routes, errors and generated bodies all return it.
+
+    `body` is a JSON value (serialized by the core); `raw` is an already-serialized body (the core's render cache)
+    and wins over `body`. `media_type` defaults to the one the operation documents for `status`.
+    """
+
     status: int
     body: Any | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    media_type: str | None = None
 
 
 class Behaviour(Protocol):

@@ -24,12 +24,17 @@ class SchemaChecker:
         self._validators: dict[str, Any] = {}
 
     def response_schema(self, op: Operation, status: int) -> dict[str, Any] | None:
+        documented = self.response_media(op, status)
+        return documented[1] if documented else None
+
+    def response_media(self, op: Operation, status: int) -> tuple[str, dict[str, Any]] | None:
+        """(media type, schema) documented for `status` (JSON:API first, then any JSON), None if no content."""
         responses = op.node.get("responses") or {}
         for key in (str(status), f"{status // 100}XX", "default"):
             if key in responses:
-                response = deref(self.spec, responses[key])
-                media = (response.get("content") or {}).get(JSON_API)
-                return media["schema"] if media else None
+                content = deref(self.spec, responses[key]).get("content") or {}
+                media = JSON_API if JSON_API in content else next((m for m in content if "json" in m), None)
+                return (media, content[media]["schema"]) if media else None
         raise AssertionError(f"{op.operation_id}: status {status} is not documented")
 
     def errors(self, schema: dict[str, Any], body: Any) -> list[str]:
@@ -42,17 +47,17 @@ class SchemaChecker:
 
     def check_response(self, op: Operation, response: httpx.Response) -> list[str]:
         """Problems with a response: undocumented status, wrong content type, body not valid for the status."""
-        schema = self.response_schema(op, response.status_code)
-        if schema is None:
+        documented = self.response_media(op, response.status_code)
+        if documented is None:
             return [] if not response.content else [f"{response.status_code} documents no body but one was sent"]
-        if response.headers.get("content-type") != JSON_API:
-            return [f"content-type {response.headers.get('content-type')!r}"]
+        media, schema = documented
+        if response.headers.get("content-type") != media:
+            return [f"content-type {response.headers.get('content-type')!r}, documented {media!r}"]
         return self.errors(schema, response.json())
 
     def client_error_schema(self) -> dict[str, Any]:
-        error: dict[str, Any] = deref(self.spec, {"$ref": "#/components/responses/ClientError"})["content"][JSON_API][
-            "schema"
-        ]
+        content = deref(self.spec, {"$ref": "#/components/responses/ClientError"})["content"]
+        error: dict[str, Any] = content.get(JSON_API, next(iter(content.values())))["schema"]
         return error
 
 

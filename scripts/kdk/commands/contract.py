@@ -37,6 +37,10 @@ def contract(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="schemathesis worker threads.")] = 1,
     seed: Annotated[int | None, typer.Option(help="Hypothesis seed (default 0: reproducible runs).")] = 0,
+    spec: Annotated[
+        Path | None,
+        typer.Option(help="Hold the mock to this raw Klaviyo spec (any revision) instead of the pinned one."),
+    ] = None,
 ) -> None:
     """Hold a server to the pinned, patched spec: every operation, every default schemathesis check.
 
@@ -45,6 +49,10 @@ def contract(
     from contract_tests import ContractOptions, run_contract
 
     options = ContractOptions(target=target, profile=profile, operation_ids=operation, workers=workers, seed=seed)
+    if spec is not None:
+        from contract_tests import revision_options
+
+        options = revision_options(spec, options)
     if live:
         key = os.environ.get("KLAVIYO_API_KEY")
         if not key:

@@ -20,6 +20,13 @@ def mock(
         Path | None,
         typer.Option(help="Serve this raw Klaviyo spec (JSON/YAML) instead of the pinned one; the overlay is applied."),
     ] = None,
+    revisions: Annotated[
+        str | None,
+        typer.Option(
+            help="Serve these revisions at once, comma-separated (e.g. 2024-07-15,2026-07-15); each request gets "
+            "the revision its `revision` header names. Default: the pinned one. Missing ones are fetched."
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (uvicorn).")] = 1,
     max_body_bytes: Annotated[int, typer.Option(min=1, help="Request bodies larger than this are answered 413.")] = 5
     * 1024
@@ -86,8 +93,23 @@ def mock(
             typer.echo(f"kdk mock: {problem}", err=True)
             raise typer.Exit(2)
 
+    refs = [r.strip() for r in (revisions or "").split(",") if r.strip()]
+    if refs and spec is not None:
+        typer.echo("kdk mock: --spec and --revisions cannot be combined.", err=True)
+        raise typer.Exit(2)
+    if refs:
+        from kdk.spec import FetchError
+        from mock_server import revision_spec_path
+
+        try:
+            for ref in refs:
+                revision_spec_path(ref)  # fetched into the spec cache now, so a bad ref fails before serving
+        except FetchError as exc:
+            typer.echo(f"kdk mock: {exc}", err=True)
+            raise typer.Exit(2) from None
     options = ServeOptions(
         spec=str(spec) if spec else None,
+        revisions=refs or None,
         max_body_bytes=max_body_bytes,
         state=state,
         seed_data=str(seed_data) if seed_data else None,

@@ -1,0 +1,98 @@
+"""Request bodies: read (bounded), check the media type, parse, validate against the operation's schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ._compile import CompiledSpec, Operation
+from ._errors import MockError, error_object
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyReader", "Receive", "Scope", "read_all"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024  # Klaviyo's image upload limit is 5 MB
+_JSON_MEDIA = ("application/vnd.api+json", "application/json")
+
+
+class BodyReader:
+    """Reads and validates request bodies for one compiled spec (validators are built once per operation)."""
+
+    def __init__(self, compiled: CompiledSpec, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.compiled = compiled
+        self.max_body_bytes = max_body_bytes
+        self._validators: dict[str, Any] = {}
+
+    async def read(self, op: Operation, scope: Scope, receive: Receive, headers: dict[str, str]) -> Any:
+        """The parsed body (JSON document, multipart fields) or None; raises MockError 400/413/415."""
+        spec = op.body
+        if spec is None:
+            return None
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise too_large(self.max_body_bytes)
+        raw = await read_all(receive, self.max_body_bytes)
+        if not raw:
+            if spec.required:
+                raise MockError(400, "A request body is required.", pointer="/data")
+            return None
+        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if spec.multipart_schema is not None and media in spec.media_types:
+            from ._multipart import parse_multipart
+
+            return await parse_multipart(scope, raw, spec.multipart_schema)
+        if spec.json_schema is None or media not in (*_JSON_MEDIA, *spec.media_types):
+            expected = ", ".join(spec.media_types)
+            raise MockError(415, f'Unsupported media type "{media}" in request. Expected: {expected}.')
+        document = parse_json(raw)
+        self.validate(op, document)
+        return document
+
+    def validate(self, op: Operation, document: Any) -> None:
+        from ._jsonschema import make_validator, schema_errors
+
+        validator = self._validators.get(op.operation_id)
+        if validator is None:
+            assert op.body is not None
+            validator = make_validator(op.body.json_schema, self.compiled.components)
+            self._validators[op.operation_id] = validator
+        problems = schema_errors(validator, document)
+        if problems:
+            errors = [error_object(400, p.message, pointer=p.pointer) for p in problems]
+            raise MockError(400, problems[0].message, errors=errors)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MockError(400, "The request body is not valid UTF-8.", code="parse_error") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise MockError(400, f"JSON parse error - {exc}", code="parse_error", title="Malformed request.") from None
+
+
+async def read_all(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def too_large(limit: int) -> MockError:
+    return MockError(413, f"Request body is larger than {limit} bytes.")
