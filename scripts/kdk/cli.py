@@ -9,7 +9,7 @@ from .commands._app import app
 __all__ = ["app", "main"]
 
 # One module per verb (kdk/commands/<name>.py); a verb whose module is absent is simply not offered.
-_COMMAND_MODULES = ("fetch", "validate", "patch", "diff", "generate", "mock", "contract", "upgrade")
+_COMMAND_MODULES = ("fetch", "validate", "patch", "diff", "matrix", "generate", "mock", "contract", "upgrade")
 
 
 def _register() -> None:
