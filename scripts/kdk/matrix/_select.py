@@ -5,20 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..spec.diff._revisions import CHANNELS, revision_order
 from ._model import Revision
 
 __all__ = ["CHANNELS", "order_key", "select_revisions"]
 
-CHANNELS = ("stable", "beta")
-
 
 def order_key(revision: Revision) -> tuple[int, bool, str]:
-    """Stable before beta; within a channel, dated refs in date order (ISO dates sort as text), then `main`."""
-    return (
-        CHANNELS.index(revision.channel) if revision.channel in CHANNELS else len(CHANNELS),
-        revision.ref == "main",
-        revision.ref,
-    )
+    """Release order, as the changelog uses it: stable before beta, dates in order, `main` last."""
+    return revision_order(revision.ref, revision.channel)
 
 
 def _listing(source: str) -> list[Revision] | None:
