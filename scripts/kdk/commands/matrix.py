@@ -85,7 +85,7 @@ def matrix(
 
     Exit 0 when every row is green, 1 when any revision failed a stage, 2 when no revisions could be selected.
     """
-    from kdk.matrix import MatrixOptions, render, run_matrix, select_revisions
+    from kdk.matrix import MatrixOptions, render, run_matrix, select_revisions, splice
     from kdk.spec.diff import spec_source
 
     resolved = spec_source(source)
@@ -104,7 +104,9 @@ def matrix(
         rows = run_matrix(revisions, options, jobs=jobs, on_start=on_start, on_row=on_row)
     text = render(rows, output_format.value)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        existing = output.read_text(encoding="utf-8") if output.is_file() else None
+        spliced = splice(existing, text) if existing is not None else None
+        output.write_text(spliced if spliced is not None else text, encoding="utf-8")
         failed = sum(not r.ok for r in rows)
         typer.echo(f"wrote {output} ({len(rows)} revisions, {failed} failed)", err=True)
     else:

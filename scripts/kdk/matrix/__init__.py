@@ -16,11 +16,13 @@ from ._model import (
     Revision,
     ValidateStage,
 )
-from ._render import FORMATS, HEADERS, render, table_cells
+from ._render import BEGIN_MARKER, END_MARKER, FORMATS, HEADERS, render, splice, table_cells
 from ._runner import run_matrix, run_revision
 from ._select import order_key, select_revisions
 
 __all__ = [
+    "BEGIN_MARKER",
+    "END_MARKER",
     "FORMATS",
     "HEADERS",
     "STAGES",
@@ -37,5 +39,6 @@ __all__ = [
     "run_matrix",
     "run_revision",
     "select_revisions",
+    "splice",
     "table_cells",
 ]

@@ -7,7 +7,18 @@ from collections.abc import Sequence
 
 from ._model import MatrixRow
 
-__all__ = ["FORMATS", "HEADERS", "render", "render_json", "render_markdown", "render_text", "table_cells"]
+__all__ = [
+    "BEGIN_MARKER",
+    "END_MARKER",
+    "FORMATS",
+    "HEADERS",
+    "render",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "splice",
+    "table_cells",
+]
 
 HEADERS = (
     "revision",
@@ -128,3 +139,16 @@ FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json
 
 def render(rows: Sequence[MatrixRow], fmt: str) -> str:
     return FORMATS[fmt](rows)
+
+
+BEGIN_MARKER = "<!-- matrix:begin -->"
+END_MARKER = "<!-- matrix:end -->"
+
+
+def splice(document: str, table: str) -> str | None:
+    """`document` with the text between its matrix markers replaced by `table` (how the README's table is
+    refreshed); None when the document has no such markers."""
+    start, end = document.find(BEGIN_MARKER), document.find(END_MARKER)
+    if start < 0 or end < start:
+        return None
+    return document[: start + len(BEGIN_MARKER)] + "\n" + table.rstrip("\n") + "\n" + document[end:]

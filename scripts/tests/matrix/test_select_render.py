@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from kdk.matrix import (
+    BEGIN_MARKER,
+    END_MARKER,
     HEADERS,
     ContractStage,
     GenerateStage,
@@ -17,6 +19,7 @@ from kdk.matrix import (
     ValidateStage,
     render,
     select_revisions,
+    splice,
     table_cells,
 )
 
@@ -128,3 +131,9 @@ def test_text_markdown_and_json() -> None:
         "stage": "validate",
         "message": "3 errors, 0 warnings after the overlay",
     }
+
+
+def test_splice_replaces_only_between_the_markers() -> None:
+    document = f"# Title\n\nbefore\n{BEGIN_MARKER}\nold table\n{END_MARKER}\nafter\n"
+    assert splice(document, "| new |\n") == f"# Title\n\nbefore\n{BEGIN_MARKER}\n| new |\n{END_MARKER}\nafter\n"
+    assert splice("no markers here\n", "| new |\n") is None
