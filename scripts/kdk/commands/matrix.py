@@ -14,7 +14,7 @@ import typer
 from ._app import spec_app
 
 if TYPE_CHECKING:
-    from kdk.matrix import MatrixRow, Revision
+    from kdk.matrix import MatrixRow
 
 __all__ = ["matrix"]
 
@@ -31,14 +31,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-Hooks = tuple[Callable[["Revision"], None] | None, Callable[["MatrixRow"], None] | None]
-
-
 @contextmanager
-def _progress(total: int) -> Iterator[Hooks]:
+def _progress(total: int) -> Iterator[Callable[[MatrixRow], None] | None]:
     """A rich progress bar on stderr when it is a terminal; nothing otherwise (CI logs stay clean)."""
     if not sys.stderr.isatty():
-        yield None, None
+        yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -55,7 +52,7 @@ def _progress(total: int) -> Iterator[Hooks]:
             progress.console.print(f"{row.revision.label}: {mark} ({row.seconds:.0f} s)")
             progress.update(task, advance=1, description=f"matrix ({failed} failed)" if failed else "matrix")
 
-        yield None, finished
+        yield finished
 
 
 @spec_app.command("matrix")
@@ -100,8 +97,8 @@ def matrix(
         typer.echo(f"kdk spec matrix: no {which}revisions in {resolved}", err=True)
         raise typer.Exit(2)
     options = MatrixOptions(source=resolved, contract=not skip_contract, profile=profile, mypy=mypy, strict=strict)
-    with _progress(len(revisions)) as (on_start, on_row):
-        rows = run_matrix(revisions, options, jobs=jobs, on_start=on_start, on_row=on_row)
+    with _progress(len(revisions)) as on_row:
+        rows = run_matrix(revisions, options, jobs=jobs, on_row=on_row)
     text = render(rows, output_format.value)
     if output is not None:
         existing = output.read_text(encoding="utf-8") if output.is_file() else None

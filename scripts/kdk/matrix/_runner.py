@@ -82,7 +82,8 @@ def _generate(row: MatrixRow, patched: Spec, options: MatrixOptions) -> None:
             )
         if options.mypy:
             checked = check_mypy(result.project_dir, cache_dir=Path(scratch) / "mypy-cache")
-            stage.mypy_errors, stage.mypy_seconds = len(checked.problems) if not checked.ok else 0, checked.seconds
+            stage.mypy_errors = 0 if checked.ok else len(checked.problems)
+            stage.mypy_seconds = checked.seconds
             if not checked.ok:
                 row.fail("mypy", f"mypy --strict: {checked.summary}, e.g. {'; '.join(checked.problems[:_EXAMPLES])}")
 
@@ -163,7 +164,6 @@ def run_matrix(
     options: MatrixOptions,
     *,
     jobs: int = 1,
-    on_start: Callable[[Revision], None] | None = None,
     on_row: Callable[[MatrixRow], None] | None = None,
 ) -> list[MatrixRow]:
     """One row per revision, in the order given; `jobs` worker processes, each revision in a fresh one."""
@@ -173,8 +173,6 @@ def run_matrix(
         futures: dict[Future[MatrixRow], Revision] = {}
         for revision in revisions:
             futures[pool.submit(run_revision, revision, options)] = revision
-            if on_start is not None:
-                on_start(revision)
         for future in as_completed(futures):
             revision = futures[future]
             try:
