@@ -71,3 +71,25 @@ def test_no_revisions_is_a_usage_error(project: Path, tmp_path: Path) -> None:
     code, _, stderr = _invoke("--source", str(tmp_path / "empty"))
     assert code == 2
     assert "no all revisions" not in stderr and "no revisions" in stderr
+
+
+@pytest.mark.mirror
+def test_a_real_revision_through_the_cli(project: Path, mirror: Path, tmp_path: Path) -> None:
+    """One real mirror revision, every stage (the contract with the quick `smoke` profile): the newest dated beta,
+    a green revision today that is small enough to keep this test short."""
+    from kdk._paths import mirror_revisions
+
+    ref = max(ref for ref, channel in mirror_revisions(mirror) if channel == "beta" and ref != "main")
+    out = tmp_path / "matrix.json"
+    code, _, stderr = _invoke(
+        "--source", str(mirror), "--refs", ref, "--profile", "smoke", "--format", "json", "-o", str(out)
+    )
+    (row,) = json.loads(out.read_text(encoding="utf-8"))["revisions"]
+    assert code == 0, row["problems"] or stderr
+    assert (row["ref"], row["channel"], row["ok"]) == (ref, "beta", True)
+    operations = row["operations"]
+    assert operations > 0
+    assert row["generate"]["operations"] == row["generate"]["operations_expected"] == operations
+    assert row["contract"]["operations"] == operations and row["contract"]["failures"] == 0
+    assert row["contract"]["profile"] == "smoke"
+    assert not (project / "openapi" / "klaviyo.lock.json").exists()
