@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kdk.spec import fetch_and_pin, read_lock
+from kdk.spec.diff import Severity
 from kdk.upgrade import STEP_NAMES, ContractResult, StepError, StepFn, UpgradeContext, run_upgrade
 
 from .spec._diff_helpers import Spec, base_spec
@@ -354,3 +355,84 @@ def test_cli_without_lock(project: Project, cli: Callable[..., Any]) -> None:
     result = cli("--to", "2026-04-15")
     assert result.exit_code == 2
     assert "no lock file" in result.stderr
+
+
+# --- forward across three consecutive mirror revisions and back again, with the real pipeline ---------------
+
+
+def _three_consecutive(mirror: Path) -> list[str]:
+    """The newest three dated stable revisions of the mirror (chosen by shape: a new mirror needs no edit)."""
+    from kdk._paths import mirror_revisions
+
+    stable = sorted(ref for ref, channel in mirror_revisions(mirror) if channel == "stable" and ref != "main")
+    return stable[-3:]
+
+
+_CONTRACT_SAMPLE = 12
+
+
+def contract_on_touched_operations(ctx: UpgradeContext) -> str:
+    """The real contract (schemathesis against the mock of the new revision), kept short: the `smoke` profile on
+    a spread of the operations the diff says changed. The default profile on every operation is the matrix's job."""
+    from contract_tests._schemathesis import ContractOptions, run_contract
+    from kdk.spec import iter_operations
+    from mock_server import create_app
+
+    assert ctx.patched is not None and ctx.diff is not None
+    present = {op.operation_id for op in iter_operations(ctx.patched)}
+    touched = sorted({c.operation_id for c in ctx.diff.changes} & present) or sorted(present)
+    touched = touched[:: max(1, len(touched) // _CONTRACT_SAMPLE)][:_CONTRACT_SAMPLE]  # spread over the resources
+    app = create_app(ctx.require_fetched().path)
+    found = run_contract(ContractOptions(spec=ctx.patched, app=app, profile="smoke", operation_ids=touched))
+    failures = [f"{f.operation} [{f.check}] {f.title}" for f in found.failures] + list(found.errors)
+    totals = found.check_totals().values()
+    ctx.contract = ContractResult(
+        passed=sum(t.passed for t in totals),
+        failed=len(found.failures),
+        errors=len(found.errors),
+        failures=failures,
+        note=f"smoke profile on {len(found.tested_operations)}/{len(touched)} sampled changed operations",
+    )
+    if not ctx.contract.ok:
+        raise StepError(f"{len(failures)} contract failures: {', '.join(failures[:5])}")
+    return ctx.contract.note
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+def test_upgrade_forward_three_revisions_and_back(
+    tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fetch, validate, patch, diff, generate (the real generator) and a real contract on every step of
+    A -> B -> C -> B -> A; back at A, the lock and the generated client are the ones we started from."""
+    from kdk.generate import ensure_generated, package_version
+
+    first, second, third = _three_consecutive(mirror)
+    root = tmp_path / "project"
+    (root / "openapi").mkdir(parents=True)
+    (root / "openapi" / "generator").symlink_to(Path(__file__).parents[2] / "openapi" / "generator")
+    monkeypatch.setenv("KDK_PROJECT_ROOT", str(root))
+    monkeypatch.setenv("KDK_SPEC_SOURCE", str(mirror))
+    monkeypatch.delenv("KDK_LOCK_PATH", raising=False)
+    fetch_and_pin(first, "stable")
+    ensure_generated()
+    lock_file, stamp_file = root / "openapi" / "klaviyo.lock.json", root / "generated" / ".kdk-generated.json"
+    start_lock, start_stamp = lock_file.read_bytes(), json.loads(stamp_file.read_text(encoding="utf-8"))
+
+    previous = first
+    for target in (second, third, second, first):
+        outcome = run_upgrade(target, overrides={"contract": contract_on_touched_operations})
+        assert outcome.ok, f"{previous} -> {target}: the {outcome.failed_step} step failed: {outcome.reason}"
+        assert [r.name for r in outcome.results] == list(STEP_NAMES)
+        assert (read_lock().ref, read_lock().info_version) == (target, target)
+        stamp = json.loads(stamp_file.read_text(encoding="utf-8"))
+        assert (stamp["revision"], stamp["version"]) == (target, package_version(target))
+        report = (root / f"UPGRADE-{previous}-to-{target}.md").read_text(encoding="utf-8")
+        diff = outcome.context.diff
+        assert diff is not None and diff.changes, f"{previous} -> {target}: no changes found"
+        assert ("_No breaking changes._" in report) != bool(diff.of(Severity.BREAKING))
+        assert outcome.context.contract is not None and "changed operations" in outcome.context.contract.note
+        previous = target
+
+    assert lock_file.read_bytes() == start_lock
+    assert json.loads(stamp_file.read_text(encoding="utf-8")) == start_stamp  # the same client, by its cache key

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from itertools import groupby
 
+from ._changelog import render_changelog
 from ._model import Change, DiffReport, Severity
 
 __all__ = ["FORMATS", "markdown_changes", "render", "render_json", "render_markdown", "render_text"]
@@ -82,7 +83,11 @@ def render_json(report: DiffReport) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+def _changelog(report: DiffReport) -> str:
+    return render_changelog([report])
+
+
+FORMATS = {"text": render_text, "markdown": render_markdown, "json": render_json, "changelog": _changelog}
 
 
 def render(report: DiffReport, fmt: str) -> str:
