@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ._app import app
+from ._options import JsonOption, LockOption, apply_lock, echo_json, status_bar
+
+if TYPE_CHECKING:
+    from contract_tests._results import ContractResult
 
 __all__ = ["contract"]
 
@@ -37,6 +43,8 @@ def contract(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="schemathesis worker threads.")] = 1,
     seed: Annotated[int | None, typer.Option(help="Hypothesis seed (default 0: reproducible runs).")] = 0,
+    lock_file: LockOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Hold a server to the pinned, patched spec: every operation, every default schemathesis check.
 
@@ -54,9 +62,45 @@ def contract(
         options.api_key = key
         options.read_only = True
         options.workers = 1
-    result = run_contract(options)
-    typer.echo(result.summary())
+    apply_lock(lock_file)
+    with status_bar("kdk contract") as show:
+        options.on_event = _progress(show)
+        result = run_contract(options)
     if junit is not None:
         result.write_junit(junit)
-        typer.echo(f"JUnit report: {junit}")
+    if as_json:
+        echo_json(_as_document(result, junit))
+    else:
+        typer.echo(result.summary())
+        if junit is not None:
+            typer.echo(f"JUnit report: {junit}")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _progress(show: Callable[[str], None]) -> Callable[[Any], None]:
+    """Counts the operations schemathesis has finished (its engine events) for the status bar."""
+    done: set[str] = set()
+
+    def on_event(event: Any) -> None:
+        if type(event).__name__ == "ScenarioFinished":
+            label = str(getattr(event, "label", "") or "")
+            done.add(label)
+            show(f"{len(done)} operation(s) done, last: {label}")
+
+    return on_event
+
+
+def _as_document(result: ContractResult, junit: Path | None) -> dict[str, Any]:
+    totals = result.check_totals()
+    return {
+        "ok": result.ok,
+        "target": result.target,
+        "profile": result.profile,
+        "elapsed": round(result.elapsed, 2),
+        "operations": len(result.operations),
+        "tested_operations": len(result.tested_operations),
+        "checks": {name: {"passed": t.passed, "failed": t.failed} for name, t in totals.items()},
+        "failures": [dataclasses.asdict(f) for f in result.failures],
+        "errors": result.errors,
+        "junit": str(junit) if junit else None,
+    }

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ._app import app
+from ._options import LockOption, apply_lock
 
 __all__ = ["mock"]
 
@@ -34,13 +35,19 @@ def mock(
         bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce x-klaviyo-ratelimit per account.")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    lock_file: LockOption = None,
 ) -> None:
     """Serve every operation of the spec with Klaviyo's auth, revision, validation and error envelope.
 
     Swagger UI at /ui, the served spec at /openapi.json. Fault injection: `Prefer: code=429`,
-    `Prefer: delay=200` (milliseconds).
+    `Prefer: delay=200` (milliseconds). Serves the project's pinned revision (fetched into the cache if
+    missing); with no lock, the newest stable revision the spec source has.
     """
     from mock_server._serve import ServeOptions, serve
+
+    apply_lock(lock_file)
+    if spec is None:
+        spec = _spec_to_serve()
 
     if state or seed_data or rate_limits:
         # Stateful mode (mock_server.state): refuse what cannot work before uvicorn starts, e.g. in-memory
@@ -67,3 +74,25 @@ def mock(
     except ValueError as exc:  # bad option values found while building the app (e.g. an unknown --state)
         typer.echo(f"kdk mock: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _spec_to_serve() -> Path:
+    """The pinned spec when it is cached (fast path: no fetch machinery imported); otherwise fetched now."""
+    from kdk.spec._lock import LockError
+    from mock_server._app import default_spec_path
+
+    try:
+        return default_spec_path()
+    except LockError:
+        pass
+    from kdk.spec._ensure import ensure_spec
+    from kdk.spec._fetch import FetchError
+
+    try:
+        ensured = ensure_spec()
+    except FetchError as exc:
+        typer.echo(f"kdk mock: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if ensured.note:
+        typer.echo(f"kdk mock: {ensured.note}", err=True)
+    return ensured.path
