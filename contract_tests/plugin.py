@@ -172,7 +172,8 @@ def _spec_path(revision: str | None, channel: str | None) -> Path:
         )
 
 
-def _seed_document(path: Path, api_key: str) -> dict[str, Any]:
+def _read_seed(path: Path) -> dict[str, Any]:
+    """A seed file's document, checked before any mock starts (a typo fails fast)."""
     import json
 
     import yaml
@@ -184,9 +185,7 @@ def _seed_document(path: Path, api_key: str) -> dict[str, Any]:
         _setup_error(f"cannot read the seed file {path}: {exc.strerror or exc}")
     except (ValueError, yaml.YAMLError) as exc:
         _setup_error(f"the seed file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}")
-    if isinstance(doc, dict) and isinstance(doc.get("resources"), list):
-        return {"accounts": {f"api_key:{api_key}": doc["resources"]}}
-    if isinstance(doc, dict) and isinstance(doc.get("accounts"), dict):
+    if isinstance(doc, dict) and (isinstance(doc.get("resources"), list) or isinstance(doc.get("accounts"), dict)):
         return doc
     _setup_error(
         f"the seed file {path} needs `resources: [...]` (for the test's account) or `accounts: {{...}}` "
@@ -194,13 +193,14 @@ def _seed_document(path: Path, api_key: str) -> dict[str, Any]:
     )
 
 
-def _prepare(mock: MockProcess, seed: Path | None) -> None:
+def _prepare(mock: MockProcess, seed: Path | None, doc: dict[str, Any] | None) -> None:
     """Reset the test's account (and any account the seed fills), then load the seed."""
     try:
         mock.reset()
-        if seed is None:
+        if doc is None:
             return
-        doc = _seed_document(seed, mock.api_key)
+        if "resources" in doc:
+            doc = {"accounts": {f"api_key:{mock.api_key}": doc["resources"]}}
         for account in doc["accounts"]:
             mock.request("POST", "/__mock__/reset", params={"account": str(account)})
         response = mock.request("POST", "/__mock__/state", json=doc)
@@ -221,8 +221,9 @@ def _klaviyo_mocks(pytestconfig: pytest.Config) -> Iterator[_Mocks]:
 def klaviyo_mock(request: pytest.FixtureRequest, _klaviyo_mocks: _Mocks) -> MockProcess:
     """A running Klaviyo mock; this test's account starts empty, or with the seed data asked for."""
     wanted = _wanted(request)
+    seed = _read_seed(wanted.seed) if wanted.seed else None
     mock = _klaviyo_mocks.get(wanted.revision, wanted.channel)
-    _prepare(mock, wanted.seed)
+    _prepare(mock, wanted.seed, seed)
     return mock
 
 

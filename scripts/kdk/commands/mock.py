@@ -78,13 +78,15 @@ def mock(
 
 def _spec_to_serve() -> Path:
     """The pinned spec when it is cached (fast path: no fetch machinery imported); otherwise fetched now."""
-    from kdk.spec._lock import LockError
     from mock_server._app import default_spec_path
 
     try:
         return default_spec_path()
-    except LockError:
-        pass
+    except Exception as exc:
+        from kdk.spec._lock import LockError  # only now: kdk.spec costs start-up time the fast path avoids
+
+        if not isinstance(exc, LockError):
+            raise
     from kdk.spec._ensure import ensure_spec
     from kdk.spec._fetch import FetchError
 
