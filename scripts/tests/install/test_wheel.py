@@ -158,6 +158,15 @@ def test_wheel_works_in_a_fresh_project(tmp_path: Path, mirror: Path) -> None:
     assert not list(venv.rglob("klaviyo.lock.json")), "nothing of the project's may land in the virtualenv"
     lap("kdk spec fetch")
 
+    # -- the same through `uvx --from <wheel>`: same lock, same cache --------------------------------------
+    uv_cache = _ok(_run([uv, "cache", "dir"], cwd=tmp_path, env=uv_env)).strip()
+    uvx = [uv, "tool", "run", "--quiet", "--python", sys.executable, "--from", str(wheel), "-c", str(constraints)]
+    checked = _run(
+        [*uvx, "kdk", "spec", "fetch", "--check", "--json"], cwd=project, env={**env, "UV_CACHE_DIR": uv_cache}
+    )
+    assert json.loads(_ok(checked))["status"] == "ok"
+    lap("uvx --from <wheel> kdk spec fetch --check")
+
     # -- kdk mock without a lock: the newest stable revision, and it says so -----------------------------
     elsewhere = tmp_path / "no-lock-yet"
     elsewhere.mkdir()
