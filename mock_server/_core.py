@@ -74,6 +74,11 @@ class MockCore:
                     self.add_admin_route(route)
         for route in admin_routes:
             self.add_admin_route(route)
+        if self._admin:  # an admin API to look at (the stateful mock): the inspector page shows it
+            from ._inspector import inspector_routes
+
+            for route in inspector_routes():
+                self.add_admin_route(route)
 
     # -- extension points -------------------------------------------------------------------------------
 
@@ -149,6 +154,11 @@ class MockCore:
             return
         if isinstance(result, _RawResponse):
             await self._send_bytes(send, result.status, result.raw, JSON_API, result.headers)
+            return
+        if isinstance(result.body, bytes):  # a page or script (the inspector): its own content type
+            extra = {k: v for k, v in result.headers.items() if k.lower() != "content-type"}
+            media = result.headers.get("content-type", "application/octet-stream")
+            await self._send_bytes(send, result.status, result.body, media, extra)
             return
         body = b"" if result.body is None else json.dumps(result.body, separators=(",", ":")).encode()
         await self._send_bytes(send, result.status, body, JSON_API, result.headers)

@@ -160,10 +160,10 @@ def test_wheel_works_in_a_fresh_project(tmp_path: Path, mirror: Path) -> None:
 
     # -- the same through `uvx --from <wheel>`: same lock, same cache --------------------------------------
     uv_cache = _ok(_run([uv, "cache", "dir"], cwd=tmp_path, env=uv_env)).strip()
+    # uv's own settings (TLS, index, config in HOME) from the caller; kdk's from the user environment above
+    uvx_env = {**uv_env, "UV_CACHE_DIR": uv_cache, **{k: env[k] for k in ("XDG_CACHE_HOME", "KDK_SPEC_SOURCE")}}
     uvx = [uv, "tool", "run", "--quiet", "--python", sys.executable, "--from", str(wheel), "-c", str(constraints)]
-    checked = _run(
-        [*uvx, "kdk", "spec", "fetch", "--check", "--json"], cwd=project, env={**env, "UV_CACHE_DIR": uv_cache}
-    )
+    checked = _run([*uvx, "kdk", "spec", "fetch", "--check", "--json"], cwd=project, env=uvx_env)
     assert json.loads(_ok(checked))["status"] == "ok"
     lap("uvx --from <wheel> kdk spec fetch --check")
 
