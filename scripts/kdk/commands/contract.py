@@ -63,6 +63,7 @@ def contract(
         options.read_only = True
         options.workers = 1
     apply_lock(lock_file)
+    _ensure_pinned_spec()
     with status_bar("kdk contract") as show:
         options.on_event = _progress(show)
         result = run_contract(options)
@@ -104,3 +105,15 @@ def _as_document(result: ContractResult, junit: Path | None) -> dict[str, Any]:
         "errors": result.errors,
         "junit": str(junit) if junit else None,
     }
+
+
+def _ensure_pinned_spec() -> None:
+    """The pinned spec in the cache (fetched again if missing), or one `error:` line saying how to pin one."""
+    from kdk.spec._ensure import ensure_spec
+    from kdk.spec._fetch import FetchError
+
+    try:
+        ensure_spec(require_lock=True)
+    except FetchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None

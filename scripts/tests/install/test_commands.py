@@ -95,6 +95,12 @@ def test_generate_without_a_lock_says_how_to_pin(user_project: Path) -> None:
     assert not (user_project / "sdk").exists()
 
 
+def test_contract_without_a_lock_says_how_to_pin(user_project: Path) -> None:
+    result = _kdk("contract", "--profile", "smoke")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no lock file at") and "kdk spec fetch --ref" in result.stderr
+
+
 def test_status_and_download_bars_only_on_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
     from kdk.commands._options import download_bar, status_bar
 
