@@ -79,6 +79,11 @@ class MockCore:
                     self.add_admin_route(route)
         for route in admin_routes:
             self.add_admin_route(route)
+        if self.router.has_admin_routes:  # an admin API to look at (the stateful mock): the inspector page shows it
+            from ._inspector import inspector_routes
+
+            for route in inspector_routes():
+                self.add_admin_route(route)
 
     # -- extension points -------------------------------------------------------------------------------
 

@@ -37,6 +37,10 @@ class Router:
         self._admin: tuple[Static, Dynamic] = ({}, {})
         self._admin_routes: dict[str, dict[str, AdminRoute]] = {}  # template -> method -> route
 
+    @property
+    def has_admin_routes(self) -> bool:
+        return bool(self._admin_routes)
+
     def add_admin_route(self, route: AdminRoute) -> None:
         if not route.path.startswith(ADMIN_PREFIX):
             raise ValueError(f"admin routes live under {ADMIN_PREFIX}: {route.path}")

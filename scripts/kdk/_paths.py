@@ -1,36 +1,123 @@
-"""Where the project keeps things: the lock (committed), the spec cache and generated client (ignored)."""
+"""Where a project keeps things: its lock (committed), the spec cache and the generated client.
+
+kdk works on the project around the current directory, wherever kdk is installed (see the README, "Use it in
+your project"). Walking up from the working directory, the first directory that has
+- a `pyproject.toml` with a `[tool.kdk]` table (keys `lock`, `cache`, `generated`, relative to it), or
+- a `klaviyo.lock.json`
+is the project. Without either, the nearest directory with a `pyproject.toml` or `.git` is (else the working
+directory), and `kdk spec fetch` writes `klaviyo.lock.json` there.
+
+Specs are cached in the user's cache directory (platformdirs), shared by all projects since they are keyed by
+content; `KDK_CACHE_DIR` overrides it, and so does `[tool.kdk] cache` (this checkout keeps `openapi/.cache`).
+`KDK_PROJECT_ROOT=DIR` makes DIR a project laid out like this checkout (openapi/klaviyo.lock.json,
+openapi/.cache, generated/): tests use it to work in a temp dir.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
+    "LOCK_NAME",
+    "Project",
     "cache_dir",
+    "current_project",
     "generated_dir",
     "lock_path",
     "mirror_revisions",
     "openapi_dir",
+    "package_data_dir",
     "project_root",
     "shared_mirror",
+    "use_lock",
 ]
+
+LOCK_NAME = "klaviyo.lock.json"
+CACHE_ENV = "KDK_CACHE_DIR"
+ROOT_ENV = "KDK_PROJECT_ROOT"
+_lock_override: Path | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    lock: Path
+    cache: Path
+    generated: Path
+    found_by: str  # how the project was found, for messages: "[tool.kdk] in .../pyproject.toml", ...
+
+
+def use_lock(path: Path | None) -> None:
+    """`--lock PATH`: this process uses that lock file (its project stays the one around the working directory)."""
+    global _lock_override
+    _lock_override = path.expanduser().resolve() if path is not None else None
+
+
+def _tool_kdk(pyproject: Path) -> dict[str, Any] | None:
+    """The `[tool.kdk]` table of a pyproject.toml, or None (no table, or not a readable TOML file)."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    table = data.get("tool", {}).get("kdk")
+    return table if isinstance(table, dict) else None
+
+
+def _user_cache() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("klaviyo-devkit", appauthor=False)
+
+
+def _setting(config: dict[str, Any], key: str, root: Path, default: Path) -> Path:
+    value = config.get(key)
+    return (root / str(value)).resolve() if isinstance(value, str) and value else default
+
+
+def current_project() -> Project:
+    """The project kdk works on now (see the module docstring for how it is found)."""
+    env_cache = os.environ.get(CACHE_ENV)
+    env_root = os.environ.get(ROOT_ENV)
+    config: dict[str, Any] = {}
+    if env_root:
+        root = Path(env_root).resolve()
+        config = _tool_kdk(root / "pyproject.toml") or {}
+        lock, cache, found_by = root / "openapi" / LOCK_NAME, root / "openapi" / ".cache", f"${ROOT_ENV}"
+    else:
+        root, config, found_by = _discover(Path.cwd().resolve())
+        lock, cache = root / LOCK_NAME, _user_cache()
+    lock = _setting(config, "lock", root, lock)
+    cache = _setting(config, "cache", root, cache)
+    if env_cache:
+        cache = Path(env_cache).expanduser().resolve()
+    if _lock_override is not None:
+        lock, found_by = _lock_override, "--lock"
+    return Project(root, lock, cache, _setting(config, "generated", root, root / "generated"), found_by)
+
+
+def _discover(start: Path) -> tuple[Path, dict[str, Any], str]:
+    fallback: Path | None = None
+    for candidate in (start, *start.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            config = _tool_kdk(pyproject)
+            if config is not None:
+                return candidate, config, f"[tool.kdk] in {pyproject}"
+        if (candidate / LOCK_NAME).is_file():
+            return candidate, {}, f"{LOCK_NAME} in {candidate}"
+        if fallback is None and (pyproject.is_file() or (candidate / ".git").exists()):
+            fallback = candidate
+    if fallback is not None:
+        return fallback, {}, f"no {LOCK_NAME} yet; project root {fallback}"
+    return start, {}, f"no {LOCK_NAME} yet; working directory {start}"
 
 
 def project_root() -> Path:
-    """The checkout this command works on.
-
-    `KDK_PROJECT_ROOT` wins (tests point it at a temp dir); otherwise the nearest parent of the
-    current directory holding our pyproject; otherwise the checkout this package was installed from.
-    """
-    env = os.environ.get("KDK_PROJECT_ROOT")
-    if env:
-        return Path(env).resolve()
-    here = Path.cwd().resolve()
-    for candidate in (here, *here.parents):
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and 'name = "klaviyo-devkit"' in pyproject.read_text(encoding="utf-8"):
-            return candidate
-    return Path(__file__).resolve().parents[2]
+    return current_project().root
 
 
 def openapi_dir() -> Path:
@@ -38,18 +125,30 @@ def openapi_dir() -> Path:
 
 
 def lock_path() -> Path:
-    """The committed lock. (`kdk upgrade` hands the new revision to its steps as a `kdk.spec.PatchedSpec`;
-    nothing redirects the lock through the environment.)"""
-    return openapi_dir() / "klaviyo.lock.json"
+    """The project's lock (`[tool.kdk] lock`, or `klaviyo.lock.json` found upward). `kdk upgrade` hands the new
+    revision to its steps as a `kdk.spec.PatchedSpec`; nothing redirects the lock through the environment."""
+    return current_project().lock
 
 
 def cache_dir() -> Path:
-    """Git-ignored: fetched specs keyed by sha256, patched specs, derived caches."""
-    return openapi_dir() / ".cache"
+    """Fetched specs keyed by sha256, patched specs, derived caches (never committed)."""
+    return current_project().cache
 
 
 def generated_dir() -> Path:
-    return project_root() / "generated"
+    return current_project().generated
+
+
+def package_data_dir(name: str) -> Path:
+    """Files kdk reads at run time (e.g. `generator`: openapi-python-client config and templates).
+
+    A wheel carries them inside the package (`kdk/_data/<name>`, see [tool.hatch] in pyproject.toml); a
+    checkout reads them where they are committed (`openapi/<name>`).
+    """
+    packaged = Path(__file__).resolve().parent / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "openapi" / name
 
 
 def shared_mirror() -> Path | None:

@@ -1,21 +1,18 @@
-"""`kdk spec fetch`: pin a revision of Klaviyo's spec, or check the cache against the pin (kdk.spec)."""
+"""`kdk spec fetch`: pin a revision of Klaviyo's spec, or check the cache against the pin (kdk.spec.fetch_and_pin)."""
 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from ._app import spec_app
-
-if TYPE_CHECKING:
-    from kdk.spec import ProgressCallback
+from ._options import JsonOption, LockOption, apply_lock, download_bar, echo_json
 
 __all__ = ["Channel", "fetch"]
 
@@ -23,25 +20,6 @@ __all__ = ["Channel", "fetch"]
 class Channel(StrEnum):
     stable = "stable"
     beta = "beta"
-
-
-@contextmanager
-def _progress_bar() -> Iterator[ProgressCallback | None]:
-    """A rich download bar on stderr when it is a terminal; nothing otherwise (CI logs stay clean)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-    columns = (TextColumn("fetching spec"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("fetch", total=None)
-
-        def update(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
-
-        yield update
 
 
 @contextmanager
@@ -100,11 +78,19 @@ def fetch(
         float | None,
         typer.Option(min=0.001, help="Seconds to connect / between bytes. (default: $KDK_FETCH_TIMEOUT or 30)"),
     ] = None,
+    lock_file: LockOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Fetch a spec revision into openapi/.cache and pin it in openapi/klaviyo.lock.json (atomic, sha256-pinned)."""
+    """Fetch a spec revision into the spec cache and pin it in the project's lock (atomic, sha256-pinned).
+
+    The lock is the project's klaviyo.lock.json (see --lock); the cache is the user cache directory
+    ($KDK_CACHE_DIR, or [tool.kdk] cache). Without a lock, --ref defaults to 2026-07-15, --channel to stable.
+    """
     import dataclasses
 
     from kdk.spec import FetchError, RetryPolicy, check_cache, fetch_and_pin
+
+    apply_lock(lock_file)
 
     try:
         with _terminate_unwinds():
@@ -117,15 +103,19 @@ def fetch(
             if check:
                 if ref or channel or sha256:
                     raise FetchError("--check uses the lock's ref, channel and sha256; drop --ref/--channel/--sha256")
-                with _progress_bar() as on_progress:
+                with download_bar("fetching spec") as on_progress:
                     checked = check_cache(source, policy=policy, on_progress=on_progress)
                 lock = checked.lock
                 what = f"restored from {checked.restored.url}" if checked.restored else "ok"
+                if as_json:
+                    status = "restored" if checked.restored else "ok"
+                    echo_json({"status": status, "lock": dataclasses.asdict(lock), "spec_path": str(checked.path)})
+                    return
                 typer.echo(
                     f"spec cache {what}: {lock.ref}/{lock.channel} sha256 {lock.sha256[:12]} ({_size(lock.size)})"
                 )
                 return
-            with _progress_bar() as on_progress:
+            with download_bar("fetching spec") as on_progress:
                 pinned = fetch_and_pin(
                     ref,
                     channel.value if channel else None,
@@ -148,6 +138,20 @@ def fetch(
         status = "pinned"
     else:
         status = f"pinned (was {previous.ref}/{previous.channel} sha256 {previous.sha256[:12]})"
+    if as_json:
+        from kdk import lock_path
+
+        echo_json(
+            {
+                "status": "unchanged" if not pinned.changed else "pinned",
+                "lock": dataclasses.asdict(lock),
+                "previous": dataclasses.asdict(previous) if previous else None,
+                "lock_path": str(lock_path()),
+                "spec_path": str(pinned.fetched.path),
+                "fetched_from": pinned.fetched.url,
+            }
+        )
+        return
     typer.echo(
         f"{status}: {lock.ref}/{lock.channel}, info.version {lock.info_version}, {lock.operations} operations, "
         f"sha256 {lock.sha256[:12]}, {_size(lock.size)} from {pinned.fetched.url}"

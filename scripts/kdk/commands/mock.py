@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ._app import app
+from ._options import LockOption, apply_lock
 
 __all__ = ["mock"]
 
@@ -55,13 +56,19 @@ def mock(
         str | None, typer.Option(hidden=True, help="Test-only: corrupt answers (null,number,enum,status).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    lock_file: LockOption = None,
 ) -> None:
     """Serve every operation of the spec with Klaviyo's auth, revision, validation and error envelope.
 
     Swagger UI at /ui, the served spec at /openapi.json. Fault injection: `Prefer: code=429`,
-    `Prefer: delay=200` (milliseconds).
+    `Prefer: delay=200` (milliseconds). Serves the project's pinned revision (fetched into the cache if
+    missing); with no lock, the newest stable revision the spec source has.
     """
     from mock_server import ServeOptions, serve
+
+    apply_lock(lock_file)
+    if spec is None:
+        spec = _spec_to_serve()
 
     try:
         if inject_drift:
@@ -125,3 +132,26 @@ def mock(
     except ValueError as exc:  # bad option values found while building the app (e.g. an unknown --state)
         typer.echo(f"kdk mock: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _spec_to_serve() -> Path:
+    """The pinned spec when it is cached (fast path: no fetch machinery imported); otherwise fetched now."""
+    from mock_server import default_spec_path
+
+    try:
+        return default_spec_path()
+    except Exception as exc:
+        from kdk.spec import LockError  # only now: kdk.spec costs start-up time the fast path avoids
+
+        if not isinstance(exc, LockError):
+            raise
+    from kdk.spec import FetchError, ensure_spec
+
+    try:
+        ensured = ensure_spec()
+    except FetchError as exc:
+        typer.echo(f"kdk mock: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    if ensured.note:
+        typer.echo(f"kdk mock: {ensured.note}", err=True)
+    return ensured.path

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ._app import app
+from ._options import status_bar
 
 __all__ = ["upgrade"]
 
@@ -40,15 +41,18 @@ def upgrade(
     from kdk.spec import LockError
     from kdk.upgrade import StepResult, run_upgrade
 
-    def show(result: StepResult) -> None:
-        mark = "ok  " if result.ok else "FAIL"
-        typer.echo(f"{mark} {result.name:<9} {result.seconds:6.1f}s  {result.summary}", err=not result.ok)
+    with status_bar(f"kdk upgrade --to {to}") as progress:
 
-    try:
-        outcome = run_upgrade(to, channel=channel, source=source, report_dir=report_dir, on_step=show, force=force)
-    except LockError as exc:
-        typer.echo(f"kdk upgrade: {exc}", err=True)
-        raise typer.Exit(2) from None
+        def show(result: StepResult) -> None:
+            mark = "ok  " if result.ok else "FAIL"
+            typer.echo(f"{mark} {result.name:<9} {result.seconds:6.1f}s  {result.summary}", err=not result.ok)
+            progress(f"{result.name} done, next step running")
+
+        try:
+            outcome = run_upgrade(to, channel=channel, source=source, report_dir=report_dir, on_step=show, force=force)
+        except LockError as exc:
+            typer.echo(f"kdk upgrade: {exc}", err=True)
+            raise typer.Exit(2) from None
     if outcome.noop:
         typer.echo(f"nothing to do: {outcome.reason} (use --force to run every step anyway)")
         return

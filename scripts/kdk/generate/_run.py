@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._paths import openapi_dir
+from .._paths import package_data_dir
 from ..spec import PatchedSpec
 from ._naming import readable_names
 from ._prepare import prepare_spec
@@ -43,8 +43,8 @@ class GeneratorVersionError(RuntimeError):
 
 
 def generator_dir() -> Path:
-    """openapi/generator: config.yaml and templates/ (committed)."""
-    return openapi_dir() / "generator"
+    """config.yaml and templates/: openapi/generator in a checkout, package data in a wheel."""
+    return package_data_dir("generator")
 
 
 def ruff_bin() -> str:

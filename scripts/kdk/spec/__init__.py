@@ -4,6 +4,7 @@ Everything else builds on it; it builds on nothing of ours but `kdk._paths`. Con
 `kdk.spec.diff`), never from the private modules.
 """
 
+from ._ensure import EnsuredSpec, ensure_spec, newest_stable_ref
 from ._fetch import (
     CANONICAL_SOURCE,
     DEFAULT_CHANNEL,
@@ -68,6 +69,7 @@ __all__ = [
     "SOURCE_ENV",
     "CacheCheck",
     "CacheMismatchError",
+    "EnsuredSpec",
     "FetchError",
     "FetchedSpec",
     "Finding",
@@ -91,6 +93,7 @@ __all__ = [
     "content_of",
     "content_sha256",
     "deref",
+    "ensure_spec",
     "escape_pointer",
     "failing",
     "fetch_and_pin",
@@ -103,6 +106,7 @@ __all__ = [
     "load_pinned",
     "load_pinned_spec",
     "load_spec",
+    "newest_stable_ref",
     "operation_parameters",
     "parse_spec_text",
     "patched_spec_path",

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from .._paths import project_root
+from .._paths import lock_path, project_root
 from ._load import SpecLoadError, parse_spec_text
 from ._lock import Lock, LockError, read_lock, spec_cache_path, write_lock
 from ._walk import iter_operations
@@ -482,7 +482,7 @@ def check_cache(
     """
     lock = _current_lock()
     if lock is None:
-        raise FetchError("no lock file (openapi/klaviyo.lock.json): run `kdk spec fetch` first")
+        raise FetchError(f"no lock file at {lock_path()}: run `kdk spec fetch --ref <revision>` first")
     path = spec_cache_path(lock.sha256)
     try:
         size = path.stat().st_size

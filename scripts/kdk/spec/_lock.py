@@ -38,7 +38,10 @@ def read_lock(path: Path | None = None) -> Lock:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Lock(**{k: data[k] for k in Lock.__dataclass_fields__})
     except FileNotFoundError:
-        raise LockError(f"no lock file at {path}: run `kdk spec fetch` first") from None
+        raise LockError(
+            f"no lock file at {path}: run `kdk spec fetch --ref <revision>` in your project to pin one "
+            f"(or point kdk at a lock: --lock PATH, or `lock = ...` under [tool.kdk] in pyproject.toml)"
+        ) from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise LockError(f"lock file {path} is unreadable: {exc}") from None
 

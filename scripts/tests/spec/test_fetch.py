@@ -274,18 +274,18 @@ def test_check_hashes_once_and_does_not_parse(
 def test_cli_progress_bar_only_on_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from kdk.commands.fetch import _progress_bar
+    from kdk.commands._options import download_bar
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    with _progress_bar() as update:
+    with download_bar("fetching spec") as update:
         assert update is None
     tty = Tty()
     monkeypatch.setattr(sys, "stderr", tty)
-    with _progress_bar() as update:
+    with download_bar("fetching spec") as update:
         assert update is not None
         update(0, 1000)
         update(1000, 1000)

@@ -1,0 +1,131 @@
+// The mock inspector: reads the admin API (/__mock__/...) every second and renders it. No framework.
+"use strict";
+const state = { account: "", type: "", resources: [], journal: [] };
+const $ = (id) => document.getElementById(id);
+
+function normalizeAccount(text) {
+  const value = text.trim();
+  if (value.startsWith("Bearer ")) return "oauth:" + value.slice(7).trim();
+  if (/^pk_/.test(value)) return "api_key:" + value;
+  return value;
+}
+
+async function admin(method, path, body) {
+  const url = `/__mock__/${path}${path.includes("?") ? "&" : "?"}account=${encodeURIComponent(state.account)}`;
+  const options = { method, headers: {} };
+  if (body !== undefined) {
+    options.headers["content-type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(url, options);
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+  children.forEach((c) => node.append(c));
+  return node;
+}
+
+function renderTypes() {
+  const counts = {};
+  state.resources.forEach((r) => { counts[r.type] = (counts[r.type] || 0) + 1; });
+  const types = Object.keys(counts).sort();
+  if (!types.includes(state.type)) state.type = types[0] || "";
+  $("types").replaceChildren(...types.map((t) => {
+    const li = el("li", { "data-type": t, class: t === state.type ? "selected" : "" }, `${t} (${counts[t]})`);
+    li.onclick = () => { state.type = t; render(); };
+    return li;
+  }));
+}
+
+function relationshipList(relationships) {
+  const items = [];
+  Object.entries(relationships || {}).forEach(([name, rel]) => {
+    const data = Array.isArray(rel.data) ? rel.data : rel.data ? [rel.data] : [];
+    data.forEach((ref) => {
+      const link = el("a", { href: `#${ref.type}-${ref.id}` }, `${ref.type} ${ref.id}`);
+      link.onclick = () => { state.type = ref.type; render(); };
+      items.push(el("li", {}, `${name}: `, link));
+    });
+  });
+  return items.length ? el("ul", { class: "relationships" }, ...items) : "";
+}
+
+function renderResources() {
+  const shown = state.resources.filter((r) => r.type === state.type);
+  $("resources-title").textContent = state.type ? `Resources: ${state.type}` : "Resources (none yet)";
+  $("resources").replaceChildren(...shown.map((r) => el("div", { class: "resource", id: `${r.type}-${r.id}` },
+    el("div", { class: "id" }, `${r.type} ${r.id}`),
+    el("pre", {}, JSON.stringify(r.attributes, null, 1)),
+    relationshipList(r.relationships))));
+}
+
+function renderJournal() {
+  const rows = state.journal.slice().reverse().map((entry) => {
+    const status = entry.status === null || entry.status === undefined ? "" : String(entry.status);
+    const time = (entry.time || "").replace("T", " ").slice(0, 19);
+    const query = entry.query && Object.keys(entry.query).length ? "?" + new URLSearchParams(entry.query) : "";
+    return el("tr", { class: "request" }, el("td", {}, time), el("td", {}, entry.method || ""),
+      el("td", {}, (entry.path || "") + query), el("td", { class: "s" + status.charAt(0) }, status));
+  });
+  $("journal").replaceChildren(...rows);
+}
+
+function render() {
+  renderTypes();
+  renderResources();
+  renderJournal();
+}
+
+async function refresh() {
+  try {
+    const accounts = await admin("GET", "accounts");
+    $("accounts").replaceChildren(...(accounts.body.accounts || []).map((a) => el("option", { value: a })));
+    if (!state.account) {
+      $("status").textContent = "choose an account";
+      return;
+    }
+    const [exported, journal] = await Promise.all([admin("GET", "state"), admin("GET", "journal?limit=200")]);
+    state.resources = (exported.body.accounts || {})[state.account] || [];
+    state.journal = journal.body.requests || [];
+    $("status").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    render();
+  } catch (error) {
+    $("status").textContent = `cannot reach the mock: ${error}`;
+  }
+}
+
+function setAccount(text) {
+  state.account = normalizeAccount(text);
+  $("account").value = state.account;
+  const url = new URL(location.href);
+  url.searchParams.set("account", state.account);
+  history.replaceState(null, "", url);
+  refresh();
+}
+
+$("account").addEventListener("change", (event) => setAccount(event.target.value));
+$("reset").addEventListener("click", async () => {
+  if (!state.account) return;
+  await admin("POST", "reset");
+  refresh();
+});
+$("inbound").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const result = await admin("POST", "inbound", {
+    account: state.account,
+    phone_number: form.get("phone_number"),
+    body: form.get("body"),
+    channel: form.get("channel"),
+    consent: form.get("consent") === "on",
+  });
+  $("inbound-result").textContent = `${result.status} ${JSON.stringify(result.body)}`;
+  refresh();
+});
+
+setAccount(new URLSearchParams(location.search).get("account") || "");
+setInterval(refresh, 1000);
