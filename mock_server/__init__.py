@@ -15,6 +15,7 @@ Public pieces the stateful layer (mock_server.state) builds on:
 from typing import Any
 
 from ._app import create_app, default_spec_path, mock_core
+from ._body import read_all as read_request_body
 from ._cassette import CASSETTE_VERSION, CassetteError, body_text, open_recording
 from ._compile import CompiledSpec, compile_patched, load_compiled
 from ._core import JSON_API, REVISION_HEADER, MockCore
@@ -72,6 +73,7 @@ __all__ = [
     "open_recording",
     "parse_drift_kinds",
     "prepare_replay",
+    "read_request_body",
     "relationship_name",
     "revision_spec_path",
     "seeded_id",

@@ -77,7 +77,8 @@ def parse_json(raw: bytes) -> Any:
         raise MockError(400, f"JSON parse error - {exc}", code="parse_error", title="Malformed request.") from None
 
 
-async def read_all(receive: Receive, limit: int) -> bytes:
+async def read_all(receive: Receive, limit: int | None = None) -> bytes:
+    """Every body message of a request, joined; past `limit` bytes a 413 `MockError` (None: no limit)."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -86,7 +87,7 @@ async def read_all(receive: Receive, limit: int) -> bytes:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > limit:
+        if limit is not None and size > limit:
             raise too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body"):

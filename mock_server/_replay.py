@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ._body import read_all
 from ._cassette import Recording, body_bytes, load_recording
 
 __all__ = ["MATCH_MODES", "ReplayMiddleware", "credential_account", "prepare_replay", "replay_seed"]
@@ -86,7 +87,7 @@ class ReplayMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/client/")):
             await self.app(scope, receive, send)
             return
-        raw = await _read_body(receive)
+        raw = await read_all(receive)
         masker = self._masker
         query = masker.pairs(
             parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
@@ -113,18 +114,6 @@ class ReplayMiddleware:
                 headers[i] = (name, recorded.encode("latin-1"))
                 return {**scope, "headers": headers}
         return scope
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 def _replaying(raw: bytes) -> Receive:

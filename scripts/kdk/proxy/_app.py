@@ -151,7 +151,9 @@ class ProxyApp:
     # -- one exchange ----------------------------------------------------------------------------------
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive)
+        from mock_server import read_request_body
+
+        body = await read_request_body(receive)
         method: str = scope["method"]
         path: str = scope["path"]
         query_string = scope.get("query_string", b"").decode("latin-1")
@@ -356,18 +358,6 @@ def _decoded(raw: bytes, encoding: str) -> bytes | None:
     except (OSError, zlib.error, EOFError):
         return None
     return None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

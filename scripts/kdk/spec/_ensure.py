@@ -21,10 +21,10 @@ from ._fetch import (
     FetchError,
     ProgressCallback,
     check_cache,
+    current_lock,
     fetch_spec,
     resolve_source,
 )
-from ._lock import Lock, LockError, read_lock
 
 __all__ = ["EnsuredSpec", "ensure_spec", "newest_stable_ref"]
 
@@ -39,15 +39,6 @@ class EnsuredSpec:
     channel: str
     pinned: bool  # these are the bytes the project's lock pins
     note: str = ""  # why this revision, when it is not the pinned one (printed by the caller)
-
-
-def _lock_or_none() -> Lock | None:
-    try:
-        return read_lock()
-    except LockError as exc:
-        if "no lock file" in str(exc):
-            return None
-        raise FetchError(str(exc)) from None
 
 
 def newest_stable_ref(source: str) -> str:
@@ -81,7 +72,7 @@ def ensure_spec(
     on_progress: ProgressCallback | None = None,
 ) -> EnsuredSpec:
     """The raw spec for `ref`/`channel` (default: the pinned revision) in the cache; raises `FetchError`."""
-    lock = _lock_or_none()
+    lock = current_lock()
     if lock is not None and (ref is None or (ref == lock.ref and (channel or lock.channel) == lock.channel)):
         checked = check_cache(source, on_progress=on_progress)
         return EnsuredSpec(checked.path, lock.ref, lock.channel, pinned=True)

@@ -422,7 +422,8 @@ def _remove_stale_parts(specs_dir: Path) -> None:
             pass  # another process removed it first, or it is not ours to remove
 
 
-def _current_lock() -> Lock | None:
+def current_lock() -> Lock | None:
+    """The project's lock, or None where there is none yet (any other lock problem is a FetchError)."""
     try:
         return read_lock()
     except LockError as exc:
@@ -441,7 +442,7 @@ def fetch_and_pin(
     on_progress: ProgressCallback | None = None,
 ) -> PinResult:
     """Fetch a revision and pin it in the lock. Ref/channel default to the lock's, else 2026-07-15/stable."""
-    previous = _current_lock()
+    previous = current_lock()
     ref = ref or (previous.ref if previous else DEFAULT_REF)
     channel = channel or (previous.channel if previous else DEFAULT_CHANNEL)
     source = resolve_source(source, previous)
@@ -480,7 +481,7 @@ def check_cache(
 
     Raises `CacheMismatchError` (exit 1) when the cached bytes differ from the lock, `FetchError` otherwise.
     """
-    lock = _current_lock()
+    lock = current_lock()
     if lock is None:
         raise FetchError(f"no lock file at {lock_path()}: run `kdk spec fetch --ref <revision>` first")
     path = spec_cache_path(lock.sha256)
