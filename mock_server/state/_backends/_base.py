@@ -202,14 +202,7 @@ class Backend:
         with self.store.transaction(write=False) as tx:
             records = tx.scan(call.account, call.op.resource_type)
             page = self.query(call, tx, records)
-        return Outcome(
-            call.op.status,
-            page.records,
-            many=True,
-            links="page",
-            next_cursor=page.next_cursor,
-            prev_cursor=page.prev_cursor,
-        )
+        return _page_outcome(call.op.status, page)
 
     def query(self, call: Call, tx: StoreTx, records: builtins.list[Record]) -> Page:
         reader = FieldReader(self.index, tx, call.account)
@@ -280,11 +273,11 @@ class Backend:
             if not call.op.data_is_list:
                 return Outcome(call.op.status, records[-1:])
             page = self.query(call, tx, records)
-        return Outcome(
-            call.op.status,
-            page.records,
-            many=True,
-            links="page",
-            next_cursor=page.next_cursor,
-            prev_cursor=page.prev_cursor,
-        )
+        return _page_outcome(call.op.status, page)
+
+
+def _page_outcome(status: int, page: Page) -> Outcome:
+    """A collection answer: one page of records, with next/prev links."""
+    return Outcome(
+        status, page.records, many=True, links="page", next_cursor=page.next_cursor, prev_cursor=page.prev_cursor
+    )
