@@ -23,6 +23,9 @@ SPEC: dict[str, Any] = {
                 "operationId": "get_things",
                 "parameters": [{"name": "revision", "in": "header", "required": True, "schema": {"type": "string"}}],
                 "responses": {
+                    # Like every Klaviyo operation, it documents its errors by range (the mock answers only
+                    # documented statuses, so an undocumented 401 would be sent as the documented success).
+                    "4XX": {"description": "client error"},
                     "200": {
                         "description": "ok",
                         "content": {
@@ -30,7 +33,7 @@ SPEC: dict[str, Any] = {
                                 "schema": {"type": "object", "required": ["data"], "properties": {"data": {}}}
                             }
                         },
-                    }
+                    },
                 },
             }
         }

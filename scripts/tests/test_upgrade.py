@@ -374,15 +374,15 @@ _CONTRACT_SAMPLE = 12
 def contract_on_touched_operations(ctx: UpgradeContext) -> str:
     """The real contract (schemathesis against the mock of the new revision), kept short: the `smoke` profile on
     a spread of the operations the diff says changed. The default profile on every operation is the matrix's job."""
-    from contract_tests._schemathesis import ContractOptions, run_contract
+    from contract_tests import ContractOptions, run_contract
     from kdk.spec import iter_operations
     from mock_server import create_app
 
     assert ctx.patched is not None and ctx.diff is not None
-    present = {op.operation_id for op in iter_operations(ctx.patched)}
+    present = {op.operation_id for op in iter_operations(ctx.patched.content)}
     touched = sorted({c.operation_id for c in ctx.diff.changes} & present) or sorted(present)
     touched = touched[:: max(1, len(touched) // _CONTRACT_SAMPLE)][:_CONTRACT_SAMPLE]  # spread over the resources
-    app = create_app(ctx.require_fetched().path)
+    app = create_app(spec=ctx.patched)
     found = run_contract(ContractOptions(spec=ctx.patched, app=app, profile="smoke", operation_ids=touched))
     failures = [f"{f.operation} [{f.check}] {f.title}" for f in found.failures] + list(found.errors)
     totals = found.check_totals().values()

@@ -18,7 +18,7 @@ from ._model import (
 )
 from ._render import BEGIN_MARKER, END_MARKER, FORMATS, HEADERS, render, splice, table_cells
 from ._runner import run_matrix, run_revision
-from ._select import order_key, select_revisions
+from ._select import ci_sample, order_key, select_revisions
 
 __all__ = [
     "BEGIN_MARKER",
@@ -34,6 +34,7 @@ __all__ = [
     "Problem",
     "Revision",
     "ValidateStage",
+    "ci_sample",
     "order_key",
     "render",
     "run_matrix",

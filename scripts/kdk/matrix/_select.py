@@ -8,7 +8,7 @@ from pathlib import Path
 from ..spec.diff import CHANNELS, revision_order
 from ._model import Revision
 
-__all__ = ["CHANNELS", "order_key", "select_revisions"]
+__all__ = ["CHANNELS", "ci_sample", "order_key", "select_revisions"]
 
 
 def order_key(revision: Revision) -> tuple[int, bool, str]:
@@ -50,3 +50,16 @@ def select_revisions(source: str, refs: Sequence[str] = (), channel: str = "all"
             held = [Revision(ref, channel if channel != "all" else default_channel(ref))]
         chosen += [r for r in held if r not in chosen]
     return sorted(chosen, key=order_key)
+
+
+def ci_sample(held: Sequence[Revision], pinned: Revision | None) -> list[Revision]:
+    """CI's representative sample of a mirror, chosen by shape so a new mirror needs no edit: the oldest stable
+    revision, the newest 2024 stable one, the pinned revision and the newest dated beta (`main` is a copy)."""
+    dated = sorted((r for r in held if r.ref != "main"), key=order_key)
+    stable = [r for r in dated if r.channel == "stable"]
+    beta = [r for r in dated if r.channel == "beta"]
+    chosen = [*stable[:1], *[r for r in stable if r.ref.startswith("2024-")][-1:]]
+    if pinned is not None and pinned in held:
+        chosen.append(pinned)
+    chosen += beta[-1:]
+    return sorted(dict.fromkeys(chosen), key=order_key)

@@ -12,23 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from kdk._paths import mirror_revisions
-from kdk.matrix import MatrixOptions, Revision, order_key, render, run_matrix
+from kdk import mirror_revisions
+from kdk.matrix import MatrixOptions, Revision, ci_sample, order_key, render, run_matrix
 from kdk.spec import read_lock
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 
 
 def sample(mirror: Path) -> list[Revision]:
-    """Chosen by shape from what the mirror holds, so a new mirror needs no edit here."""
-    held = sorted((Revision(ref, channel) for ref, channel in mirror_revisions(mirror)), key=order_key)
-    dated = [r for r in held if r.ref != "main"]
-    stable = [r for r in dated if r.channel == "stable"]
-    beta = [r for r in dated if r.channel == "beta"]
     lock = read_lock()
-    chosen = [stable[0], *[r for r in stable if r.ref.startswith("2024-")][-1:], Revision(lock.ref, lock.channel)]
-    chosen += beta[-1:]
-    return sorted(dict.fromkeys(chosen), key=order_key)
+    return ci_sample(
+        [Revision(ref, channel) for ref, channel in mirror_revisions(mirror)], Revision(lock.ref, lock.channel)
+    )
 
 
 def test_sample_covers_oldest_2024_pinned_and_beta(mirror: Path) -> None:
