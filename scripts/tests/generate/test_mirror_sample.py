@@ -1,7 +1,8 @@
 """`kdk generate` on CI's sample of the mirror (`kdk.matrix.ci_sample`, chosen from its listing, not from dates
 written here): the oldest stable revision, the newest stable of 2024, the pinned revision and the newest beta.
 Each: every operation of *that* spec, no dropped schema, no generator warning. The newest beta (the smallest)
-is generated twice: byte-identical trees. The whole mirror is the opt-in `test_every_mirror_revision_generates_completely`."""
+is generated twice: byte-identical trees. The whole mirror is the opt-in
+`test_every_mirror_revision_generates_completely`."""
 
 from __future__ import annotations
 
