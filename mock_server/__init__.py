@@ -37,7 +37,7 @@ from ._mask import Masker
 from ._replay import prepare_replay
 from ._serve import ServeOptions, serve
 from ._sources import revision_spec_path
-from ._types import AdminHandler, AdminRoute, Behaviour, MockRequest, MockResponse
+from ._types import AdminHandler, AdminRoute, Behaviour, Exchange, MockRequest, MockResponse
 
 __all__ = [
     "CASSETTE_VERSION",
@@ -48,6 +48,7 @@ __all__ = [
     "Behaviour",
     "CassetteError",
     "CompiledSpec",
+    "Exchange",
     "IdRule",
     "IdRules",
     "IdShape",

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,7 +32,7 @@ from ._params import check_params
 from ._render import Renderer, request_path
 from ._revision import REVISION_HEADER, choose_revision, requested_revision
 from ._routing import ADMIN_PREFIX, Match, Router, path_segments
-from ._types import AdminRoute, Behaviour, MockRequest, MockResponse
+from ._types import AdminRoute, Behaviour, Exchange, MockRequest, MockResponse
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "JSON_API", "REVISION_HEADER", "MockCore", "ServedRevision"]
 
@@ -135,6 +136,7 @@ class MockCore:
         admin = scope["path"].startswith(ADMIN_PREFIX)
         served, revision_error = (self.default, None) if admin else self._choose(headers.get(REVISION_HEADER))
         op: Operation | None = None
+        seen = _Seen()
         try:
             method = scope["method"].lower()
             match = served.router.match(method, scope["path"], path_segments(scope.get("raw_path"), scope["path"]))
@@ -144,7 +146,9 @@ class MockCore:
                 response = await self._admin(match.target, match, scope, receive, headers)
             else:
                 op = match.target
-                response = await self._operation(served, op, match.params, scope, receive, headers, revision_error)
+                response = await self._operation(
+                    served, op, match.params, scope, receive, headers, revision_error, seen
+                )
         except MockError as exc:
             response = exc.response()
         except Exception:
@@ -153,6 +157,8 @@ class MockCore:
             response = error_response(500, "The mock server failed to answer this request (a bug in the mock).")
         if op is not None:
             response = conform(op, response)
+            if seen.account:
+                _observe(served.behaviours, seen.exchange(op, scope, response))
         if delay:
             await asyncio.sleep(delay / 1000)
         return response, served.compiled.revision
@@ -209,14 +215,18 @@ class MockCore:
         receive: Receive,
         headers: dict[str, str],
         revision_error: MockError | None,
+        seen: _Seen,
     ) -> MockResponse:
         query = _query(scope)
+        seen.query = query
         account, auth_kind = authenticate(op, headers, query)
+        seen.account, seen.auth_kind = account, auth_kind
         revision = requested_revision(op, headers, served.compiled.revision)
         if revision_error is not None:
             raise revision_error
         check_params(op.params, query, path_params, headers)
         body = await served.bodies.read(op, scope, receive, headers)
+        seen.body = body
         request = MockRequest(
             operation_id=op.operation_id,
             method=op.method,
@@ -258,6 +268,46 @@ class MockCore:
         path = request_path(scope.get("raw_path"), scope.get("path", ""))
         query = scope.get("query_string", b"").decode("latin-1")
         return served.renderer.response(op, key, status, request.path_params, request.base_url, path, query)
+
+
+@dataclass
+class _Seen:
+    """What an API request showed before it was answered (or refused): enough to journal it."""
+
+    account: str = ""
+    auth_kind: str = "none"
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any | None = None
+
+    def exchange(self, op: Operation, scope: Scope, response: MockResponse) -> Exchange:
+        errors = None
+        if response.status >= 400:
+            document = response.body
+            if document is None and response.raw:
+                try:
+                    document = json.loads(response.raw)
+                except ValueError:
+                    document = None
+            found = document.get("errors") if isinstance(document, dict) else None
+            errors = found if isinstance(found, list) else None
+        return Exchange(
+            account=self.account,
+            auth_kind=self.auth_kind,
+            operation_id=op.operation_id,
+            method=op.method.upper(),
+            path=scope.get("path", ""),
+            query=self.query,
+            body=self.body,
+            status=response.status,
+            errors=errors,
+        )
+
+
+def _observe(behaviours: Sequence[Behaviour], exchange: Exchange) -> None:
+    for behaviour in behaviours:
+        observe = getattr(behaviour, "observe", None)  # optional, like `admin_routes`
+        if callable(observe):
+            observe(exchange)
 
 
 class ServedRevision:

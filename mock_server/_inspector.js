@@ -68,8 +68,12 @@ function renderJournal() {
     const status = entry.status === null || entry.status === undefined ? "" : String(entry.status);
     const time = (entry.time || "").replace("T", " ").slice(0, 19);
     const query = entry.query && Object.keys(entry.query).length ? "?" + new URLSearchParams(entry.query) : "";
+    // An error's answer, as the client got it: the first detail in the row, every error on hover.
+    const errors = Array.isArray(entry.errors) ? entry.errors : [];
+    const detail = errors.map((e) => e.detail || e.title || e.code || "").filter(Boolean).join("; ");
     return el("tr", { class: "request" }, el("td", {}, time), el("td", {}, entry.method || ""),
-      el("td", {}, (entry.path || "") + query), el("td", { class: "s" + status.charAt(0) }, status));
+      el("td", {}, (entry.path || "") + query), el("td", { class: "s" + status.charAt(0) }, status),
+      el("td", { class: "error", title: errors.length ? JSON.stringify(errors, null, 1) : "" }, detail));
   });
   $("journal").replaceChildren(...rows);
 }

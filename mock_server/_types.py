@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["AdminHandler", "AdminRoute", "Behaviour", "MockRequest", "MockResponse"]
+__all__ = ["AdminHandler", "AdminRoute", "Behaviour", "Exchange", "MockRequest", "MockResponse"]
 
 
 @dataclass
@@ -47,6 +47,23 @@ class MockResponse:
 
 class Behaviour(Protocol):
     async def handle(self, request: MockRequest) -> MockResponse | None: ...
+
+
+@dataclass
+class Exchange:
+    """A finished API request of a known account, as the journal keeps it: what came in, and the final answer
+    after every check, fault and documented-status rule of the core (a 400 from validation, a `Prefer:` fault,
+    a generated body). A behaviour sees it through an optional `observe(exchange)` method."""
+
+    account: str
+    auth_kind: str
+    operation_id: str
+    method: str  # upper case
+    path: str  # as requested, without the query
+    query: dict[str, str]
+    body: Any | None  # the parsed request body, when it was read and parsed
+    status: int
+    errors: list[Any] | None = None  # the JSON:API `errors` of a 4xx/5xx answer
 
 
 AdminHandler = Callable[[MockRequest], Awaitable[MockResponse]]

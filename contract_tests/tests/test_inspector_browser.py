@@ -153,13 +153,15 @@ def test_the_inspector_shows_the_account_and_drives_it(mock: MockProcess, page: 
     list_id, profile_id = listed.json()["data"]["id"], profile.json()["data"]["id"]
     related = {"data": [{"type": "profile", "id": profile_id}]}
     assert api("POST", f"/api/lists/{list_id}/relationships/profiles", related).status_code == 204
-    assert api("GET", "/api/profiles/not-there").status_code == 404
+    missing = api("GET", "/api/profiles/not-there")
+    assert missing.status_code == 404
 
     page.call("Page.navigate", url=f"{mock.base_url}/__mock__/ui?account={ACCOUNT}")
     page.wait_for("!!document.querySelector('#types [data-type=profile]')", "the profile type")
     page.wait_for("document.querySelectorAll('#journal tr').length >= 4", "the journal")
     journal = page.eval("document.getElementById('journal').innerText")
     assert "POST\t/api/profiles\t201" in journal and "\t404" in journal, journal
+    assert missing.json()["errors"][0]["detail"] in journal, journal  # the error body of a 4xx, as answered
     page.eval("document.querySelector('#types [data-type=list]').click()")
     shown = page.wait_for(
         "document.getElementById('resources').innerText.includes('Newsletter') && "

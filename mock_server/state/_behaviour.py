@@ -8,13 +8,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mock_server import AdminRoute, MockRequest, MockResponse, error_response
+from mock_server import AdminRoute, Exchange, MockRequest, MockResponse, error_response
 
 from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
 from ._ratelimit import RateLimiter
-from ._render import request_path
 from ._schema import Spec
 from ._seed import SeedError, apply_seed, export_state
 from ._store import MemoryStore, Store
@@ -57,23 +56,27 @@ class StatefulBehaviour:
         self.limiter = RateLimiter(self.index.ratelimits, clock=clock) if rate_limits else None
 
     async def handle(self, request: MockRequest) -> MockResponse | None:
-        response = await self._answer(request)
+        return await self._answer(request)
+
+    def observe(self, exchange: Exchange) -> None:
+        """The journal: every API request of an account with its final status (validation errors, `Prefer:`
+        faults and generated answers included) and, for an error, the JSON:API errors it was answered with."""
         self.store.append_journal(
-            request.account,
+            exchange.account,
             {
                 "seq": time.time_ns(),
                 "time": dt.datetime.now(dt.UTC).isoformat(),
-                "account": request.account,
-                "operation_id": request.operation_id,
-                "method": request.method.upper(),
-                "path": request_path(request),
-                "query": request.query,
-                "body": _jsonable(request.body),
-                "auth_kind": request.auth_kind,
-                "status": response.status if response else None,
+                "account": exchange.account,
+                "operation_id": exchange.operation_id,
+                "method": exchange.method,
+                "path": exchange.path,
+                "query": exchange.query,
+                "body": _jsonable(exchange.body),
+                "auth_kind": exchange.auth_kind,
+                "status": exchange.status,
+                "errors": exchange.errors,
             },
         )
-        return response
 
     async def _answer(self, req: MockRequest) -> MockResponse | None:
         if self.limiter is not None:

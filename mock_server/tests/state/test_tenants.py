@@ -74,3 +74,31 @@ async def test_multipart_uploads_are_journaled_without_bytes(client: httpx.Async
     assert response.status_code == 201, response.text
     journal = (await client.get("/__mock__/journal", headers=API_KEY)).json()["requests"]
     assert journal[-1]["operation_id"] == "upload_image_from_file"
+
+
+async def test_the_journal_holds_every_request_with_its_final_answer(client: httpx.AsyncClient) -> None:
+    """Refused, fault-injected and answered requests alike, each with the status the client saw and, for an
+    error, the errors it was answered with (what the inspector shows)."""
+    bad_filter = await client.get("/api/profiles", params={"filter": "equals(nope,'x')"}, headers=API_KEY)
+    injected = await client.get("/api/lists", headers={**API_KEY, "Prefer": "code=429"})
+    bad_body = await client.post("/api/profiles", content=b"{", headers={**API_KEY, **JSONAPI})
+    listed = await client.get("/api/lists", headers=API_KEY)
+    seen = [bad_filter.status_code, injected.status_code, bad_body.status_code, listed.status_code]
+    assert seen == [400, 429, 400, 200]
+
+    journal = (await client.get("/__mock__/journal", headers=API_KEY)).json()["requests"]
+    assert [(e["operation_id"], e["status"]) for e in journal] == [
+        ("get_profiles", 400),
+        ("get_lists", 429),
+        ("create_profile", 400),
+        ("get_lists", 200),
+    ]
+    assert journal[0]["errors"] == bad_filter.json()["errors"]
+    assert journal[1]["errors"] == injected.json()["errors"]
+    assert journal[3]["errors"] is None
+
+
+async def test_requests_without_an_account_are_not_journaled(client: httpx.AsyncClient) -> None:
+    # No credentials: a 401 that belongs to no account, so no account's journal shows it.
+    assert (await client.get("/api/lists", headers={"revision": "2026-07-15"})).status_code == 401
+    assert (await client.get("/__mock__/journal")).json()["requests"] == []
