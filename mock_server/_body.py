@@ -72,9 +72,18 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise MockError(400, "The request body is not valid UTF-8.", code="parse_error") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise MockError(
+            400, "JSON parse error - nested too deeply.", code="parse_error", title="Malformed request."
+        ) from None
     except ValueError as exc:
         raise MockError(400, f"JSON parse error - {exc}", code="parse_error", title="Malformed request.") from None
+
+
+def _no_constant(name: str) -> Any:
+    # `NaN`/`Infinity` are not JSON (RFC 8259): accepted, they would be stored and echoed as invalid JSON.
+    raise ValueError(f"{name} is not a JSON value")
 
 
 async def read_all(receive: Receive, limit: int | None = None) -> bytes:

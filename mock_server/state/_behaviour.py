@@ -132,7 +132,10 @@ class StatefulBehaviour:
         if (method, route) == ("GET", "/accounts"):
             return MockResponse(200, {"accounts": self.store.accounts()}, json_headers)
         if (method, route) == ("GET", "/journal"):
-            limit = int(query.get("limit") or 1000)
+            raw_limit = query.get("limit") or "1000"
+            if not raw_limit.isdigit() or int(raw_limit) < 1:
+                return _admin_error(400, f"limit must be a positive whole number, not {raw_limit[:40]!r}")
+            limit = int(raw_limit)
             return MockResponse(200, {"requests": self.store.journal(account, limit)}, json_headers)
         if (method, route) == ("DELETE", "/journal"):
             self.store.clear_journal(account)

@@ -69,7 +69,7 @@ def _decode(cursor: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise QueryError("page[cursor]", "Invalid page cursor.") from exc
     if not isinstance(payload, dict) or payload.get("d") not in ("n", "p") or not _valid_key(payload.get("k")):
         raise QueryError("page[cursor]", "Invalid page cursor.")

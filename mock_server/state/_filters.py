@@ -59,13 +59,19 @@ class Node:
     children: tuple[Node, ...] = ()
 
 
+# Klaviyo's filters nest a few levels at most; deeper input is refused before it can exhaust the stack.
+MAX_FILTER_DEPTH = 32
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def fail(self, what: str) -> FilterError:
-        return FilterError(f"{what} at position {self.pos} of {self.text!r}")
+        shown = self.text if len(self.text) <= 200 else self.text[:200] + "..."  # never echo a huge filter back
+        return FilterError(f"{what} at position {self.pos} of {shown!r}")
 
     def skip(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos] in " \t":
@@ -89,6 +95,15 @@ class _Parser:
         return match.group(0)
 
     def expr(self) -> Node:
+        self.depth += 1
+        try:
+            return self._expr()
+        finally:
+            self.depth -= 1
+
+    def _expr(self) -> Node:
+        if self.depth > MAX_FILTER_DEPTH:
+            raise self.fail(f"nested more than {MAX_FILTER_DEPTH} levels deep")
         op = self.name()
         self.expect("(")
         if op in ("and", "or"):

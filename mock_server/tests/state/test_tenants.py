@@ -102,3 +102,27 @@ async def test_requests_without_an_account_are_not_journaled(client: httpx.Async
     # No credentials: a 401 that belongs to no account, so no account's journal shows it.
     assert (await client.get("/api/lists", headers={"revision": "2026-07-15"})).status_code == 401
     assert (await client.get("/__mock__/journal")).json()["requests"] == []
+
+
+async def test_hostile_input_is_a_400_not_a_500(client: httpx.AsyncClient) -> None:
+    """Deep JSON, deep filters, a cursor that decodes to deep JSON, NaN and a bad admin limit: each a clear 400."""
+    import base64
+
+    deep_json = b"[" * 100_000 + b"]" * 100_000
+    deep_filter = "not(" * 1_000 + "equals(email,'a@b.co')" + ")" * 1_000
+    deep_cursor = base64.urlsafe_b64encode(b"[" * 5_000 + b"]" * 5_000).decode()
+    answers = [
+        await client.post("/api/profiles", content=deep_json, headers={**API_KEY, **JSONAPI}),
+        await client.post("/__mock__/state", content=deep_json, headers=API_KEY),
+        await client.get("/api/profiles", params={"filter": deep_filter}, headers=API_KEY),
+        await client.get("/api/profiles", params={"page[cursor]": deep_cursor}, headers=API_KEY),
+        await client.post(
+            "/api/profiles",
+            content=b'{"data":{"type":"profile","attributes":{"email":"n@b.co","properties":{"x":NaN}}}}',
+            headers={**API_KEY, **JSONAPI},
+        ),
+        await client.get("/__mock__/journal", params={"limit": "abc"}, headers=API_KEY),
+    ]
+    assert [a.status_code for a in answers] == [400] * len(answers), [a.text[:200] for a in answers]
+    assert all(a.json()["errors"] for a in answers)
+    assert len(answers[2].text) < 2_000  # the refusal does not echo the whole filter back
