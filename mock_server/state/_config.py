@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,11 @@ def open_store(option: str | None) -> Store:
         return MemoryStore()
     assert option is not None
     if option.startswith("sqlite:") and option[len("sqlite:") :]:
-        return SqliteStore(Path(option[len("sqlite:") :]).expanduser())
+        path = Path(option[len("sqlite:") :]).expanduser()
+        try:
+            return SqliteStore(path)
+        except (sqlite3.Error, OSError) as exc:  # a missing directory, no permission, not a database
+            raise StateOptionError(f"cannot open the SQLite state at {path}: {exc}") from None
     raise StateOptionError(f"--state must be `memory` or `sqlite:PATH`, not {option!r}")
 
 
@@ -46,6 +51,11 @@ def validate_options(state: str | None, seed_data: str | None, workers: int) -> 
         return f"--state must be `memory` or `sqlite:PATH`, not {state!r}"
     if state == "sqlite:":
         return "--state sqlite:PATH needs a PATH"
+    if state and state.startswith("sqlite:"):
+        try:
+            open_store(state).close()  # created if missing, as the server would; refused here instead of at start
+        except StateOptionError as exc:
+            return str(exc)
     problem = check_workers(state, workers, seed_data=seed_data)
     if problem:
         return problem

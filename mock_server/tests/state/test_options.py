@@ -186,3 +186,16 @@ def test_kdk_mock_default_remembers_and_stateless_does_not(compiled: CompiledSpe
                     assert unknown.json()["data"] != []  # example mode: generated answers, nothing stored
         finally:
             _stop(process)
+
+
+def test_an_unusable_sqlite_path_is_one_clear_message(tmp_path: Path) -> None:
+    from mock_server.state import StateOptionError, open_store, validate_options
+
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not sqlite\n" * 100)
+    under_a_file = f"sqlite:{not_a_database / 'state.db'}"  # its "directory" is a file (even root cannot)
+    for option in (under_a_file, f"sqlite:{not_a_database}"):
+        problem = validate_options(option, None, 1)
+        assert problem is not None and problem.startswith("cannot open the SQLite state at"), problem
+        with pytest.raises(StateOptionError, match="cannot open the SQLite state"):
+            open_store(option)
