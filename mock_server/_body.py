@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -72,13 +73,30 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise MockError(400, "The request body is not valid UTF-8.", code="parse_error") from None
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        document = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
         raise MockError(
             400, "JSON parse error - nested too deeply.", code="parse_error", title="Malformed request."
         ) from None
     except ValueError as exc:
         raise MockError(400, f"JSON parse error - {exc}", code="parse_error", title="Malformed request.") from None
+    if _MAYBE_SURROGATE.search(text) and _holds_lone_surrogate(document):
+        # `"\ud800"` parses to a string that no UTF-8 store or response can hold.
+        raise MockError(400, "JSON parse error - a lone surrogate escape is not a character.", code="parse_error")
+    return document
+
+
+# Only bodies with a surrogate escape (`\uD800`-`\uDFFF`) can decode to a lone one; a valid pair decodes to one
+# character, so whatever surrogate is left in the parsed strings is lone.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(document: Any) -> bool:
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _no_constant(name: str) -> Any:

@@ -105,7 +105,8 @@ async def test_requests_without_an_account_are_not_journaled(client: httpx.Async
 
 
 async def test_hostile_input_is_a_400_not_a_500(client: httpx.AsyncClient) -> None:
-    """Deep JSON, deep filters, a cursor that decodes to deep JSON, NaN and a bad admin limit: each a clear 400."""
+    """Deep JSON, deep filters, a cursor that decodes to deep JSON, NaN, a bad admin limit and a lone surrogate:
+    each a clear 400."""
     import base64
 
     deep_json = b"[" * 100_000 + b"]" * 100_000
@@ -122,7 +123,19 @@ async def test_hostile_input_is_a_400_not_a_500(client: httpx.AsyncClient) -> No
             headers={**API_KEY, **JSONAPI},
         ),
         await client.get("/__mock__/journal", params={"limit": "abc"}, headers=API_KEY),
+        await client.post(  # a lone surrogate: no UTF-8 store (SQLite) or response can hold it
+            "/api/profiles",
+            content=b'{"data":{"type":"profile","attributes":{"email":"\\ud800@b.co"}}}',
+            headers={**API_KEY, **JSONAPI},
+        ),
     ]
     assert [a.status_code for a in answers] == [400] * len(answers), [a.text[:200] for a in answers]
     assert all(a.json()["errors"] for a in answers)
     assert len(answers[2].text) < 2_000  # the refusal does not echo the whole filter back
+
+
+async def test_escaped_text_that_only_looks_like_a_surrogate_is_fine(client: httpx.AsyncClient) -> None:
+    pair = b'{"data":{"type":"profile","attributes":{"email":"pair@b.co","first_name":"\\ud83d\\ude00 \\\\ud800"}}}'
+    created = await client.post("/api/profiles", content=pair, headers={**API_KEY, **JSONAPI})
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["attributes"]["first_name"] == "\U0001f600 \\ud800"
