@@ -126,7 +126,9 @@ def bench_kdk(args: argparse.Namespace) -> dict[str, str]:
     cpu: list[float] = []
     for _ in range(args.runs):
         port = free_port()
-        process, seconds = start([*kdk_command(), "mock", "--port", str(port)], port, GET_PATH, HEADERS, 60)
+        process, seconds = start(
+            [*kdk_command(), "mock", "--stateless", "--port", str(port)], port, GET_PATH, HEADERS, 60
+        )
         startups.append(seconds)
         cpu.append(cpu_seconds(process.pid))
         stop(process)
@@ -138,7 +140,7 @@ def bench_kdk(args: argparse.Namespace) -> dict[str, str]:
         row.update(rps="wrk not installed", p99="-", rss="-")
         return row
     port = free_port()
-    process, _ = start([*kdk_command(), "mock", "--port", str(port)], port, GET_PATH, HEADERS, 60)
+    process, _ = start([*kdk_command(), "mock", "--stateless", "--port", str(port)], port, GET_PATH, HEADERS, 60)
     try:
         time.sleep(2.0)  # let the background Connexion build finish: measure the steady state
         wrk(port, GET_PATH, HEADERS, args.connections, 2)  # warm-up

@@ -15,7 +15,6 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -24,21 +23,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench_mock import free_port, kdk_command  # scripts/ is on sys.path when this file runs
+
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Authorization": "Klaviyo-API-Key pk_bench", "revision": "2026-07-15"}
 PATHS = ["/api/profiles/", "/api/lists/", "/api/profiles/01GMTZY2TEKN4KFRP30JZ59KGB/"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def kdk_command() -> list[str]:
-    venv_kdk = ROOT / ".venv" / "bin" / "kdk"
-    return [str(venv_kdk)] if venv_kdk.exists() else ["uv", "run", "kdk"]
 
 
 @contextmanager
@@ -90,7 +79,8 @@ def main() -> None:
     rows = []
     scratch = Path(tempfile.mkdtemp(prefix="kdk-bench-proxy-"))
     try:
-        with server(["mock"], PATHS[0]) as mock_port:
+        # The example mode: its generated answers exist for any id (a new stateful account holds nothing).
+        with server(["mock", "--stateless"], PATHS[0]) as mock_port:
             rows.append(("kdk mock directly", *measure(mock_port, options.requests)))
             upstream = ["proxy", "--upstream", f"http://127.0.0.1:{mock_port}", "--log", str(scratch / "drift.jsonl")]
             with server(upstream, PATHS[0]) as proxy_port:
