@@ -6,12 +6,13 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-__all__ = ["JsonOption", "LockOption", "apply_lock", "download_bar", "echo_json", "status_bar"]
+__all__ = ["JsonOption", "LockOption", "SpecChannel", "apply_lock", "download_bar", "echo_json", "status_bar"]
 
 LockOption = Annotated[
     Path | None,
@@ -22,6 +23,16 @@ LockOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+class SpecChannel(StrEnum):
+    """`--channel` of the verbs that cover many revisions (diff, changelog, matrix): one channel, or both."""
+
+    stable = "stable"
+    beta = "beta"
+    all = "all"
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as one JSON document on stdout.")]
 
 

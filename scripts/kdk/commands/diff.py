@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from ._app import spec_app
+from ._options import SpecChannel
 
 __all__ = ["changelog", "diff"]
 
@@ -18,12 +19,6 @@ class OutputFormat(StrEnum):
     markdown = "markdown"
     json = "json"
     changelog = "changelog"
-
-
-class Channel(StrEnum):
-    stable = "stable"
-    beta = "beta"
-    all = "all"
 
 
 class FailOn(StrEnum):
@@ -80,8 +75,10 @@ def diff(
 def changelog(
     old: str | None = typer.Argument(None, help="Old revision (a ref or a spec file); omit both for a whole mirror."),
     new: str | None = typer.Argument(None, help="New revision (a ref or a spec file)."),
-    channel: Channel = typer.Option(
-        Channel.all, "--channel", help="With two refs: their channel (all: beta for `.pre` refs); else which to list."
+    channel: SpecChannel = typer.Option(
+        SpecChannel.all,
+        "--channel",
+        help="With two refs: their channel (all: beta for `.pre` refs); else which to list.",
     ),
     source: str | None = typer.Option(
         None, "--source", help="Where refs are fetched from (URL or mirror dir); default as `kdk spec fetch`."
@@ -109,7 +106,7 @@ def changelog(
         spec_source,
     )
 
-    wanted = None if channel is Channel.all else channel.value
+    wanted = None if channel is SpecChannel.all else channel.value
     if (old is None) != (new is None):
         typer.echo("kdk spec changelog: give both OLD and NEW, or neither (a whole mirror)", err=True)
         raise typer.Exit(2)

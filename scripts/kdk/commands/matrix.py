@@ -12,17 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._app import spec_app
+from ._options import SpecChannel
 
 if TYPE_CHECKING:
     from kdk.matrix import MatrixRow
 
 __all__ = ["matrix"]
-
-
-class Channel(StrEnum):
-    stable = "stable"
-    beta = "beta"
-    all = "all"
 
 
 class OutputFormat(StrEnum):
@@ -65,7 +60,7 @@ def matrix(
         list[str] | None,
         typer.Option("--refs", help="Only these refs (repeatable or comma-separated); default: all the mirror holds."),
     ] = None,
-    channel: Annotated[Channel, typer.Option(help="Which channel's specs.")] = Channel.all,
+    channel: Annotated[SpecChannel, typer.Option(help="Which channel's specs.")] = SpecChannel.all,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Table format.")] = OutputFormat.text,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the table here instead of stdout.")
@@ -93,7 +88,7 @@ def matrix(
         typer.echo(f"kdk spec matrix: {exc}", err=True)
         raise typer.Exit(2) from None
     if not revisions:
-        which = "" if channel is Channel.all else f"{channel.value} "
+        which = "" if channel is SpecChannel.all else f"{channel.value} "
         typer.echo(f"kdk spec matrix: no {which}revisions in {resolved}", err=True)
         raise typer.Exit(2)
     options = MatrixOptions(source=resolved, contract=not skip_contract, profile=profile, mypy=mypy, strict=strict)
