@@ -32,6 +32,7 @@ _METHODS: dict[Kind, str] = {
     Kind.REL_REPLACE: "relationship_change",
     Kind.RELATED: "related",
     Kind.UPSERT: "upsert",
+    Kind.ACTION: "action",
 }
 
 
@@ -99,6 +100,8 @@ class Dispatcher:
         if not self.is_stateful(op, req.account):
             return None
         backend = self.backends.for_type(op.resource_type)
+        if op.kind is Kind.ACTION and op.action not in backend.actions:
+            return None  # an action no backend models yet: the schema-generated answer
         method: Callable[[Call], Outcome] = getattr(backend, _METHODS[op.kind])
         outcome = method(Call(req, op))
         return self.renderer.response(req, op, outcome)

@@ -34,6 +34,7 @@ class Kind(enum.Enum):
     REL_REPLACE = "relationship-replace"
     RELATED = "related"
     UPSERT = "upsert"
+    ACTION = "action"  # POST /api/<type>-<verb> on one stored resource: `campaign-clone`, `template-render`
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class OpInfo:
     resource_type: str  # the type at the collection (the parent for relationship/related operations)
     related_type: str | None = None
     relationship: str | None = None
+    action: str | None = None  # the verb of an ACTION (`clone`, `render`, `assign-template`)
     id_param: str | None = None
     status: int = 200
     response: dict[str, Any] | None = None
@@ -186,7 +188,7 @@ def build_index(spec: Spec) -> ResourceIndex:
     ratelimits: dict[str, dict[str, str]] = {}
     oauth_only: set[str] = set()
     posts: dict[str, set[str]] = {}
-    pending: list[tuple[Any, re.Match[str], int, dict[str, Any] | None, str | None]] = []
+    pending: list[tuple[Any, re.Match[str], int, dict[str, Any] | None, str | None, str | None]] = []
 
     for op in iter_operations(spec):
         node = op.node
@@ -208,9 +210,9 @@ def build_index(spec: Spec) -> ResourceIndex:
         if id_param and not rel and not related and op.method == "get" and rtype:
             info = types.setdefault(rtype, TypeInfo(rtype, collection))
             info.collection, info.get_op = collection, op_id
-        pending.append((op, match, status, response, rtype or req_type))
+        pending.append((op, match, status, response, rtype or req_type, req_type))
 
-    for op, match, status, response, rtype in pending:
+    for op, match, status, response, rtype, req_type in pending:
         collection, id_param, rel, related = match.groups()
         method = op.method
         params = operation_parameters(spec, op)
@@ -242,6 +244,13 @@ def build_index(spec: Spec) -> ResourceIndex:
             statuses = {str(s) for s in op.node.get("responses") or {}}
             if {"200", "201"} <= statuses or (collection.startswith("/client/") and status == 202):
                 kind, parent = Kind.UPSERT, rtype
+        action = None
+        if kind is None and method == "post" and not id_param and parent is None and rtype in types:
+            # An action on one stored resource: the path names the type and a verb (`/api/template-render`),
+            # the body names the resource (`data.type` of that type, `data.id`).
+            verb = collection.rsplit("/", 1)[-1]
+            if req_type == rtype and verb.startswith(f"{rtype}-"):
+                kind, parent, action = Kind.ACTION, rtype, verb[len(rtype) + 1 :]
         if kind is None or parent is None:
             continue
         data_schema, is_list = _data(spec, response)
@@ -261,6 +270,7 @@ def build_index(spec: Spec) -> ResourceIndex:
             resource_type=parent,
             related_type=related_type,
             relationship=rel or related,
+            action=action,
             id_param=id_param,
             status=status,
             response=response,

@@ -12,19 +12,29 @@ from .._index import ResourceIndex
 from .._store import Store
 from .._webhooks import WebhookSender
 from ._base import Backend, Call
+from ._campaigns import CampaignsBackend
+from ._catalogs import CatalogsBackend
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
+from ._coupons import CouponsBackend
 from ._events import EventsBackend, carries_events
+from ._flows import FlowsBackend
 from ._jobs import JobsBackend
 from ._profiles import ProfilesBackend
+from ._templates import TemplatesBackend
 
 __all__ = [
     "BODY_LIMITS",
     "Backend",
     "Backends",
     "Call",
+    "CampaignsBackend",
+    "CatalogsBackend",
     "ConversationsBackend",
+    "CouponsBackend",
     "EventsBackend",
+    "FlowsBackend",
     "ProfilesBackend",
+    "TemplatesBackend",
     "carries_events",
     "has_consent",
 ]
@@ -40,7 +50,21 @@ class Backends:
         self.profiles = ProfilesBackend(index, store, ids, self)
         self.conversations = ConversationsBackend(index, store, ids, self)
         self.events = EventsBackend(index, store, ids, self)
-        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events)
+        self.campaigns = CampaignsBackend(index, store, ids, self)
+        self.flows = FlowsBackend(index, store, ids, self)
+        self.templates = TemplatesBackend(index, store, ids, self)
+        self.catalogs = CatalogsBackend(index, store, ids, self)
+        self.coupons = CouponsBackend(index, store, ids, self)
+        self.domain: tuple[Backend, ...] = (
+            self.profiles,
+            self.conversations,
+            self.events,
+            self.campaigns,
+            self.flows,
+            self.templates,
+            self.catalogs,
+            self.coupons,
+        )
         self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
 
     def for_type(self, resource_type: str) -> Backend:

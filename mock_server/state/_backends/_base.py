@@ -8,7 +8,7 @@ import builtins
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from mock_server import IdRules, MockRequest, job_effect
+from mock_server import IdRules, MockError, MockRequest, job_effect
 
 from .._collections import Page, run_query
 from .._errors import conflict, duplicate, not_found
@@ -52,6 +52,7 @@ class Backend:
     """Spec-derived behaviour for every type; `types` names the types a subclass owns."""
 
     types: ClassVar[tuple[str, ...]] = ()
+    actions: ClassVar[frozenset[str]] = frozenset()  # the verbs of `Kind.ACTION` operations it answers
 
     def __init__(self, index: ResourceIndex, store: Store, ids: IdRules, backends: Backends) -> None:
         self.index = index
@@ -236,6 +237,10 @@ class Backend:
             if not tx.delete(call.account, call.op.resource_type, call.rid):
                 raise not_found(call.op.resource_type, call.rid)
         return Outcome(call.op.status)
+
+    def action(self, call: Call) -> Outcome:
+        """`POST /api/<type>-<verb>` (one of `actions`); a domain backend that lists a verb answers it."""
+        raise MockError(501, f"The mock does not model `{call.op.action}` on {call.op.resource_type}.")
 
     def relationship_get(self, call: Call) -> Outcome:
         with self.store.transaction(write=False) as tx:

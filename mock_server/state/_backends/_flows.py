@@ -1,0 +1,159 @@
+"""Flows, their actions and messages.
+
+- `create_flow` stores the flow's definition and makes a `flow-action` for each of its actions (a
+  `temporary_id` becomes a real id everywhere the definition names it: `entry_action_id`, `links`) and a
+  `flow-message` for each action's message; flow -> actions -> messages relationships point both ways, and the
+  trigger's list/segment/metric lists the flow under `flow-triggers`. The definition is returned only with
+  `additional-fields[flow]=definition` (the renderer's rule for fields the spec marks additional);
+- a new flow is a `draft`; `update_flow` sets `draft`, `manual` or `live` ("and all actions in that flow");
+- deleting a flow deletes its actions and messages.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+from .._errors import invalid
+from .._models import Outcome, Record, now, ref, refs_of
+from .._store import StoreTx
+from ._base import Backend, Call
+
+__all__ = ["FLOW_STATUSES", "FlowsBackend"]
+
+FLOW, ACTION, MESSAGE = "flow", "flow-action", "flow-message"
+ACTIONS, MESSAGES = "flow-actions", "flow-messages"  # the relationships that hold them
+FLOW_STATUSES = ("draft", "manual", "live")  # update_flow: "['draft', 'manual', or 'live']"
+_TRIGGER_TYPES = (
+    ("list", "Added to List"),
+    ("segment", "Added to List"),
+    ("metric", "Metric"),
+    ("date", "Date Based"),
+    ("price", "Price Drop"),
+    ("inventory", "Low Inventory"),
+)
+
+
+def trigger_type(definition: Any) -> str:
+    triggers = definition.get("triggers") if isinstance(definition, dict) else None
+    first = triggers[0] if isinstance(triggers, list) and triggers and isinstance(triggers[0], dict) else {}
+    kind = str(first.get("type") or "")
+    return next((label for word, label in _TRIGGER_TYPES if word in kind), "Unconfigured")
+
+
+def _replace_ids(node: Any, ids: dict[str, str]) -> Any:
+    """Every temporary id the definition uses, as the real id it became."""
+    if isinstance(node, dict):
+        return {k: _replace_ids(v, ids) for k, v in node.items() if k != "temporary_id"}
+    if isinstance(node, list):
+        return [_replace_ids(v, ids) for v in node]
+    return ids.get(node, node) if isinstance(node, str) else node
+
+
+class FlowsBackend(Backend):
+    types: ClassVar[tuple[str, ...]] = (FLOW, ACTION, MESSAGE)
+
+    def complete(self, record: Record, op: Any) -> None:
+        attrs = record.setdefault("attributes", {})
+        if record["type"] == FLOW:
+            attrs.setdefault("status", "draft")
+            attrs.setdefault("archived", False)
+            if attrs.get("trigger_type") is None:
+                attrs["trigger_type"] = trigger_type(attrs.get("definition"))
+        super().complete(record, op)
+
+    def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
+        if record["type"] != FLOW:
+            return
+        status = record["attributes"].get("status")
+        if status not in FLOW_STATUSES:
+            raise invalid(
+                f"'{status}' is not a flow status: use one of {', '.join(FLOW_STATUSES)}.",
+                pointer="/data/attributes/status",
+            )
+        if created and isinstance(record["attributes"].get("definition"), dict):
+            self.expand(call.account, tx, record)
+        elif not created:
+            self.set_action_status(call.account, tx, record, status)
+
+    def expand(self, account: str, tx: StoreTx, flow: Record) -> None:
+        """The definition's actions and messages as resources of their own (with real ids)."""
+        definition = flow["attributes"]["definition"]
+        actions = [a for a in definition.get("actions") or [] if isinstance(a, dict)]
+        ids = {
+            str(a.get("temporary_id") or a.get("id")): self.ids.rule(ACTION).new()
+            for a in actions
+            if a.get("temporary_id") or a.get("id")
+        }
+        resolved = _replace_ids(definition, ids)
+        stamp = now()
+        action_refs = []
+        for index, action in enumerate(resolved.get("actions") or []):
+            if not isinstance(action, dict):
+                continue
+            action.setdefault("id", self.ids.rule(ACTION).new())
+            data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
+            if data:
+                data.setdefault("status", flow["attributes"]["status"])
+            record: Record = {
+                "type": ACTION,
+                "id": str(action["id"]),
+                "attributes": {"definition": copy.deepcopy(action), "created": stamp, "updated": stamp},
+                "relationships": {"flow": {"many": False, "data": [ref(flow)]}},
+            }
+            message = data.get("message")
+            if isinstance(message, dict):
+                kind = str(action.get("type") or "")
+                made: Record = {
+                    "type": MESSAGE,
+                    "id": self.ids.rule(MESSAGE).new(),
+                    "attributes": {
+                        "channel": message.get("channel") or kind.removeprefix("send-"),
+                        "definition": copy.deepcopy(message),
+                        "created": stamp,
+                        "updated": stamp,
+                    },
+                    "relationships": {"flow-action": {"many": False, "data": [ref(record)]}},
+                }
+                tx.put(account, made)
+                record["relationships"][MESSAGES] = {"many": True, "data": [ref(made)]}
+            tx.put(account, record)
+            action_refs.append(ref(record))
+            resolved["actions"][index] = action
+        flow["attributes"]["definition"] = resolved
+        flow.setdefault("relationships", {})[ACTIONS] = {"many": True, "data": action_refs}
+        triggers = [
+            {"type": str(t["type"]), "id": str(t["id"])}
+            for t in resolved.get("triggers") or []
+            if isinstance(t, dict) and t.get("id") and str(t.get("type")) in self.index.types
+        ]
+        if triggers:
+            flow["relationships"]["triggers"] = {"many": True, "data": triggers}  # the inverse of `flow-triggers`
+
+    def set_action_status(self, account: str, tx: StoreTx, flow: Record, status: str) -> None:
+        """`update_flow` updates "the status of a flow ... and all actions in that flow"."""
+        for action_ref in refs_of(flow, ACTIONS):
+            action = tx.get(account, ACTION, action_ref["id"])
+            data = ((action or {}).get("attributes") or {}).get("definition", {}).get("data")
+            if action is None or not isinstance(data, dict):
+                continue
+            data["status"] = status
+            action["attributes"]["updated"] = now()
+            tx.put(account, action)
+        definition = flow["attributes"].get("definition")
+        for action in definition.get("actions") or [] if isinstance(definition, dict) else []:
+            if isinstance(action, dict) and isinstance(action.get("data"), dict):
+                action["data"]["status"] = status
+
+    def delete(self, call: Call) -> Outcome:
+        if call.op.resource_type != FLOW:
+            return super().delete(call)
+        with self.store.transaction() as tx:
+            flow = self.stored(tx, call.account, FLOW, call.rid)
+            for action_ref in refs_of(flow, ACTIONS):
+                action = tx.get(call.account, ACTION, action_ref["id"])
+                for message_ref in refs_of(action or {}, MESSAGES):
+                    tx.delete(call.account, MESSAGE, message_ref["id"])
+                tx.delete(call.account, ACTION, action_ref["id"])
+            tx.delete(call.account, FLOW, call.rid)
+        return Outcome(call.op.status)
