@@ -7,7 +7,7 @@ A resource type's id shape is read from the spec, never from one revision's list
   (a coupon's `10OFF` is its `external_id`; a coupon code's `10OFF-ASD325...` is its coupon's id, `-` and its
   `unique_code`; a catalog item's `$custom:::$default:::SAMPLE-1` is integration, catalog and external id),
   the id of a new resource is built the same way from its own attributes and relationships.
-Types the spec gives no example for fall back on the shapes Klaviyo's docs give (`_DOCUMENTED_SHORT`).
+Types the spec gives no example for fall back on the shapes Klaviyo's docs give (`_DOCUMENTED`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,17 @@ Spec = dict[str, Any]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-# Klaviyo's docs (not the spec, which shows no example for them) give these types 6-character ids.
-_DOCUMENTED_SHORT = frozenset({"metric", "segment", "flow", "template"})
+# Klaviyo's docs (not the spec, which shows no example of their resource ids) give these shapes: 6-character
+# metric/segment/flow/template/flow-message ids, numeric flow-action ids (a flow definition's action `id` example
+# is "123").
+_DOCUMENTED: dict[str, IdShape] = {
+    "metric": "short",
+    "segment": "short",
+    "flow": "short",
+    "template": "short",
+    "flow-message": "short",
+    "flow-action": "digits",
+}
 _EX_IN_TEXT = re.compile(r"\bEx(?:ample)?:\s*([A-Za-z0-9]{4,40})\b")
 _SEPARATOR = re.compile(r"[^A-Za-z0-9]+")
 
@@ -145,7 +154,7 @@ class IdRules:
         found = self.rules.get(resource_type)
         if found is not None:
             return found
-        return IdRule("short" if resource_type in _DOCUMENTED_SHORT else "ulid")
+        return IdRule(_DOCUMENTED.get(resource_type, "ulid"))
 
     def shape(self, resource_type: str) -> IdShape:
         return self.rule(resource_type).shape

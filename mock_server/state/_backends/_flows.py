@@ -44,7 +44,10 @@ def trigger_type(definition: Any) -> str:
 def _replace_ids(node: Any, ids: dict[str, str]) -> Any:
     """Every temporary id the definition uses, as the real id it became."""
     if isinstance(node, dict):
-        return {k: _replace_ids(v, ids) for k, v in node.items() if k != "temporary_id"}
+        out = {k: _replace_ids(v, ids) for k, v in node.items() if k != "temporary_id"}
+        if node.get("temporary_id") in ids:
+            out["id"] = ids[node["temporary_id"]]
+        return out
     if isinstance(node, list):
         return [_replace_ids(v, ids) for v in node]
     return ids.get(node, node) if isinstance(node, str) else node
