@@ -65,6 +65,8 @@ class Dispatcher:
         info = self.index.types.get(op.resource_type)
         if info and info.creatable:
             return True
+        if self.backends.for_type(op.resource_type).holds_state:
+            return True  # a domain backend's type: an unknown id is a 404, not a generated resource
         with self.store.transaction(write=False) as tx:
             return op.resource_type in tx.types(account)
 

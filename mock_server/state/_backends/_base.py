@@ -53,6 +53,9 @@ class Backend:
 
     types: ClassVar[tuple[str, ...]] = ()
     actions: ClassVar[frozenset[str]] = frozenset()  # the verbs of `Kind.ACTION` operations it answers
+    # Its types are answered from state even before one is stored (a domain backend that makes them itself:
+    # a campaign's messages, a flow's actions); otherwise a type never stored gets schema-generated answers.
+    holds_state: ClassVar[bool] = False
 
     def __init__(self, index: ResourceIndex, store: Store, ids: IdRules, backends: Backends) -> None:
         self.index = index

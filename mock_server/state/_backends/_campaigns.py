@@ -74,6 +74,7 @@ def planned_send(strategy: Any) -> dt.datetime | None:
 
 class CampaignsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = (CAMPAIGN, MESSAGE, SEND_JOB, ESTIMATION_JOB, ESTIMATION)
+    holds_state: ClassVar[bool] = True
     actions: ClassVar[frozenset[str]] = frozenset({"clone", "assign-template"})
 
     # -- completion --------------------------------------------------------------------------------

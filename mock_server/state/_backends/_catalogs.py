@@ -28,6 +28,7 @@ ITEM_CATEGORIES, CATEGORY_ITEMS = "categories", "items"
 
 class CatalogsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = (ITEM, VARIANT, CATEGORY)
+    holds_state: ClassVar[bool] = True
 
     def find_existing(self, tx: StoreTx, account: str, record: Record) -> Record | None:
         external = (record.get("attributes") or {}).get("external_id")

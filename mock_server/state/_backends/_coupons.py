@@ -23,6 +23,7 @@ COUPON, CODE = "coupon", "coupon-code"
 
 class CouponsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = (COUPON, CODE)
+    holds_state: ClassVar[bool] = True
 
     def find_existing(self, tx: StoreTx, account: str, record: Record) -> Record | None:
         key = "external_id" if record["type"] == COUPON else "unique_code"

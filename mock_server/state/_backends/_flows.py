@@ -55,6 +55,7 @@ def _replace_ids(node: Any, ids: dict[str, str]) -> Any:
 
 class FlowsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = (FLOW, ACTION, MESSAGE)
+    holds_state: ClassVar[bool] = True
 
     def complete(self, record: Record, op: Any) -> None:
         attrs = record.setdefault("attributes", {})

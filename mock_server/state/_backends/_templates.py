@@ -65,6 +65,7 @@ def render_text(source: str, context: dict[str, Any], *, escape: bool) -> str:
 
 class TemplatesBackend(Backend):
     types: ClassVar[tuple[str, ...]] = (TEMPLATE,)
+    holds_state: ClassVar[bool] = True
     actions: ClassVar[frozenset[str]] = frozenset({"render", "clone"})
 
     def complete(self, record: Record, op: Any) -> None:
