@@ -111,3 +111,75 @@ async def test_catalog_items_get_compound_ids(client: httpx.AsyncClient) -> None
     rid = created.json()["data"]["id"]
     assert rid == "$custom:::$default:::SKU-1"
     assert (await client.get(f"/api/catalog-items/{rid}", headers=API_KEY)).status_code == 200
+
+
+# Klaviyo's documented id shapes of well-known types (its docs and examples), to hold the spec-derived rules to.
+_KLAVIYO_SHAPES = {
+    "profile": "ulid",
+    "campaign": "ulid",
+    "webhook": "ulid",
+    "list": "short",
+    "segment": "short",
+    "flow": "short",
+    "template": "short",
+    "form": "short",
+    "metric": "short",
+    "flow-action": "digits",
+    "image": "digits",
+    "tag": "uuid",
+}
+
+
+def test_every_creatable_type_has_a_documented_id_shape(spec: dict[str, Any], index: Any) -> None:
+    """Each creatable type of the pinned spec: its rule agrees with every id example the spec gives it, a fresh
+    id has the rule's shape, and ids built from attributes are built from parts the type's create accepts."""
+    from mock_server._ids import _collect
+
+    rules = id_rules(spec)
+    evidence = _collect(spec)
+    creatable = sorted(t.name for t in index.types.values() if t.creatable)
+    assert creatable
+    problems = []
+    for rtype in creatable:
+        rule = rules.rule(rtype)
+        assert index.types[rtype].id_shape == rule.shape  # the index asks the one module
+        made = rule.new()
+        if not re.fullmatch(_SHAPES[rule.shape], made):
+            problems.append(f"{rtype}: fresh id {made!r} is not {rule.shape}")
+        for example in evidence[rtype].id_examples if rtype in evidence else []:
+            if rule.parts:
+                continue  # an id built from attributes has no shape of its own
+            if ":::" not in example and id_shape_for_example(example) != rule.shape:
+                problems.append(f"{rtype}: example {example!r} is {id_shape_for_example(example)}, rule {rule.shape}")
+        if rule.parts:
+            attributes = {p.value: "X1" for p in rule.parts if p.kind == "attribute"}
+            related = {p.value: "R1" for p in rule.parts if p.kind == "relationship"}
+            built = rule.new(attributes, related)
+            if "X1" not in built:
+                problems.append(f"{rtype}: built id {built!r} ignores its attributes")
+    assert problems == []
+    known = {rtype: rules.shape(rtype) for rtype in _KLAVIYO_SHAPES}
+    assert known == _KLAVIYO_SHAPES
+    built = {rtype for rtype in creatable if rules.rule(rtype).parts}
+    assert {"coupon", "coupon-code", "catalog-item", "catalog-variant", "catalog-category"} <= built
+
+
+async def test_created_ids_follow_the_rules(client: httpx.AsyncClient, spec: dict[str, Any]) -> None:
+    """Over HTTP: a list's id is 6 characters, a profile's a ULID, a tag's a UUID, a category's built."""
+    headers = {**API_KEY, **JSONAPI}
+    made = {
+        "list": await client.post(
+            "/api/lists", json={"data": {"type": "list", "attributes": {"name": "L"}}}, headers=headers
+        ),
+        "profile": await client.post(
+            "/api/profiles",
+            json={"data": {"type": "profile", "attributes": {"email": "ids@example.com"}}},
+            headers=headers,
+        ),
+        "tag": await client.post(
+            "/api/tags", json={"data": {"type": "tag", "attributes": {"name": "T"}}}, headers=headers
+        ),
+    }
+    for rtype, answer in made.items():
+        assert answer.status_code == 201, answer.text
+        assert re.fullmatch(_SHAPES[_KLAVIYO_SHAPES[rtype]], answer.json()["data"]["id"]), (rtype, answer.json())
