@@ -86,6 +86,8 @@ class CampaignsBackend(Backend):
             for name in ("scheduled_at", "send_time"):
                 attrs.setdefault(name, None)  # not yet sent by a send job
             attrs.setdefault("archived", False)
+            # Klaviyo's name for a new campaign's state, also on revisions whose schema gives no enum for it.
+            attrs.setdefault("status", DRAFT)
         super().complete(record, op)
 
     def after_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:

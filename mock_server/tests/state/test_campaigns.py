@@ -4,11 +4,16 @@ scheduled/sending -> sent; cancel and revert), drafts-only edits, recipient esti
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from kdk.spec import apply_overlay, load_spec
+from mock_server import MockRequest, generate_body
 from mock_server._compile import CompiledSpec
+from mock_server.state import Kind, StatefulBehaviour
 
 from .conftest import API_KEY, JSONAPI, list_body, profile_body, response_errors
 
@@ -285,3 +290,47 @@ async def test_deleting_a_campaign_deletes_its_messages_and_jobs(client: httpx.A
     assert (await client.delete(f"/api/campaigns/{cid}", headers=API_KEY)).status_code == 204
     assert (await client.get(f"/api/campaigns/{cid}", headers=API_KEY)).status_code == 404
     assert (await client.get(f"/api/campaign-messages/{mid}", headers=API_KEY)).status_code == 404
+
+
+@pytest.mark.mirror
+async def test_send_lifecycle_across_mirrored_revisions(mirror: Path) -> None:
+    """Wherever the spec has campaign send jobs: a generated campaign is a draft, a send makes it sent, a sent
+    campaign refuses edits; `campaign-clone` and `template-render` are actions of their backends."""
+    checked = 0
+    paths = sorted(mirror.glob("*/openapi/stable.json"))
+    # The oldest, a middle and the newest stable revision (each load is seconds: the whole mirror is minutes).
+    for path in sorted({paths[0], paths[len(paths) // 2], paths[-1]}):
+        spec = apply_overlay(load_spec(path), copy_spec=False).spec
+        behaviour = StatefulBehaviour(spec)
+        ops = behaviour.index.ops
+        if "send_campaign" not in ops or "create_campaign" not in ops:
+            continue
+        actions = {op.operation_id: op.action for op in ops.values() if op.kind is Kind.ACTION}
+        assert {"create_campaign_clone": "clone", "render_template": "render", "clone_template": "clone"}.items() <= (
+            actions.items()
+        ), path
+
+        def request(op_id: str, body: Any = None, rid: str = "", query: dict[str, str] | None = None) -> MockRequest:
+            op = ops[op_id]
+            params = {op.id_param or "id": rid} if rid else {}
+            return MockRequest(
+                op_id, op.method, op.path, params, query or {}, {}, body, "a", "api_key", "x", "http://m"
+            )
+
+        node = spec["paths"][ops["create_campaign"].path]["post"]
+        schema = next(iter(node["requestBody"]["content"].values()))["schema"]
+        body = generate_body(spec, schema, seed="lifecycle")
+        body["data"]["attributes"].pop("send_strategy", None)  # immediate
+        created = await behaviour.handle(request("create_campaign", body))
+        assert created is not None and created.status == 201, (path, created and created.body)
+        cid = created.body["data"]["id"]
+        assert created.body["data"]["attributes"]["status"] == "Draft", path
+        sent = await behaviour.handle(request("send_campaign", {"data": {"type": "campaign-send-job", "id": cid}}))
+        assert sent is not None and sent.status == 202 and sent.body["data"]["attributes"]["status"] == "queued", path
+        got = await behaviour.handle(request("get_campaign", rid=cid))
+        assert got is not None and got.body["data"]["attributes"]["status"] == "Sent", path
+        patch = {"data": {"type": "campaign", "id": cid, "attributes": {"name": "x"}}}
+        refused = await behaviour.handle(request("update_campaign", patch, rid=cid))
+        assert refused is not None and refused.status == 400, path
+        checked += 1
+    assert checked
