@@ -310,7 +310,9 @@ async def test_send_lifecycle_across_mirrored_revisions(mirror: Path) -> None:
             actions.items()
         ), path
 
-        def request(op_id: str, body: Any = None, rid: str = "", query: dict[str, str] | None = None) -> MockRequest:
+        def request(
+            op_id: str, body: Any = None, rid: str = "", query: dict[str, str] | None = None, ops: Any = ops
+        ) -> MockRequest:
             op = ops[op_id]
             params = {op.id_param or "id": rid} if rid else {}
             return MockRequest(
