@@ -6,7 +6,7 @@
   trigger's list/segment/metric lists the flow under `flow-triggers`. The definition is returned only with
   `additional-fields[flow]=definition` (the renderer's rule for fields the spec marks additional);
 - a new flow is a `draft`; `update_flow` sets `draft`, `manual` or `live` ("and all actions in that flow");
-- deleting a flow deletes its actions and messages.
+- updating or deleting an action shows in the flow's definition; deleting a flow deletes its actions and messages.
 """
 
 from __future__ import annotations
@@ -65,6 +65,32 @@ class FlowsBackend(Backend):
             if attrs.get("trigger_type") is None:
                 attrs["trigger_type"] = trigger_type(attrs.get("definition"))
         super().complete(record, op)
+
+    def after_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
+        if record["type"] == ACTION and not created:
+            self.sync_definition(call.account, tx, record, removed=False)
+
+    def sync_definition(self, account: str, tx: StoreTx, action: Record, *, removed: bool) -> None:
+        """The flow's definition shows its actions as they are now (updated, or gone)."""
+        flows = refs_of(action, "flow")
+        flow = tx.get(account, FLOW, flows[0]["id"]) if flows else None
+        definition = (flow or {}).get("attributes", {}).get("definition")
+        if flow is None or not isinstance(definition, dict):
+            return
+        current = (action.get("attributes") or {}).get("definition")
+        kept = []
+        for entry in definition.get("actions") or []:
+            if isinstance(entry, dict) and str(entry.get("id")) == action["id"]:
+                if removed:
+                    continue
+                entry = {**current, "id": entry["id"]} if isinstance(current, dict) else entry
+            kept.append(entry)
+        definition["actions"] = kept
+        if removed:
+            rel = flow.get("relationships", {}).get(ACTIONS)
+            if rel:
+                rel["data"] = [r for r in rel["data"] if r["id"] != action["id"]]
+        tx.put(account, flow)
 
     def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
         if record["type"] != FLOW:
@@ -150,6 +176,14 @@ class FlowsBackend(Backend):
                 action["data"]["status"] = status
 
     def delete(self, call: Call) -> Outcome:
+        if call.op.resource_type == ACTION:
+            with self.store.transaction() as tx:
+                action = self.stored(tx, call.account, ACTION, call.rid)
+                self.sync_definition(call.account, tx, action, removed=True)
+                for message_ref in refs_of(action, MESSAGES):
+                    tx.delete(call.account, MESSAGE, message_ref["id"])
+                tx.delete(call.account, ACTION, call.rid)
+            return Outcome(call.op.status)
         if call.op.resource_type != FLOW:
             return super().delete(call)
         with self.store.transaction() as tx:

@@ -184,3 +184,36 @@ async def test_template_crud_render_and_clone(client: httpx.AsyncClient, compile
     assert (await client.delete(f"/api/templates/{tid}", headers=API_KEY)).status_code == 204
     assert (await client.post("/api/template-render", json=render, headers=H)).status_code == 404
     assert (await client.post("/api/template-clone", json=clone, headers=H)).status_code == 404
+
+
+async def test_action_updates_and_deletes_show_in_the_flow_definition(client: httpx.AsyncClient) -> None:
+    fid, _ = await _flow(client)
+    wait, hello = (await client.get(f"/api/flows/{fid}/flow-actions", headers=API_KEY)).json()["data"]
+    change = {
+        "data": {
+            "type": "flow-action",
+            "id": wait["id"],
+            "attributes": {
+                "definition": {
+                    "id": wait["id"],
+                    "type": "time-delay",
+                    "links": {"next": hello["id"]},
+                    "data": {"unit": "days", "value": 3, "timezone": "profile"},
+                }
+            },
+        }
+    }
+    updated = await client.patch(f"/api/flow-actions/{wait['id']}", json=change, headers=H)
+    assert updated.status_code == 200, updated.text
+    definition = (await client.get(f"/api/flows/{fid}", params=DEFINITION, headers=API_KEY)).json()["data"][
+        "attributes"
+    ]["definition"]
+    assert definition["actions"][0]["data"]["value"] == 3 and definition["actions"][0]["id"] == wait["id"]
+
+    assert (await client.delete(f"/api/flow-actions/{hello['id']}", headers=API_KEY)).status_code == 204
+    actions = await client.get(f"/api/flows/{fid}/relationships/flow-actions", headers=API_KEY)
+    assert [a["id"] for a in actions.json()["data"]] == [wait["id"]]
+    definition = (await client.get(f"/api/flows/{fid}", params=DEFINITION, headers=API_KEY)).json()["data"][
+        "attributes"
+    ]["definition"]
+    assert [a["id"] for a in definition["actions"]] == [wait["id"]]
