@@ -1,6 +1,6 @@
 """The generic backend: CRUD, upserts, relationships and related collections for any resource type the
 spec index knows. Domain backends subclass it and override its hooks (`find_existing`, `before_write`,
-`after_write`, `new_id`), so a Klaviyo rule lives in the backend of the type it is about."""
+`after_write`, `new_id`, `remove`), so a Klaviyo rule lives in the backend of the type it is about."""
 
 from __future__ import annotations
 
@@ -237,9 +237,12 @@ class Backend:
 
     def delete(self, call: Call) -> Outcome:
         with self.store.transaction() as tx:
-            if not tx.delete(call.account, call.op.resource_type, call.rid):
-                raise not_found(call.op.resource_type, call.rid)
+            self.remove(tx, call.account, self.stored(tx, call.account, call.op.resource_type, call.rid))
         return Outcome(call.op.status)
+
+    def remove(self, tx: StoreTx, account: str, record: Record) -> None:
+        """Delete a stored resource (a `DELETE` or a bulk delete job); a domain backend adds what goes with it."""
+        tx.delete(account, record["type"], record["id"])
 
     def action(self, call: Call) -> Outcome:
         """`POST /api/<type>-<verb>` (one of `actions`); a domain backend that lists a verb answers it."""

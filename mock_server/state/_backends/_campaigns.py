@@ -174,17 +174,13 @@ class CampaignsBackend(Backend):
                     self.require_draft(parent, "updated")
         return super().update(call)
 
-    def delete(self, call: Call) -> Outcome:
-        if call.op.resource_type != CAMPAIGN:
-            return super().delete(call)
-        with self.store.transaction() as tx:
-            campaign = self.stored(tx, call.account, CAMPAIGN, call.rid)
-            for message in refs_of(campaign, MESSAGES):
-                tx.delete(call.account, MESSAGE, message["id"])
+    def remove(self, tx: StoreTx, account: str, record: Record) -> None:
+        if record["type"] == CAMPAIGN:
+            for message in refs_of(record, MESSAGES):
+                tx.delete(account, MESSAGE, message["id"])
             for rtype in (SEND_JOB, ESTIMATION_JOB, ESTIMATION):  # they share the campaign's id
-                tx.delete(call.account, rtype, call.rid)
-            tx.delete(call.account, CAMPAIGN, call.rid)
-        return Outcome(call.op.status)
+                tx.delete(account, rtype, record["id"])
+        super().remove(tx, account, record)
 
     def send(self, call: Call) -> Outcome:
         cid = call.resource().id or ""

@@ -85,18 +85,12 @@ class CatalogsBackend(Backend):
                 tx.put(call.account, item)
         return Outcome(call.op.status if call.op.status != 200 else 204)
 
-    def delete(self, call: Call) -> Outcome:
-        rtype = call.op.resource_type
-        if rtype not in (ITEM, CATEGORY):
-            return super().delete(call)
-        with self.store.transaction() as tx:
-            record = self.stored(tx, call.account, rtype, call.rid)
-            me = ref(record)
-            if rtype == ITEM:
-                for variant in tx.scan(call.account, VARIANT):
-                    if me in refs_of(variant, "item"):
-                        tx.delete(call.account, VARIANT, variant["id"])
-            else:
-                self.set_items(call.account, tx, record, [], replace=True)
-            tx.delete(call.account, rtype, call.rid)
-        return Outcome(call.op.status)
+    def remove(self, tx: StoreTx, account: str, record: Record) -> None:
+        me = ref(record)
+        if record["type"] == ITEM:
+            for variant in tx.scan(account, VARIANT):
+                if me in refs_of(variant, "item"):
+                    tx.delete(account, VARIANT, variant["id"])
+        elif record["type"] == CATEGORY:
+            self.set_items(account, tx, record, [], replace=True)
+        super().remove(tx, account, record)

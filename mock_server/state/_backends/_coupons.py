@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from .._models import Outcome, Record, ref, refs_of
+from .._models import Record, ref, refs_of
 from .._store import StoreTx
-from ._base import Backend, Call
+from ._base import Backend
 
 __all__ = ["CouponsBackend"]
 
@@ -45,14 +45,10 @@ class CouponsBackend(Backend):
                 attrs["expires_at"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).isoformat(timespec="seconds")
         super().complete(record, op)
 
-    def delete(self, call: Call) -> Outcome:
-        if call.op.resource_type != COUPON:
-            return super().delete(call)
-        with self.store.transaction() as tx:
-            coupon = self.stored(tx, call.account, COUPON, call.rid)
-            me = ref(coupon)
-            for code in tx.scan(call.account, CODE):
+    def remove(self, tx: StoreTx, account: str, record: Record) -> None:
+        if record["type"] == COUPON:
+            me = ref(record)
+            for code in tx.scan(account, CODE):
                 if me in refs_of(code, "coupon"):
-                    tx.delete(call.account, CODE, code["id"])
-            tx.delete(call.account, COUPON, call.rid)
-        return Outcome(call.op.status)
+                    tx.delete(account, CODE, code["id"])
+        super().remove(tx, account, record)

@@ -15,7 +15,7 @@ import copy
 from typing import Any, ClassVar
 
 from .._errors import invalid
-from .._models import Outcome, Record, now, ref, refs_of
+from .._models import Record, now, ref, refs_of
 from .._store import StoreTx
 from ._base import Backend, Call
 
@@ -175,23 +175,14 @@ class FlowsBackend(Backend):
             if isinstance(action, dict) and isinstance(action.get("data"), dict):
                 action["data"]["status"] = status
 
-    def delete(self, call: Call) -> Outcome:
-        if call.op.resource_type == ACTION:
-            with self.store.transaction() as tx:
-                action = self.stored(tx, call.account, ACTION, call.rid)
-                self.sync_definition(call.account, tx, action, removed=True)
-                for message_ref in refs_of(action, MESSAGES):
-                    tx.delete(call.account, MESSAGE, message_ref["id"])
-                tx.delete(call.account, ACTION, call.rid)
-            return Outcome(call.op.status)
-        if call.op.resource_type != FLOW:
-            return super().delete(call)
-        with self.store.transaction() as tx:
-            flow = self.stored(tx, call.account, FLOW, call.rid)
-            for action_ref in refs_of(flow, ACTIONS):
-                action = tx.get(call.account, ACTION, action_ref["id"])
-                for message_ref in refs_of(action or {}, MESSAGES):
-                    tx.delete(call.account, MESSAGE, message_ref["id"])
-                tx.delete(call.account, ACTION, action_ref["id"])
-            tx.delete(call.account, FLOW, call.rid)
-        return Outcome(call.op.status)
+    def remove(self, tx: StoreTx, account: str, record: Record) -> None:
+        if record["type"] == FLOW:
+            for action_ref in refs_of(record, ACTIONS):
+                action = tx.get(account, ACTION, action_ref["id"])
+                if action is not None:
+                    self.remove(tx, account, action)
+        elif record["type"] == ACTION:
+            self.sync_definition(account, tx, record, removed=True)
+            for message_ref in refs_of(record, MESSAGES):
+                tx.delete(account, MESSAGE, message_ref["id"])
+        super().remove(tx, account, record)

@@ -62,7 +62,7 @@ class JobsBackend(Backend):
                 existing = tx.get(account, info.name, incoming.id) if incoming.id else None
                 if effect == "delete":
                     if existing and incoming.id:
-                        tx.delete(account, info.name, incoming.id)
+                        backend.remove(tx, account, existing)
                         made.setdefault(info.name, []).append({"type": info.name, "id": incoming.id})
                     continue
                 record = incoming.record(incoming.id or "")

@@ -156,6 +156,10 @@ async def test_catalog_bulk_jobs_apply_their_items(client: httpx.AsyncClient) ->
     one = await client.get("/api/catalog-items/$custom:::$default:::BULK-1", headers=API_KEY)
     assert one.json()["data"]["attributes"]["title"] == "Uno"
 
+    small = await client.post(
+        "/api/catalog-variants", json={"data": variant("BULK-2-S", "$custom:::$default:::BULK-2")}, headers=H
+    )
+    assert small.status_code == 201, small.text
     delete = {
         "data": {
             "type": "catalog-item-bulk-delete-job",
@@ -164,6 +168,8 @@ async def test_catalog_bulk_jobs_apply_their_items(client: httpx.AsyncClient) ->
     }
     assert (await client.post("/api/catalog-item-bulk-delete-jobs", json=delete, headers=H)).status_code == 202
     assert refs(await client.get("/api/catalog-items", headers=API_KEY)) == ["$custom:::$default:::BULK-1"]
+    # A bulk delete deletes what a DELETE would: the item's variants go with it.
+    assert (await client.get(f"/api/catalog-variants/{small.json()['data']['id']}", headers=API_KEY)).status_code == 404
 
 
 def coupon(external_id: str) -> dict[str, Any]:
