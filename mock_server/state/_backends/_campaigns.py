@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from .._errors import invalid, not_found
+from .._errors import MockError, invalid, not_found
 from .._models import Outcome, Record, ref, refs_of
 from .._render import related_ids
 from .._store import StoreTx
@@ -112,10 +112,13 @@ class CampaignsBackend(Backend):
         return campaign
 
     def settle_all(self, account: str) -> None:
+        """Bring every campaign whose send time has passed to `Sent` (a write only when one has)."""
+        stamp = _utcnow()
+        with self.store.transaction(write=False) as tx:
+            due = [r["id"] for r in tx.scan(account, CAMPAIGN) if _due(r, stamp)]
+        if not due:
+            return
         with self.store.transaction() as tx:
-            due = [
-                r["id"] for r in tx.scan(account, CAMPAIGN) if (r.get("attributes") or {}).get("status") in _ON_ITS_WAY
-            ]
             for rid in due:
                 found = tx.get(account, CAMPAIGN, rid)
                 if found is not None:
@@ -340,6 +343,16 @@ class CampaignsBackend(Backend):
             message.setdefault("relationships", {})["template"] = {"many": False, "data": [ref(version)]}
             tx.put(call.account, message)
         return Outcome(call.op.status, [message])
+
+
+def _due(campaign: Record, stamp: dt.datetime) -> bool:
+    attrs = campaign.get("attributes") or {}
+    if attrs.get("status") not in _ON_ITS_WAY or not attrs.get("send_time"):
+        return False
+    try:
+        return parse_time(attrs["send_time"], "/data/attributes/send_time") <= stamp
+    except MockError:
+        return False
 
 
 def _reachable(profile: Record, channel: str) -> bool:
