@@ -97,13 +97,9 @@ class CampaignsBackend(Backend):
     # -- the lifecycle -----------------------------------------------------------------------------
     def settle(self, tx: StoreTx, account: str, campaign: Record) -> Record:
         """The campaign as it is now: once its send time has passed, it is sent and its job complete."""
-        attrs = campaign.get("attributes") or {}
-        send_time = attrs.get("send_time")
-        if attrs.get("status") not in _ON_ITS_WAY or not send_time:
+        if not _due(campaign, _utcnow()):
             return campaign
-        if parse_time(send_time, "/data/attributes/send_time") > _utcnow():
-            return campaign
-        attrs["status"] = SENT
+        campaign["attributes"]["status"] = SENT
         tx.put(account, campaign)
         job = tx.get(account, SEND_JOB, campaign["id"])
         if job is not None:
