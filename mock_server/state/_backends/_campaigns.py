@@ -5,10 +5,11 @@ Klaviyo's lifecycle, as the spec's descriptions and Klaviyo's docs give it:
   `immediate`, as the create schema says);
 - `POST /api/campaign-send-jobs` (id = the campaign's) queues it: the job is `queued`, the campaign `Scheduled`
   until the send time of its strategy (static/throttled `datetime`, smart-send `date`), or `Sending` when that
-  time is now or past; `scheduled_at` is when it was queued, `send_time` when it goes out. Once the send time has
-  passed, reads find the campaign `Sent` and its job `complete` (the mock sends at once: no real recipients);
+  time is now or past; `scheduled_at` is when it was queued, `send_time` (and its messages' `send_times`) when it
+  goes out. Once the send time has passed, reads find the campaign `Sent` and its job `complete` (the mock sends
+  at once: no real recipients);
 - `PATCH /api/campaign-send-jobs/{id}` with `cancel` makes it `Cancelled` (for good), with `revert` a `Draft`
-  again (its send times cleared); the job is `cancelled` either way. A campaign already sent cannot be;
+  again (its send times cleared); the job is `cancelled` either way. A campaign already sent can be neither;
 - only a draft can be edited (`update_campaign`, `update_campaign_message`, assigning a template) or sent:
   anything else is a 400, as Klaviyo answers;
 - a recipient estimation counts the distinct profiles of the included lists/segments, less the excluded ones,
@@ -195,6 +196,7 @@ class CampaignsBackend(Backend):
             attrs["send_time"] = _iso(stamp if goes_now or planned is None else planned)
             attrs["updated_at"] = _iso(stamp)
             tx.put(call.account, campaign)
+            self.set_send_times(tx, call.account, campaign)
             job: Record = {"type": SEND_JOB, "id": cid, "attributes": {"status": "queued"}, "relationships": {}}
             tx.put(call.account, job)
         return Outcome(call.op.status, [job], links="resource")
@@ -216,10 +218,23 @@ class CampaignsBackend(Backend):
             else:
                 attrs["status"] = CANCELLED
             attrs["updated_at"] = _iso(_utcnow())
+            self.set_send_times(tx, call.account, campaign)
             job["attributes"]["status"] = "cancelled"
             tx.put(call.account, campaign)
             tx.put(call.account, job)
         return Outcome(call.op.status)
+
+    def set_send_times(self, tx: StoreTx, account: str, campaign: Record) -> None:
+        """Each message's `send_times`: when its campaign goes out (cleared when it is reverted to a draft)."""
+        attrs = campaign["attributes"]
+        strategy = attrs.get("send_strategy") if isinstance(attrs.get("send_strategy"), dict) else {}
+        is_local = bool(((strategy or {}).get("options") or {}).get("is_local"))
+        times = [{"datetime": attrs["send_time"], "is_local": is_local}] if attrs.get("send_time") else None
+        for message_ref in refs_of(campaign, MESSAGES):
+            message = tx.get(account, MESSAGE, message_ref["id"])
+            if message is not None:
+                message.setdefault("attributes", {})["send_times"] = times
+                tx.put(account, message)
 
     # -- recipient estimation ----------------------------------------------------------------------
     def estimate(self, call: Call) -> Outcome:

@@ -143,6 +143,8 @@ async def test_scheduled_send_then_cancel(client: httpx.AsyncClient) -> None:
     assert attrs["status"] == "Scheduled"
     assert dt.datetime.fromisoformat(attrs["send_time"]) == dt.datetime(2099, 11, 8, 15, tzinfo=dt.UTC)
     assert dt.datetime.fromisoformat(attrs["scheduled_at"]) >= before
+    messages = (await client.get(f"/api/campaigns/{cid}/campaign-messages", headers=API_KEY)).json()["data"]
+    assert [m["attributes"]["send_times"] for m in messages] == [[{"datetime": attrs["send_time"], "is_local": False}]]
     job = await client.get(f"/api/campaign-send-jobs/{cid}", headers=API_KEY)
     assert job.json()["data"]["attributes"]["status"] == "queued"
     # Only a draft can be edited: a scheduled campaign must be reverted first.
