@@ -13,9 +13,9 @@ import pytest
 from kdk.spec import apply_overlay, load_spec
 from mock_server import MockRequest, generate_body
 from mock_server._compile import CompiledSpec
-from mock_server.state import Kind, StatefulBehaviour
+from mock_server.state import Kind, SqliteStore, StatefulBehaviour
 
-from .conftest import API_KEY, JSONAPI, list_body, profile_body, response_errors
+from .conftest import API_KEY, JSONAPI, core_client, list_body, profile_body, response_errors
 
 H = {**API_KEY, **JSONAPI}
 EMAIL = {"filter": "equals(messages.channel,'email')"}
@@ -338,3 +338,24 @@ async def test_send_lifecycle_across_mirrored_revisions(mirror: Path) -> None:
         assert refused is not None and refused.status == 400, path
         checked += 1
     assert checked
+
+
+async def test_lifecycle_survives_a_restart_on_sqlite(
+    compiled: CompiledSpec, make_behaviour: Any, tmp_path: Path
+) -> None:
+    """The scheduled state and its job are stored like any resource: a restarted mock (SQLite) still has them."""
+    db = tmp_path / "state.db"
+    before = make_behaviour(SqliteStore(db))
+    async with core_client(compiled, before) as first:
+        cid = (await create_campaign(first, strategy=FUTURE))["id"]
+        assert (await first.post("/api/campaign-send-jobs", json=send_job(cid), headers=H)).status_code == 202
+    before.store.close()
+    after = make_behaviour(SqliteStore(db))
+    async with core_client(compiled, after) as second:
+        assert (await campaign(second, cid))["status"] == "Scheduled"
+        reverted = await second.patch(f"/api/campaign-send-jobs/{cid}", json=job_action(cid, "revert"), headers=H)
+        assert reverted.status_code == 204
+        assert (await campaign(second, cid))["status"] == "Draft"
+        messages = await second.get(f"/api/campaigns/{cid}/campaign-messages", headers=API_KEY)
+        assert [m["attributes"]["send_times"] for m in messages.json()["data"]] == [None]
+    after.store.close()
