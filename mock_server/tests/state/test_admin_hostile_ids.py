@@ -1,0 +1,65 @@
+"""Client-chosen ids with control characters: a Klaviyo-style 400 pointing at the field, in bodies only.
+
+Ids in paths are only looked up (a NUL there is simply not found: 404, which schemathesis'
+`positive_data_acceptance` accepts); the 400 for a body is excluded from that check with its reason in
+contract_tests/exclusions.py.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from contract_tests.exclusions import is_excluded_failure
+
+from .conftest import API_KEY, JSONAPI
+
+
+@pytest.mark.parametrize("text", ["A\x00B", "tab\there", "bell\x07", "del\x7f", "c1\x85"])
+async def test_control_characters_in_a_chosen_id_are_a_400(client: httpx.AsyncClient, text: str) -> None:
+    headers = {**API_KEY, **JSONAPI}
+    coupon = await client.post(
+        "/api/coupons", json={"data": {"type": "coupon", "attributes": {"external_id": text}}}, headers=headers
+    )
+    assert coupon.status_code == 400, coupon.text
+    error = coupon.json()["errors"][0]
+    assert error["source"] == {"pointer": "/data/attributes/external_id"}
+    control = next(c for c in text if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)
+    assert f"control character U+{ord(control):04X}" in error["detail"]
+    item = {
+        "data": {
+            "type": "catalog-item",
+            "attributes": {"external_id": text, "title": "T", "description": "D", "url": "https://x.example"},
+        }
+    }
+    answered = await client.post("/api/catalog-items", json=item, headers=headers)
+    assert (
+        answered.status_code == 400
+        and answered.json()["errors"][0]["source"]["pointer"] == "/data/attributes/external_id"
+    )
+    assert (await client.get("/api/coupons", headers=API_KEY)).json()["data"] == []
+
+
+async def test_ids_in_paths_are_looked_up_not_refused(client: httpx.AsyncClient) -> None:
+    for path in ("/api/coupons/A%00B", "/api/profiles/%01x", "/api/lists/%7F"):
+        assert (await client.get(path, headers=API_KEY)).status_code == 404, path
+
+
+async def test_printable_and_unicode_ids_still_work(client: httpx.AsyncClient) -> None:
+    headers = {**API_KEY, **JSONAPI}
+    for external_id in ("DIWALI-20", "été 2026", "∑-x y"):
+        body = {"data": {"type": "coupon", "attributes": {"external_id": external_id}}}
+        created = await client.post("/api/coupons", json=body, headers=headers)
+        assert created.status_code == 201 and created.json()["data"]["id"] == external_id, created.text
+
+
+def test_the_contract_exclusion_covers_only_this_case() -> None:
+    refused = type("RejectedPositiveData", (), {"status_code": 400})()
+    with_nul = SimpleNamespace(body={"data": {"type": "coupon", "attributes": {"external_id": "a\x00"}}})
+    clean = SimpleNamespace(body={"data": {"type": "coupon", "attributes": {"external_id": "a"}}})
+    assert is_excluded_failure(refused, with_nul, "")
+    assert not is_excluded_failure(refused, clean, "")
+    other_status = type("RejectedPositiveData", (), {"status_code": 422})()
+    assert not is_excluded_failure(other_status, with_nul, "")
