@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mock_server import account_for_name, id_rules
+from mock_server import MockError, account_for_name, id_rules
 
 from ._backends import Backends
 from ._index import ResourceIndex
@@ -81,7 +81,10 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
                 for name, rel in data["relationships"].items():
                     if rel.get("data") is None:
                         incoming.relationships[name] = {"many": False, "data": []}
-                record = incoming.record(backend.new_id(tx, str(account), incoming))
+                try:
+                    record = incoming.record(backend.new_id(tx, str(account), incoming))
+                except MockError as exc:  # an id the API would refuse (a control character)
+                    raise SeedError(f"{where}: {exc}") from None
                 other = backend.find_existing(tx, str(account), record)
                 if other is not None:
                     mine, theirs = record["attributes"], other.get("attributes") or {}

@@ -7,8 +7,12 @@ contract_tests/exclusions.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
+
+from mock_server.state import SeedError, StatefulBehaviour, apply_seed
 
 from .conftest import API_KEY, JSONAPI
 
@@ -49,3 +53,10 @@ async def test_printable_and_unicode_ids_still_work(client: httpx.AsyncClient) -
         body = {"data": {"type": "coupon", "attributes": {"external_id": external_id}}}
         created = await client.post("/api/coupons", json=body, headers=headers)
         assert created.status_code == 201 and created.json()["data"]["id"] == external_id, created.text
+
+
+def test_a_seed_with_such_an_id_is_a_seed_error(make_behaviour: Callable[..., StatefulBehaviour]) -> None:
+    behaviour = make_behaviour()
+    doc = {"accounts": {"api_key:pk_x": [{"type": "list", "id": "a\x00b", "attributes": {"name": "L"}}]}}
+    with pytest.raises(SeedError, match=r"accounts\.api_key:pk_x\[0\]: An id cannot hold"):
+        apply_seed(behaviour.index, behaviour.store, doc)
