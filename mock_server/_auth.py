@@ -59,6 +59,8 @@ def credentials(header: str | None) -> tuple[str | None, str]:
     if scheme.lower() == "klaviyo-api-key":
         return account_id("api_key", credential), "api_key"
     if scheme.lower() == "bearer":
+        if credential.startswith("pk_"):  # a private API key is never an OAuth access token: Klaviyo answers 401
+            return None, "invalid"
         return account_id("oauth", credential), "oauth"
     return None, "invalid"
 

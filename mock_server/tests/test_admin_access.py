@@ -72,3 +72,11 @@ def test_account_ids_are_opaque_and_stable() -> None:
     assert account_for_name(f"api_key:{key}") == opaque == account_for_name(opaque)
     assert account_id("oauth", key) != opaque != account_id("company", key)
     assert account_for_name("ci-7") is None and account_for_name("api_key:") is None
+
+
+def test_a_private_key_sent_as_bearer_is_refused() -> None:
+    """findings lists-1: Klaviyo answers 401 to `Bearer pk_...` (the wrong header for a private key)."""
+    from mock_server._auth import credentials
+
+    assert credentials("Bearer pk_wa_expert_0123456789abcdef") == (None, "invalid")
+    assert credentials("Bearer oauth-token")[1] == "oauth"
