@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # httpx costs ~0.3 s to import: only when a webhook is actual
 __all__ = ["WebhookSender", "sign"]
 
 DELIVERY_LOG_LIMIT = 500  # attempts kept per account
+MAX_IN_FLIGHT = 256  # deliveries running at once (each may wait up to attempts x 5 s on a silent endpoint)
 _SEQ = itertools.count()  # orders attempts across accounts
 
 
@@ -49,8 +50,10 @@ class WebhookSender:
         backoff: float = 0.2,
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
         log_limit: int = DELIVERY_LOG_LIMIT,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.attempts = attempts
+        self.max_in_flight = max_in_flight
         self.backoff = backoff
         self.log_limit = log_limit
         self._client_factory = client_factory or _default_client
@@ -76,7 +79,14 @@ class WebhookSender:
             self._log.pop(account, None)
 
     def send(self, account: str, webhook: dict[str, Any], topic: str, payload: dict[str, Any]) -> None:
-        """Deliver in the background (the request that caused the event does not wait)."""
+        """Deliver in the background (the request that caused the event does not wait). At most `max_in_flight`
+        deliveries run at once (endpoints that never answer cannot pile up tasks); beyond that one is logged as
+        dropped, not sent."""
+        if len(self._tasks) >= self.max_in_flight:
+            outcome = {"seq": next(_SEQ), "account": account, "webhook_id": webhook.get("id"), "topic": topic}
+            outcome |= {"attempt": 0, "delivered": False, "error": f"dropped: {len(self._tasks)} deliveries in flight"}
+            self._log.setdefault(account, deque(maxlen=self.log_limit)).append(outcome)
+            return
         task = asyncio.get_running_loop().create_task(self.deliver(account, webhook, topic, payload))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -519,3 +519,30 @@ async def test_webhook_delivery_log_is_bounded_per_account(
         theirs = (await client.get("/__mock__/webhook-deliveries", headers=OTHER_KEY)).json()["deliveries"]
     assert len(mine) == 4 and {d["account"] for d in mine} == {ACCOUNT_ONE}
     assert len(theirs) == 3  # another account's traffic pushed none of these out
+
+
+async def test_deliveries_in_flight_are_bounded(
+    compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]
+) -> None:
+    import asyncio
+
+    release = asyncio.Event()
+
+    async def silent(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(200)
+
+    factory = lambda: httpx.AsyncClient(transport=httpx.MockTransport(silent))  # noqa: E731
+    sender = WebhookSender(backoff=0.0, client_factory=factory, max_in_flight=2)
+    behaviour = make_behaviour(webhooks=sender)
+    async with core_client(compiled, behaviour) as client:
+        await client.post("/api/webhooks", json=_webhook("https://a.example/h"), headers={**API_KEY, **JSONAPI})
+        for n in range(4):
+            await client.post(
+                "/__mock__/inbound", json={"phone_number": "+15005550001", "body": str(n)}, headers=API_KEY
+            )
+        dropped = sender.log(ACCOUNT_ONE)
+        assert len(dropped) == 2 and all(d["error"].startswith("dropped") for d in dropped)
+        release.set()
+        await sender.drain()
+    assert [d["delivered"] for d in sender.log(ACCOUNT_ONE)][-2:] == [True, True]
