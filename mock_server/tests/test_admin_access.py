@@ -8,8 +8,18 @@ import pytest
 from typer.testing import CliRunner
 
 import mock_server
-from mock_server import AdminAccess, account_for_name, account_id, exposure_problem
+from mock_server import (
+    AdminAccess,
+    AdminRoute,
+    MockRequest,
+    MockResponse,
+    account_for_name,
+    account_id,
+    exposure_problem,
+)
 from mock_server._admin_access import is_loopback
+
+from .conftest import asgi_client
 
 
 @pytest.mark.parametrize(
@@ -80,3 +90,15 @@ def test_a_private_key_sent_as_bearer_is_refused() -> None:
 
     assert credentials("Bearer pk_wa_expert_0123456789abcdef") == (None, "invalid")
     assert credentials("Bearer oauth-token")[1] == "oauth"
+
+
+async def test_create_app_takes_the_admin_policy(mock_app_factory: Any) -> None:
+    async def everything(request: MockRequest) -> MockResponse:
+        return MockResponse(200, {"admin": request.admin, "account": request.account})
+
+    route = AdminRoute("get", "/__mock__/everything", everything)
+    app = mock_app_factory(admin_routes=[route], admin_access=AdminAccess("t0k"))
+    async with asgi_client(app) as client:
+        assert (await client.get("/__mock__/everything", headers={"KDK-Admin-Token": "t0k"})).json()["admin"] is True
+        assert (await client.get("/__mock__/everything")).json() == {"admin": False, "account": ""}
+        assert (await client.get("/__mock__/everything", headers={"KDK-Admin-Token": "no"})).status_code == 403
