@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,6 +22,8 @@ __all__ = ["MockProcess", "MockStartError", "free_port", "running_mock"]
 
 ADMIN = "/__mock__"
 DEFAULT_API_KEY = "pk_kdk_contract_0000000000000000"
+ADMIN_TOKEN_ENV = "KDK_MOCK_ADMIN_TOKEN"  # the mock's admin token (mock_server._admin_access), sent as below
+ADMIN_TOKEN_HEADER = "KDK-Admin-Token"
 
 
 class MockStartError(RuntimeError):
@@ -35,11 +38,15 @@ def free_port() -> int:
 
 @dataclass
 class MockProcess:
-    """A running mock: its URL, the API key tests use, and the admin endpoints (reset, journal)."""
+    """A running mock: its URL, the API key tests use, and the admin endpoints (reset, journal).
+
+    Admin calls act on `api_key`'s account; `admin_token` (the one this process started the mock with, else
+    $KDK_MOCK_ADMIN_TOKEN for a mock started elsewhere) is sent by `request(..., admin=True)` for the others."""
 
     base_url: str
     api_key: str = DEFAULT_API_KEY
     revision: str = ""
+    admin_token: str | None = field(default_factory=lambda: os.environ.get(ADMIN_TOKEN_ENV) or None, repr=False)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     log: Any = field(default=None, repr=False)  # the child's stdout+stderr (a temp file: a pipe could fill up)
 
@@ -56,11 +63,15 @@ class MockProcess:
             headers["revision"] = self.revision
         return headers
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """An httpx request to the mock with this key's auth and the served revision (override via headers=)."""
+    def request(self, method: str, path: str, *, admin: bool = False, **kwargs: Any) -> Any:
+        """An httpx request to the mock with this key's auth and the served revision (override via headers=);
+        `admin=True` adds the admin token (another account's, or every account's, admin data)."""
         import httpx
 
-        headers = {**self.auth_headers, "Accept": "application/vnd.api+json", **(kwargs.pop("headers", None) or {})}
+        headers = {**self.auth_headers, "Accept": "application/vnd.api+json"}
+        if admin and self.admin_token:
+            headers[ADMIN_TOKEN_HEADER] = self.admin_token
+        headers.update(kwargs.pop("headers", None) or {})
         return httpx.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
 
     def reset(self) -> None:
@@ -119,14 +130,16 @@ def running_mock(
 ) -> Iterator[MockProcess]:
     """Start `kdk mock` (stateful in memory by default) on a free port; stop it on exit."""
     port = free_port()
+    admin_token = secrets.token_hex(16)
     args = [sys.executable, "-c", "from kdk.cli import main; main()", "mock", "--port", str(port)]
     args += ["--state", state] if state else ["--stateless"]
     args += list(extra_args)
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ), preexec_fn=_die_with_parent
+        env = {**os.environ, ADMIN_TOKEN_ENV: admin_token}  # in the environment: argv is visible to every user
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+        mock = MockProcess(
+            base_url=f"http://127.0.0.1:{port}", api_key=api_key, admin_token=admin_token, process=process, log=log
         )
-        mock = MockProcess(base_url=f"http://127.0.0.1:{port}", api_key=api_key, process=process, log=log)
         try:
             _wait_until_answering(mock, start_timeout)
             mock.revision = _served_revision(mock)

@@ -6,6 +6,7 @@ revisions nobody has looked at yet. An exclusion never hides a mock bug: "fix th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,15 @@ EXCLUSIONS: list[Exclusion] = [
         "for the operation, this exclusion stops applying to it.",
     ),
     Exclusion(
+        what="a create whose client-chosen id (`data.id`, or a `data.attributes` string an id is built from, such "
+        "as a coupon's `external_id`) holds a control character (U+0000-U+001F, U+007F-U+009F)",
+        scope="positive_data_acceptance (a 400 answer only)",
+        reason="The spec puts no pattern on these strings, so schemathesis generates NUL and other control "
+        "characters as valid data; the stateful mock refuses them with a Klaviyo-style 400 pointing at the field, "
+        "because such an id cannot round-trip through a URL path or be stored faithfully (issue 17). Ids in path "
+        "parameters are not refused (they are looked up and answer 404, which the check accepts).",
+    ),
+    Exclusion(
         what="the stateless mock (in-process, no stateful behaviours): every operation with a DELETE",
         scope="use_after_free (stateful phase)",
         reason="A stateless mock answers every request from the spec, so a resource it 'deleted' is still served: "
@@ -84,10 +94,25 @@ def _empty_fieldsets(case: Any) -> list[str]:
     return [k for k, v in query.items() if str(k).startswith("fields[") and v in ("", [""], [], None)]
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _control_character_in_chosen_id(case: Any) -> bool:
+    body = getattr(case, "body", None)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return False
+    attributes = data.get("attributes")
+    chosen = [data.get("id"), *(attributes.values() if isinstance(attributes, dict) else ())]
+    return any(isinstance(value, str) and _CONTROL_CHARACTERS.search(value) for value in chosen)
+
+
 def is_excluded_failure(failure: Any, case: Any, description: str, *, stateless_target: bool = False) -> bool:
     """Whether a check failure is one of the cases above (used by the runner's `filter_failure` hook)."""
     if stateless_target and type(failure).__name__ == "UseAfterFree":
         return True
+    if type(failure).__name__ == "RejectedPositiveData":
+        return getattr(failure, "status_code", None) == 400 and _control_character_in_chosen_id(case)
     if type(failure).__name__ != "AcceptedNegativeData":
         return False
     if _documents_no_client_error(case):

@@ -198,11 +198,12 @@ def _prepare(mock: MockProcess, seed: Path | None, doc: dict[str, Any] | None) -
         mock.reset()
         if doc is None:
             return
-        if "resources" in doc:
-            doc = {"accounts": {f"api_key:{mock.api_key}": doc["resources"]}}
-        for account in doc["accounts"]:
-            mock.request("POST", "/__mock__/reset", params={"account": str(account)})
-        response = mock.request("POST", "/__mock__/state", json=doc)
+        if "resources" in doc:  # the test's own account
+            response = mock.request("POST", "/__mock__/state", json={"resources": doc["resources"]})
+        else:  # named accounts: other accounts' admin data needs the mock's admin token
+            for account in doc["accounts"]:
+                mock.request("POST", "/__mock__/reset", params={"account": str(account)}, admin=True)
+            response = mock.request("POST", "/__mock__/state", json=doc, admin=True)
     except MockStartError as exc:
         _setup_error(str(exc))
     if response.status_code >= 400:

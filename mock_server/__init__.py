@@ -14,7 +14,9 @@ Public pieces the stateful layer (mock_server.state) builds on:
 
 from typing import Any
 
+from ._admin_access import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER, AdminAccess, admin_refusal, exposure_problem
 from ._app import create_app, default_spec_path, mock_core
+from ._auth import account_for_name, account_id
 from ._body import read_all as read_request_body
 from ._cassette import CASSETTE_VERSION, CassetteError, body_text, open_recording
 from ._compile import CompiledSpec, compile_patched, load_compiled
@@ -40,9 +42,12 @@ from ._sources import revision_spec_path
 from ._types import AdminHandler, AdminRoute, Behaviour, Exchange, MockRequest, MockResponse
 
 __all__ = [
+    "ADMIN_TOKEN_ENV",
+    "ADMIN_TOKEN_HEADER",
     "CASSETTE_VERSION",
     "JSON_API",
     "REVISION_HEADER",
+    "AdminAccess",
     "AdminHandler",
     "AdminRoute",
     "Behaviour",
@@ -58,12 +63,16 @@ __all__ = [
     "MockRequest",
     "MockResponse",
     "ServeOptions",
+    "account_for_name",
+    "account_id",
+    "admin_refusal",
     "body_text",
     "compile_patched",
     "create_app",
     "default_spec_path",
     "error_object",
     "error_response",
+    "exposure_problem",
     "generate_body",
     "id_rules",
     "id_shape_for_example",

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._admin_access import AdminAccess
 from ._compile import CompiledSpec, compile_patched, load_compiled
 from ._core import DEFAULT_MAX_BODY_BYTES, JSON_API, MockCore
 from ._errors import error_object
@@ -62,6 +63,7 @@ def create_app(
     replay: str | Path | None = None,
     replay_match: str = "strict",
     inject_drift: Sequence[str] = (),
+    admin_access: AdminAccess | None = None,
 ) -> Any:
     """A connexion.AsyncApp serving `spec` (a `kdk.spec.PatchedSpec`), or the raw spec at `spec_path`
     (default: the pinned one), or an already `compiled` one.
@@ -72,7 +74,7 @@ def create_app(
     served by the same app, each chosen by the request's `revision` header (the first spec is the default).
     `core` is an already built MockCore to serve (what `kdk mock` builds before Connexion is imported).
     `replay` (a `kdk proxy --record` directory) answers recorded requests first (`_replay.py`); `inject_drift`
-    is test-only (`_drift.py`).
+    is test-only (`_drift.py`). `admin_access` is the `/__mock__/` admin token policy (`_admin_access.py`).
     """
     import warnings
 
@@ -102,6 +104,7 @@ def create_app(
             admin_routes=admin_routes,
             max_body_bytes=max_body_bytes,
             revisions=others,
+            admin_access=admin_access,
         )
     )
     envelope = functools.partial(_envelope_handler, revision=compiled.revision)

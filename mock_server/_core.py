@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ._auth import authenticate, credentials
+from ._admin_access import AdminAccess, refuse_cross_site
+from ._auth import authenticate, credentials, incorrect_credentials
 from ._body import DEFAULT_MAX_BODY_BYTES, BodyReader, parse_json, read_all
 from ._compile import CompiledSpec, Operation, documented_key
 from ._documented import conform
@@ -60,10 +61,13 @@ class MockCore:
         admin_routes: Sequence[AdminRoute] = (),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         revisions: Sequence[tuple[CompiledSpec, Sequence[Behaviour]]] = (),
+        admin_access: AdminAccess | None = None,
     ) -> None:
         """`compiled` is the default revision; `revisions` are more (compiled spec, its behaviours) served by
-        the same mock, each chosen by the request's `revision` header (see `_revision.choose_revision`)."""
+        the same mock, each chosen by the request's `revision` header (see `_revision.choose_revision`).
+        `admin_access` is the admin token policy of the `/__mock__/` routes (default: no token, not open)."""
         self.app = app
+        self.admin_access = admin_access or AdminAccess()
         self.max_body_bytes = max_body_bytes
         default = ServedRevision(compiled, behaviours, max_body_bytes)
         self.served: dict[str, ServedRevision] = {compiled.revision: default}
@@ -189,8 +193,16 @@ class MockCore:
     async def _admin(
         self, route: AdminRoute, match: Match, scope: Scope, receive: Receive, headers: dict[str, str]
     ) -> MockResponse:
+        base_url = _base_url(scope, headers)
+        if route.public:
+            admin, account, auth_kind = False, None, "none"
+        else:
+            refuse_cross_site(scope["method"], headers, base_url)
+            admin = self.admin_access.is_admin(headers)
+            account, auth_kind = credentials(headers.get("authorization"))
+            if auth_kind == "invalid":
+                raise incorrect_credentials()
         raw = await read_all(receive, self.max_body_bytes)
-        account, auth_kind = credentials(headers.get("authorization"))
         request = MockRequest(
             operation_id="admin",
             method=scope["method"].lower(),
@@ -202,7 +214,8 @@ class MockCore:
             account=account or "",
             auth_kind=auth_kind,
             revision=headers.get(REVISION_HEADER, self.compiled.revision),
-            base_url=_base_url(scope, headers),
+            base_url=base_url,
+            admin=admin,
         )
         return await route.handler(request)
 

@@ -1,18 +1,26 @@
 // The mock inspector: reads the admin API (/__mock__/...) every second and renders it. No framework.
+// The admin API acts on the account of the credential sent (an API key or `Bearer <token>`); with the mock's
+// admin token, any account (picked by id). Both stay in this tab's sessionStorage, never in the URL.
 "use strict";
 const state = { account: "", type: "", resources: [], journal: [] };
 const $ = (id) => document.getElementById(id);
+const saved = (name) => sessionStorage.getItem(`kdk-inspector-${name}`) || "";
 
-function normalizeAccount(text) {
+function authorization(text) {
   const value = text.trim();
-  if (value.startsWith("Bearer ")) return "oauth:" + value.slice(7).trim();
-  if (/^pk_/.test(value)) return "api_key:" + value;
-  return value;
+  if (!value) return "";
+  if (/^(Bearer|Klaviyo-API-Key) /i.test(value)) return value;
+  return "Klaviyo-API-Key " + value;
 }
 
 async function admin(method, path, body) {
-  const url = `/__mock__/${path}${path.includes("?") ? "&" : "?"}account=${encodeURIComponent(state.account)}`;
+  const token = saved("admin-token");
+  const named = token && state.account ? `${path.includes("?") ? "&" : "?"}account=${encodeURIComponent(state.account)}` : "";
+  const url = `/__mock__/${path}${named}`;
   const options = { method, headers: {} };
+  const credential = authorization(saved("credential"));
+  if (credential) options.headers["authorization"] = credential;
+  if (token) options.headers["kdk-admin-token"] = token;
   if (body !== undefined) {
     options.headers["content-type"] = "application/json";
     options.body = JSON.stringify(body);
@@ -86,8 +94,18 @@ function render() {
 
 async function refresh() {
   try {
+    if (!saved("credential") && !saved("admin-token")) {
+      $("status").textContent = "enter an API key (or an admin token)";
+      return;
+    }
     const accounts = await admin("GET", "accounts");
+    if (accounts.status !== 200) {
+      $("status").textContent = `${accounts.status}: ${((accounts.body.errors || [])[0] || {}).detail || ""}`;
+      return;
+    }
     $("accounts").replaceChildren(...(accounts.body.accounts || []).map((a) => el("option", { value: a })));
+    if (!saved("admin-token")) state.account = (await admin("GET", "whoami")).body.account || "";
+    $("account").value = state.account;
     if (!state.account) {
       $("status").textContent = "choose an account";
       return;
@@ -103,7 +121,7 @@ async function refresh() {
 }
 
 function setAccount(text) {
-  state.account = normalizeAccount(text);
+  state.account = text.trim();
   $("account").value = state.account;
   const url = new URL(location.href);
   url.searchParams.set("account", state.account);
@@ -111,7 +129,14 @@ function setAccount(text) {
   refresh();
 }
 
+function remember(name, value) {
+  sessionStorage.setItem(`kdk-inspector-${name}`, value.trim());
+  refresh();
+}
+
 $("account").addEventListener("change", (event) => setAccount(event.target.value));
+$("credential").addEventListener("change", (event) => remember("credential", event.target.value));
+$("admin-token").addEventListener("change", (event) => remember("admin-token", event.target.value));
 $("reset").addEventListener("click", async () => {
   if (!state.account) return;
   await admin("POST", "reset");
@@ -121,7 +146,6 @@ $("inbound").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const result = await admin("POST", "inbound", {
-    account: state.account,
     phone_number: form.get("phone_number"),
     body: form.get("body"),
     channel: form.get("channel"),
@@ -131,5 +155,7 @@ $("inbound").addEventListener("submit", async (event) => {
   refresh();
 });
 
+$("credential").value = saved("credential");
+$("admin-token").value = saved("admin-token");
 setAccount(new URLSearchParams(location.search).get("account") || "");
 setInterval(refresh, 1000);

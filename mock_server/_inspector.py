@@ -25,7 +25,7 @@ def _route(path: str, name: str, media: str) -> AdminRoute:
         body = (Path(__file__).parent / name).read_bytes()
         return MockResponse(200, raw=body, media_type=media, headers={"cache-control": "no-store"})
 
-    return AdminRoute("get", path, handler)
+    return AdminRoute("get", path, handler, public=True)  # static files: the page asks for credentials itself
 
 
 def inspector_routes() -> list[AdminRoute]:

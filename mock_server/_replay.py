@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ._auth import credentials
 from ._body import read_all
 from ._cassette import Recording, body_bytes, load_recording
 
@@ -41,12 +42,8 @@ _Key = tuple[Any, ...]
 
 
 def credential_account(authorization: str) -> str | None:
-    """The mock's account for a credential (see README, "Accounts"): `api_key:<key>` or `oauth:<token>`."""
-    scheme, _, credential = authorization.strip().partition(" ")
-    credential = credential.strip()
-    if not credential:
-        return None
-    return {"klaviyo-api-key": f"api_key:{credential}", "bearer": f"oauth:{credential}"}.get(scheme.lower())
+    """The mock's account id for an Authorization header (see README, "Accounts")."""
+    return credentials(authorization)[0]
 
 
 def _canonical_body(text: str) -> str:

@@ -10,14 +10,18 @@ every request goes through it. API answers are identical either way: the same co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import os
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ._admin_access import AdminAccess
 from ._compile import CompiledSpec, load_compiled
 from ._core import DEFAULT_MAX_BODY_BYTES, MockCore, Receive, Scope, Send
 from ._types import Behaviour
@@ -33,7 +37,9 @@ class ServeOptions(dict[str, Any]):
 
     Keys: spec (str|None), revisions (list of refs, or None for the pinned one only), max_body_bytes (int),
     replay (str|None), replay_match (str), inject_drift (list, test-only), and whatever the stateful layer takes
-    (state, seed_data, rate_limits, workers), which is handed to `mock_server.state.behaviours_from_options`.
+    (state, seed_data, rate_limits, workers, the journal/webhook bounds of `mock_server.state.ResourceLimits`),
+    which is handed to `mock_server.state.behaviours_from_options`; admin_token (str|None) and
+    insecure_open_admin (bool) are the `/__mock__/` access policy (`_admin_access.py`).
     """
 
 
@@ -79,6 +85,7 @@ def build_core(options: ServeOptions) -> MockCore:
         behaviours=_behaviours(options, compiled[0]),
         max_body_bytes=int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
         revisions=[(c, _behaviours(options, c)) for c in compiled[1:]],
+        admin_access=AdminAccess(options.get("admin_token") or None, bool(options.get("insecure_open_admin"))),
     )
 
 
@@ -171,10 +178,28 @@ def serve(options: ServeOptions, *, host: str, port: int, workers: int = 1, log_
     if workers > 1:
         # Workers are separate processes: each builds the app from the same options (and shares the cache).
         _compiled_revisions(options)  # fetch and compile once here, not once per worker
-        os.environ[_OPTIONS_ENV] = json.dumps(options)
-        uvicorn.run("mock_server._serve:worker_app", factory=True, workers=workers, lifespan="off", **kwargs)
+        with _shared_rate_limits(options):
+            os.environ[_OPTIONS_ENV] = json.dumps(options)
+            uvicorn.run("mock_server._serve:worker_app", factory=True, workers=workers, lifespan="off", **kwargs)
         return
     uvicorn.run(_with_outer_layers(_FastStartApp(options), options), lifespan="off", **kwargs)
+
+
+@contextlib.contextmanager
+def _shared_rate_limits(options: ServeOptions) -> Iterator[None]:
+    """Workers share rate-limit buckets: in the SQLite state file, else in a temporary file of this mock."""
+    if not options.get("rate_limits") or str(options.get("state") or "").startswith("sqlite:"):
+        yield
+        return
+    fd, path = tempfile.mkstemp(prefix="kdk-mock-rate-limits-", suffix=".db")
+    os.close(fd)
+    options["rate_limit_file"] = path
+    try:
+        yield
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(path + suffix).unlink()
 
 
 def worker_app() -> Any:

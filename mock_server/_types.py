@@ -23,11 +23,12 @@ class MockRequest:
     query: dict[str, str]  # wire names and raw values, e.g. {"fields[profile]": "email,first_name"}
     headers: dict[str, str]  # lower-cased names
     body: Any | None  # parsed JSON (or None)
-    account: str  # tenant: one per API key / OAuth token / company_id
+    account: str  # tenant: the opaque id of its API key / OAuth token / company_id (see _auth.account_id)
     auth_kind: str  # "api_key", "oauth" or "none"
     revision: str  # as the client sent it
     base_url: str  # e.g. "http://127.0.0.1:4010", for links
     served_revision: str = ""  # the loaded revision answering it (a mock may serve several; see _revision.py)
+    admin: bool = False  # admin routes only: the request may act on every account (see _admin_access.py)
 
 
 @dataclass
@@ -74,11 +75,14 @@ class AdminRoute:
     """An extra endpoint under `/__mock__/` (reset, export, journal, simulate...).
 
     `path` starts with `/__mock__/` and may hold `{name}` segments (they arrive in `path_params`). The handler
-    gets a MockRequest with `operation_id` "admin", the parsed JSON body (unvalidated), and the tenant of the
-    credentials if any were sent (else account ""). A behaviour offers routes through an optional
-    `admin_routes() -> list[AdminRoute]` method; `create_app(admin_routes=[...])` takes more.
+    gets a MockRequest with `operation_id` "admin", the parsed JSON body (unvalidated), the tenant of the
+    credentials if any were sent (else account "") and `admin` (the admin token was sent, or the admin API is
+    open): the handler decides what a caller may see. State-changing cross-site requests never reach it.
+    A behaviour offers routes through an optional `admin_routes() -> list[AdminRoute]` method;
+    `create_app(admin_routes=[...])` takes more.
     """
 
     method: str  # lower case
     path: str
     handler: AdminHandler
+    public: bool = False  # served without looking at credentials or the admin token (the inspector's files)

@@ -28,7 +28,6 @@ from contract_tests import MockProcess, running_mock
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 KEY = "pk_inspector_0000000000000000"
-ACCOUNT = f"api_key:{KEY}"
 ARTIFACTS = Path(os.environ.get("KDK_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 
 
@@ -156,7 +155,14 @@ def test_the_inspector_shows_the_account_and_drives_it(mock: MockProcess, page: 
     missing = api("GET", "/api/profiles/not-there")
     assert missing.status_code == 404
 
-    page.call("Page.navigate", url=f"{mock.base_url}/__mock__/ui?account={ACCOUNT}")
+    page.call("Page.navigate", url=f"{mock.base_url}/__mock__/ui")
+    # The page asks for the key (kept in the tab's sessionStorage, never in the URL) and acts on its account.
+    page.wait_for("document.getElementById('status').textContent.includes('API key')", "the page asking for a key")
+    page.eval(
+        f"(() => {{ const box = document.getElementById('credential'); box.value = '{KEY}';"
+        " box.dispatchEvent(new Event('change')); })()"
+    )
+    assert KEY not in page.eval("location.href")
     page.wait_for("!!document.querySelector('#types [data-type=profile]')", "the profile type")
     page.wait_for("document.querySelectorAll('#journal tr').length >= 4", "the journal")
     journal = page.eval("document.getElementById('journal').innerText")
@@ -191,7 +197,9 @@ def test_the_inspector_shows_the_account_and_drives_it(mock: MockProcess, page: 
     result = page.wait_for("document.getElementById('inbound-result').innerText", "the inbound result")
     assert result.startswith("201"), result
     page.wait_for("!!document.querySelector('#types [data-type=conversation]')", "the conversation")
-    exported = mock.request("GET", "/__mock__/state").json()["accounts"][ACCOUNT]
+    account = mock.request("GET", "/__mock__/whoami").json()["account"]
+    assert page.eval("document.getElementById('account').value") == account
+    exported = mock.request("GET", "/__mock__/state").json()["accounts"][account]
     assert {r["type"] for r in exported} >= {"profile", "conversation"}
     page.screenshot("4-inbound-sms")
 

@@ -8,12 +8,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mock_server import AdminRoute, Exchange, MockRequest, MockResponse, error_response
+from mock_server import (
+    AdminRoute,
+    Exchange,
+    MockError,
+    MockRequest,
+    MockResponse,
+    account_for_name,
+    admin_refusal,
+    error_response,
+)
 
 from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
-from ._ratelimit import RateLimiter
+from ._limits import DEFAULT_LIMITS, ResourceLimits
+from ._ratelimit import RateLimiter, bucket_store
 from ._schema import Spec
 from ._seed import SeedError, apply_seed, export_state
 from ._store import MemoryStore, Store
@@ -31,6 +41,7 @@ _ADMIN_ENDPOINTS = (
     ("delete", "/journal"),
     ("get", "/webhook-deliveries"),
     ("post", "/inbound"),
+    ("get", "/whoami"),
 )
 
 
@@ -43,39 +54,52 @@ class StatefulBehaviour:
         store: Store | None = None,
         *,
         rate_limits: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         webhooks: WebhookSender | None = None,
         index: ResourceIndex | None = None,
         stateful: bool = True,
+        limits: ResourceLimits = DEFAULT_LIMITS,
     ) -> None:
         self.stateful = stateful  # False: only rate limits and the journal (stateless bodies from the core)
         self.index = index or build_index(spec)
         self.store = store or MemoryStore()
-        self.webhooks = webhooks or WebhookSender()
+        self.limits = limits
+        self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
-        self.limiter = RateLimiter(self.index.ratelimits, clock=clock) if rate_limits else None
+        self.limiter = (
+            RateLimiter(self.index.ratelimits, clock=clock, buckets=bucket_store(self.store, limits.rate_limit_file))
+            if rate_limits
+            else None
+        )
 
     async def handle(self, request: MockRequest) -> MockResponse | None:
         return await self._answer(request)
 
     def observe(self, exchange: Exchange) -> None:
         """The journal: every API request of an account with its final status (validation errors, `Prefer:`
-        faults and generated answers included) and, for an error, the JSON:API errors it was answered with."""
+        faults and generated answers included) and, for an error, the JSON:API errors it was answered with.
+        Bounded per account (`ResourceLimits`): a body larger than `journal_body_bytes` is kept as its size."""
+        body, body_bytes = _journal_body(exchange.body, self.limits.journal_body_bytes)
+        entry: dict[str, Any] = {
+            "seq": time.time_ns(),
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "account": exchange.account,
+            "operation_id": exchange.operation_id,
+            "method": exchange.method,
+            "path": exchange.path,
+            "query": exchange.query,
+            "body": body,
+            "auth_kind": exchange.auth_kind,
+            "status": exchange.status,
+            "errors": exchange.errors,
+        }
+        if body_bytes is not None:
+            entry["body_omitted"] = {"bytes": body_bytes, "limit": self.limits.journal_body_bytes}
         self.store.append_journal(
             exchange.account,
-            {
-                "seq": time.time_ns(),
-                "time": dt.datetime.now(dt.UTC).isoformat(),
-                "account": exchange.account,
-                "operation_id": exchange.operation_id,
-                "method": exchange.method,
-                "path": exchange.path,
-                "query": exchange.query,
-                "body": _jsonable(exchange.body),
-                "auth_kind": exchange.auth_kind,
-                "status": exchange.status,
-                "errors": exchange.errors,
-            },
+            entry,
+            max_entries=self.limits.journal_entries,
+            max_bytes=self.limits.journal_bytes,
         )
 
     async def _answer(self, req: MockRequest) -> MockResponse | None:
@@ -95,63 +119,108 @@ class StatefulBehaviour:
 
     # -- /__mock__/ --------------------------------------------------------------------------------
     def admin_routes(self) -> list[AdminRoute]:
-        """Served by the core under /__mock__/; the account is `?account=`, else the body's `account`,
-        else the tenant of the credentials sent (the same header an API call would carry)."""
+        """Served by the core under /__mock__/ (see README, "Admin endpoints", and mock_server._admin_access):
+        each acts on the account of the credentials sent; another account (`?account=`, the body's `account`)
+        or every account needs the admin token."""
 
         def route(method: str, path: str) -> AdminRoute:
             async def handler(req: MockRequest) -> MockResponse:
-                query = dict(req.query)
-                from_body = req.body.get("account") if isinstance(req.body, dict) else None
-                if not query.get("account") and not from_body and req.account:
-                    query["account"] = req.account
-                return await self.admin(method, path, query, req.body)
+                try:
+                    return await self._admin_call(method.upper(), path, req)
+                except MockError as exc:
+                    return exc.response()
 
             return AdminRoute(method, ADMIN_PREFIX + path, handler)
 
         return [route(method, path) for method, path in _ADMIN_ENDPOINTS]
 
-    async def admin(self, method: str, path: str, query: dict[str, str], body: Any) -> MockResponse:
-        """The admin API; `path` is what follows `/__mock__` (e.g. `/reset`)."""
-        method = method.upper()
-        route = path.rstrip("/") or "/"
-        account = query.get("account") or (body.get("account") if isinstance(body, dict) else None)
-        json_headers: dict[str, str] = {}  # the core sends its own content type
-        if (method, route) == ("POST", "/reset"):
-            self.store.reset(account)
+    async def _admin_call(self, method: str, path: str, req: MockRequest) -> MockResponse:
+        body = req.body
+        if (method, path) == ("GET", "/whoami"):
+            return MockResponse(200, {"account": req.account or None, "auth_kind": req.auth_kind, "admin": req.admin})
+        if (method, path) == ("GET", "/accounts"):
+            if req.admin:
+                return MockResponse(200, {"accounts": self.store.accounts()})
+            own = self._account(req, "The list of every account")
+            return MockResponse(200, {"accounts": [own] if own in self.store.accounts() else []})
+        if (method, path) == ("POST", "/state"):
+            return self._load_state(req)
+        if (method, path) == ("POST", "/inbound"):
+            account = self._account(req, "Posting a message into another account")
+            return self._inbound(account, body)
+        what = {
+            "/reset": "Resetting every account",
+            "/state": "Exporting every account",
+            "/journal": "Every account's journal",
+            "/webhook-deliveries": "Every account's webhook deliveries",
+        }[path]
+        target = self._target(req, what)
+        if (method, path) == ("POST", "/reset"):
+            self.store.reset(target)
             if self.limiter:
-                self.limiter.reset(account)
-            return MockResponse(200, {"reset": account or "all"}, json_headers)
-        if (method, route) == ("GET", "/state"):
-            return MockResponse(200, export_state(self.store, account), json_headers)
-        if (method, route) == ("POST", "/state"):
-            try:
-                loaded = apply_seed(self.index, self.store, body if isinstance(body, dict) else {})
-            except (SeedError, KeyError, TypeError) as exc:
-                return _admin_error(400, str(exc))
-            return MockResponse(200, {"loaded": loaded}, json_headers)
-        if (method, route) == ("GET", "/accounts"):
-            return MockResponse(200, {"accounts": self.store.accounts()}, json_headers)
-        if (method, route) == ("GET", "/journal"):
-            raw_limit = query.get("limit") or "1000"
+                self.limiter.reset(target)
+            self.webhooks.forget(target)
+            return MockResponse(200, {"reset": target or "all"})
+        if (method, path) == ("GET", "/state"):
+            return MockResponse(200, export_state(self.store, target))
+        if (method, path) == ("GET", "/journal"):
+            raw_limit = req.query.get("limit") or str(self.limits.journal_entries)
             if not raw_limit.isdigit() or int(raw_limit) < 1:
                 return _admin_error(400, f"limit must be a positive whole number, not {raw_limit[:40]!r}")
-            limit = int(raw_limit)
-            return MockResponse(200, {"requests": self.store.journal(account, limit)}, json_headers)
-        if (method, route) == ("DELETE", "/journal"):
-            self.store.clear_journal(account)
+            return MockResponse(200, {"requests": self.store.journal(target, int(raw_limit))})
+        if (method, path) == ("DELETE", "/journal"):
+            self.store.clear_journal(target)
             return MockResponse(204, None, {})
-        if (method, route) == ("GET", "/webhook-deliveries"):
-            deliveries = [d for d in self.webhooks.deliveries if account in (None, d["account"])]
-            return MockResponse(200, {"deliveries": deliveries}, json_headers)
-        if (method, route) == ("POST", "/inbound"):
-            return self._inbound(account, body)
-        return _admin_error(404, f"No admin endpoint {method} {ADMIN_PREFIX}{route}.")
+        return MockResponse(200, {"deliveries": self.webhooks.log(target)})
 
-    def _inbound(self, account: str | None, body: Any) -> MockResponse:
-        if not isinstance(body, dict) or not account:
-            return _admin_error(
-                400, "Send JSON with `account`, `phone_number`, `body` and optional `channel`/`consent`."
+    def _target(self, req: MockRequest, what: str) -> str | None:
+        """The account an admin call acts on; None (every account) only for an admin with no account named."""
+        named = req.query.get("account") or (req.body.get("account") if isinstance(req.body, dict) else None)
+        if named:
+            return self._named(req, named)
+        if req.account:
+            return req.account
+        if req.admin:
+            return None
+        raise admin_refusal(what)
+
+    def _account(self, req: MockRequest, what: str) -> str:
+        """The one account an admin call acts on (never every account)."""
+        target = self._target(req, what)
+        if target is None:
+            raise MockError(400, "Name the account: send its credentials, or `?account=<account id>`.")
+        return target
+
+    def _named(self, req: MockRequest, name: Any) -> str:
+        account = account_for_name(name) if isinstance(name, str) else None
+        if account is None:
+            raise MockError(
+                400,
+                "`account` must be an account id (`acct_` and 20 hex digits, as `GET /__mock__/whoami` shows) or "
+                "a credential spelled `api_key:<key>`, `oauth:<token>` or `company:<company_id>`.",
+                parameter="account",
             )
+        if account != req.account and not req.admin:
+            raise admin_refusal("Another account's admin data")
+        return account
+
+    def _load_state(self, req: MockRequest) -> MockResponse:
+        body = req.body if isinstance(req.body, dict) else {}
+        if isinstance(body.get("resources"), list):  # the caller's own account (like the pytest plugin's seeds)
+            doc: dict[str, Any] = {"accounts": {self._account(req, "Loading resources"): body["resources"]}}
+        elif isinstance(body.get("accounts"), dict):
+            doc = {"accounts": {self._named(req, name): items for name, items in body["accounts"].items()}}
+        else:
+            return _admin_error(400, 'Send seed data: `{"accounts": {<account>: [...]}}` or `{"resources": [...]}`.')
+        try:
+            loaded = apply_seed(self.index, self.store, doc)
+        except (SeedError, KeyError, TypeError) as exc:
+            return _admin_error(400, str(exc))
+        return MockResponse(200, {"loaded": loaded})
+
+    def _inbound(self, account: str, body: Any) -> MockResponse:
+        if not isinstance(body, dict):
+            return _admin_error(400, "Send JSON with `phone_number`, `body` and optional `channel`/`consent`.")
         phone, text = body.get("phone_number"), body.get("body")
         channel = str(body.get("channel") or "sms").lower()
         if not isinstance(phone, str) or not phone or not isinstance(text, str):
@@ -169,15 +238,18 @@ class StatefulBehaviour:
         return MockResponse(201, result)
 
 
-def _jsonable(value: Any) -> Any:
-    """The body as JSON can hold it (a multipart upload carries bytes: those become a short note)."""
+def _journal_body(value: Any, limit: int) -> tuple[Any, int | None]:
+    """(the body as the journal keeps it, None) or, when its JSON is larger than `limit` bytes, (None, its size).
+    A multipart upload carries bytes: those become a short note."""
 
     def note(obj: Any) -> Any:
         if isinstance(obj, bytes | bytearray):
             return f"<{len(obj)} bytes>"
         return repr(obj)
 
-    return json.loads(json.dumps(value, default=note))
+    text = json.dumps(value, default=note)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return (None, size) if size > limit else (json.loads(text), None)
 
 
 def _admin_error(status: int, detail: str) -> MockResponse:

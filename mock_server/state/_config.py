@@ -87,9 +87,13 @@ def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, sp
             raise StateOptionError("behaviours_from_options needs the compiled spec (or the spec itself)")
         spec = json.loads(Path(compiled.patched_json).read_bytes())
     from ._behaviour import StatefulBehaviour
+    from ._limits import ResourceLimits
     from ._seed import apply_seed, load_seed_file
 
-    behaviour = StatefulBehaviour(spec, open_store(state), rate_limits=limits, stateful=bool(state or seed))
+    bounds = ResourceLimits.from_options(options)  # journal/webhook bounds, shared rate-limit file (_limits.py)
+    behaviour = StatefulBehaviour(
+        spec, open_store(state), rate_limits=limits, stateful=bool(state or seed), limits=bounds
+    )
     if seed:
         apply_seed(behaviour.index, behaviour.store, load_seed_file(seed), only_empty=True)
     return [behaviour]

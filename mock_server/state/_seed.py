@@ -1,7 +1,7 @@
 """Seed fixtures (JSON or YAML) in, state out — both in the same shape, so an export is a seed:
 
 accounts:
-  <account>:                      # the tenant: see the README for how the mock names accounts
+  <account>:                      # `api_key:<key>`, `oauth:<token>`, `company:<id>` or an account id `acct_...`
     - type: profile
       id: 01GDDKASAP8TKDDA2GRZDSVP4H   # optional; a Klaviyo-shaped id is made up when absent
       attributes: {email: sarah.mason@klaviyo-demo.com}
@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mock_server import id_rules
+from mock_server import MockError, account_for_name, id_rules
 
 from ._backends import Backends
 from ._index import ResourceIndex
@@ -54,14 +54,20 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
     With `only_empty`, accounts that already hold resources are left alone."""
     backends = Backends(index, store, id_rules(index.spec), WebhookSender())
     count = 0
-    for account, resources in (doc.get("accounts") or {}).items():
+    for name, resources in (doc.get("accounts") or {}).items():
         if not isinstance(resources, list):
-            raise SeedError(f"accounts.{account}: expected a list of resources")
+            raise SeedError(f"accounts.{name}: expected a list of resources")
+        account = account_for_name(str(name))
+        if account is None:
+            raise SeedError(
+                f"accounts.{name}: name an account by its credential (`api_key:<key>`, `oauth:<token>`, "
+                "`company:<company_id>`) or its id (`acct_...`)"
+            )
         with store.transaction() as tx:
             if only_empty and tx.types(str(account)):
                 continue
             for i, item in enumerate(resources):
-                where = f"accounts.{account}[{i}]"
+                where = f"accounts.{name}[{i}]"
                 if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                     raise SeedError(f"{where}: a resource needs a `type`")
                 info = index.types.get(item["type"])
@@ -75,7 +81,10 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
                 for name, rel in data["relationships"].items():
                     if rel.get("data") is None:
                         incoming.relationships[name] = {"many": False, "data": []}
-                record = incoming.record(backend.new_id(tx, str(account), incoming))
+                try:
+                    record = incoming.record(backend.new_id(tx, str(account), incoming))
+                except MockError as exc:  # an id the API would refuse (a control character)
+                    raise SeedError(f"{where}: {exc}") from None
                 other = backend.find_existing(tx, str(account), record)
                 if other is not None:
                     mine, theirs = record["attributes"], other.get("attributes") or {}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._store import JOURNAL_LIMIT, Record, StoreTx
+from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, Record, StoreTx
 
 __all__ = ["SqliteStore"]
 
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS resources (
 );
 CREATE INDEX IF NOT EXISTS resources_scan ON resources (account, rtype, seq);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
@@ -144,15 +145,24 @@ class SqliteStore:
         with self._lock:
             return [r[0] for r in self._conn.execute("SELECT DISTINCT account FROM resources ORDER BY account")]
 
-    def append_journal(self, account: str, entry: dict[str, Any]) -> None:
+    def append_journal(
+        self,
+        account: str,
+        entry: dict[str, Any],
+        *,
+        max_entries: int = JOURNAL_LIMIT,
+        max_bytes: int = JOURNAL_MAX_BYTES,
+    ) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.execute("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
+                # Newest first: keep while both the count and the running byte total stay within bounds.
                 self._conn.execute(
-                    "DELETE FROM journal WHERE account=? AND seq NOT IN "
-                    "(SELECT seq FROM journal WHERE account=? ORDER BY seq DESC LIMIT ?)",
-                    (account, account, JOURNAL_LIMIT),
+                    "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, "
+                    "ROW_NUMBER() OVER w AS n, SUM(length(CAST(entry AS BLOB))) OVER w AS bytes "
+                    "FROM journal WHERE account=? WINDOW w AS (ORDER BY seq DESC)) WHERE n > ? OR bytes > ?)",
+                    (account, max_entries, max_bytes),
                 )
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -10,15 +10,22 @@ insertion order that keeps cursors stable.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-__all__ = ["JOURNAL_LIMIT", "MemoryStore", "Record", "Store", "StoreTx"]
+__all__ = ["JOURNAL_LIMIT", "JOURNAL_MAX_BYTES", "MemoryStore", "Record", "Store", "StoreTx", "journal_size"]
 
 Record = dict[str, Any]
 JOURNAL_LIMIT = 1000  # entries kept per account
+JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
+
+
+def journal_size(entry: dict[str, Any]) -> int:
+    """What an entry counts against the journal's byte bound: its JSON, as stored."""
+    return len(json.dumps(entry).encode("utf-8", "surrogatepass"))
 
 
 class StoreTx(Protocol):
@@ -37,7 +44,9 @@ class Store(Protocol):
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
     def reset(self, account: str | None = None) -> None: ...
     def accounts(self) -> list[str]: ...
-    def append_journal(self, account: str, entry: dict[str, Any]) -> None: ...
+    def append_journal(  # keeps the newest `max_entries` entries, at most `max_bytes` of them (journal_size)
+        self, account: str, entry: dict[str, Any], *, max_entries: int = ..., max_bytes: int = ...
+    ) -> None: ...
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]: ...
     def clear_journal(self, account: str | None = None) -> None: ...
     def close(self) -> None: ...
@@ -91,6 +100,7 @@ class MemoryStore:
         self.data: dict[str, dict[str, dict[str, Record]]] = {}
         self.seq = 0
         self._journal: dict[str, list[dict[str, Any]]] = {}
+        self._journal_sizes: dict[str, list[int]] = {}  # parallel to _journal: each entry's journal_size
         self._lock = threading.RLock()
 
     @contextmanager
@@ -102,20 +112,35 @@ class MemoryStore:
         with self._lock:
             if account is None:
                 self.data.clear()
-                self._journal.clear()
             else:
                 self.data.pop(account, None)
-                self._journal.pop(account, None)
+            self.clear_journal(account)
 
     def accounts(self) -> list[str]:
         with self._lock:
             return sorted(a for a, types in self.data.items() if any(types.values()))
 
-    def append_journal(self, account: str, entry: dict[str, Any]) -> None:
+    def append_journal(
+        self,
+        account: str,
+        entry: dict[str, Any],
+        *,
+        max_entries: int = JOURNAL_LIMIT,
+        max_bytes: int = JOURNAL_MAX_BYTES,
+    ) -> None:
+        size = journal_size(entry)
         with self._lock:
             entries = self._journal.setdefault(account, [])
+            sizes = self._journal_sizes.setdefault(account, [])
             entries.append(entry)
-            del entries[:-JOURNAL_LIMIT]
+            sizes.append(size)
+            total, keep = 0, 0
+            for size in reversed(sizes):
+                if keep == max_entries or total + size > max_bytes:
+                    break
+                total, keep = total + size, keep + 1
+            del entries[: len(entries) - keep]
+            del sizes[: len(sizes) - keep]
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
@@ -128,8 +153,10 @@ class MemoryStore:
         with self._lock:
             if account is None:
                 self._journal.clear()
+                self._journal_sizes.clear()
             else:
                 self._journal.pop(account, None)
+                self._journal_sizes.pop(account, None)
 
     def close(self) -> None:
         return None

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from mock_server import AdminRoute, MockRequest, MockResponse, error_response, mock_core
+from mock_server import AdminRoute, MockRequest, MockResponse, account_id, error_response, mock_core
 
 from .conftest import API_KEY, AUTH, JSON_API, REVISION, asgi_client
 
@@ -64,7 +64,8 @@ async def test_behaviour_answers_and_falls_through(mock_app_factory: Any) -> Non
     assert first.method == "get"
     assert first.path_template == "/api/lists/{id}"
     assert first.path_params == {"id": "Y6nRLr"}
-    assert first.account == f"api_key:{API_KEY}"
+    assert first.account == account_id("api_key", API_KEY)  # an opaque id, never the key itself
+    assert API_KEY not in first.account
     assert first.auth_kind == "api_key"
     assert first.revision == REVISION
     assert first.base_url == "http://mock.test"
@@ -90,9 +91,9 @@ async def test_tenants_per_credential(mock_app_factory: Any) -> None:
             "/client/profiles?company_id=PUB123", json=body, headers={"revision": REVISION, "content-type": JSON_API}
         )
     assert [(r.account, r.auth_kind) for r in recorder.seen] == [
-        ("api_key:pk_one", "api_key"),
-        ("oauth:tok", "oauth"),
-        ("company:PUB123", "none"),
+        (account_id("api_key", "pk_one"), "api_key"),
+        (account_id("oauth", "tok"), "oauth"),
+        (account_id("company", "PUB123"), "none"),
     ]
     assert recorder.seen[2].body == body
 
@@ -111,7 +112,7 @@ async def test_admin_routes(mock_app_factory: Any) -> None:
     async with asgi_client(mock_app_factory(behaviours=[recorder])) as client:
         await client.get("/api/lists/x", headers=AUTH)
         journal = await client.get("/__mock__/journal", headers={"Authorization": "Klaviyo-API-Key pk_one"})
-        assert journal.json() == {"count": 1, "account": "api_key:pk_one"}
+        assert journal.json() == {"count": 1, "account": account_id("api_key", "pk_one")}
         assert (await client.post("/__mock__/reset")).status_code == 204
         assert (await client.get("/__mock__/journal")).json() == {"count": 0, "account": ""}
         named = await client.post("/__mock__/accounts/ci-7", json={"x": 1})

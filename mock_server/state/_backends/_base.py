@@ -5,13 +5,14 @@ spec index knows. Domain backends subclass it and override its hooks (`find_exis
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_server import IdRules, MockError, MockRequest, job_effect
 
 from .._collections import Page, run_query
-from .._errors import conflict, duplicate, not_found
+from .._errors import conflict, duplicate, invalid, not_found
 from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
@@ -27,6 +28,13 @@ __all__ = ["TIMESTAMPS_CREATED", "TIMESTAMPS_UPDATED", "Backend", "Call"]
 _SWITCHES = ("enabled", "active", "is_active")
 TIMESTAMPS_CREATED = ("created", "created_at")
 TIMESTAMPS_UPDATED = ("updated", "updated_at")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _refuse_control_characters(value: str, pointer: str) -> None:
+    found = _CONTROL_CHARACTERS.search(value)
+    if found:
+        raise invalid(f"An id cannot hold the control character U+{ord(found.group()):04X}.", pointer=pointer)
 
 
 @dataclass
@@ -65,10 +73,18 @@ class Backend:
 
     # -- hooks a domain backend overrides ----------------------------------------------------------
     def new_id(self, tx: StoreTx, account: str, incoming: ResourceInput) -> str:
-        """The id of a new resource: the body's, else built as the spec's id example shows, else fresh."""
+        """The id of a new resource: the body's, else built as the spec's id example shows, else fresh.
+        A client-chosen id (or an attribute it is built from) with a control character is a 400: no URL or
+        store holds it faithfully. Ids in paths are only looked up, so such an id there is simply not found."""
         if incoming.id:
+            _refuse_control_characters(incoming.id, "/data/id")
             return incoming.id
-        return self.ids.rule(incoming.type).new(incoming.attributes, incoming.related_ids())
+        rule = self.ids.rule(incoming.type)
+        for part in rule.parts:
+            value = incoming.attributes.get(part.value) if part.kind == "attribute" else None
+            if isinstance(value, str):
+                _refuse_control_characters(value, f"/data/attributes/{part.value}")
+        return rule.new(incoming.attributes, incoming.related_ids())
 
     def find_existing(self, tx: StoreTx, account: str, record: Record) -> Record | None:
         """Another stored resource this one must not duplicate (by a unique identifier); none by default."""

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_server import AdminAccess, account_for_name
 from mock_server._compile import CompiledSpec
 from mock_server._core import MockCore
 from mock_server.state import MemoryStore, ResourceIndex, StatefulBehaviour, Store, build_index
@@ -17,6 +18,11 @@ API_KEY = {"Authorization": "Klaviyo-API-Key pk_test_one", "revision": "2026-07-
 OTHER_KEY = {"Authorization": "Klaviyo-API-Key pk_test_two", "revision": "2026-07-15"}
 OAUTH = {"Authorization": "Bearer oauth-token-one", "revision": "2026-07-15"}
 JSONAPI = {"content-type": "application/vnd.api+json"}
+# The opaque account ids of the credentials above (never the credential: see mock_server._auth).
+ACCOUNT_ONE = str(account_for_name("api_key:pk_test_one"))
+ACCOUNT_TWO = str(account_for_name("api_key:pk_test_two"))
+ADMIN_TOKEN = "kdk-test-admin-token"
+ADMIN = {"KDK-Admin-Token": ADMIN_TOKEN}  # the in-process core below is started with this admin token
 
 
 # `compiled` (the pinned spec, compiled; skips without it) comes from mock_server/tests/conftest.py.
@@ -47,7 +53,7 @@ def behaviour(make_behaviour: Callable[..., StatefulBehaviour]) -> StatefulBehav
 
 
 def core_client(compiled: CompiledSpec, behaviour: StatefulBehaviour) -> httpx.AsyncClient:
-    core = MockCore(None, compiled=compiled, behaviours=[behaviour])
+    core = MockCore(None, compiled=compiled, behaviours=[behaviour], admin_access=AdminAccess(ADMIN_TOKEN))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=core), base_url="http://mock.test")
 
 

@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx
 
-from .conftest import API_KEY, JSONAPI
+from mock_server import account_for_name
+
+from .conftest import ADMIN, API_KEY, JSONAPI
 
 H = {**API_KEY, **JSONAPI}
 
@@ -149,6 +151,6 @@ async def test_client_events_track_into_the_company_account(client: httpx.AsyncC
         headers=JSONAPI | {"revision": API_KEY["revision"]},
     )
     assert sent.status_code == 202, sent.text
-    state = (await client.get("/__mock__/state", params={"account": "company:XyZ123"})).json()
-    kinds = sorted(r["type"] for r in state["accounts"]["company:XyZ123"])
+    state = (await client.get("/__mock__/state", params={"account": "company:XyZ123"}, headers=ADMIN)).json()
+    kinds = sorted(r["type"] for r in state["accounts"][account_for_name("company:XyZ123")])
     assert kinds == ["event", "metric", "profile"]

@@ -26,7 +26,7 @@ from mock_server.state import (
     validate_options,
 )
 
-from .conftest import API_KEY, JSONAPI
+from .conftest import ACCOUNT_ONE, API_KEY, JSONAPI
 
 
 def test_open_store(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_factory(tmp_path: Path, compiled: CompiledSpec) -> None:
     # A second start (a restart, another worker) does not load the seed twice.
     [again] = behaviours_from_options({"state": f"sqlite:{tmp_path}/s.db", "seed_data": str(seed)}, compiled=compiled)
     with again.store.transaction() as tx:
-        assert len(tx.scan("api_key:pk_test_one", "list")) == 1
+        assert len(tx.scan(ACCOUNT_ONE, "list")) == 1
     again.store.close()
     [limits_only] = behaviours_from_options({"rate_limits": True}, compiled=compiled)
     assert not limits_only.stateful and limits_only.limiter is not None

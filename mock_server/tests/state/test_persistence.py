@@ -11,7 +11,7 @@ import pytest
 from mock_server._compile import CompiledSpec
 from mock_server.state import SeedError, SqliteStore, StatefulBehaviour, apply_seed, export_state, load_seed_file
 
-from .conftest import API_KEY, JSONAPI, core_client, list_body, profile_body
+from .conftest import ACCOUNT_ONE, API_KEY, JSONAPI, core_client, list_body, profile_body
 
 H = {**API_KEY, **JSONAPI}
 
@@ -72,7 +72,7 @@ def test_seed_file_and_export_round_trip(
     behaviour = make_behaviour()
     assert apply_seed(behaviour.index, behaviour.store, load_seed_file(path)) == 2
     exported = export_state(behaviour.store)
-    resources = exported["accounts"]["api_key:pk_test_one"]
+    resources = exported["accounts"][ACCOUNT_ONE]
     assert [(r["type"], r["id"]) for r in resources] == [("profile", "01GDDKASAP8TKDDA2GRZDSVP4H"), ("list", "Y6nRLr")]
     assert resources[1]["relationships"] == doc["accounts"]["api_key:pk_test_one"][1]["relationships"]
     assert resources[0]["attributes"]["email"] == "seed@example.com"
@@ -91,7 +91,7 @@ def test_bad_seed_files(tmp_path: Path, make_behaviour: Callable[..., StatefulBe
         load_seed_file(bad)
     with pytest.raises(SeedError, match="cannot read"):
         load_seed_file(tmp_path / "missing.json")
-    dup = {"accounts": {"a": [{"type": "profile", "attributes": {"email": "x@example.com"}}] * 2}}
+    dup = {"accounts": {"api_key:a": [{"type": "profile", "attributes": {"email": "x@example.com"}}] * 2}}
     behaviour = make_behaviour()
     with pytest.raises(SeedError, match="email"):
         apply_seed(behaviour.index, behaviour.store, dup)

@@ -55,6 +55,30 @@ def mock(
     inject_drift: Annotated[
         str | None, typer.Option(hidden=True, help="Test-only: corrupt answers (null,number,enum,status).")
     ] = None,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KDK_MOCK_ADMIN_TOKEN",
+            help="Token for the global /__mock__/ operations (every account), sent as `KDK-Admin-Token: TOKEN`. "
+            "Without it, admin endpoints act only on the account of the credentials sent.",
+        ),
+    ] = None,
+    insecure_open_admin: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-open-admin",
+            help="Anyone who reaches the mock may list, read and reset every account (no admin token needed); "
+            "also allows --host beyond loopback without --admin-token.",
+        ),
+    ] = False,
+    journal_entries: Annotated[int, typer.Option(min=1, help="Journal: newest requests kept per account.")] = 1000,
+    journal_bytes: Annotated[
+        int, typer.Option(min=1, help="Journal: bytes (JSON) kept per account; the oldest go first.")
+    ] = 4 * 1024 * 1024,
+    journal_body_bytes: Annotated[
+        int, typer.Option(min=1, help="Journal: a larger request body is recorded as its size only.")
+    ] = 64 * 1024,
+    webhook_deliveries: Annotated[int, typer.Option(min=1, help="Webhook delivery attempts kept per account.")] = 500,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     lock_file: LockOption = None,
 ) -> None:
@@ -99,6 +123,12 @@ def mock(
         if problem:
             typer.echo(f"kdk mock: {problem}", err=True)
             raise typer.Exit(2)
+        from mock_server import AdminAccess, exposure_problem
+
+        problem = exposure_problem(host, AdminAccess(admin_token or None, insecure_open_admin))
+        if problem:
+            typer.echo(f"kdk mock: {problem}", err=True)
+            raise typer.Exit(2)
 
     refs = [r.strip() for r in (revisions or "").split(",") if r.strip()]
     if refs and spec is not None:
@@ -125,6 +155,12 @@ def mock(
         replay=str(replay) if replay else None,
         replay_match=replay_match,
         inject_drift=inject_drift.split(",") if inject_drift else [],
+        admin_token=admin_token or None,
+        insecure_open_admin=insecure_open_admin,
+        journal_entries=journal_entries,
+        journal_bytes=journal_bytes,
+        journal_body_bytes=journal_body_bytes,
+        webhook_deliveries=webhook_deliveries,
     )
     typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
     try:
