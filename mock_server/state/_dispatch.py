@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
@@ -51,6 +52,15 @@ class Dispatcher:
             for op_id in op_ids
         }
 
+        # Queries answered from stored data (aggregates, reports), by the shape of their request body.
+        self._query_ops: dict[str, tuple[Callable[[MockRequest, Any], MockResponse], Any]] = {}
+        for op in iter_operations(index.spec):
+            if op.method != "post" or op.operation_id in index.ops:
+                continue
+            schema = json_body_schema(index.spec, op.node.get("requestBody"))
+            if self.backends.aggregates.answers(index.spec, schema):
+                self._query_ops[op.operation_id] = (self.backends.aggregates.aggregate, schema)
+
         # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.
         self._event_ops = {
             op.operation_id
@@ -85,6 +95,10 @@ class Dispatcher:
             )
         if req.operation_id in self._message_ops:
             return self.backends.conversations.create_message(req)
+        query = self._query_ops.get(req.operation_id)
+        if query is not None:
+            answer, schema = query
+            return answer(req, schema)
         if req.operation_id in self._event_ops:
             self.backends.events.track_request(req)
             return MockResponse(202, None)

@@ -24,6 +24,7 @@ __all__ = [
     "evaluate",
     "field_value",
     "fields_of",
+    "parse_datetime",
     "parse_filter",
 ]
 
@@ -64,8 +65,9 @@ MAX_FILTER_DEPTH = 32
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, naive_tz: dt.tzinfo = dt.UTC) -> None:
         self.text = text
+        self.naive_tz = naive_tz
         self.pos = 0
         self.depth = 0
 
@@ -161,22 +163,24 @@ class _Parser:
         if _NUMBER.match(token):
             return float(token) if any(c in token for c in ".eE") else int(token)
         if _DATETIME.match(token):
-            return _parse_datetime(token)
+            return parse_datetime(token, self.naive_tz)
         raise FilterError(f"invalid value {token!r}")
 
 
-def _parse_datetime(token: str) -> dt.datetime:
+def parse_datetime(token: str, naive_tz: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """An ISO 8601 datetime as filters write it (no offset: in `naive_tz`, UTC unless a query says)."""
     # A '+' in an unencoded query string arrives as a space.
     fixed = re.sub(r" (\d{2}:?\d{2})$", r"+\1", token.replace("Z", "+00:00"))
     try:
         value = dt.datetime.fromisoformat(fixed)
     except ValueError as exc:
         raise FilterError(f"invalid datetime {token!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value if value.tzinfo else value.replace(tzinfo=naive_tz)
 
 
-def parse_filter(text: str) -> Node:
-    parser = _Parser(text)
+def parse_filter(text: str, naive_tz: dt.tzinfo = dt.UTC) -> Node:
+    """The filter's tree; datetimes without an offset are read in `naive_tz`."""
+    parser = _Parser(text, naive_tz)
     nodes = [parser.expr()]
     while parser.peek() == ",":
         parser.pos += 1
@@ -224,7 +228,7 @@ def field_value(resource: dict[str, Any], path: str) -> Any:
 def _coerce(actual: Any, wanted: Any) -> Any:
     if isinstance(wanted, dt.datetime) and isinstance(actual, str):
         try:
-            return _parse_datetime(actual)
+            return parse_datetime(actual)
         except FilterError:
             return actual
     return actual

@@ -11,6 +11,7 @@ from mock_server import IdRules, job_effect
 from .._index import ResourceIndex
 from .._store import Store
 from .._webhooks import WebhookSender
+from ._aggregates import AggregatesBackend
 from ._base import Backend, Call
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._events import EventsBackend, carries_events
@@ -19,6 +20,7 @@ from ._profiles import ProfilesBackend
 
 __all__ = [
     "BODY_LIMITS",
+    "AggregatesBackend",
     "Backend",
     "Backends",
     "Call",
@@ -40,7 +42,8 @@ class Backends:
         self.profiles = ProfilesBackend(index, store, ids, self)
         self.conversations = ConversationsBackend(index, store, ids, self)
         self.events = EventsBackend(index, store, ids, self)
-        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events)
+        self.aggregates = AggregatesBackend(index, store, ids, self)
+        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events, self.aggregates)
         self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
 
     def for_type(self, resource_type: str) -> Backend:

@@ -21,7 +21,7 @@ from .._schema import Spec, flatten
 from .._store import StoreTx
 from ._base import Backend, Call
 
-__all__ = ["EventsBackend", "carries_events"]
+__all__ = ["EventsBackend", "carries_events", "event_moment", "event_property", "event_related_id", "event_value"]
 
 _IDENTIFIERS = ("email", "phone_number", "external_id")
 _NOT_STORED_ON_PROFILE = ("meta", "_kx", "anonymous_id")  # how to identify/update, not what the profile holds
@@ -185,3 +185,50 @@ def _events_in(node: Any, profile: Any) -> Any:
     for value in attributes.values():
         if isinstance(value, dict) and "data" in value:
             yield from _events_in(value["data"], own_profile or profile)
+
+
+# -- reading stored events (aggregates and reports count them) ---------------------------------------------
+def event_moment(event: Record) -> dt.datetime | None:
+    """When a stored event happened (its `datetime`, else its `timestamp`)."""
+    attrs = event.get("attributes") or {}
+    text = attrs.get("datetime")
+    if isinstance(text, str) and text:
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    stamp = attrs.get("timestamp")
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+        return dt.datetime.fromtimestamp(stamp, dt.UTC)
+    return None
+
+
+def event_value(event: Record) -> float:
+    """The event's value: its `value`, else the `$value` property (0 when it has none)."""
+    attrs = event.get("attributes") or {}
+    value = attrs.get("value")
+    if value is None:
+        value = (attrs.get("event_properties") or {}).get("$value")
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def event_related_id(event: Record, name: str) -> str | None:
+    """The id of the event's `metric` or `profile`."""
+    data = ((event.get("relationships") or {}).get(name) or {}).get("data") or []
+    return str(data[0]["id"]) if data else None
+
+
+def event_property(event: Record, key: str) -> Any:
+    """A property of the event (`$message`, `URL`, ...); `$value_currency` also from the event's currency."""
+    attrs = event.get("attributes") or {}
+    props = attrs.get("event_properties") or {}
+    if key in props:
+        return props[key]
+    if key == "$value_currency":
+        return attrs.get("value_currency")
+    return None
