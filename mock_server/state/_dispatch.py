@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
 
-from ._backends import Backends, Call, carries_events
+from ._backends import Backends, Call, carries_events, report_subject
 from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
 from ._models import Outcome
@@ -60,6 +61,8 @@ class Dispatcher:
             schema = json_body_schema(index.spec, op.node.get("requestBody"))
             if self.backends.aggregates.answers(index.spec, schema):
                 self._query_ops[op.operation_id] = (self.backends.aggregates.aggregate, schema)
+            elif subject := report_subject(index.spec, schema):
+                self._query_ops[op.operation_id] = (partial(self.backends.reports.report, subject=subject), schema)
 
         # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.
         self._event_ops = {
@@ -108,6 +111,9 @@ class Dispatcher:
         op = self.index.ops.get(req.operation_id)
         if op is None:
             return None
+        if "filter" in req.query and not op.filter_documented:
+            # A filter the operation does not take is refused, never ignored (a single read, a to-one relationship).
+            raise QueryError("filter", "Filtering is not supported on this endpoint.")
         if op.kind is Kind.RELATED and op.related_type == "conversation" and not op.data_is_list:
             return self.backends.conversations.conversation_for_profile(req, op)
         if not self.is_stateful(op, req.account):

@@ -34,6 +34,24 @@ def _deep(node: Any, key: str, depth: int = 0) -> Any:
     return None
 
 
+def _member_path(spec: Any, node: dict[str, Any], name: str, depth: int) -> list[str] | None:
+    """The property names leading to a member `name` in an object schema (through arrays and variants)."""
+    if depth > 4:
+        return None
+    while node.get("type") == "array" or "items" in node:
+        node = flatten(spec, node.get("items"))
+    props = dict(node.get("properties") or {})
+    for branch in (node.get("oneOf") or []) + (node.get("anyOf") or []):
+        props.update(flatten(spec, branch).get("properties") or {})
+    if name in props:
+        return [name]
+    for key, child in props.items():
+        below = _member_path(spec, flatten(spec, child), name, depth + 1)
+        if below:
+            return [key, *below]
+    return None
+
+
 def _names_for(head: str) -> set[str]:
     head = head.replace("_", "-")
     plural = head[:-1] + "ies" if head.endswith("y") else head + "s"
@@ -91,7 +109,8 @@ class FieldReader:
             return record.get("id")  # `profile_id` on a profile: its own id
         found = self.relationship(record, named or head)
         if found is None:
-            return None
+            # A member nested in an attribute object (a flow message's `name` under `definition`).
+            return _deep(record.get("attributes"), path) if not rest else None
         name, target = found
         refs = related_ids(self.tx, self.account, record, name, target)
         if named or rest in ("", "id"):
@@ -112,9 +131,33 @@ class FieldReader:
         rule can read would filter everything out: a silent empty answer."""
         if path in ("id", "ids"):
             return True
-        schema = schema or self.index.resource_schema(rtype) or {}
+        if any(self._readable_attribute(attributes, path) for attributes in self.attribute_schemas(rtype, schema)):
+            return True
+        head, _, rest = path.partition(".")
+        named = type_of_id_field(head) if not rest else None
+        if named == rtype:
+            return True
+        return self.relationship({"type": rtype, "id": ""}, named or head) is not None
+
+    def attribute_schemas(self, rtype: str, schema: dict[str, Any] | None) -> list[Any]:
+        """The attribute schemas a `rtype` record may be read with: the operation's own, else (a relationship
+        endpoint answers `{type, id}`) the type's and those of the related endpoints that return it."""
+        given = ((schema or {}).get("properties") or {}).get("attributes")
+        if given:
+            return [given]
+        schemas = [self.index.resource_schema(rtype)] + [
+            op.data_schema for op in self.index.ops.values() if op.related_type == rtype and op.data_is_list
+        ]
+        return [found for s in schemas if (found := ((s or {}).get("properties") or {}).get("attributes"))]
+
+    def member_path(self, attributes: Any, name: str) -> list[str] | None:
+        """Where a member `name` nests inside an attribute object (`["definition", "name"]`), by schema."""
+        return _member_path(self.index.spec, flatten(self.index.spec, attributes), name, 0)
+
+    def _readable_attribute(self, attributes: Any, path: str) -> bool:
         spec = self.index.spec
-        node: Any = flatten(spec, (schema.get("properties") or {}).get("attributes"))
+        node: Any = flatten(spec, attributes)
+        top = node
         for part in path.split("."):
             while node.get("type") == "array" or "items" in node:
                 node = flatten(spec, node.get("items"))
@@ -128,11 +171,8 @@ class FieldReader:
             node = flatten(spec, props[part])
         else:
             return True
-        head, _, rest = path.partition(".")
-        named = type_of_id_field(head) if not rest else None
-        if named == rtype:
-            return True
-        return self.relationship({"type": rtype, "id": ""}, named or head) is not None
+        # A member nested in an attribute object (a flow message's `name` under `definition`).
+        return "." not in path and len(self.member_path(top, path) or []) > 1
 
     def unreadable(self, op_schema: dict[str, Any] | None, records: list[Record], fields: set[str]) -> str | None:
         """A filter field no rule can read and no stored record holds, said out loud (an empty answer for

@@ -17,6 +17,7 @@ from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._events import EventsBackend, carries_events
 from ._jobs import JobsBackend
 from ._profiles import ProfilesBackend
+from ._reporting import ReportsBackend, report_subject
 
 __all__ = [
     "BODY_LIMITS",
@@ -27,8 +28,10 @@ __all__ = [
     "ConversationsBackend",
     "EventsBackend",
     "ProfilesBackend",
+    "ReportsBackend",
     "carries_events",
     "has_consent",
+    "report_subject",
 ]
 
 
@@ -43,6 +46,7 @@ class Backends:
         self.conversations = ConversationsBackend(index, store, ids, self)
         self.events = EventsBackend(index, store, ids, self)
         self.aggregates = AggregatesBackend(index, store, ids, self)
+        self.reports = ReportsBackend(index, store, ids, self)
         self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events, self.aggregates)
         self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
 

@@ -88,7 +88,9 @@ async def test_by_dimension_and_other_filters(client: httpx.AsyncClient) -> None
         {"dimensions": ["M1"], "measurements": {"count": [2, 0], "unique": [1, 0]}},
         {"dimensions": ["M2"], "measurements": {"count": [1, 1], "unique": [1, 1]}},
     ]
-    only_m2 = await aggregate(client, query(metric_id, ["sum_value"], *MARCH, "equals($message,'M2')", interval="month"))
+    only_m2 = await aggregate(
+        client, query(metric_id, ["sum_value"], *MARCH, "equals($message,'M2')", interval="month")
+    )
     assert only_m2["dates"] == ["2026-03-01T00:00:00+00:00"]
     assert only_m2["data"] == [{"dimensions": [], "measurements": {"sum_value": [102.0]}}]
     sorted_desc = await aggregate(client, query(metric_id, ["count"], *MARCH, by=["$message"], sort="-$message"))
