@@ -116,6 +116,7 @@ class EventsBackend(Backend):
             },
         }
         tx.put(account, event)
+        self.record_properties(tx, account, metric, properties)
         profile_attrs = profile.setdefault("attributes", {})
         last = profile_attrs.get("last_event_date")
         if "last_event_date" in self._profile_attributes() and (
@@ -138,12 +139,42 @@ class EventsBackend(Backend):
             "attributes": {"name": name, "created": stamp, "updated": stamp},
             "relationships": {},
         }
-        if service:
-            metric["attributes"]["integration"] = {"name": str(service), "category": "API"}
+        # A metric tracked through the API shows the API integration (or the `service` the event names).
+        metric["attributes"]["integration"] = {
+            "object": "integration",
+            "name": str(service or "API"),
+            "category": "API",
+        }
         info = self.index.types.get("metric")
         get_op = self.index.ops.get(info.get_op or "") if info else None
         self.backends.for_type("metric").complete(metric, get_op)
         return tx.put(account, metric)
+
+    def record_properties(self, tx: StoreTx, account: str, metric: Record, properties: dict[str, Any]) -> None:
+        """The metric's properties (`/api/metrics/{id}/properties`): one per event property name seen, with
+        its inferred type and a few sample values."""
+        if "metric-property" not in self.index.types:
+            return
+        known = {
+            str((p.get("attributes") or {}).get("property")): p
+            for p in tx.scan(account, "metric-property")
+            if {"type": "metric", "id": metric["id"]}
+            in ((p.get("relationships") or {}).get("metric") or {}).get("data", [])
+        }
+        for name, value in properties.items():
+            found = known.get(name)
+            if found is None:
+                found = {
+                    "type": "metric-property",
+                    "id": self.ids.rule("metric-property").new(),
+                    "attributes": {"label": name, "property": name, "inferred_type": _inferred_type(value)},
+                    "relationships": {"metric": {"many": False, "data": [{"type": "metric", "id": metric["id"]}]}},
+                }
+            samples = list(found["attributes"].get("sample_values") or [])
+            if value not in samples and len(samples) < _SAMPLES and isinstance(value, str | int | float | bool):
+                samples.append(value)
+            found["attributes"]["sample_values"] = samples
+            tx.put(account, found)
 
     def profile(self, tx: StoreTx, account: str, data: dict[str, Any]) -> Record:
         """The profile the event is about (by id, else identifiers), created when new, its attributes updated."""
@@ -164,6 +195,21 @@ class EventsBackend(Backend):
 
     def _profile_attributes(self) -> set[str]:
         return set((self.attribute_schema(None, "profile").get("properties") or {}).keys())
+
+
+_SAMPLES = 10
+
+
+def _inferred_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "Number"
+    if isinstance(value, list):
+        return "List"
+    if isinstance(value, dict):
+        return "Object"
+    return "String"
 
 
 def _events_in(node: Any, profile: Any) -> Any:
