@@ -226,11 +226,14 @@ def field_value(resource: dict[str, Any], path: str) -> Any:
 
 
 def _coerce(actual: Any, wanted: Any) -> Any:
+    """`actual` in the form `wanted` compares with: a datetime (an event's epoch `timestamp` too)."""
     if isinstance(wanted, dt.datetime) and isinstance(actual, str):
         try:
             return parse_datetime(actual)
         except FilterError:
             return actual
+    if isinstance(wanted, dt.datetime) and isinstance(actual, int | float) and not isinstance(actual, bool):
+        return dt.datetime.fromtimestamp(actual, dt.UTC)
     return actual
 
 

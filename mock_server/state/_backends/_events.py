@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from mock_server import MockRequest
 
 from .._errors import invalid
+from .._index import OpInfo
 from .._models import Outcome, Record, merge, now
 from .._schema import Spec, flatten
 from .._store import StoreTx
@@ -55,6 +56,21 @@ def _event_time(value: Any) -> dt.datetime:
 
 class EventsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = ("event",)
+
+    def complete(self, record: Record, op: OpInfo | None) -> None:
+        """An event loaded as seed data reads back like a tracked one: its time in both forms (now when it
+        has neither), a uuid, and properties (never null)."""
+        attrs = record.setdefault("attributes", {})
+        moment = event_moment(record) or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        if attrs.get("datetime") is None:
+            attrs["datetime"] = moment.isoformat()
+        if attrs.get("timestamp") is None:
+            attrs["timestamp"] = int(moment.timestamp())
+        if not attrs.get("uuid"):
+            attrs["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"event:{record.get('id')}"))
+        if not isinstance(attrs.get("event_properties"), dict):
+            attrs["event_properties"] = {}
+        super().complete(record, op)
 
     def create(self, call: Call) -> Outcome:
         self.track_request(call.req)

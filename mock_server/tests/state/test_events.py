@@ -234,3 +234,16 @@ async def test_events_metrics_and_properties_read_back_through_every_endpoint(cl
         f"/api/events/{eid}/relationships/metric", params={"filter": "equals(name,'x')"}, headers=API_KEY
     )
     assert refused.status_code == 400
+
+
+async def test_a_seeded_event_reads_back_without_nulls(client: httpx.AsyncClient) -> None:
+    seed = [
+        {"type": "event", "id": "EV1", "attributes": {"timestamp": 1767348000}},
+        {"type": "event", "id": "EV2", "attributes": {"datetime": "2026-01-02T10:00:00+02:00", "uuid": None}},
+    ]
+    loaded = await client.post("/__mock__/state", json={"accounts": {"api_key:pk_test_one": seed}}, headers=API_KEY)
+    assert loaded.status_code == 200, loaded.text
+    events = {e["id"]: e["attributes"] for e in (await client.get("/api/events", headers=API_KEY)).json()["data"]}
+    assert events["EV1"]["datetime"] == "2026-01-02T10:00:00+00:00" and events["EV2"]["timestamp"] == 1767340800
+    for attributes in events.values():
+        assert all(attributes[k] is not None for k in ("timestamp", "datetime", "uuid", "event_properties"))

@@ -188,3 +188,10 @@ async def test_every_allowed_filter_is_evaluated_or_refused_out_loud(
                     assert "cannot evaluate" in response.body["errors"][0]["detail"]
                 checked += 1
     assert checked >= sum(len(o.filters) for o in index.ops.values() if o.kind is Kind.LIST and o.filters)
+
+
+async def test_an_epoch_timestamp_compares_with_a_datetime(client: httpx.AsyncClient) -> None:
+    await seeded(client)
+    # EV1's timestamp is 2026-01-02T10:00:00Z, EV2's 08:00Z.
+    assert await ids(client, "/api/events", "greater-than(timestamp,2026-01-02T09:00:00Z)") == ["EV1"]
+    assert await ids(client, "/api/events", "less-or-equal(timestamp,1767340800)") == ["EV2"]
