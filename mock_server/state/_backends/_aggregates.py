@@ -33,6 +33,7 @@ from ._events import event_moment, event_property, event_related_id, event_value
 __all__ = ["INTERVALS", "AggregatesBackend", "attribute_schema_of", "buckets", "query_timezone", "time_range"]
 
 INTERVALS = ("hour", "day", "week", "month")
+MAX_BUCKETS = 10_000
 _LOWER = ("greater-or-equal", "greater-than")
 _UPPER = ("less-than", "less-or-equal")
 _POINTER = "/data/attributes"
@@ -82,7 +83,9 @@ def buckets(
     first = start.astimezone(tz)
     current = _floor(first, interval) if floor else first
     out: list[dt.datetime] = []
-    while current < end and len(out) < 10_000:
+    while current < end:
+        if len(out) == MAX_BUCKETS:  # a century of hours: refused, not cut short
+            raise invalid(f"The time range holds more than {MAX_BUCKETS} {interval} intervals.", pointer=_POINTER)
         out.append(current)
         current = _step(current, interval)
     return out

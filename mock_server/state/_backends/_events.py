@@ -51,7 +51,8 @@ def _event_time(value: Any) -> dt.datetime:
         moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     else:
         moment = dt.datetime.now(dt.UTC)
-    return moment.replace(microsecond=0)  # "The time is truncated to the second."
+    # "The time is truncated to the second"; Klaviyo answers events' times in UTC (so they also sort as text).
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
 class EventsBackend(Backend):

@@ -152,6 +152,13 @@ class ReportsBackend(Backend):
         tree = self._filter(attrs.get("filter"), props)
         interval = attrs.get("interval")
         series = "interval" in props
+        if series:
+            longest = _longest(str(flatten(spec, props.get("interval")).get("description") or ""), str(interval))
+            if longest is not None and end - start > longest:
+                raise invalid(
+                    f"With `{interval}` the timeframe cannot be longer than {longest.days} days.",
+                    pointer=f"{_POINTER}/timeframe",
+                )
         starts = buckets(start, end, _INTERVALS.get(str(interval), "day"), dt.UTC) if series else [start]
 
         with self.store.transaction(write=False) as tx:
@@ -284,6 +291,17 @@ def _channel_of(metric_name: str) -> str:
 
 def _nodes(tree: Node) -> list[Node]:
     return [tree, *(n for child in tree.children for n in _nodes(child))]
+
+
+def _longest(description: str, interval: str) -> dt.timedelta | None:
+    """The longest timeframe an interval allows, as the interval's description states it ("If hourly is used,
+    the timeframe cannot be longer than 7 days.")."""
+    found = re.search(
+        rf"If {re.escape(interval)} is used, the timeframe cannot be longer than (\d+) (day|week)", description
+    )
+    if not found:
+        return None
+    return dt.timedelta(days=int(found.group(1)) * (7 if found.group(2) == "week" else 1))
 
 
 def _listed(description: str, word: str) -> list[str]:

@@ -111,6 +111,22 @@ async def test_bad_queries_are_400_or_404(client: httpx.AsyncClient) -> None:
         (query(metric_id, ["count"], *MARCH, timezone="Mars/Olympus"), 400, "timezone"),
         (query(metric_id, ["count"], *MARCH, "equals(nope,'x')"), 400, "nope"),
         (query("NOPE", ["count"], *MARCH), 404, "NOPE"),
+        (
+            query(
+                metric_id,
+                ["count"],
+                "greater-or-equal(datetime,2020-01-01)",
+                "less-than(datetime,2023-01-01)",
+                interval="hour",
+            ),
+            400,
+            "more than",
+        ),  # refused, never cut short
+        (
+            query(metric_id, ["count"], "greater-or-equal(datetime,2026-03-02)", "less-than(datetime,2026-03-01)"),
+            400,
+            "empty",
+        ),
     ]
     for body, status, word in cases:
         response = await client.post("/api/metric-aggregates", json=body, headers=H)

@@ -47,7 +47,7 @@ async def test_an_event_creates_its_metric_and_profile_and_reads_back(client: ht
     events = (await client.get("/api/events", headers=API_KEY)).json()["data"]
     assert len(events) == 1
     event = events[0]["attributes"]
-    assert event["datetime"] == "2026-03-01T12:30:45+05:30"  # truncated to the second, offset kept
+    assert event["datetime"] == "2026-03-01T07:00:45+00:00"  # truncated to the second, in UTC
     assert event["timestamp"] == 1772348445
     assert event["uuid"] and event["event_properties"]["Brand"] == "Kids Book"
     assert event["event_properties"]["$value"] == 9.99

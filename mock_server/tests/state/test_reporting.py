@@ -160,3 +160,12 @@ async def test_flow_values_and_series(client: httpx.AsyncClient, compiled: Compi
             "statistics": {"delivered": [1, 1, 0], "conversions": [0, 0, 1]},
         }
     ]
+
+
+async def test_series_timeframe_limits_come_from_the_interval_description(client: httpx.AsyncClient) -> None:
+    placed = await seeded(client)
+    body = report("flow-series-report", ["delivered"], placed, interval="hourly")  # 3 days: fine
+    assert (await client.post("/api/flow-series-reports", json=body, headers=H)).status_code == 200
+    body["data"]["attributes"]["timeframe"] = {"start": "2026-03-01T00:00:00", "end": "2026-03-09T00:00:00"}
+    refused = await client.post("/api/flow-series-reports", json=body, headers=H)
+    assert refused.status_code == 400 and "7 days" in refused.json()["errors"][0]["detail"]
