@@ -30,6 +30,7 @@ from ._events import event_moment, event_property, event_related_id, event_value
 __all__ = ["ReportsBackend", "report_subject"]
 
 _POINTER = "/data/attributes"
+_BY_PROPERTY = "property:"  # a subject whose events name it in a property (`form_id`), not through a message
 _INTERVALS = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}
 # Engagement statistics: (metric name prefix, count or unique profiles).
 _COUNTS: dict[str, tuple[str, bool]] = {
@@ -70,14 +71,21 @@ _DERIVED: dict[str, Callable[[dict[str, float]], float]] = {
 
 
 def report_subject(spec: Spec, request_schema: dict[str, Any] | None) -> str | None:
-    """The message-sending type a report is about (`campaign`, `flow`), from its request's shape."""
+    """What a report is about, from its request's shape: a message-sending type (`campaign`, `flow`: its
+    `group_by` names `<type>_id` and `<type>_message_id`), or a type whose events name it in a property
+    (`form`: `group_by` holds only `<type>_id` and `<type>_version_id`-like ids of one type)."""
     props = attribute_schema_of(spec, request_schema).get("properties") or {}
     if "statistics" not in props or "timeframe" not in props:
         return None
     items = flatten(spec, flatten(spec, props.get("group_by")).get("items"))
     names = {str(v) for v in items.get("enum") or []}
     subjects = [n[: -len("_message_id")] for n in names if n.endswith("_message_id")]
-    return subjects[0] if len(subjects) == 1 and f"{subjects[0]}_id" in names else None
+    if len(subjects) == 1 and f"{subjects[0]}_id" in names:
+        return subjects[0]
+    heads = {n.split("_", 1)[0] for n in names}
+    if names and len(heads) == 1 and all(n.endswith("_id") for n in names) and f"{next(iter(heads))}_id" in names:
+        return f"{_BY_PROPERTY}{next(iter(heads))}"
+    return None
 
 
 def _timeframe(raw: Any, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -150,6 +158,8 @@ class ReportsBackend(Backend):
         if missing:
             raise invalid(f"`group_by` must include {', '.join(missing)}.", pointer=f"{_POINTER}/group_by")
         tree = self._filter(attrs.get("filter"), props)
+        items = flatten(spec, flatten(spec, props.get("group_by")).get("items"))
+        allowed = {str(v) for v in items.get("enum") or []}
         interval = attrs.get("interval")
         series = "interval" in props
         if series:
@@ -175,7 +185,11 @@ class ReportsBackend(Backend):
                     continue
                 metric = event_related_id(event, "metric") or ""
                 converting = metric == conversion_metric
-                found = self._attribution(tx, req.account, subject, event, converting, metric_names.get(metric, ""))
+                name = metric_names.get(metric, "")
+                if subject.startswith(_BY_PROPERTY):
+                    found = _by_property(subject[len(_BY_PROPERTY) :], event, allowed, name)
+                else:
+                    found = self._attribution(tx, req.account, subject, event, converting, name)
                 if found is None:
                     continue
                 groupings, kind = found
@@ -188,7 +202,8 @@ class ReportsBackend(Backend):
 
         results = []
         for key, slots in sorted(groups.items()):
-            values = [_statistics(slot, statistics) for slot in slots]
+            count = _named_statistics if subject.startswith(_BY_PROPERTY) else _statistics
+            values = [count(slot, statistics) for slot in slots]
             stats = {s: [v[s] for v in values] if series else values[0][s] for s in statistics}
             results.append({"groupings": dict(zip(group_by, key, strict=True)), "statistics": stats})
         _status, response = success_response(spec, self._op_node(req.operation_id))
@@ -282,6 +297,37 @@ class ReportsBackend(Backend):
             tag = tx.get(account, "tag", ref["id"]) if member != "id" else None
             out.append(ref["id"] if member == "id" else str(((tag or {}).get("attributes") or {}).get(member) or ""))
         return out
+
+
+def _by_property(subject: str, event: Record, names: set[str], metric_name: str) -> tuple[dict[str, Any], str] | None:
+    """A form's events name it in their properties (`form_id`, `form_version_id`; `$form_id` too)."""
+    groupings = {}
+    for name in names:
+        value = event_property(event, name)
+        groupings[name] = value if value is not None else event_property(event, f"${name}")
+    if groupings.get(f"{subject}_id") in (None, ""):
+        return None
+    return groupings, metric_name.lower()
+
+
+def _named_statistics(slot: dict[str, list[Record]], wanted: list[str]) -> dict[str, float]:
+    """Statistics named after their metric (`viewed_form` = Viewed Form events, `_uniques` = distinct
+    profiles); `submits` are Submitted Form events and `submit_rate` = submits / viewed_form."""
+
+    def events(name: str) -> list[Record]:
+        base = name[: -len("_uniques")] if name.endswith("_uniques") else name
+        metric = {"submits": "submitted form"}.get(base, base.replace("_", " "))
+        return slot.get(metric, [])
+
+    out: dict[str, float] = {}
+    for name in wanted:
+        if name.endswith("_rate"):
+            out[name] = _ratio(len(events("submits")), len(events("viewed_form")))
+        elif name.endswith("_uniques"):
+            out[name] = len({event_related_id(e, "profile") for e in events(name)})
+        else:
+            out[name] = len(events(name))
+    return out
 
 
 def _channel_of(metric_name: str) -> str:

@@ -169,3 +169,38 @@ async def test_series_timeframe_limits_come_from_the_interval_description(client
     body["data"]["attributes"]["timeframe"] = {"start": "2026-03-01T00:00:00", "end": "2026-03-09T00:00:00"}
     refused = await client.post("/api/flow-series-reports", json=body, headers=H)
     assert refused.status_code == 400 and "7 days" in refused.json()["errors"][0]["detail"]
+
+
+async def test_form_values_count_the_forms_events(
+    client: httpx.AsyncClient, compiled: CompiledSpec, spec: dict[str, Any]
+) -> None:
+    form_events = [
+        ("Viewed Form", "a@example.com", {"form_id": "FA", "form_version_id": "V1"}),
+        ("Viewed Form", "a@example.com", {"form_id": "FA", "form_version_id": "V2"}),
+        ("Viewed Form", "b@example.com", {"form_id": "FA", "form_version_id": "V1"}),
+        ("Submitted Form", "b@example.com", {"form_id": "FA", "form_version_id": "V1"}),
+        ("Viewed Form", "c@example.com", {"form_id": "FB", "form_version_id": "V9"}),
+        ("Viewed Form", "c@example.com", {}),  # no form: not counted
+    ]
+    for n, (metric, email, properties) in enumerate(form_events):
+        body = event_body(metric, {"email": email}, unique_id=f"f-{n}", time="2026-03-02T10:00:00+00:00")
+        body["data"]["attributes"]["properties"] = properties
+        assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+    statistics = ["viewed_form", "viewed_form_uniques", "submits", "submit_rate"]
+    body = {"data": {"type": "form-values-report", "attributes": {"statistics": statistics, "timeframe": MARCH}}}
+    response = await client.post("/api/form-values-reports", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    assert response_errors(compiled, spec, "/api/form-values-reports", "post", 200, response.json()) == []
+    assert response.json()["data"]["attributes"]["results"] == [
+        {"groupings": {"form_id": "FA"}, "statistics": {"viewed_form": 3, "viewed_form_uniques": 2, "submits": 1,
+                                                        "submit_rate": 0.333333}},
+        {"groupings": {"form_id": "FB"}, "statistics": {"viewed_form": 1, "viewed_form_uniques": 1, "submits": 0,
+                                                        "submit_rate": 0.0}},
+    ]  # fmt: skip
+    body["data"]["attributes"] |= {"group_by": ["form_id", "form_version_id"], "filter": "equals(form_id,'FA')"}
+    by_version = await client.post("/api/form-values-reports", json=body, headers=H)
+    rows = {
+        r["groupings"]["form_version_id"]: r["statistics"]["viewed_form"]
+        for r in by_version.json()["data"]["attributes"]["results"]
+    }
+    assert rows == {"V1": 2, "V2": 1}
