@@ -61,7 +61,7 @@ class Dispatcher:
             schema = json_body_schema(index.spec, op.node.get("requestBody"))
             if self.backends.aggregates.answers(index.spec, schema):
                 self._query_ops[op.operation_id] = (self.backends.aggregates.aggregate, schema)
-            elif subject := report_subject(index.spec, schema):
+            elif subject := report_subject(index.spec, schema, index.types):
                 self._query_ops[op.operation_id] = (partial(self.backends.reports.report, subject=subject), schema)
 
         # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.

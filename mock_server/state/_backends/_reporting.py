@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from mock_server import MockRequest, MockResponse
@@ -27,7 +27,7 @@ from ._aggregates import attribute_schema_of, buckets
 from ._base import Backend
 from ._events import event_moment, event_property, event_related_id, event_value
 
-__all__ = ["ReportsBackend", "report_subject"]
+__all__ = ["ReportsBackend", "report_fields", "report_subject"]
 
 _POINTER = "/data/attributes"
 _BY_PROPERTY = "property:"  # a subject whose events name it in a property (`form_id`), not through a message
@@ -70,22 +70,37 @@ _DERIVED: dict[str, Callable[[dict[str, float]], float]] = {
 }
 
 
-def report_subject(spec: Spec, request_schema: dict[str, Any] | None) -> str | None:
-    """What a report is about, from its request's shape: a message-sending type (`campaign`, `flow`: its
-    `group_by` names `<type>_id` and `<type>_message_id`), or a type whose events name it in a property
-    (`form`: `group_by` holds only `<type>_id` and `<type>_version_id`-like ids of one type)."""
+def report_fields(spec: Spec, props: dict[str, Any]) -> list[str]:
+    """The attributes a report groups and filters by: its `group_by` enum, else (older revisions) the ones
+    its filter's description allows ("Allowed filters are send_channel, campaign_id.")."""
+    items = flatten(spec, flatten(spec, props.get("group_by")).get("items"))
+    if items.get("enum"):
+        return [str(v) for v in items["enum"] if v is not None]
+    text = str(flatten(spec, props.get("filter")).get("description") or "")
+    found = re.search(r"Allowed filters are ([\w, ]+)\.", text)
+    listed = found.group(1) if found else " ".join(re.findall(r"attributes \(([^)]*)\)", text))
+    return list(dict.fromkeys(re.findall(r"[a-z][a-z_]*[a-z]", listed)))
+
+
+def report_subject(spec: Spec, request_schema: dict[str, Any] | None, types: Iterable[str]) -> str | None:
+    """What a report is about, from its request's shape: the resource type `<type>_id` names among its
+    fields. A type with messages (`campaign`, `flow`) is reported through them; another (`form`) through the
+    events that name it in a property."""
     props = attribute_schema_of(spec, request_schema).get("properties") or {}
     if "statistics" not in props or "timeframe" not in props:
         return None
-    items = flatten(spec, flatten(spec, props.get("group_by")).get("items"))
-    names = {str(v) for v in items.get("enum") or []}
-    subjects = [n[: -len("_message_id")] for n in names if n.endswith("_message_id")]
-    if len(subjects) == 1 and f"{subjects[0]}_id" in names:
-        return subjects[0]
-    heads = {n.split("_", 1)[0] for n in names}
-    if names and len(heads) == 1 and all(n.endswith("_id") for n in names) and f"{next(iter(heads))}_id" in names:
-        return f"{_BY_PROPERTY}{next(iter(heads))}"
-    return None
+    known = set(types)
+    subjects = [n[: -len("_id")] for n in report_fields(spec, props) if n.endswith("_id") and n[:-3] in known]
+    senders = [subject for subject in subjects if f"{subject}-message" in known]  # not `tag_id`'s tag
+    if len(senders) == 1:
+        return senders[0]
+    if len(subjects) != 1:
+        return None
+    # Without messages, only statistics named after the subject's events (`viewed_form`) are counted from
+    # events; a segment's `total_members` is not an event count.
+    items = flatten(spec, flatten(spec, props.get("statistics")).get("items"))
+    named = [str(v) for v in items.get("enum") or [] if subjects[0] in str(v).split("_")]
+    return f"{_BY_PROPERTY}{subjects[0]}" if named else None
 
 
 def _timeframe(raw: Any, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -153,13 +168,13 @@ class ReportsBackend(Backend):
         if not statistics:
             raise invalid("`statistics` must name at least one statistic.", pointer=f"{_POINTER}/statistics")
         start, end = _timeframe(attrs.get("timeframe"), dt.datetime.now(dt.UTC))
-        group_by = [str(g) for g in attrs.get("group_by") or []] or _listed(group_doc, "grouped by")
+        fields = report_fields(spec, props)
+        group_by = [str(g) for g in attrs.get("group_by") or []] or _listed(group_doc, "grouped by") or fields
         missing = [g for g in _listed(group_doc, "required") if g not in group_by]
         if missing:
             raise invalid(f"`group_by` must include {', '.join(missing)}.", pointer=f"{_POINTER}/group_by")
-        tree = self._filter(attrs.get("filter"), props)
-        items = flatten(spec, flatten(spec, props.get("group_by")).get("items"))
-        allowed = {str(v) for v in items.get("enum") or []}
+        tree = self._filter(attrs.get("filter"), fields)
+        allowed = set(fields)
         interval = attrs.get("interval")
         series = "interval" in props
         if series:
@@ -222,7 +237,7 @@ class ReportsBackend(Backend):
                     return node
         return {}
 
-    def _filter(self, raw: Any, props: dict[str, Any]) -> Node | None:
+    def _filter(self, raw: Any, allowed: list[str]) -> Node | None:
         if not raw:
             return None
         try:
@@ -231,8 +246,6 @@ class ReportsBackend(Backend):
             raise invalid(f"Invalid filter: {exc}.", pointer=f"{_POINTER}/filter") from None
         if any(node.op in ("or", "not") for node in _nodes(tree)):
             raise invalid("Only AND can be used as a combination operator.", pointer=f"{_POINTER}/filter")
-        items = flatten(self.index.spec, flatten(self.index.spec, props.get("group_by")).get("items"))
-        allowed = {str(v) for v in items.get("enum") or []}
         for name in fields_of(tree):
             if allowed and name not in allowed:
                 raise invalid(f"'{name}' is not a field this report can filter on.", pointer=f"{_POINTER}/filter")

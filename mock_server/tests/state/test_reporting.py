@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from kdk.spec import apply_overlay, iter_operations, load_spec
+from mock_server import MockRequest
 from mock_server._compile import CompiledSpec
+from mock_server.state import StatefulBehaviour
+from mock_server.state._backends._aggregates import attribute_schema_of
+from mock_server.state._schema import json_body_schema
 
 from .conftest import API_KEY, JSONAPI, response_errors
 from .test_events import event_body
@@ -204,3 +211,48 @@ async def test_form_values_count_the_forms_events(
         for r in by_version.json()["data"]["attributes"]["results"]
     }
     assert rows == {"V1": 2, "V2": 1}
+
+
+@pytest.mark.mirror
+async def test_reports_on_a_revision_without_group_by(mirror: Path) -> None:
+    """Older revisions have no `group_by`: the fields their filter's description allows group the rows."""
+    spec = next((s for p in sorted(mirror.glob("*/openapi/stable.json")) if (s := _old_style(p))), None)
+    assert spec is not None, "no mirrored revision with a campaign values report without group_by"
+    behaviour = StatefulBehaviour(spec)
+    with behaviour.store.transaction() as tx:
+        for record in SEED:
+            relationships = {}
+            for name, value in (record.get("relationships") or {}).items():
+                many = isinstance(value["data"], list)
+                relationships[name] = {"many": many, "data": value["data"] if many else [value["data"]]}
+            tx.put("a", {**record, "relationships": relationships})
+        tx.put("a", {"type": "metric", "id": "RCV", "attributes": {"name": "Received Email"}})
+        tx.put("a", {"type": "metric", "id": "PO", "attributes": {"name": "Placed Order"}})
+        for n, pid in enumerate(("p1", "p2")):
+            tx.put("a", {
+                "type": "event", "id": f"e{n}",
+                "attributes": {"datetime": "2026-03-01T10:00:00+00:00", "event_properties": {"$message": "CM1"}},
+                "relationships": {"metric": {"many": False, "data": [{"type": "metric", "id": "RCV"}]},
+                                  "profile": {"many": False, "data": [{"type": "profile", "id": pid}]}},
+            })  # fmt: skip
+    body = {"data": {"type": "campaign-values-report", "attributes": {
+        "statistics": ["delivered"], "timeframe": MARCH, "conversion_metric_id": "PO"}}}  # fmt: skip
+    request = MockRequest(
+        "query_campaign_values", "post", "/api/campaign-values-reports", {}, {}, {}, body, "a", "api_key", "x",
+        "http://m",
+    )  # fmt: skip
+    response = await behaviour.handle(request)
+    assert response is not None and response.status == 200, response and response.body
+    results = response.body["data"]["attributes"]["results"]
+    assert [r["statistics"] for r in results] == [{"delivered": 2}]
+    assert results[0]["groupings"]["campaign_id"] == "C1" and results[0]["groupings"]["send_channel"] == "email"
+
+
+def _old_style(path: Path) -> dict[str, Any] | None:
+    """The revision's spec when its campaign values report has no `group_by`."""
+    spec = apply_overlay(load_spec(path), copy_spec=False).spec
+    for op in iter_operations(spec):
+        if op.operation_id == "query_campaign_values":
+            schema = json_body_schema(spec, op.node.get("requestBody"))
+            return spec if "group_by" not in (attribute_schema_of(spec, schema).get("properties") or {}) else None
+    return None
