@@ -345,7 +345,8 @@ def _named_statistics(slot: dict[str, list[Record]], wanted: list[str]) -> dict[
 
 def _channel_of(metric_name: str) -> str:
     lowered = metric_name.lower()
-    return "sms" if "sms" in lowered else "push" if "push" in lowered else "email"
+    # The report's own channel names ("allowed values are email, push-notification, sms").
+    return "sms" if "sms" in lowered else "push-notification" if "push" in lowered else "email"
 
 
 def _nodes(tree: Node) -> list[Node]:

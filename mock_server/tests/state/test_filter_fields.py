@@ -137,13 +137,14 @@ async def test_list_valued_fields_match_on_any_element(client: httpx.AsyncClient
 
 async def test_required_filters_are_klaviyos_400(client: httpx.AsyncClient) -> None:
     await seeded(client)
-    for path, other in (("/api/campaigns", "equals(status,'Draft')"), ("/api/coupon-codes", None)):
+    for path, other in (("/api/campaigns", "equals(status,'Draft')"), ("/api/coupon-codes", "equals(status,'x')")):
         missing = await client.get(path, headers=API_KEY)
         assert missing.status_code == 400, (path, missing.text)
         error = missing.json()["errors"][0]
         assert error["source"]["parameter"] == "filter" and "required" in error["detail"]
         if other:
-            # The description names the field that is required (`messages.channel`): another one is not enough.
+            # The description names the field that is required (`messages.channel`; a coupon or a profile for
+            # coupon codes): another one is not enough.
             assert (await client.get(path, params={"filter": other}, headers=API_KEY)).status_code == 400
 
 
