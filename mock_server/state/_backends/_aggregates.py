@@ -80,14 +80,17 @@ def buckets(
     start: dt.datetime, end: dt.datetime, interval: str, tz: dt.tzinfo, *, floor: bool = True
 ) -> list[dt.datetime]:
     """The start of every `interval` bucket from `start` (floored in `tz`, when asked) up to `end`."""
-    first = start.astimezone(tz)
-    current = _floor(first, interval) if floor else first
     out: list[dt.datetime] = []
-    while current < end:
-        if len(out) == MAX_BUCKETS:  # a century of hours: refused, not cut short
-            raise invalid(f"The time range holds more than {MAX_BUCKETS} {interval} intervals.", pointer=_POINTER)
-        out.append(current)
-        current = _step(current, interval)
+    try:
+        first = start.astimezone(tz)
+        current = _floor(first, interval) if floor else first
+        while current < end:
+            if len(out) == MAX_BUCKETS:  # a century of hours: refused, not cut short
+                raise invalid(f"The time range holds more than {MAX_BUCKETS} {interval} intervals.", pointer=_POINTER)
+            out.append(current)
+            current = _step(current, interval)
+    except (OverflowError, ValueError):  # at the ends of the calendar (year 1, year 9999)
+        raise invalid("The time range reaches outside the supported dates.", pointer=_POINTER) from None
     return out
 
 
@@ -97,13 +100,17 @@ def time_range(tree: Node | None, field: str, pointer: str) -> tuple[dt.datetime
     start = end = None
     rest: list[Node] = []
     for clause in clauses:
-        if clause.field == field and isinstance(clause.value, dt.datetime):
+        if clause.field == field and isinstance(clause.value, dt.datetime) and clause.op in _LOWER + _UPPER:
+            nudge = dt.timedelta(microseconds=1 if clause.op in ("greater-than", "less-or-equal") else 0)
+            try:
+                moment = clause.value + nudge
+            except OverflowError:
+                raise invalid("The time range reaches outside the supported dates.", pointer=pointer) from None
             if clause.op in _LOWER:
-                start = clause.value + (dt.timedelta(microseconds=1) if clause.op == "greater-than" else dt.timedelta())
-                continue
-            if clause.op in _UPPER:
-                end = clause.value + (dt.timedelta(microseconds=1) if clause.op == "less-or-equal" else dt.timedelta())
-                continue
+                start = moment
+            else:
+                end = moment
+            continue
         rest.append(clause)
     if start is None or end is None:
         raise invalid(

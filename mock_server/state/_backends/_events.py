@@ -52,7 +52,10 @@ def _event_time(value: Any) -> dt.datetime:
     else:
         moment = dt.datetime.now(dt.UTC)
     # "The time is truncated to the second"; Klaviyo answers events' times in UTC (so they also sort as text).
-    return moment.astimezone(dt.UTC).replace(microsecond=0)
+    try:
+        return moment.astimezone(dt.UTC).replace(microsecond=0)
+    except OverflowError:
+        raise invalid(f"`time` is outside the supported dates: {value!r}.", pointer="/data/attributes/time") from None
 
 
 class EventsBackend(Backend):

@@ -132,3 +132,18 @@ async def test_bad_queries_are_400_or_404(client: httpx.AsyncClient) -> None:
         response = await client.post("/api/metric-aggregates", json=body, headers=H)
         assert response.status_code == status, (body, response.text)
         assert word in response.json()["errors"][0]["detail"]
+
+
+async def test_the_ends_of_the_calendar_are_400_not_500(client: httpx.AsyncClient) -> None:
+    metric_id = await tracked(client)
+    for low, high, interval, tz in (
+        ("0001-01-01T00:00:00+00:00", "0001-03-01T00:00:00+00:00", "week", "America/New_York"),
+        ("9999-12-01T00:00:00+00:00", "9999-12-31T23:59:59.999999+00:00", "month", "UTC"),
+        ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "month", "UTC"),
+    ):
+        body = query(
+            metric_id, ["count"], f"greater-or-equal(datetime,{low})", f"less-or-equal(datetime,{high})",
+            interval=interval, timezone=tz,
+        )  # fmt: skip
+        response = await client.post("/api/metric-aggregates", json=body, headers=H)
+        assert response.status_code in (200, 400), (low, high, response.text)

@@ -247,3 +247,11 @@ async def test_a_seeded_event_reads_back_without_nulls(client: httpx.AsyncClient
     assert events["EV1"]["datetime"] == "2026-01-02T10:00:00+00:00" and events["EV2"]["timestamp"] == 1767340800
     for attributes in events.values():
         assert all(attributes[k] is not None for k in ("timestamp", "datetime", "uuid", "event_properties"))
+
+
+async def test_an_event_time_outside_the_calendar_is_400(client: httpx.AsyncClient) -> None:
+    for time in ("0001-01-01T00:00:00+05:00", "not a time"):
+        body = event_body("Opened Email", {"email": "a@example.com"}, time=time)
+        response = await client.post("/api/events", json=body, headers=H)
+        assert response.status_code == 400, (time, response.text)
+        assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/time"
