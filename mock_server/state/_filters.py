@@ -45,6 +45,8 @@ COMPARISONS = frozenset(
 )
 _LIST_ONLY = frozenset({"any", "contains-any", "contains-all"})
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\- ]\d{2}:?\d{2})?)?$")
+_NAME = re.compile(r"[A-Za-z_$][\w.$:\-]*")
+_SPACED_NAME = re.compile(r"[A-Za-z_$][\w.$:\- ]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
@@ -88,13 +90,15 @@ class _Parser:
             raise self.fail(f"expected {char!r}")
         self.pos += 1
 
-    def name(self) -> str:
+    def name(self, *, spaced: bool = False) -> str:
+        """An operator or (`spaced`) a field name: fields may hold inner spaces (`Campaign Name`, a metric
+        aggregate's dimension)."""
         self.skip()
-        match = re.compile(r"[A-Za-z_$][\w.$:\-]*").match(self.text, self.pos)
+        match = (_SPACED_NAME if spaced else _NAME).match(self.text, self.pos)
         if not match:
             raise self.fail("expected a name")
         self.pos = match.end()
-        return match.group(0)
+        return match.group(0).rstrip()
 
     def expr(self) -> Node:
         self.depth += 1
@@ -119,7 +123,7 @@ class _Parser:
             child = self.expr()
             self.expect(")")
             return Node(op, children=(child,))
-        field = self.name()
+        field = self.name(spaced=True)
         if op == "has":
             self.expect(")")
             return Node(op, field)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
+from kdk.spec import iter_operations
 from mock_server._compile import CompiledSpec
+from mock_server.state import ResourceIndex
+from mock_server.state._backends._aggregates import AggregatesBackend, attribute_schema_of
+from mock_server.state._schema import flatten, json_body_schema
 
 from .conftest import API_KEY, JSONAPI, response_errors
 from .test_events import event_body
@@ -147,3 +152,34 @@ async def test_the_ends_of_the_calendar_are_400_not_500(client: httpx.AsyncClien
         )  # fmt: skip
         response = await client.post("/api/metric-aggregates", json=body, headers=H)
         assert response.status_code in (200, 400), (low, high, response.text)
+
+
+async def test_every_by_dimension_of_the_spec_groups_and_filters(
+    client: httpx.AsyncClient, spec: dict[str, Any], index: ResourceIndex
+) -> None:
+    """Generated from the spec's `by` enum: each dimension groups the events by that property and filters on it."""
+    schema = next(
+        json_body_schema(spec, op.node.get("requestBody"))
+        for op in iter_operations(spec)
+        if AggregatesBackend.answers(spec, json_body_schema(spec, op.node.get("requestBody")))
+    )
+    by = flatten(spec, (attribute_schema_of(spec, schema).get("properties") or {}).get("by"))
+    dimensions = [str(d) for d in flatten(spec, by.get("items")).get("enum") or [] if d is not None]
+    assert dimensions
+    for n, dimension in enumerate(dimensions):
+        for m, value in enumerate(("a", "a", "b")):
+            body = event_body(
+                "Dimensioned", {"email": f"p{m}@example.com"}, unique_id=f"{n}-{m}", time="2026-03-02T10:00:00Z"
+            )
+            body["data"]["attributes"]["properties"] = {dimension: value}
+            assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+        metrics = (await client.get("/api/metrics", headers=API_KEY)).json()["data"]
+        metric_id = next(m["id"] for m in metrics if m["attributes"]["name"] == "Dimensioned")
+        # Every earlier dimension's events lack this property: they count under "".
+        grouped = await aggregate(client, query(metric_id, ["count", "unique"], *MARCH, by=[dimension]))
+        rows = {tuple(r["dimensions"]): r["measurements"] for r in grouped["data"]}
+        assert rows[("a",)] == {"count": [0, 2, 0], "unique": [0, 2, 0]}, dimension
+        assert rows[("b",)] == {"count": [0, 1, 0], "unique": [0, 1, 0]}, dimension
+        literal = json.dumps("b")
+        only_b = await aggregate(client, query(metric_id, ["count"], *MARCH, f"equals({dimension},{literal})"))
+        assert only_b["data"][0]["measurements"] == {"count": [0, 1, 0]}, dimension
