@@ -1,5 +1,5 @@
 """Generated from the spec: every (collection, field, operator) that `x-klaviyo-filters` allows selects
-exactly the right record of a seeded account: one record made to match, one made not to.
+exactly the right record of a seeded account: one record made to match, one made not to, one without the field.
 
 Values come from the field's schema (string, enum, number, boolean, date-time; through arrays, where any
 element may match) or, for relationship and id fields, from a related resource. Nothing here names an
@@ -151,7 +151,8 @@ class _Case:
         rtype, field, operator = _record_type(self.op), self.field, self.operator
         match: dict[str, Any] = {"type": rtype, "id": "match", "attributes": {}, "relationships": {}}
         other: dict[str, Any] = {"type": rtype, "id": "other", "attributes": {}, "relationships": {}}
-        self.records = [other, match]
+        bare = {"type": rtype, "id": "bare", "attributes": {}, "relationships": {}}  # holds nothing: never selected
+        self.records = [other, match, bare]
         if field in ("id", "ids"):
             values = _values("string", [], operator)
             if values is None or operator not in ("equals", "any"):
@@ -258,7 +259,7 @@ async def check_every_filter(spec: dict[str, Any], index: ResourceIndex) -> tupl
                                 tx.put(account, {**record, "id": record["id"].replace("match", "other")})
                     path_params = {}
                     if op.kind is not Kind.LIST:  # the parent names both records under the relationship
-                        refs = [{"type": rtype, "id": rid} for rid in ("other", "match")]
+                        refs = [{"type": rtype, "id": rid} for rid in ("other", "match", "bare")]
                         parent = {"type": op.resource_type, "id": "parent", "attributes": {}, "relationships": {}}
                         rel = {"many": True, "data": refs, **({"joined": case.membership} if case.membership else {})}
                         parent["relationships"][op.relationship] = rel
