@@ -66,6 +66,7 @@ class FieldReader:
         self.tx = tx
         self.account = account
         self._relationships: dict[str, dict[str, str | None]] = {}
+        self._own: dict[tuple[str, str], bool] = {}
 
     def relationships(self, record: Record) -> dict[str, str | None]:
         """Relationship name -> related type, from the type's schema and what the record holds."""
@@ -109,8 +110,9 @@ class FieldReader:
             return record.get("id")  # `profile_id` on a profile: its own id
         found = self.relationship(record, named or head)
         if found is None:
-            # A member nested in an attribute object (a flow message's `name` under `definition`).
-            return _deep(record.get("attributes"), path) if not rest else None
+            # A member nested in an attribute object (a flow message's `name` under `definition`), when the
+            # type has no such attribute of its own.
+            return None if rest or self._own_attribute(record["type"], path) else _deep(record.get("attributes"), path)
         name, target = found
         refs = related_ids(self.tx, self.account, record, name, target)
         if named or rest in ("", "id"):
@@ -149,6 +151,14 @@ class FieldReader:
             op.data_schema for op in self.index.ops.values() if op.related_type == rtype and op.data_is_list
         ]
         return [found for s in schemas if (found := ((s or {}).get("properties") or {}).get("attributes"))]
+
+    def _own_attribute(self, rtype: str, name: str) -> bool:
+        key = (rtype, name)
+        if key not in self._own:
+            spec = self.index.spec
+            schemas = self.attribute_schemas(rtype, None)
+            self._own[key] = any(name in (flatten(spec, a).get("properties") or {}) for a in schemas)
+        return self._own[key]
 
     def member_path(self, attributes: Any, name: str) -> list[str] | None:
         """Where a member `name` nests inside an attribute object (`["definition", "name"]`), by schema."""
