@@ -8,6 +8,7 @@ the related ids, `messages.channel` gives the `channel` of each related message.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from mock_server import type_of_id_field
@@ -52,10 +53,18 @@ def _member_path(spec: Any, node: dict[str, Any], name: str, depth: int) -> list
     return None
 
 
-def _names_for(head: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _split(path: str) -> tuple[str, str, str | None]:
+    """(first segment, the rest, the type a `<type>_id` field names)."""
+    head, _, rest = path.partition(".")
+    return head, rest, type_of_id_field(head) if not rest else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_for(head: str) -> frozenset[str]:
     head = head.replace("_", "-")
     plural = head[:-1] + "ies" if head.endswith("y") else head + "s"
-    return {head, plural}
+    return frozenset({head, plural})
 
 
 class FieldReader:
@@ -67,6 +76,7 @@ class FieldReader:
         self.account = account
         self._relationships: dict[str, dict[str, str | None]] = {}
         self._own: dict[tuple[str, str], bool] = {}
+        self._by_name: dict[tuple[str, str], tuple[str, str | None] | None] = {}
 
     def relationships(self, record: Record) -> dict[str, str | None]:
         """Relationship name -> related type, from the type's schema and what the record holds."""
@@ -88,6 +98,17 @@ class FieldReader:
         return out
 
     def relationship(self, record: Record, head: str) -> tuple[str, str | None] | None:
+        key = (record["type"], head)
+        if key not in self._by_name:  # the type's schema names it (the same for every record of the type)
+            self.relationships({"type": record["type"]})
+            wanted = _names_for(head)
+            known = self._relationships[record["type"]]
+            self._by_name[key] = next(
+                ((n, t) for n, t in known.items() if n in wanted or n.split("-")[-1] in wanted), None
+            )
+        found = self._by_name[key]
+        if found is not None:
+            return found
         wanted = _names_for(head)
         rels = self.relationships(record)
         for name, target in rels.items():
@@ -104,8 +125,7 @@ class FieldReader:
         value = field_value(record, path)
         if value is not None:
             return value
-        head, _, rest = path.partition(".")
-        named = type_of_id_field(head) if not rest else None
+        head, rest, named = _split(path)
         if named == record["type"]:
             return record.get("id")  # `profile_id` on a profile: its own id
         found = self.relationship(record, named or head)

@@ -8,6 +8,7 @@ value   := 'str' | "str" | number | true | false | null | ISO datetime | [value,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -229,13 +230,20 @@ def field_value(resource: dict[str, Any], path: str) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=65536)
+def _stored_datetime(text: str) -> dt.datetime | str:
+    """A stored datetime string as a datetime (the text itself when it is none); a collection's records are
+    compared with several bounds, so each is parsed once."""
+    try:
+        return parse_datetime(text)
+    except FilterError:
+        return text
+
+
 def _coerce(actual: Any, wanted: Any) -> Any:
     """`actual` in the form `wanted` compares with: a datetime (an event's epoch `timestamp` too)."""
     if isinstance(wanted, dt.datetime) and isinstance(actual, str):
-        try:
-            return parse_datetime(actual)
-        except FilterError:
-            return actual
+        return _stored_datetime(actual)
     if isinstance(wanted, dt.datetime) and isinstance(actual, int | float) and not isinstance(actual, bool):
         return dt.datetime.fromtimestamp(actual, dt.UTC)
     return actual
