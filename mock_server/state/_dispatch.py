@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
 
-from ._backends import Backends, Call, carries_events
+from ._backends import Backends, Call, carries_events, report_subject
 from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
 from ._models import Outcome
@@ -52,6 +54,17 @@ class Dispatcher:
             for op_id in op_ids
         }
 
+        # Queries answered from stored data (aggregates, reports), by the shape of their request body.
+        self._query_ops: dict[str, tuple[Callable[[MockRequest, Any], MockResponse], Any]] = {}
+        for op in iter_operations(index.spec):
+            if op.method != "post" or op.operation_id in index.ops:
+                continue
+            schema = json_body_schema(index.spec, op.node.get("requestBody"))
+            if self.backends.aggregates.answers(index.spec, schema):
+                self._query_ops[op.operation_id] = (self.backends.aggregates.aggregate, schema)
+            elif subject := report_subject(index.spec, schema, index.types):
+                self._query_ops[op.operation_id] = (partial(self.backends.reports.report, subject=subject), schema)
+
         # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.
         self._event_ops = {
             op.operation_id
@@ -88,6 +101,10 @@ class Dispatcher:
             )
         if req.operation_id in self._message_ops:
             return self.backends.conversations.create_message(req)
+        query = self._query_ops.get(req.operation_id)
+        if query is not None:
+            answer, schema = query
+            return answer(req, schema)
         if req.operation_id in self._event_ops:
             self.backends.events.track_request(req)
             return MockResponse(202, None)
@@ -97,6 +114,9 @@ class Dispatcher:
         op = self.index.ops.get(req.operation_id)
         if op is None:
             return None
+        if "filter" in req.query and not op.filter_documented:
+            # A filter the operation does not take is refused, never ignored (a single read, a to-one relationship).
+            raise QueryError("filter", "Filtering is not supported on this endpoint.")
         if op.kind is Kind.RELATED and op.related_type == "conversation" and not op.data_is_list:
             return self.backends.conversations.conversation_for_profile(req, op)
         if not self.is_stateful(op, req.account):

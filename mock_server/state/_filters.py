@@ -8,6 +8,7 @@ value   := 'str' | "str" | number | true | false | null | ISO datetime | [value,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "evaluate",
     "field_value",
     "fields_of",
+    "parse_datetime",
     "parse_filter",
 ]
 
@@ -44,6 +46,8 @@ COMPARISONS = frozenset(
 )
 _LIST_ONLY = frozenset({"any", "contains-any", "contains-all"})
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\- ]\d{2}:?\d{2})?)?$")
+_NAME = re.compile(r"[A-Za-z_$][\w.$:\-]*")
+_SPACED_NAME = re.compile(r"[A-Za-z_$][\w.$:\- ]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
@@ -64,8 +68,9 @@ MAX_FILTER_DEPTH = 32
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, naive_tz: dt.tzinfo = dt.UTC) -> None:
         self.text = text
+        self.naive_tz = naive_tz
         self.pos = 0
         self.depth = 0
 
@@ -86,13 +91,15 @@ class _Parser:
             raise self.fail(f"expected {char!r}")
         self.pos += 1
 
-    def name(self) -> str:
+    def name(self, *, spaced: bool = False) -> str:
+        """An operator or (`spaced`) a field name: fields may hold inner spaces (`Campaign Name`, a metric
+        aggregate's dimension)."""
         self.skip()
-        match = re.compile(r"[A-Za-z_$][\w.$:\-]*").match(self.text, self.pos)
+        match = (_SPACED_NAME if spaced else _NAME).match(self.text, self.pos)
         if not match:
             raise self.fail("expected a name")
         self.pos = match.end()
-        return match.group(0)
+        return match.group(0).rstrip()
 
     def expr(self) -> Node:
         self.depth += 1
@@ -117,7 +124,7 @@ class _Parser:
             child = self.expr()
             self.expect(")")
             return Node(op, children=(child,))
-        field = self.name()
+        field = self.name(spaced=True)
         if op == "has":
             self.expect(")")
             return Node(op, field)
@@ -161,22 +168,24 @@ class _Parser:
         if _NUMBER.match(token):
             return float(token) if any(c in token for c in ".eE") else int(token)
         if _DATETIME.match(token):
-            return _parse_datetime(token)
+            return parse_datetime(token, self.naive_tz)
         raise FilterError(f"invalid value {token!r}")
 
 
-def _parse_datetime(token: str) -> dt.datetime:
+def parse_datetime(token: str, naive_tz: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """An ISO 8601 datetime as filters write it (no offset: in `naive_tz`, UTC unless a query says)."""
     # A '+' in an unencoded query string arrives as a space.
     fixed = re.sub(r" (\d{2}:?\d{2})$", r"+\1", token.replace("Z", "+00:00"))
     try:
         value = dt.datetime.fromisoformat(fixed)
     except ValueError as exc:
         raise FilterError(f"invalid datetime {token!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value if value.tzinfo else value.replace(tzinfo=naive_tz)
 
 
-def parse_filter(text: str) -> Node:
-    parser = _Parser(text)
+def parse_filter(text: str, naive_tz: dt.tzinfo = dt.UTC) -> Node:
+    """The filter's tree; datetimes without an offset are read in `naive_tz`."""
+    parser = _Parser(text, naive_tz)
     nodes = [parser.expr()]
     while parser.peek() == ",":
         parser.pos += 1
@@ -221,12 +230,22 @@ def field_value(resource: dict[str, Any], path: str) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=65536)
+def _stored_datetime(text: str) -> dt.datetime | str:
+    """A stored datetime string as a datetime (the text itself when it is none); a collection's records are
+    compared with several bounds, so each is parsed once."""
+    try:
+        return parse_datetime(text)
+    except FilterError:
+        return text
+
+
 def _coerce(actual: Any, wanted: Any) -> Any:
+    """`actual` in the form `wanted` compares with: a datetime (an event's epoch `timestamp` too)."""
     if isinstance(wanted, dt.datetime) and isinstance(actual, str):
-        try:
-            return _parse_datetime(actual)
-        except FilterError:
-            return actual
+        return _stored_datetime(actual)
+    if isinstance(wanted, dt.datetime) and isinstance(actual, int | float) and not isinstance(actual, bool):
+        return dt.datetime.fromtimestamp(actual, dt.UTC)
     return actual
 
 

@@ -151,16 +151,24 @@ def _filters(spec: Spec, node: dict[str, Any], params: list[dict[str, Any]]) -> 
 _REQUIRED_FIELD = re.compile(r"filter=[a-z-]+\(([\w.$-]+),")
 
 
-def _required_filter(node: dict[str, Any], params: list[dict[str, Any]]) -> tuple[str | None, frozenset[str]]:
+def _required_filter(
+    node: dict[str, Any], params: list[dict[str, Any]], fields: frozenset[str]
+) -> tuple[str | None, frozenset[str]]:
     """Whether the spec marks the filter parameter required, the sentence of the operation's description
-    that says so (Klaviyo's 400 reads the same), and the fields its examples name (`messages.channel`)."""
+    that says so (Klaviyo's 400 reads the same), and the fields its examples name (`messages.channel`) or,
+    without examples, the allowed fields the sentence names ("A coupon/coupons or a profile/profiles must be
+    provided": `coupon.id`, `profile.id`)."""
     param = next((p for p in params if p.get("name") == "filter" and p.get("in") == "query"), None)
     if not param or not param.get("required"):
         return None, frozenset()
     text = str(node.get("description") or "")
     sentences = [s.strip() for s in re.split(r"(?<=\.)\s+|<br>|\n", text) if "required" in s.lower()]
     detail = sentences[0] if sentences else "A filter is required for this endpoint."
-    return detail, frozenset(_REQUIRED_FIELD.findall(text))
+    named = frozenset(_REQUIRED_FIELD.findall(text)) & fields
+    if not named and sentences:
+        words = set(re.findall(r"[a-z_]+", detail.lower())) - {"id", "ids"}
+        named = frozenset(f for f in fields if words & set(re.split(r"[._]", f.lower())))
+    return detail, named
 
 
 def _enum_param(spec: Spec, params: list[dict[str, Any]], name: str) -> frozenset[str]:
@@ -255,7 +263,7 @@ def build_index(spec: Spec) -> ResourceIndex:
             continue
         data_schema, is_list = _data(spec, response)
         filters, documented = _filters(spec, op.node, params)
-        filter_required, required_fields = _required_filter(op.node, params)
+        filter_required, required_fields = _required_filter(op.node, params, frozenset(filters))
         page_default, page_max = _page(spec, params)
         additional: set[str] = set()
         for param in params:
@@ -279,7 +287,7 @@ def build_index(spec: Spec) -> ResourceIndex:
             filters=filters,
             filter_documented=documented,
             filter_required=filter_required,
-            filter_required_fields=required_fields & frozenset(filters),
+            filter_required_fields=required_fields,
             sorts=_enum_param(spec, params, "sort"),
             page_default=page_default,
             page_max=page_max,

@@ -185,7 +185,7 @@ class Renderer:
 
     def response(self, req: MockRequest, op: OpInfo, outcome: Outcome) -> MockResponse:
         if outcome.refs is not None:
-            links = {"self": page_link(req.base_url, request_path(req), req.query)}
+            links = self.links(req, outcome)
             data: Any = outcome.refs if outcome.many else (outcome.refs[-1] if outcome.refs else None)
             return MockResponse(outcome.status, {"data": data, "links": links})
         if outcome.records is None or op.data_schema is None:

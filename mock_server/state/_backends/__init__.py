@@ -11,6 +11,7 @@ from mock_server import IdRules, job_effect
 from .._index import ResourceIndex
 from .._store import Store
 from .._webhooks import WebhookSender
+from ._aggregates import AggregatesBackend
 from ._base import Backend, Call
 from ._campaigns import CampaignsBackend
 from ._catalogs import CatalogsBackend
@@ -21,9 +22,11 @@ from ._flows import FlowsBackend
 from ._jobs import JobsBackend
 from ._profiles import ProfilesBackend
 from ._templates import TemplatesBackend
+from ._reporting import ReportsBackend, report_subject
 
 __all__ = [
     "BODY_LIMITS",
+    "AggregatesBackend",
     "Backend",
     "Backends",
     "Call",
@@ -35,8 +38,10 @@ __all__ = [
     "FlowsBackend",
     "ProfilesBackend",
     "TemplatesBackend",
+    "ReportsBackend",
     "carries_events",
     "has_consent",
+    "report_subject",
 ]
 
 
@@ -55,6 +60,8 @@ class Backends:
         self.templates = TemplatesBackend(index, store, ids, self)
         self.catalogs = CatalogsBackend(index, store, ids, self)
         self.coupons = CouponsBackend(index, store, ids, self)
+        self.aggregates = AggregatesBackend(index, store, ids, self)
+        self.reports = ReportsBackend(index, store, ids, self)
         self.domain: tuple[Backend, ...] = (
             self.profiles,
             self.conversations,
@@ -64,6 +71,7 @@ class Backends:
             self.templates,
             self.catalogs,
             self.coupons,
+            self.aggregates,
         )
         self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
 

@@ -268,10 +268,22 @@ class Backend:
         with self.store.transaction(write=False) as tx:
             parent = self.stored(tx, call.account, call.op.resource_type, call.rid)
             ids = related_ids(tx, call.account, parent, call.op.relationship or "", call.op.related_type)
-            existing = [r for r in ids if tx.get(call.account, r["type"], r["id"]) is not None]
+            records = [r for ref in ids if (r := tx.get(call.account, ref["type"], ref["id"])) is not None]
+            if call.op.data_is_list:
+                # The related records, filtered, sorted and paged as the endpoint documents (never ignored).
+                page = self.query(call, tx, records)
+                refs = [{"type": r["type"], "id": r["id"]} for r in page.records]
+                return Outcome(
+                    call.op.status,
+                    refs=refs,
+                    many=True,
+                    links="page",
+                    next_cursor=page.next_cursor,
+                    prev_cursor=page.prev_cursor,
+                )
         # A to-one relationship with several candidates (a profile's SMS and WhatsApp conversations) names
         # the newest, as the related endpoint does.
-        return Outcome(call.op.status, refs=existing, many=call.op.data_is_list)
+        return Outcome(call.op.status, refs=[{"type": r["type"], "id": r["id"]} for r in records], many=False)
 
     def relationship_change(self, call: Call) -> Outcome:
         body = call.req.body if isinstance(call.req.body, dict) else {}

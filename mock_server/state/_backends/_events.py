@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 from mock_server import MockRequest
 
 from .._errors import invalid
+from .._index import OpInfo
 from .._models import Outcome, Record, merge, now
 from .._schema import Spec, flatten
 from .._store import StoreTx
 from ._base import Backend, Call
 
-__all__ = ["EventsBackend", "carries_events"]
+__all__ = ["EventsBackend", "carries_events", "event_moment", "event_property", "event_related_id", "event_value"]
 
 _IDENTIFIERS = ("email", "phone_number", "external_id")
 _NOT_STORED_ON_PROFILE = ("meta", "_kx", "anonymous_id")  # how to identify/update, not what the profile holds
@@ -50,11 +51,30 @@ def _event_time(value: Any) -> dt.datetime:
         moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     else:
         moment = dt.datetime.now(dt.UTC)
-    return moment.replace(microsecond=0)  # "The time is truncated to the second."
+    # "The time is truncated to the second"; Klaviyo answers events' times in UTC (so they also sort as text).
+    try:
+        return moment.astimezone(dt.UTC).replace(microsecond=0)
+    except OverflowError:
+        raise invalid(f"`time` is outside the supported dates: {value!r}.", pointer="/data/attributes/time") from None
 
 
 class EventsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = ("event",)
+
+    def complete(self, record: Record, op: OpInfo | None) -> None:
+        """An event loaded as seed data reads back like a tracked one: its time in both forms (now when it
+        has neither), a uuid, and properties (never null)."""
+        attrs = record.setdefault("attributes", {})
+        moment = event_moment(record) or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        if attrs.get("datetime") is None:
+            attrs["datetime"] = moment.isoformat()
+        if attrs.get("timestamp") is None:
+            attrs["timestamp"] = int(moment.timestamp())
+        if not attrs.get("uuid"):
+            attrs["uuid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"event:{record.get('id')}"))
+        if not isinstance(attrs.get("event_properties"), dict):
+            attrs["event_properties"] = {}
+        super().complete(record, op)
 
     def create(self, call: Call) -> Outcome:
         self.track_request(call.req)
@@ -116,6 +136,7 @@ class EventsBackend(Backend):
             },
         }
         tx.put(account, event)
+        self.record_properties(tx, account, metric, properties)
         profile_attrs = profile.setdefault("attributes", {})
         last = profile_attrs.get("last_event_date")
         if "last_event_date" in self._profile_attributes() and (
@@ -138,12 +159,42 @@ class EventsBackend(Backend):
             "attributes": {"name": name, "created": stamp, "updated": stamp},
             "relationships": {},
         }
-        if service:
-            metric["attributes"]["integration"] = {"name": str(service), "category": "API"}
+        # A metric tracked through the API shows the API integration (or the `service` the event names).
+        metric["attributes"]["integration"] = {
+            "object": "integration",
+            "name": str(service or "API"),
+            "category": "API",
+        }
         info = self.index.types.get("metric")
         get_op = self.index.ops.get(info.get_op or "") if info else None
         self.backends.for_type("metric").complete(metric, get_op)
         return tx.put(account, metric)
+
+    def record_properties(self, tx: StoreTx, account: str, metric: Record, properties: dict[str, Any]) -> None:
+        """The metric's properties (`/api/metrics/{id}/properties`): one per event property name seen, with
+        its inferred type and a few sample values."""
+        if "metric-property" not in self.index.types:
+            return
+        known = {
+            str((p.get("attributes") or {}).get("property")): p
+            for p in tx.scan(account, "metric-property")
+            if {"type": "metric", "id": metric["id"]}
+            in ((p.get("relationships") or {}).get("metric") or {}).get("data", [])
+        }
+        for name, value in properties.items():
+            found = known.get(name)
+            if found is None:
+                found = {
+                    "type": "metric-property",
+                    "id": self.ids.rule("metric-property").new(),
+                    "attributes": {"label": name, "property": name, "inferred_type": _inferred_type(value)},
+                    "relationships": {"metric": {"many": False, "data": [{"type": "metric", "id": metric["id"]}]}},
+                }
+            samples = list(found["attributes"].get("sample_values") or [])
+            if value not in samples and len(samples) < _SAMPLES and isinstance(value, str | int | float | bool):
+                samples.append(value)
+            found["attributes"]["sample_values"] = samples
+            tx.put(account, found)
 
     def profile(self, tx: StoreTx, account: str, data: dict[str, Any]) -> Record:
         """The profile the event is about (by id, else identifiers), created when new, its attributes updated."""
@@ -166,6 +217,21 @@ class EventsBackend(Backend):
         return set((self.attribute_schema(None, "profile").get("properties") or {}).keys())
 
 
+_SAMPLES = 10
+
+
+def _inferred_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "Number"
+    if isinstance(value, list):
+        return "List"
+    if isinstance(value, dict):
+        return "Object"
+    return "String"
+
+
 def _events_in(node: Any, profile: Any) -> Any:
     """(event attributes, profile data) for every event resource in a request's `data`, each with its own
     profile or the one of the bulk entry that holds it."""
@@ -185,3 +251,50 @@ def _events_in(node: Any, profile: Any) -> Any:
     for value in attributes.values():
         if isinstance(value, dict) and "data" in value:
             yield from _events_in(value["data"], own_profile or profile)
+
+
+# -- reading stored events (aggregates and reports count them) ---------------------------------------------
+def event_moment(event: Record) -> dt.datetime | None:
+    """When a stored event happened (its `datetime`, else its `timestamp`)."""
+    attrs = event.get("attributes") or {}
+    text = attrs.get("datetime")
+    if isinstance(text, str) and text:
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    stamp = attrs.get("timestamp")
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+        return dt.datetime.fromtimestamp(stamp, dt.UTC)
+    return None
+
+
+def event_value(event: Record) -> float:
+    """The event's value: its `value`, else the `$value` property (0 when it has none)."""
+    attrs = event.get("attributes") or {}
+    value = attrs.get("value")
+    if value is None:
+        value = (attrs.get("event_properties") or {}).get("$value")
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def event_related_id(event: Record, name: str) -> str | None:
+    """The id of the event's `metric` or `profile`."""
+    data = ((event.get("relationships") or {}).get(name) or {}).get("data") or []
+    return str(data[0]["id"]) if data else None
+
+
+def event_property(event: Record, key: str) -> Any:
+    """A property of the event (`$message`, `URL`, ...); `$value_currency` also from the event's currency."""
+    attrs = event.get("attributes") or {}
+    props = attrs.get("event_properties") or {}
+    if key in props:
+        return props[key]
+    if key == "$value_currency":
+        return attrs.get("value_currency")
+    return None

@@ -49,7 +49,7 @@ async def test_an_event_creates_its_metric_and_profile_and_reads_back(client: ht
     events = (await client.get("/api/events", headers=API_KEY)).json()["data"]
     assert len(events) == 1
     event = events[0]["attributes"]
-    assert event["datetime"] == "2026-03-01T12:30:45+05:30"  # truncated to the second, offset kept
+    assert event["datetime"] == "2026-03-01T07:00:45+00:00"  # truncated to the second, in UTC
     assert event["timestamp"] == 1772348445
     assert event["uuid"] and event["event_properties"]["Brand"] == "Kids Book"
     assert event["event_properties"]["$value"] == 9.99
@@ -152,5 +152,108 @@ async def test_client_events_track_into_the_company_account(client: httpx.AsyncC
     )
     assert sent.status_code == 202, sent.text
     state = (await client.get("/__mock__/state", params={"account": "company:XyZ123"}, headers=ADMIN)).json()
-    kinds = sorted(r["type"] for r in state["accounts"][account_for_name("company:XyZ123")])
-    assert kinds == ["event", "metric", "profile"]
+    kinds = sorted({r["type"] for r in state["accounts"][account_for_name("company:XyZ123")]})
+    assert kinds == ["event", "metric", "metric-property", "profile"]
+
+
+async def test_client_bulk_create_tracks_each_event(client: httpx.AsyncClient) -> None:
+    def event(metric: str, n: int) -> dict[str, Any]:
+        return {
+            "type": "event",
+            "attributes": {
+                "properties": {"n": n},
+                "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
+                "unique_id": f"c-{n}",
+            },
+        }
+
+    body = {
+        "data": {
+            "type": "event-bulk-create",
+            "attributes": {
+                "profile": {"data": {"type": "profile", "attributes": {"email": "web@example.com"}}},
+                "events": {"data": [event("Viewed Product", 1), event("Added to Cart", 2), event("Added to Cart", 2)]},
+            },
+        }
+    }
+    sent = await client.post(
+        "/client/event-bulk-create", params={"company_id": "XyZ123"}, json=body,
+        headers=JSONAPI | {"revision": API_KEY["revision"]},
+    )  # fmt: skip
+    assert sent.status_code == 202, sent.text
+    state = (await client.get("/__mock__/state", params={"account": "company:XyZ123"}, headers=ADMIN)).json()
+    records = state["accounts"][account_for_name("company:XyZ123")]
+    assert sorted(r["attributes"]["name"] for r in records if r["type"] == "metric") == [
+        "Added to Cart",
+        "Viewed Product",
+    ]
+    assert len([r for r in records if r["type"] == "event"]) == 2  # the repeated unique_id counted once
+    assert len([r for r in records if r["type"] == "profile"]) == 1
+
+
+async def test_events_metrics_and_properties_read_back_through_every_endpoint(client: httpx.AsyncClient) -> None:
+    body = event_body("Placed Order", {"email": "priya@example.com"}, unique_id="o-1", value=12.5)
+    assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+    listed = await client.get("/api/events", params={"include": "metric,profile"}, headers=API_KEY)
+    document = listed.json()
+    event = document["data"][0]
+    assert event["attributes"]["timestamp"] and event["attributes"]["datetime"] and event["attributes"]["uuid"]
+    assert event["attributes"]["event_properties"]["ProductID"] == 1111
+    metric_id = event["relationships"]["metric"]["data"]["id"]
+    profile_id = event["relationships"]["profile"]["data"]["id"]
+    assert {(r["type"], r["id"]) for r in document["included"]} == {("metric", metric_id), ("profile", profile_id)}
+
+    eid = event["id"]
+    for path, expected in (
+        (f"/api/events/{eid}/relationships/metric", {"type": "metric", "id": metric_id}),
+        (f"/api/events/{eid}/relationships/profile", {"type": "profile", "id": profile_id}),
+    ):
+        assert (await client.get(path, headers=API_KEY)).json()["data"] == expected
+
+    # A metric tracked through the API shows the API integration, and filters on it.
+    by_integration = await client.get(
+        "/api/metrics", params={"filter": "equals(integration.name,'API')"}, headers=API_KEY
+    )
+    assert [m["id"] for m in by_integration.json()["data"]] == [metric_id]
+    none = await client.get("/api/metrics", params={"filter": "equals(integration.name,'Shopify')"}, headers=API_KEY)
+    assert none.json()["data"] == []
+
+    # The metric's properties are the event properties seen, with their types and sample values.
+    properties = await client.get(
+        f"/api/metrics/{metric_id}/metric-properties", params={"additional-fields[metric-property]": "sample_values"},
+        headers=API_KEY,
+    )  # fmt: skip
+    assert properties.status_code == 200, properties.text
+    seen = {p["attributes"]["property"]: p["attributes"] for p in properties.json()["data"]}
+    assert seen["ProductID"]["inferred_type"] == "Number" and seen["ProductID"]["sample_values"] == [1111]
+    assert seen["Brand"]["sample_values"] == ["Kids Book"]
+    one = next(iter(properties.json()["data"]))
+    back = await client.get(f"/api/metric-properties/{one['id']}/relationships/metric", headers=API_KEY)
+    assert back.json()["data"] == {"type": "metric", "id": metric_id}
+
+    # A filter the relationship endpoint does not take is refused, not ignored.
+    refused = await client.get(
+        f"/api/events/{eid}/relationships/metric", params={"filter": "equals(name,'x')"}, headers=API_KEY
+    )
+    assert refused.status_code == 400
+
+
+async def test_a_seeded_event_reads_back_without_nulls(client: httpx.AsyncClient) -> None:
+    seed = [
+        {"type": "event", "id": "EV1", "attributes": {"timestamp": 1767348000}},
+        {"type": "event", "id": "EV2", "attributes": {"datetime": "2026-01-02T10:00:00+02:00", "uuid": None}},
+    ]
+    loaded = await client.post("/__mock__/state", json={"accounts": {"api_key:pk_test_one": seed}}, headers=API_KEY)
+    assert loaded.status_code == 200, loaded.text
+    events = {e["id"]: e["attributes"] for e in (await client.get("/api/events", headers=API_KEY)).json()["data"]}
+    assert events["EV1"]["datetime"] == "2026-01-02T10:00:00+00:00" and events["EV2"]["timestamp"] == 1767340800
+    for attributes in events.values():
+        assert all(attributes[k] is not None for k in ("timestamp", "datetime", "uuid", "event_properties"))
+
+
+async def test_an_event_time_outside_the_calendar_is_400(client: httpx.AsyncClient) -> None:
+    for time in ("0001-01-01T00:00:00+05:00", "not a time"):
+        body = event_body("Opened Email", {"email": "a@example.com"}, time=time)
+        response = await client.post("/api/events", json=body, headers=H)
+        assert response.status_code == 400, (time, response.text)
+        assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/time"

@@ -137,13 +137,14 @@ async def test_list_valued_fields_match_on_any_element(client: httpx.AsyncClient
 
 async def test_required_filters_are_klaviyos_400(client: httpx.AsyncClient) -> None:
     await seeded(client)
-    for path, other in (("/api/campaigns", "equals(status,'Draft')"), ("/api/coupon-codes", None)):
+    for path, other in (("/api/campaigns", "equals(status,'Draft')"), ("/api/coupon-codes", "equals(status,'x')")):
         missing = await client.get(path, headers=API_KEY)
         assert missing.status_code == 400, (path, missing.text)
         error = missing.json()["errors"][0]
         assert error["source"]["parameter"] == "filter" and "required" in error["detail"]
         if other:
-            # The description names the field that is required (`messages.channel`): another one is not enough.
+            # The description names the field that is required (`messages.channel`; a coupon or a profile for
+            # coupon codes): another one is not enough.
             assert (await client.get(path, params={"filter": other}, headers=API_KEY)).status_code == 400
 
 
@@ -188,3 +189,10 @@ async def test_every_allowed_filter_is_evaluated_or_refused_out_loud(
                     assert "cannot evaluate" in response.body["errors"][0]["detail"]
                 checked += 1
     assert checked >= sum(len(o.filters) for o in index.ops.values() if o.kind is Kind.LIST and o.filters)
+
+
+async def test_an_epoch_timestamp_compares_with_a_datetime(client: httpx.AsyncClient) -> None:
+    await seeded(client)
+    # EV1's timestamp is 2026-01-02T10:00:00Z, EV2's 08:00Z.
+    assert await ids(client, "/api/events", "greater-than(timestamp,2026-01-02T09:00:00Z)") == ["EV1"]
+    assert await ids(client, "/api/events", "less-or-equal(timestamp,1767340800)") == ["EV2"]

@@ -1,5 +1,5 @@
 """Generated from the spec: every (collection, field, operator) that `x-klaviyo-filters` allows selects
-exactly the right record of a seeded account: one record made to match, one made not to.
+exactly the right record of a seeded account: one record made to match, one made not to, one without the field.
 
 Values come from the field's schema (string, enum, number, boolean, date-time; through arrays, where any
 element may match) or, for relationship and id fields, from a related resource. Nothing here names an
@@ -73,11 +73,24 @@ def _values(kind: str, enum: list[Any], operator: str) -> tuple[Any, Any, Any] |
     return table_s.get(operator)
 
 
-def _attribute_path(index: ResourceIndex, op: OpInfo, path: str) -> tuple[list[bool], dict[str, Any]] | None:
-    """For each segment of `path` in the attributes: does an array hold it? And the leaf schema."""
+def _attribute_path(reader: FieldReader, op: OpInfo, path: str) -> tuple[str, list[bool], dict[str, Any]] | None:
+    """Where `path` is stored in the attributes (a bare member may nest: `name` under `definition`), whether
+    an array holds each segment, and the leaf schema."""
+    for attributes in reader.attribute_schemas(_record_type(op), op.data_schema):
+        found = _located(reader.index, attributes, path)
+        if found is None and "." not in path:
+            nested = reader.member_path(attributes, path) or []
+            found = _located(reader.index, attributes, ".".join(nested)) if len(nested) > 1 else None
+            if found is not None:
+                return ".".join(nested), *found
+        if found is not None:
+            return path, *found
+    return None
+
+
+def _located(index: ResourceIndex, attributes: Any, path: str) -> tuple[list[bool], dict[str, Any]] | None:
     spec = index.spec
-    schema = op.data_schema or index.resource_schema(op.resource_type) or {}
-    node = flatten(spec, (schema.get("properties") or {}).get("attributes"))
+    node = flatten(spec, attributes)
     arrays: list[bool] = []
     for part in path.split("."):
         in_array = False
@@ -106,27 +119,50 @@ def _nest(path: str, arrays: list[bool], value: Any) -> dict[str, Any]:
     return out  # type: ignore[no-any-return]
 
 
+def _any_expression(field: str, operator: str) -> str:
+    """A well-formed filter on `field` with `operator` (its value does not matter)."""
+    if operator == "has":
+        return f"has({field})"
+    return f"{operator}({field},{_literal(['x'] if operator in ('any', 'contains-any', 'contains-all') else 'x')})"
+
+
+def _record_type(op: OpInfo) -> str:
+    """The type of the records an operation filters: the collection's, or the related one's."""
+    return op.related_type if op.kind in (Kind.RELATED, Kind.REL_GET) and op.related_type else op.resource_type
+
+
+def _filtered_ops(index: ResourceIndex) -> list[OpInfo]:
+    """Every operation that filters a collection: lists, related resources and relationships (to-many)."""
+    kinds = (Kind.LIST, Kind.RELATED, Kind.REL_GET)
+    ops = [
+        op for op in index.ops.values() if op.kind in kinds and op.filters and (op.data_is_list or op.kind is Kind.LIST)
+    ]
+    return sorted(ops, key=lambda o: o.operation_id)
+
+
 class _Case:
     def __init__(self, index: ResourceIndex, op: OpInfo, field: str, operator: str) -> None:
         self.index, self.op, self.field, self.operator = index, op, field, operator
         self.records: list[dict[str, Any]] = []
+        self.membership: dict[str, Any] = {}
 
     def build(self, reader: FieldReader) -> tuple[str, str] | None:
         """Seed records into `self.records`; the filter expression and the id it must select."""
-        rtype, field, operator = self.op.resource_type, self.field, self.operator
+        rtype, field, operator = _record_type(self.op), self.field, self.operator
         match: dict[str, Any] = {"type": rtype, "id": "match", "attributes": {}, "relationships": {}}
         other: dict[str, Any] = {"type": rtype, "id": "other", "attributes": {}, "relationships": {}}
-        self.records = [other, match]
+        bare = {"type": rtype, "id": "bare", "attributes": {}, "relationships": {}}  # holds nothing: never selected
+        self.records = [other, match, bare]
         if field in ("id", "ids"):
             values = _values("string", [], operator)
             if values is None or operator not in ("equals", "any"):
                 return None
             return f"{operator}({field},{_literal(['match'] if operator == 'any' else 'match')})", "match"
-        located = _attribute_path(self.index, self.op, field)
+        located = _attribute_path(reader, self.op, field)
         if located is not None:
-            arrays, leaf = located
+            stored_as, arrays, leaf = located
             if operator == "has":
-                match["attributes"] = _nest(field, arrays, "present")
+                match["attributes"] = _nest(stored_as, arrays, "present")
                 return f"has({field})", "match"
             kind = "date-time" if leaf.get("format") == "date-time" else str(leaf.get("type") or "string")
             if kind == "array":
@@ -135,12 +171,21 @@ class _Case:
             if values is None:
                 return None
             mine, theirs, wanted = values
-            match["attributes"] = _nest(field, arrays, mine)
-            other["attributes"] = _nest(field, arrays, theirs)
+            match["attributes"] = _nest(stored_as, arrays, mine)
+            other["attributes"] = _nest(stored_as, arrays, theirs)
+            own = flatten(self.index.spec, reader.attribute_schemas(rtype, None)[0]).get("properties") or {}
+            if self.op.kind is not Kind.LIST and stored_as.split(".")[0] not in own:
+                # A value of the membership, not of the resource (a list member's `joined_group_at`): the
+                # parent may keep it per member too.
+                self.membership = {"match": mine, "other": theirs}
             return f"{operator}({field},{_literal(wanted)})", "match"
         # A relationship: `<type>_id`, `<rel>.id`, `has(<rel>)`, or `<rel>.<attribute>` of the related resource.
         head, _, rest = field.partition(".")
         named = type_of_id_field(head) if not rest else None
+        if named == rtype:  # `profile_id` on profiles: the record's own id
+            if operator not in ("equals", "any"):
+                return None
+            return f"{operator}({field},{_literal(['match', 'zeta'] if operator == 'any' else 'match')})", "match"
         found = reader.relationship(match, named or head)
         if found is None:
             return None
@@ -168,19 +213,20 @@ class _Case:
 async def test_every_allowed_filter_selects_exactly_the_matching_record(
     spec: dict[str, Any], index: ResourceIndex
 ) -> None:
-    proven, unproven = await check_every_filter(spec, index)
-    assert len(proven) > 4 * len(unproven), (len(proven), unproven)
+    proven, refused = await check_every_filter(spec, index)
+    assert len(proven) > 4 * len(refused), (len(proven), refused)
 
 
 async def check_every_filter(spec: dict[str, Any], index: ResourceIndex) -> tuple[list[str], list[str]]:
-    """(proven, unproven) cases; fails on any wrong selection or any readable field left unproven."""
+    """(proven, refused) cases: every allowed (operation, field, operator) on a list, related-resource or
+    relationship endpoint either selects exactly the matching record, or (a field the mock cannot read, and no
+    record holds) is a 400 that says so. Fails on any wrong selection or silent answer."""
     behaviour = StatefulBehaviour(spec, MemoryStore(), index=index)
     proven: list[str] = []
     unproven: list[str] = []
     wrong: list[str] = []
-    for op in sorted(index.ops.values(), key=lambda o: o.operation_id):
-        if op.kind is not Kind.LIST or not op.filters:
-            continue
+    for op in _filtered_ops(index):
+        rtype = _record_type(op)
         for field, rule in sorted(op.filters.items()):
             for operator in sorted(rule.single | rule.many):
                 account = f"{op.operation_id}/{field}/{operator}"
@@ -189,11 +235,11 @@ async def check_every_filter(spec: dict[str, Any], index: ResourceIndex) -> tupl
                     reader = FieldReader(index, tx, account)
                     built = case.build(reader)
                     if built is None:
-                        # Only a field the mock cannot read may go unproven (it is refused out loud: see
-                        # test_filter_fields.py); every readable one is proven here.
-                        assert not reader.readable(op.resource_type, field, op.data_schema), account
-                        unproven.append(account)
-                        continue
+                        # Only a field the mock cannot read may go unproven, and then it is refused out loud
+                        # (a 400 that says why) over records that do not hold it: never a silent `[]`.
+                        assert not reader.readable(rtype, field, op.data_schema), account
+                        case.records = [{"type": rtype, "id": rid, "attributes": {}} for rid in ("other", "match")]
+                        built = (_any_expression(field, operator), "")
                     for record in case.records:
                         tx.put(account, record)
                     required = sorted(op.filter_required_fields - {field})
@@ -202,20 +248,28 @@ async def check_every_filter(spec: dict[str, Any], index: ResourceIndex) -> tupl
                         clause = extra.build(FieldReader(index, tx, account))
                         assert clause is not None, account
                         for record in extra.records:  # both seeded records satisfy the required clause
-                            if record["type"] == op.resource_type:
+                            if record["type"] == rtype:
                                 for rid in ("match", "other"):
-                                    mine = tx.get(account, op.resource_type, rid) or {}
+                                    mine = tx.get(account, rtype, rid) or {}
                                     mine.setdefault("relationships", {}).update(record.get("relationships") or {})
                                     mine["attributes"] = {**(mine.get("attributes") or {}), **record["attributes"]}
                                     tx.put(account, mine)
                             elif record["id"].endswith("match"):
                                 tx.put(account, record)
                                 tx.put(account, {**record, "id": record["id"].replace("match", "other")})
+                    path_params = {}
+                    if op.kind is not Kind.LIST:  # the parent names both records under the relationship
+                        refs = [{"type": rtype, "id": rid} for rid in ("other", "match", "bare")]
+                        parent = {"type": op.resource_type, "id": "parent", "attributes": {}, "relationships": {}}
+                        rel = {"many": True, "data": refs, **({"joined": case.membership} if case.membership else {})}
+                        parent["relationships"][op.relationship] = rel
+                        tx.put(account, parent)
+                        path_params = {op.id_param or "id": "parent"}
                 expression, expected = built
                 if required:
                     expression = f"and({expression},{clause[0]})"
                 request = MockRequest(
-                    op.operation_id, "get", op.path, {}, {"filter": expression}, {}, None,
+                    op.operation_id, "get", op.path, path_params, {"filter": expression}, {}, None,
                     account, "oauth", "x", "http://m",
                 )  # fmt: skip
                 response = await behaviour.handle(request)
@@ -226,7 +280,13 @@ async def check_every_filter(spec: dict[str, Any], index: ResourceIndex) -> tupl
                     if response
                     else None
                 )
-                if got == [expected]:
+                if not expected:
+                    refused = response is not None and response.status == 400
+                    if refused and "cannot evaluate" in response.body["errors"][0]["detail"]:
+                        unproven.append(account)
+                    else:
+                        wrong.append(f"{account}: {expression} must be refused (400) -> {got}")
+                elif got == [expected]:
                     proven.append(account)
                 else:
                     wrong.append(f"{account}: {expression} -> {got}")

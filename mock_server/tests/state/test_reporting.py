@@ -1,0 +1,258 @@
+"""Campaign and flow reports computed from tracked events, against values worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kdk.spec import apply_overlay, iter_operations, load_spec
+from mock_server import MockRequest
+from mock_server._compile import CompiledSpec
+from mock_server.state import StatefulBehaviour
+from mock_server.state._backends._aggregates import attribute_schema_of
+from mock_server.state._schema import json_body_schema
+
+from .conftest import API_KEY, JSONAPI, response_errors
+from .test_events import event_body
+
+H = {**API_KEY, **JSONAPI}
+
+
+def rel(rtype: str, *ids: str, many: bool = False) -> dict[str, Any]:
+    refs = [{"type": rtype, "id": i} for i in ids]
+    return {"data": refs if many else refs[0]}
+
+
+SEED = [
+    {"type": "campaign", "id": "C1", "attributes": {"name": "Spring"},
+     "relationships": {"campaign-messages": rel("campaign-message", "CM1", many=True)}},
+    {"type": "campaign-message", "id": "CM1",
+     "attributes": {"definition": {"channel": "email", "label": "Spring email"}},
+     "relationships": {"campaign": rel("campaign", "C1")}},
+    {"type": "flow", "id": "F1", "attributes": {"name": "Welcome"}},
+    {"type": "flow-message", "id": "FM1", "attributes": {"name": "Welcome 1", "channel": "email"}},
+]  # fmt: skip
+
+# (metric, email, time, properties, value)
+CAMPAIGN_EVENTS = [
+    ("Received Email", "a@example.com", "2026-03-01T10:00:00+00:00", {"$message": "CM1"}, None),
+    ("Received Email", "b@example.com", "2026-03-01T10:00:00+00:00", {"$message": "CM1"}, None),
+    ("Received Email", "c@example.com", "2026-03-01T10:00:00+00:00", {"$message": "CM1"}, None),
+    ("Bounced Email", "d@example.com", "2026-03-01T10:00:00+00:00", {"$message": "CM1"}, None),
+    ("Opened Email", "a@example.com", "2026-03-01T11:00:00+00:00", {"$message": "CM1"}, None),
+    ("Opened Email", "a@example.com", "2026-03-01T12:00:00+00:00", {"$message": "CM1"}, None),
+    ("Opened Email", "b@example.com", "2026-03-02T11:00:00+00:00", {"$message": "CM1"}, None),
+    ("Clicked Email", "a@example.com", "2026-03-01T11:05:00+00:00", {"$message": "CM1"}, None),
+    ("Placed Order", "a@example.com", "2026-03-01T13:00:00+00:00", {"$attributed_message": "CM1"}, 50.0),
+    ("Placed Order", "b@example.com", "2026-03-01T13:00:00+00:00", {}, 20.0),  # not attributed
+    ("Opened Email", "a@example.com", "2026-05-01T11:00:00+00:00", {"$message": "CM1"}, None),  # outside
+    # A flow's email: not a campaign's.
+    ("Received Email", "a@example.com", "2026-03-01T10:00:00+00:00", {"$message": "FM1", "$flow": "F1"}, None),
+    ("Received Email", "b@example.com", "2026-03-02T10:00:00+00:00", {"$message": "FM1", "$flow": "F1"}, None),
+    ("Opened Email", "b@example.com", "2026-03-02T10:30:00+00:00", {"$message": "FM1", "$flow": "F1"}, None),
+    ("Placed Order", "b@example.com", "2026-03-03T09:00:00+00:00",
+     {"$attributed_message": "FM1", "$attributed_flow": "F1"}, 30.0),
+]  # fmt: skip
+
+MARCH = {"start": "2026-03-01T00:00:00", "end": "2026-03-04T00:00:00"}
+
+
+async def seeded(client: httpx.AsyncClient) -> str:
+    loaded = await client.post("/__mock__/state", json={"accounts": {"api_key:pk_test_one": SEED}}, headers=API_KEY)
+    assert loaded.status_code == 200, loaded.text
+    for n, (metric, email, time, properties, value) in enumerate(CAMPAIGN_EVENTS):
+        body = event_body(metric, {"email": email}, unique_id=f"e-{n}", value=value, time=time)
+        body["data"]["attributes"]["properties"] = properties
+        assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+    metrics = (await client.get("/api/metrics", headers=API_KEY)).json()["data"]
+    return next(m["id"] for m in metrics if m["attributes"]["name"] == "Placed Order")
+
+
+def report(rtype: str, statistics: list[str], conversion: str, **extra: Any) -> dict[str, Any]:
+    attributes = {"statistics": statistics, "timeframe": MARCH, "conversion_metric_id": conversion, **extra}
+    return {"data": {"type": rtype, "attributes": attributes}}
+
+
+async def test_campaign_values(client: httpx.AsyncClient, compiled: CompiledSpec, spec: dict[str, Any]) -> None:
+    placed = await seeded(client)
+    statistics = [
+        "recipients", "delivered", "bounced", "delivery_rate", "opens", "opens_unique", "open_rate",
+        "clicks_unique", "click_rate", "click_to_open_rate", "conversions", "conversion_value",
+        "average_order_value", "revenue_per_recipient", "text_message_spend",
+    ]  # fmt: skip
+    response = await client.post(
+        "/api/campaign-values-reports", json=report("campaign-values-report", statistics, placed), headers=H
+    )
+    assert response.status_code == 200, response.text
+    assert response_errors(compiled, spec, "/api/campaign-values-reports", "post", 200, response.json()) == []
+    results = response.json()["data"]["attributes"]["results"]
+    assert results == [
+        {
+            "groupings": {"campaign_id": "C1", "campaign_message_id": "CM1", "send_channel": "email"},
+            "statistics": {
+                "recipients": 4,  # 3 received + 1 bounced
+                "delivered": 3,
+                "bounced": 1,
+                "delivery_rate": 0.75,
+                "opens": 3,  # the May open is outside the timeframe
+                "opens_unique": 2,
+                "open_rate": 0.666667,
+                "clicks_unique": 1,
+                "click_rate": 0.333333,
+                "click_to_open_rate": 0.5,
+                "conversions": 1,  # b's order is not attributed to the campaign
+                "conversion_value": 50.0,
+                "average_order_value": 50.0,
+                "revenue_per_recipient": 16.666667,
+                "text_message_spend": 0,
+            },
+        }
+    ]
+
+
+async def test_campaign_values_filters_and_groups(client: httpx.AsyncClient) -> None:
+    placed = await seeded(client)
+    body = report(
+        "campaign-values-report", ["opens"], placed, group_by=["campaign_id", "campaign_message_id"],
+        filter='equals(send_channel,"sms")',
+    )  # fmt: skip
+    response = await client.post("/api/campaign-values-reports", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["results"] == []  # the campaign is an email one
+    missing = report("campaign-values-report", ["opens"], placed, group_by=["send_channel"])
+    refused = await client.post("/api/campaign-values-reports", json=missing, headers=H)
+    assert refused.status_code == 400 and "campaign_id" in refused.json()["errors"][0]["detail"]
+    unknown = await client.post(
+        "/api/campaign-values-reports", json=report("campaign-values-report", ["opens"], "NOPE"), headers=H
+    )
+    assert unknown.status_code == 404
+
+
+async def test_flow_values_and_series(client: httpx.AsyncClient, compiled: CompiledSpec, spec: dict[str, Any]) -> None:
+    placed = await seeded(client)
+    values = await client.post(
+        "/api/flow-values-reports",
+        json=report("flow-values-report", ["delivered", "opens_unique", "open_rate", "conversion_value"], placed),
+        headers=H,
+    )
+    assert values.status_code == 200, values.text
+    assert values.json()["data"]["attributes"]["results"] == [
+        {
+            "groupings": {"flow_id": "F1", "flow_message_id": "FM1", "send_channel": "email"},
+            "statistics": {"delivered": 2, "opens_unique": 1, "open_rate": 0.5, "conversion_value": 30.0},
+        }
+    ]
+    series = await client.post(
+        "/api/flow-series-reports",
+        json=report(
+            "flow-series-report", ["delivered", "conversions"], placed, interval="daily",
+            group_by=["flow_id", "flow_message_id", "flow_name"],
+        ),
+        headers=H,
+    )  # fmt: skip
+    assert series.status_code == 200, series.text
+    assert response_errors(compiled, spec, "/api/flow-series-reports", "post", 200, series.json()) == []
+    attributes = series.json()["data"]["attributes"]
+    assert attributes["date_times"] == [
+        "2026-03-01T00:00:00+00:00",
+        "2026-03-02T00:00:00+00:00",
+        "2026-03-03T00:00:00+00:00",
+    ]
+    assert attributes["results"] == [
+        {
+            "groupings": {"flow_id": "F1", "flow_message_id": "FM1", "flow_name": "Welcome"},
+            "statistics": {"delivered": [1, 1, 0], "conversions": [0, 0, 1]},
+        }
+    ]
+
+
+async def test_series_timeframe_limits_come_from_the_interval_description(client: httpx.AsyncClient) -> None:
+    placed = await seeded(client)
+    body = report("flow-series-report", ["delivered"], placed, interval="hourly")  # 3 days: fine
+    assert (await client.post("/api/flow-series-reports", json=body, headers=H)).status_code == 200
+    body["data"]["attributes"]["timeframe"] = {"start": "2026-03-01T00:00:00", "end": "2026-03-09T00:00:00"}
+    refused = await client.post("/api/flow-series-reports", json=body, headers=H)
+    assert refused.status_code == 400 and "7 days" in refused.json()["errors"][0]["detail"]
+
+
+async def test_form_values_count_the_forms_events(
+    client: httpx.AsyncClient, compiled: CompiledSpec, spec: dict[str, Any]
+) -> None:
+    form_events = [
+        ("Viewed Form", "a@example.com", {"form_id": "FA", "form_version_id": "V1"}),
+        ("Viewed Form", "a@example.com", {"form_id": "FA", "form_version_id": "V2"}),
+        ("Viewed Form", "b@example.com", {"form_id": "FA", "form_version_id": "V1"}),
+        ("Submitted Form", "b@example.com", {"form_id": "FA", "form_version_id": "V1"}),
+        ("Viewed Form", "c@example.com", {"form_id": "FB", "form_version_id": "V9"}),
+        ("Viewed Form", "c@example.com", {}),  # no form: not counted
+    ]
+    for n, (metric, email, properties) in enumerate(form_events):
+        body = event_body(metric, {"email": email}, unique_id=f"f-{n}", time="2026-03-02T10:00:00+00:00")
+        body["data"]["attributes"]["properties"] = properties
+        assert (await client.post("/api/events", json=body, headers=H)).status_code == 202
+    statistics = ["viewed_form", "viewed_form_uniques", "submits", "submit_rate"]
+    body = {"data": {"type": "form-values-report", "attributes": {"statistics": statistics, "timeframe": MARCH}}}
+    response = await client.post("/api/form-values-reports", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    assert response_errors(compiled, spec, "/api/form-values-reports", "post", 200, response.json()) == []
+    assert response.json()["data"]["attributes"]["results"] == [
+        {"groupings": {"form_id": "FA"}, "statistics": {"viewed_form": 3, "viewed_form_uniques": 2, "submits": 1,
+                                                        "submit_rate": 0.333333}},
+        {"groupings": {"form_id": "FB"}, "statistics": {"viewed_form": 1, "viewed_form_uniques": 1, "submits": 0,
+                                                        "submit_rate": 0.0}},
+    ]  # fmt: skip
+    body["data"]["attributes"] |= {"group_by": ["form_id", "form_version_id"], "filter": "equals(form_id,'FA')"}
+    by_version = await client.post("/api/form-values-reports", json=body, headers=H)
+    rows = {
+        r["groupings"]["form_version_id"]: r["statistics"]["viewed_form"]
+        for r in by_version.json()["data"]["attributes"]["results"]
+    }
+    assert rows == {"V1": 2, "V2": 1}
+
+
+@pytest.mark.mirror
+async def test_reports_on_a_revision_without_group_by(mirror: Path) -> None:
+    """Older revisions have no `group_by`: the fields their filter's description allows group the rows."""
+    spec = next((s for p in sorted(mirror.glob("*/openapi/stable.json")) if (s := _old_style(p))), None)
+    assert spec is not None, "no mirrored revision with a campaign values report without group_by"
+    behaviour = StatefulBehaviour(spec)
+    with behaviour.store.transaction() as tx:
+        for record in SEED:
+            relationships = {}
+            for name, value in (record.get("relationships") or {}).items():
+                many = isinstance(value["data"], list)
+                relationships[name] = {"many": many, "data": value["data"] if many else [value["data"]]}
+            tx.put("a", {**record, "relationships": relationships})
+        tx.put("a", {"type": "metric", "id": "RCV", "attributes": {"name": "Received Email"}})
+        tx.put("a", {"type": "metric", "id": "PO", "attributes": {"name": "Placed Order"}})
+        for n, pid in enumerate(("p1", "p2")):
+            tx.put("a", {
+                "type": "event", "id": f"e{n}",
+                "attributes": {"datetime": "2026-03-01T10:00:00+00:00", "event_properties": {"$message": "CM1"}},
+                "relationships": {"metric": {"many": False, "data": [{"type": "metric", "id": "RCV"}]},
+                                  "profile": {"many": False, "data": [{"type": "profile", "id": pid}]}},
+            })  # fmt: skip
+    body = {"data": {"type": "campaign-values-report", "attributes": {
+        "statistics": ["delivered"], "timeframe": MARCH, "conversion_metric_id": "PO"}}}  # fmt: skip
+    request = MockRequest(
+        "query_campaign_values", "post", "/api/campaign-values-reports", {}, {}, {}, body, "a", "api_key", "x",
+        "http://m",
+    )  # fmt: skip
+    response = await behaviour.handle(request)
+    assert response is not None and response.status == 200, response and response.body
+    results = response.body["data"]["attributes"]["results"]
+    assert [r["statistics"] for r in results] == [{"delivered": 2}]
+    assert results[0]["groupings"]["campaign_id"] == "C1" and results[0]["groupings"]["send_channel"] == "email"
+
+
+def _old_style(path: Path) -> dict[str, Any] | None:
+    """The revision's spec when its campaign values report has no `group_by`."""
+    spec = apply_overlay(load_spec(path), copy_spec=False).spec
+    for op in iter_operations(spec):
+        if op.operation_id == "query_campaign_values":
+            schema = json_body_schema(spec, op.node.get("requestBody"))
+            return spec if "group_by" not in (attribute_schema_of(spec, schema).get("properties") or {}) else None
+    return None
