@@ -1,0 +1,65 @@
+"""Klaviyo's official Python SDK (`klaviyo-api` 24.0.0, revision 2026-07-15), unmodified, against the default
+(stateful, in-memory) mock started as a real process: a broad session, asserted step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from contract_tests import MockProcess, running_mock
+
+from ._python_session import STEPS
+from ._steps import Outcome, Session, run_steps
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+MIN_CALLS = 30
+
+# Steps that fail only because another helper's scope is not done yet (strict: they turn loud when fixed).
+EXPECTED_FAILURES = {
+    "list_profile_count": "findings.md: sdk-1 (lists) additional-fields[list]=profile_count answers a made-up count",
+    "metric_aggregates": "findings.md: sdk-2 (filters) POST /api/metric-aggregates answers the generated example",
+    "render_template": "findings.md: sdk-3 (campaigns) template-render/template-clone answer the generated example",
+    "clone_template": "findings.md: sdk-3 (campaigns) template-render/template-clone answer the generated example",
+}
+
+
+@pytest.fixture(scope="module")
+def python_session() -> Iterator[tuple[dict[str, Outcome], list[dict[str, Any]], MockProcess]]:
+    from klaviyo_api import KlaviyoAPI
+
+    with running_mock(state="memory") as mock:
+        client = KlaviyoAPI(mock.api_key, test_host=mock.base_url, max_retries=0)
+        outcomes = run_steps(Session(client, mock), STEPS)
+        yield outcomes, mock.journal(limit=5000), mock
+
+
+def _params() -> list[Any]:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=EXPECTED_FAILURES[name]))
+        if name in EXPECTED_FAILURES
+        else name
+        for name, _ in STEPS
+    ]
+
+
+@pytest.mark.parametrize("step", _params())
+def test_step(step: str, python_session: tuple[dict[str, Outcome], list[dict[str, Any]], MockProcess]) -> None:
+    outcome = python_session[0][step]
+    assert outcome.ok, outcome.detail
+
+
+def test_session_is_broad_and_journaled(
+    python_session: tuple[dict[str, Outcome], list[dict[str, Any]], MockProcess],
+) -> None:
+    """30+ SDK calls, every one in the journal with its final status (item 10)."""
+    outcomes, journal, _ = python_session
+    assert set(EXPECTED_FAILURES) <= set(outcomes)
+    assert len(journal) >= MIN_CALLS
+    assert all(isinstance(entry.get("status"), int) for entry in journal)
+    assert all(entry.get("operation_id") for entry in journal)
+    operations = {entry["operation_id"] for entry in journal}
+    assert len(operations) >= MIN_CALLS, sorted(operations)
+    assert any(entry["status"] == 409 for entry in journal)  # the duplicate create, refused and journaled
