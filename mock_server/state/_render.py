@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kdk.spec import iter_operations, operation_parameters
-from mock_server import MockRequest, MockResponse
-from mock_server._on_request import PREFIX, on_request_fields, requested_fields
+from mock_server import MockRequest, MockResponse, on_request_fields, requested_fields
 
 from ._collections import bare_cursor, page_link, quote_path
 from ._index import OpInfo, ResourceIndex
@@ -275,7 +274,7 @@ def _on_request(spec: Spec) -> dict[str, frozenset[str]]:
     for op in iter_operations(spec):
         for param in operation_parameters(spec, op):
             name = str(param.get("name", ""))
-            if name.startswith(PREFIX):
+            if name.startswith("additional-fields["):
                 schema = flatten(spec, param.get("schema"))
                 if schema.get("type") == "array":
                     schema = flatten(spec, schema.get("items"))

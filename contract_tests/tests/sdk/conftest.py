@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from mock_server import CompiledSpec, load_compiled
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 NPM_PACKAGE = "klaviyo-api"
 
@@ -79,3 +81,11 @@ def node_sdk(node_executable: str) -> Path:
         installed = _installed_version()
     assert installed == wanted, f"{NPM_PACKAGE} {installed} installed, {wanted} pinned"
     return NODE_DIR
+
+
+@pytest.fixture(scope="session")
+def compiled() -> CompiledSpec:
+    """The pinned spec compiled as the mock serves it (LockError on an empty cache: `kdk spec fetch --check`)."""
+    from kdk.spec import pinned_spec_path
+
+    return load_compiled(pinned_spec_path())
