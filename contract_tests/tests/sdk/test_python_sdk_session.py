@@ -63,3 +63,28 @@ def test_session_is_broad_and_journaled(
     operations = {entry["operation_id"] for entry in journal}
     assert len(operations) >= MIN_CALLS, sorted(operations)
     assert any(entry["status"] == 409 for entry in journal)  # the duplicate create, refused and journaled
+
+
+def test_stateless_mode_with_the_sdk(stateless_mock: MockProcess) -> None:
+    """`--stateless` too: the SDK's full-URL cursor is accepted and the flow it crashed on now parses."""
+    from klaviyo_api import KlaviyoAPI
+
+    client = KlaviyoAPI(stateless_mock.api_key, test_host=stateless_mock.base_url, max_retries=0)
+    for base in (stateless_mock.base_url, "https://a.klaviyo.com"):
+        # http: the SDK passes the whole URL on; https: the SDK cuts the cursor out itself.
+        page = client.Profiles.get_profiles(page_cursor=f"{base}/api/profiles?page%5Bcursor%5D=bmV4dDo6MjA")
+        assert page.data
+    created = client.Flows.create_flow(
+        {
+            "data": {
+                "type": "flow",
+                "attributes": {"name": "F", "definition": {"triggers": [], "actions": [], "entry_action_id": None}},
+            }
+        }
+    )
+    assert created.data.attributes.definition is None
+    assert client.Flows.get_flow(created.data.id).data.attributes.definition is None
+    profile = client.Profiles.get_profile("01GDDKASAP8TKDDA2GRZDSVP4H")
+    assert profile.data.attributes.subscriptions is None
+    asked = client.Profiles.get_profile("01GDDKASAP8TKDDA2GRZDSVP4H", additional_fields_profile=["subscriptions"])
+    assert asked.data.attributes.subscriptions is not None
