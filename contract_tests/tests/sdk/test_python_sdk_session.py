@@ -86,3 +86,56 @@ def test_stateless_mode_with_the_sdk(stateless_mock: MockProcess) -> None:
     assert profile.data.attributes.subscriptions is None
     asked = client.Profiles.get_profile("01GDDKASAP8TKDDA2GRZDSVP4H", additional_fields_profile=["subscriptions"])
     assert asked.data.attributes.subscriptions is not None
+
+
+def test_conversations_reply_flow_with_the_sdk(
+    python_session: tuple[dict[str, Outcome], list[dict[str, Any]], MockProcess],
+) -> None:
+    """Seed 000 through the SDK (OAuth): a customer texts in, the SDK finds the conversation and replies;
+    a private key is refused and an over-long SMS is 413, as the guide says."""
+    import httpx
+    from klaviyo_api import KlaviyoAPI
+    from openapi_client.exceptions import ApiException
+
+    mock = python_session[2]
+    token = "oauth-sdk-conversations-token"
+    oauth = KlaviyoAPI(None, access_token=token, test_host=mock.base_url, max_retries=0)
+    inbound = httpx.post(
+        f"{mock.base_url}/__mock__/inbound",
+        json={"phone_number": "+18108675309", "body": "START"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert inbound.status_code == 201, inbound.text
+    profile_id = inbound.json()["profile_id"]
+    conversation = oauth.Profiles.get_conversation_for_profile(profile_id)
+    assert conversation.data.id == inbound.json()["conversation_id"]
+    assert conversation.data.attributes.channel == "sms"
+
+    def reply(client: Any, text: str) -> Any:
+        relationship = {"data": {"type": "conversation", "id": conversation.data.id}}
+        return client.Conversations.create_conversation_message(
+            {
+                "data": {
+                    "type": "conversation-message",
+                    "attributes": {"body": text},
+                    "relationships": {"conversation": relationship},
+                }
+            }
+        )
+
+    reply(oauth, "Hi! How can we help?")
+    thread = httpx.get(
+        f"{mock.base_url}/api/profiles/{profile_id}/conversation",
+        headers={"Authorization": f"Bearer {token}", "revision": mock.revision},
+        timeout=30,
+    ).json()["included"]
+    assert [m["attributes"]["body"] for m in thread] == ["Hi! How can we help?", "START"]
+    private = KlaviyoAPI(mock.api_key, test_host=mock.base_url, max_retries=0)
+    for client, text, status in ((private, "hi", 403), (oauth, "x" * 1601, 413)):
+        try:
+            reply(client, text)
+        except ApiException as exc:
+            assert exc.status == status
+        else:
+            raise AssertionError(f"expected {status}")
