@@ -26,7 +26,6 @@ from mock_server.state import StatefulBehaviour, WebhookSender
 from .conftest import API_KEY, JSONAPI, OAUTH, core_client, response_errors
 
 OJ = {**OAUTH, **JSONAPI}
-ACCOUNT = "oauth:oauth-token-one"
 PHONE = "+18108675309"
 SECRET = "whsec-seed-000-0000"
 TOPIC = "event:klaviyo.sent_sms"
@@ -49,6 +48,11 @@ class Account:
         await self.behaviour.webhooks.drain()
         result: dict[str, Any] = response.json()
         return result
+
+    def account_of(self, conversation_id: str) -> str:
+        """The store's account holding a conversation (account ids are the mock's own business)."""
+        with self.behaviour.store.transaction(write=False) as tx:
+            return next(a for a in self.behaviour.store.accounts() if tx.get(a, "conversation", conversation_id))
 
     async def reply(self, conversation_id: str | None, text: str | None, headers: dict[str, str] = OJ) -> Any:
         self.now[0] += 1.0  # a new second: the 3/s burst is not what these tests are about
@@ -214,17 +218,19 @@ async def test_400_conversation_not_found_or_blocked(account: Account) -> None:
     error = _error(await account.reply("01J0000000000000000000FAKE", "hi"), 400)
     assert error["source"]["pointer"] == "/data/relationships/conversation/data/id"
     conversation = (await _consented_conversation(account))["conversation_id"]
+    owner = account.account_of(conversation)
     with account.behaviour.store.transaction() as tx:  # Klaviyo blocks a conversation (no public endpoint)
-        record = tx.get(ACCOUNT, "conversation", conversation)
-        record["attributes"]["blocked"] = True
-        tx.put(ACCOUNT, record)
+        record = dict(tx.get(owner, "conversation", conversation))
+        record["attributes"] = {**record["attributes"], "blocked": True}
+        tx.put(owner, record)
     _error(await account.reply(conversation, "hi"), 400)
 
 
 async def test_400_customer_does_not_exist(account: Account) -> None:
     result = await _consented_conversation(account)
+    owner = account.account_of(result["conversation_id"])
     with account.behaviour.store.transaction() as tx:  # the profile was deleted (a data-privacy deletion)
-        tx.delete(ACCOUNT, "profile", result["profile_id"])
+        assert tx.delete(owner, "profile", result["profile_id"])
     error = _error(await account.reply(result["conversation_id"], "hi"), 400)
     assert "does not exist" in error["detail"]
 
