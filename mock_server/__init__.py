@@ -8,6 +8,7 @@ Public pieces the stateful layer (mock_server.state) builds on:
 - `error_response` / `error_object` / `MockError`: Klaviyo's JSON:API error envelope.
 - `generate_body(spec, schema, seed=...)`: a realistic body valid against a response schema.
 - `id_rules(spec)` / `new_id` / `seeded_id` ...: Klaviyo's id shapes and type naming conventions (`_ids.py`).
+- `on_request_fields` / `requested_fields`: fields Klaviyo sends only on request (`additional-fields[type]`).
 - `revision_spec_path(ref)`: the raw spec of any revision (fetched into the spec cache if missing).
 - `MockRequest` / `MockResponse` / `Behaviour` / `AdminRoute`: the seam (see `_types.py`).
 """
@@ -36,6 +37,7 @@ from ._ids import (
     type_of_id_field,
 )
 from ._mask import Masker
+from ._on_request import on_request_fields, requested_fields
 from ._replay import prepare_replay
 from ._serve import ServeOptions, serve
 from ._sources import revision_spec_path
@@ -80,11 +82,13 @@ __all__ = [
     "load_compiled",
     "mock_core",
     "new_id",
+    "on_request_fields",
     "open_recording",
     "parse_drift_kinds",
     "prepare_replay",
     "read_request_body",
     "relationship_name",
+    "requested_fields",
     "revision_spec_path",
     "seeded_id",
     "serve",

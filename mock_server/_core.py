@@ -104,7 +104,7 @@ class MockCore:
         if key is None or key not in op.templates:
             return MockResponse(status)  # no content documented (204, or a status without a body)
         base = request.base_url
-        return MockResponse(status, served.renderer.body(op, key, request.path_params, base, base))
+        return MockResponse(status, served.renderer.body(op, key, request.path_params, base, base, request.query))
 
     # -- ASGI -------------------------------------------------------------------------------------------
 

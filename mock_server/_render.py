@@ -8,10 +8,12 @@ Rendered bytes are cached by (operation, status key, self URL): the same request
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from ._compile import CompiledSpec, Operation
+from ._on_request import on_request_fields, requested_fields, strip_unrequested
 from ._types import MockResponse
 
 __all__ = ["Renderer", "request_path"]
@@ -27,8 +29,23 @@ class Renderer:
     def __init__(self, compiled: CompiledSpec) -> None:
         self.compiled = compiled
         self._rendered: dict[tuple[str, ...], bytes] = {}
+        operations = [
+            op
+            for entry in [*compiled.static.values(), *(e for b in compiled.dynamic.values() for e in b)]
+            for op in entry.methods.values()
+        ]
+        # Attributes sent only on request (`additional-fields[type]`): templates carry them, answers do not.
+        self.on_request = on_request_fields((p.name, p.item_enum or p.enum) for op in operations for p in op.params)
 
-    def body(self, op: Operation, key: str, path_params: dict[str, str], base: str, self_url: str) -> Any:
+    def body(
+        self,
+        op: Operation,
+        key: str,
+        path_params: dict[str, str],
+        base: str,
+        self_url: str,
+        query: Mapping[str, str] | None = None,
+    ) -> Any:
         """The template for response `key`, personalized (a fresh copy: templates are shared)."""
         body = _rebase(op.templates[key], base)
         if not isinstance(body, dict):
@@ -38,8 +55,10 @@ class Renderer:
             data["id"] = path_params["id"]
         if isinstance(body.get("links"), dict) and "self" in body["links"]:
             body["links"]["self"] = self_url
+        requested = requested_fields(query or {})
         for resource in _resources(body):
             self._link_resource(resource, base)
+            strip_unrequested(resource, self.on_request, requested)
         return body
 
     def response(
@@ -52,7 +71,8 @@ class Renderer:
         cache_key = (op.operation_id, key, self_url)
         cached = self._rendered.get(cache_key)
         if cached is None:
-            body = self.body(op, key, path_params, base, self_url)
+            query_params = dict(parse_qsl(query, keep_blank_values=True))
+            body = self.body(op, key, path_params, base, self_url, query_params)
             cached = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             if len(self._rendered) >= _RENDER_CACHE_SIZE:
                 self._rendered.clear()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server import MockRequest, MockResponse
+from kdk.spec import iter_operations, operation_parameters
+from mock_server import MockRequest, MockResponse, on_request_fields, requested_fields
 
 from ._collections import bare_cursor, page_link, quote_path
 from ._index import OpInfo, ResourceIndex
@@ -128,7 +129,7 @@ def render_resource(
         attributes = {}
         required = set(attrs_schema.get("required") or [])
         for name, prop in attr_props.items():
-            if name in additional_allowed and name not in additional:
+            if name in additional_allowed and name not in additional and name not in required:
                 continue
             # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
             if name in stored and (stored[name] is not None or flatten(spec, prop).get("nullable")):
@@ -175,13 +176,8 @@ class Renderer:
     def __init__(self, index: ResourceIndex, store: Store) -> None:
         self.index = index
         self.store = store
-        # Attributes a type returns only on request (`additional-fields[type]`), from its operations.
-        self.additional: dict[str, frozenset[str]] = {}
-        for op in index.ops.values():
-            if op.additional_fields:
-                self.additional[op.resource_type] = (
-                    self.additional.get(op.resource_type, frozenset()) | op.additional_fields
-                )
+        # Attributes a type returns only on request (`additional-fields[type]`), from every operation.
+        self.additional = _on_request(index.spec)
 
     def response(self, req: MockRequest, op: OpInfo, outcome: Outcome) -> MockResponse:
         if outcome.refs is not None:
@@ -219,9 +215,7 @@ class Renderer:
     def document(self, req: MockRequest, tx: StoreTx, records: list[Record], schema: Any) -> dict[str, Any]:
         """Primary data plus `included` for `include=...`."""
         fields = {k[7:-1]: v for k, v in req.query.items() if k.startswith("fields[") and k.endswith("]")}
-        additional = {
-            k[18:-1]: frozenset(v.split(",")) for k, v in req.query.items() if k.startswith("additional-fields[")
-        }
+        additional = requested_fields(req.query)
         includes = [n for n in (req.query.get("include") or "").split(",") if n]
         included: dict[tuple[str, str], dict[str, Any]] = {}
         out = []
@@ -273,3 +267,16 @@ class Renderer:
         rel = flatten(spec, (rels.get("properties") or {}).get(name))
         data = flatten(spec, (rel.get("properties") or {}).get("data"))
         return data.get("type") == "array" or "items" in data or not data
+
+
+def _on_request(spec: Spec) -> dict[str, frozenset[str]]:
+    pairs: list[tuple[str, Any]] = []
+    for op in iter_operations(spec):
+        for param in operation_parameters(spec, op):
+            name = str(param.get("name", ""))
+            if name.startswith("additional-fields["):
+                schema = flatten(spec, param.get("schema"))
+                if schema.get("type") == "array":
+                    schema = flatten(spec, schema.get("items"))
+                pairs.append((name, schema.get("enum")))
+    return on_request_fields(pairs)
