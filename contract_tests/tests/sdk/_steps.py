@@ -1,5 +1,5 @@
 """Running a scripted SDK session step by step: every step runs (a failed one does not stop the rest),
-each outcome is kept, and the tests assert them one by one (so one known failure stays one xfail).
+each outcome is kept, and the tests assert them one by one (so one failing call is one failing test).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FINDINGS", "Outcome", "Session", "expected_failure", "run_steps"]
+__all__ = ["Outcome", "Session", "run_steps"]
 
 
 @dataclass
@@ -41,31 +41,3 @@ def run_steps(session: Session, steps: list[tuple[str, Callable[[Session], None]
         else:
             outcomes[name] = Outcome(True)
     return outcomes
-
-
-# Findings (/work/notes/findings.md) a step waits for: the entry, and the backend module of the scope that fixes
-# it. Until that module exists the step is a strict expected failure; once it exists the step must pass.
-FINDINGS = {
-    "sdk-1": (
-        "findings.md: sdk-1 (lists) additional-fields[list]=profile_count answers a made-up count",
-        "mock_server.state._backends._lists",
-    ),
-    "sdk-2": (
-        "findings.md: sdk-2 (filters) POST /api/metric-aggregates answers the generated example",
-        "mock_server.state._backends._aggregates",
-    ),
-    "sdk-3": (
-        "findings.md: sdk-3 (campaigns) template-render/template-clone answer the generated example",
-        "mock_server.state._backends._templates",
-    ),
-}
-
-
-def expected_failure(finding: str) -> Any:
-    """`xfail(strict=True)` while the fixing scope's backend is absent; no mark (the step must pass) once present."""
-    import importlib.util
-
-    import pytest
-
-    reason, module = FINDINGS[finding]
-    return pytest.mark.xfail(importlib.util.find_spec(module) is None, reason=reason, strict=True)

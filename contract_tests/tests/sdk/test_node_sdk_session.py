@@ -14,7 +14,6 @@ import pytest
 
 from contract_tests import running_mock
 
-from ._steps import expected_failure
 from .conftest import NODE_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -37,12 +36,6 @@ def _step_names() -> list[str]:
     return names
 
 
-# Steps that fail only until another scope's fix is present (findings.md entry; see `expected_failure`).
-EXPECTED_FAILURES = {
-    "listProfileCount": "sdk-1",
-    "metricAggregates": "sdk-2",
-    "renderTemplate": "sdk-3",
-}
 STEPS = _step_names()
 
 
@@ -66,18 +59,11 @@ def node_session(node_executable: str, node_sdk: Path) -> Iterator[tuple[dict[st
         yield results, mock.journal(limit=5000)
 
 
-def _params() -> list[Any]:
-    return [
-        pytest.param(name, marks=expected_failure(EXPECTED_FAILURES[name])) if name in EXPECTED_FAILURES else name
-        for name in STEPS
-    ]
-
-
 def test_steps_are_found() -> None:
-    assert len(STEPS) >= 25 and set(EXPECTED_FAILURES) <= set(STEPS)
+    assert len(STEPS) >= 25
 
 
-@pytest.mark.parametrize("step", _params())
+@pytest.mark.parametrize("step", STEPS)
 def test_step(step: str, node_session: tuple[dict[str, dict[str, Any]], list[Any]]) -> None:
     results, _ = node_session
     assert step in results, f"session.js did not report step {step}"

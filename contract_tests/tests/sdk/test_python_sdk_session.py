@@ -11,19 +11,14 @@ import pytest
 from contract_tests import MockProcess, running_mock
 
 from ._python_session import STEPS
-from ._steps import Outcome, Session, expected_failure, run_steps
+from ._steps import Outcome, Session, run_steps
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 MIN_CALLS = 30
 
-# Steps that fail only until another scope's fix is present (findings.md entry; see `expected_failure`).
-EXPECTED_FAILURES = {
-    "list_profile_count": "sdk-1",
-    "metric_aggregates": "sdk-2",
-    "render_template": "sdk-3",
-    "clone_template": "sdk-3",
-}
+
+STEP_NAMES = [name for name, _ in STEPS]
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +31,7 @@ def python_session() -> Iterator[tuple[dict[str, Outcome], list[dict[str, Any]],
         yield outcomes, mock.journal(limit=5000), mock
 
 
-def _params() -> list[Any]:
-    return [
-        pytest.param(name, marks=expected_failure(EXPECTED_FAILURES[name])) if name in EXPECTED_FAILURES else name
-        for name, _ in STEPS
-    ]
-
-
-@pytest.mark.parametrize("step", _params())
+@pytest.mark.parametrize("step", STEP_NAMES)
 def test_step(step: str, python_session: tuple[dict[str, Outcome], list[dict[str, Any]], MockProcess]) -> None:
     outcome = python_session[0][step]
     assert outcome.ok, outcome.detail
@@ -54,7 +42,7 @@ def test_session_is_broad_and_journaled(
 ) -> None:
     """30+ SDK calls, every one in the journal with its final status (item 10)."""
     outcomes, journal, _ = python_session
-    assert set(EXPECTED_FAILURES) <= set(outcomes)
+    assert set(STEP_NAMES) == set(outcomes)
     assert len(journal) >= MIN_CALLS
     assert all(isinstance(entry.get("status"), int) for entry in journal)
     assert all(entry.get("operation_id") for entry in journal)
