@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
@@ -12,7 +13,7 @@ from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
 from ._models import Outcome
 from ._render import Renderer
-from ._schema import json_body_schema
+from ._schema import flatten, json_body_schema, success_response
 from ._store import Store
 from ._webhooks import WebhookSender
 
@@ -60,6 +61,15 @@ class Dispatcher:
             and carries_events(index.spec, json_body_schema(index.spec, op.node.get("requestBody")))
         }
 
+        # Multipart uploads that store a resource (`upload_image_from_file`): the backend's `upload`.
+        self._upload_ops: dict[str, str] = {}
+        for op in iter_operations(index.spec):
+            content = (op.node.get("requestBody") or {}).get("content") or {}
+            if op.method == "post" and op.operation_id not in index.ops and "multipart/form-data" in content:
+                rtype = _response_type(index, op.node)
+                if rtype in index.types and index.types[rtype].get_op:
+                    self._upload_ops[op.operation_id] = rtype
+
     def is_stateful(self, op: OpInfo, account: str) -> bool:
         info = self.index.types.get(op.resource_type)
         if info and info.creatable:
@@ -91,6 +101,8 @@ class Dispatcher:
         if req.operation_id in self._consent_ops:
             outcome = self.backends.profiles.consent_job(req)
             return MockResponse(outcome.status, None)
+        if req.operation_id in self._upload_ops:
+            return self._upload(req, self._upload_ops[req.operation_id])
         op = self.index.ops.get(req.operation_id)
         if op is None:
             return None
@@ -102,3 +114,19 @@ class Dispatcher:
         method: Callable[[Call], Outcome] = getattr(backend, _METHODS[op.kind])
         outcome = method(Call(req, op))
         return self.renderer.response(req, op, outcome)
+
+    def _upload(self, req: MockRequest, rtype: str) -> MockResponse | None:
+        backend = self.backends.for_type(rtype)
+        upload: Callable[[Call], Outcome] | None = getattr(backend, "upload", None)
+        get_op = self.index.ops[self.index.types[rtype].get_op or ""]
+        if upload is None:
+            return None
+        return self.renderer.response(req, get_op, upload(Call(req, get_op)))
+
+
+def _response_type(index: ResourceIndex, node: dict[str, Any]) -> str | None:
+    """The single `data.type` a success response carries."""
+    _status, response = success_response(index.spec, node)
+    data = flatten(index.spec, ((response or {}).get("properties") or {}).get("data"))
+    values = flatten(index.spec, (data.get("properties") or {}).get("type")).get("enum") or []
+    return str(values[0]) if len(values) == 1 else None

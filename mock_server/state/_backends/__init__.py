@@ -14,8 +14,10 @@ from .._webhooks import WebhookSender
 from ._base import Backend, Call
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._events import EventsBackend, carries_events
+from ._images import ImagesBackend
 from ._jobs import JobsBackend
-from ._profiles import ProfilesBackend
+from ._lists import ListsBackend
+from ._profiles import ConsentJobsBackend, ProfilesBackend
 
 __all__ = [
     "BODY_LIMITS",
@@ -24,6 +26,8 @@ __all__ = [
     "Call",
     "ConversationsBackend",
     "EventsBackend",
+    "ImagesBackend",
+    "ListsBackend",
     "ProfilesBackend",
     "carries_events",
     "has_consent",
@@ -40,8 +44,15 @@ class Backends:
         self.profiles = ProfilesBackend(index, store, ids, self)
         self.conversations = ConversationsBackend(index, store, ids, self)
         self.events = EventsBackend(index, store, ids, self)
-        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events)
-        self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
+        self.lists = ListsBackend(index, store, ids, self)
+        self.consent_jobs = ConsentJobsBackend(index, store, ids, self)
+        self.images = ImagesBackend(index, store, ids, self)
+        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events, self.lists, self.images)
+        self._by_type: dict[str, Backend] = {rtype: backend for backend in self.domain for rtype in backend.types}
+        # Consent jobs the spec keeps (readable back) are found by shape, not listed.
+        for rtype in index.types:
+            if self.profiles.is_consent_job(rtype):
+                self._by_type.setdefault(rtype, self.consent_jobs)
 
     def for_type(self, resource_type: str) -> Backend:
         found = self._by_type.get(resource_type)
