@@ -18,6 +18,7 @@ from ._images import ImagesBackend
 from ._jobs import JobsBackend
 from ._lists import ListsBackend
 from ._profiles import ConsentJobsBackend, ProfilesBackend
+from ._tags import TagsBackend
 
 __all__ = [
     "BODY_LIMITS",
@@ -29,6 +30,7 @@ __all__ = [
     "ImagesBackend",
     "ListsBackend",
     "ProfilesBackend",
+    "TagsBackend",
     "carries_events",
     "has_consent",
 ]
@@ -47,7 +49,15 @@ class Backends:
         self.lists = ListsBackend(index, store, ids, self)
         self.consent_jobs = ConsentJobsBackend(index, store, ids, self)
         self.images = ImagesBackend(index, store, ids, self)
-        self.domain: tuple[Backend, ...] = (self.profiles, self.conversations, self.events, self.lists, self.images)
+        self.tags = TagsBackend(index, store, ids, self)
+        self.domain: tuple[Backend, ...] = (
+            self.profiles,
+            self.conversations,
+            self.events,
+            self.lists,
+            self.images,
+            self.tags,
+        )
         self._by_type: dict[str, Backend] = {rtype: backend for backend in self.domain for rtype in backend.types}
         # Consent jobs the spec keeps (readable back) are found by shape, not listed.
         for rtype in index.types:
