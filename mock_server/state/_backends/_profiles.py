@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from mock_server import MockRequest
 
-from .._errors import invalid, not_found
+from .._errors import MockError, invalid, not_found
 from .._models import Outcome, Record, Ref, now
 from .._store import StoreTx
 from ._base import Backend, Call
@@ -113,7 +113,13 @@ class ProfilesBackend(Backend):
         for rtype, gid in request.groups:
             group = tx.get(account, rtype, gid)
             if group is None:
-                raise not_found(rtype, gid)
+                raise MockError(
+                    404,
+                    f"A {rtype} with id {gid} does not exist.",
+                    code="not_found",
+                    title="Not found.",
+                    pointer=f"/data/relationships/{rtype}/data/id",
+                )
             groups.append(group)
         target_list = next((g for g in groups if g["type"] == "list"), None)
         action = request.action
