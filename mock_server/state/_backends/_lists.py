@@ -180,7 +180,7 @@ class ListsBackend(Backend):
     # -- operations --------------------------------------------------------------------------------
     def _with_count(self, call: Call, tx: StoreTx, records: builtins.list[Record]) -> builtins.list[Record]:
         asked = call.req.query.get(f"additional-fields[{call.op.resource_type}]", "")
-        if _COUNT not in asked.split(","):
+        if _COUNT not in asked.split(",") or _COUNT not in call.op.additional_fields:
             return records
         out = []
         for record in records:
@@ -212,9 +212,15 @@ class ListsBackend(Backend):
             return super().relationship_get(call)
         with self.store.transaction(write=False) as tx:
             group = self.stored(tx, call.account, call.op.resource_type, call.rid)
-            refs = [{"type": "profile", "id": p["id"]} for p in self.member_records(tx, call.account, group)]
-            page = self.query(call, tx, [{**r, "attributes": {}, "relationships": {}} for r in refs])
-        return Outcome(call.op.status, refs=[{"type": r["type"], "id": r["id"]} for r in page.records], many=True)
+            page = self.query(call, tx, self.member_records(tx, call.account, group))
+        return Outcome(
+            call.op.status,
+            refs=[{"type": r["type"], "id": r["id"]} for r in page.records],
+            many=True,
+            links="page",
+            next_cursor=page.next_cursor,
+            prev_cursor=page.prev_cursor,
+        )
 
     def related(self, call: Call) -> Outcome:
         if call.op.relationship != _MEMBERS:
