@@ -8,7 +8,7 @@ from typing import Any
 from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
 
-from ._backends import Backends, Call, carries_events
+from ._backends import Backends, Call, carries_events, consent_action
 from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
 from ._models import Outcome
@@ -46,10 +46,11 @@ class Dispatcher:
         # nor are the subscription bulk jobs (they can only be posted), which set consent.
         self._message_ops = index.posts_by_request_type.get(_CONVERSATION_MESSAGE_TYPE, frozenset())
         self._consent_ops = {
-            op_id
-            for rtype, op_ids in index.posts_by_request_type.items()
-            if self.backends.profiles.is_consent_job(rtype) and rtype not in index.types
-            for op_id in op_ids
+            op.operation_id
+            for op in iter_operations(index.spec)
+            if op.method == "post"
+            and op.operation_id not in index.ops
+            and _carries_consent(index, json_body_schema(index.spec, op.node.get("requestBody")))
         }
 
         # Bulk event creates (a job, or the client's bulk entry) carry events a few levels down: by shape.
@@ -130,3 +131,19 @@ def _response_type(index: ResourceIndex, node: dict[str, Any]) -> str | None:
     data = flatten(index.spec, ((response or {}).get("properties") or {}).get("data"))
     values = flatten(index.spec, (data.get("properties") or {}).get("type")).get("enum") or []
     return str(values[0]) if len(values) == 1 else None
+
+
+def _carries_consent(index: ResourceIndex, body: dict[str, Any] | None) -> bool:
+    """A consent request, by shape: its `data` names profiles (`attributes.profile(s)`) and a `list`
+    relationship, and its type is a consent change (subscribe/unsubscribe jobs, the client subscription)."""
+    data = flatten(index.spec, ((body or {}).get("properties") or {}).get("data"))
+    props = data.get("properties") or {}
+    attrs = flatten(index.spec, props.get("attributes")).get("properties") or {}
+    rels = flatten(index.spec, props.get("relationships")).get("properties") or {}
+    types = flatten(index.spec, props.get("type")).get("enum") or []
+    return (
+        bool({"profile", "profiles"} & set(attrs))
+        and "list" in rels
+        and len(types) == 1
+        and consent_action(str(types[0])) is not None
+    )

@@ -12,6 +12,7 @@ from .._index import ResourceIndex
 from .._store import Store
 from .._webhooks import WebhookSender
 from ._base import Backend, Call
+from ._consent import consent_action
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._events import EventsBackend, carries_events
 from ._images import ImagesBackend
@@ -32,6 +33,7 @@ __all__ = [
     "ProfilesBackend",
     "TagsBackend",
     "carries_events",
+    "consent_action",
     "has_consent",
 ]
 

@@ -39,8 +39,11 @@ NEVER = "NEVER_SUBSCRIBED"
 
 
 def consent_action(job_type: str) -> ConsentAction | None:
-    """Which consent change a job type makes, from its name's words (`profile-suppression-bulk-delete-job`)."""
+    """Which consent change a job type makes, from its name's words (`profile-suppression-bulk-delete-job`);
+    a single `subscription` (the client-side create) subscribes."""
     words = set(job_type.split("-"))
+    if job_type == "subscription":
+        return "subscribe"
     if not job_type.endswith("-job") or "profile" not in words:
         return None
     if "subscription" in words:

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from typing import Any, ClassVar
 
 from mock_server import MockRequest
 
 from .._errors import MockError, invalid, not_found
-from .._models import Outcome, Record, Ref, now
+from .._models import Outcome, Record, Ref, merge, now
 from .._store import StoreTx
 from ._base import Backend, Call
 from ._consent import apply_consent, consent_action, default_subscriptions, list_suppression, requested_channels
@@ -65,6 +66,28 @@ class ProfilesBackend(Backend):
                 email["can_receive_email_marketing"] = bool(attrs.get("email"))
 
     # -- a profile's lists and segments (membership is the lists backend's) -------------------------
+    def get(self, call: Call) -> Outcome:
+        outcome = super().get(call)
+        return self._with_groups(call, outcome)
+
+    def list(self, call: Call) -> Outcome:
+        return self._with_groups(call, super().list(call))
+
+    def _with_groups(self, call: Call, outcome: Outcome) -> Outcome:
+        """`include=segments`: segments computed from their definitions name their members on each profile
+        returned, so the renderer includes them like stored relationships."""
+        included = set((call.req.query.get("include") or "").split(","))
+        wanted = [rtype for rtype in _GROUP_TYPES if f"{rtype}s" in included]
+        if not wanted or not outcome.records:
+            return outcome
+        with self.store.transaction(write=False) as tx:
+            for record in outcome.records:
+                rels = record.setdefault("relationships", {})
+                for rtype in wanted:
+                    refs = self.backends.lists.groups_of(tx, call.account, rtype, record["id"])
+                    rels[f"{rtype}s"] = {"many": True, "data": refs}
+        return outcome
+
     def relationship_get(self, call: Call) -> Outcome:
         if call.op.related_type not in _GROUP_TYPES:
             return super().relationship_get(call)
@@ -106,7 +129,7 @@ class ProfilesBackend(Backend):
     def description_of(self, operation_id: str) -> str:
         return self.backends.lists.description_by_id(operation_id)
 
-    def change_consent(self, tx: StoreTx, account: str, request: ConsentRequest) -> list[Ref]:
+    def change_consent(self, tx: StoreTx, account: str, request: ConsentRequest) -> builtins.list[Ref]:
         """Apply one consent job; the profiles it touched."""
         stamp = now()
         groups = []
@@ -129,7 +152,7 @@ class ProfilesBackend(Backend):
             and (target_list.get("attributes") or {}).get("opt_in_process") == "double_opt_in"
             and not request.historical_import
         )
-        profiles: list[Record] = []
+        profiles: builtins.list[Record] = []
         for item in request.items:
             profile = self._consent_profile(tx, account, item, create=action != "unsuppress")
             if profile is not None:
@@ -140,7 +163,7 @@ class ProfilesBackend(Backend):
                 for member in self.backends.lists.member_records(tx, account, group):
                     member["attributes"].pop("joined_group_at", None)
                     profiles.append(member)
-        touched: list[Ref] = []
+        touched: builtins.list[Ref] = []
         lists = self.backends.lists
         for profile in profiles:
             ref = {"type": "profile", "id": profile["id"]}
@@ -156,6 +179,7 @@ class ProfilesBackend(Backend):
                 list_suppression(profile, target_list["id"], stamp)
                 tx.put(account, profile)
                 continue
+            profile["attributes"] = merge(profile.get("attributes") or {}, request.profile_attributes)
             apply_consent(profile, action, channels, stamp, method_detail=request.custom_source)
             profile["attributes"]["updated"] = stamp
             tx.put(account, profile)
@@ -182,6 +206,19 @@ class ProfilesBackend(Backend):
                 attrs[key] = value  # "this will be set on the profile"
         item.bind(profile["id"])
         return profile
+
+
+def _with_default_channels(item: dict[str, Any]) -> dict[str, Any]:
+    """ "If a subscriptions object is not provided, subscriptions are defaulted to MARKETING" (per identifier)."""
+    attrs = _obj(item.get("attributes"))
+    if isinstance(attrs.get("subscriptions"), dict):
+        return item
+    channels = {
+        channel: {"marketing": {"consent": "SUBSCRIBED"}}
+        for channel, key in (("email", "email"), ("sms", "phone_number"))
+        if attrs.get(key)
+    }
+    return {**item, "attributes": {**attrs, "subscriptions": channels}}
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -211,6 +248,7 @@ class ConsentRequest:
         self.historical_import = False
         self.custom_source: str | None = None
         self.subscriptions: dict[str, Any] = {}
+        self.profile_attributes: dict[str, Any] = {}  # what a client subscription also sets on the profile
 
     @classmethod
     def parse(cls, body: Any, description: str) -> ConsentRequest:
@@ -227,6 +265,12 @@ class ConsentRequest:
         request.custom_source = source if isinstance(source, str) else None
         raw_items = _obj(attrs.get("profiles")).get("data")
         items: list[Any] = raw_items if isinstance(raw_items, list) else []
+        single = _obj(attrs.get("profile")).get("data")
+        if isinstance(single, dict):  # the client-side subscription: one profile, its channels by default
+            items = [_with_default_channels(single)]
+            request.profile_attributes = {
+                k: v for k, v in _obj(single.get("attributes")).items() if k != "subscriptions" and v is not None
+            }
         limit = per_call_limit(description)
         if limit is not None and len(items) > limit:
             raise invalid(

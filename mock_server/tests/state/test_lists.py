@@ -156,6 +156,9 @@ async def test_segment_members_come_from_a_simple_definition(client: httpx.Async
     assert count.json()["data"]["attributes"]["profile_count"] == 2
     mine = await client.get(f"/api/profiles/{other}/relationships/segments", headers=API_KEY)
     assert [r["id"] for r in mine.json()["data"]] == [sid]
+    included = await client.get(f"/api/profiles/{other}", params={"include": "segments,lists"}, headers=API_KEY)
+    assert included.json()["data"]["relationships"]["segments"]["data"] == [{"type": "segment", "id": sid}]
+    assert [r["id"] for r in included.json()["included"]] == [sid]
     # Membership follows the data: leaving the list leaves the segment.
     await client.request("DELETE", f"/api/lists/{lid}/relationships/profiles", json=_refs(vip), headers=H)
     members = await client.get(f"/api/segments/{sid}/profiles", headers=API_KEY)

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from mock_server._compile import CompiledSpec
+from mock_server.state import StatefulBehaviour
 
 from .conftest import API_KEY, JSONAPI, list_body, profile_body, response_errors
 
@@ -265,3 +266,43 @@ async def test_double_opt_in_list_waits_for_confirmation(client: httpx.AsyncClie
     ] = "2024-01-01T00:00:00+00:00"
     assert (await client.post("/api/profile-subscription-bulk-create-jobs", json=job, headers=H)).status_code == 202
     assert len(await _members(client, lid)) == 1
+
+
+def client_subscription(email: str, list_id: str) -> dict[str, Any]:
+    profile = {"type": "profile", "attributes": {"email": email, "first_name": "Cy"}}
+    return {
+        "data": {
+            "type": "subscription",
+            "attributes": {"custom_source": "Footer form", "profile": {"data": profile}},
+            "relationships": {"list": {"data": {"type": "list", "id": list_id}}},
+        }
+    }
+
+
+async def test_client_subscription_subscribes_to_the_companys_list(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    public = {"revision": API_KEY["revision"], **JSONAPI}
+    company = {"company_id": "XyZ123"}
+    unknown = await client.post(
+        "/client/subscriptions", params=company, json=client_subscription("c@example.com", "Y6nRLr"), headers=public
+    )
+    assert unknown.status_code == 404, unknown.text  # no such list in the company's account
+    # The company's account gets its list (as `--seed-data` would load it), then a site form subscribes.
+    await client.post("/client/profiles", params=company, json=profile_body(email="first@example.com"), headers=public)
+    (account,) = behaviour.store.accounts()
+    with behaviour.store.transaction() as tx:
+        tx.put(account, {"type": "list", "id": "Y6nRLr", "attributes": {"name": "Footer"}, "relationships": {}})
+    done = await client.post(
+        "/client/subscriptions", params=company, json=client_subscription("c@example.com", "Y6nRLr"), headers=public
+    )
+    assert (done.status_code, done.content) == (202, b"")
+    with behaviour.store.transaction(write=False) as tx:
+        profile = tx.find(account, "profile", "email", "c@example.com")
+        members = tx.get(account, "list", "Y6nRLr")
+    assert profile is not None and members is not None
+    assert profile["attributes"]["first_name"] == "Cy"  # the profile's attributes are set too
+    marketing = profile["attributes"]["subscriptions"]["email"]["marketing"]
+    assert (marketing["consent"], marketing["custom_method_detail"]) == ("SUBSCRIBED", "Footer form")
+    assert profile["attributes"]["subscriptions"]["sms"]["marketing"]["consent"] == "NEVER_SUBSCRIBED"  # no phone
+    assert members["relationships"]["profiles"]["data"] == [{"type": "profile", "id": profile["id"]}]
