@@ -89,6 +89,12 @@ class ListsBackend(Backend):
     types: ClassVar[tuple[str, ...]] = ("list", "segment")
     _descriptions: dict[str, str] | None = None
 
+    def complete_attributes(self, attrs: dict[str, Any], props: dict[str, Any]) -> None:
+        if "is_processing" in props:
+            attrs["is_processing"] = False  # membership is computed on every read: never still processing
+        if "is_starred" in props and attrs.get("is_starred") is None:
+            attrs["is_starred"] = False
+
     # -- membership --------------------------------------------------------------------------------
     def members(self, tx: StoreTx, account: str, group: Record) -> dict[str, str | None]:
         """Profile id -> when it joined, for a list or segment."""

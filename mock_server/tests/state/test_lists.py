@@ -189,3 +189,19 @@ async def test_segment_with_an_unevaluable_definition_uses_stored_membership(
         tx.put(account, segment)
     members = await client.get(f"/api/segments/{sid}/profiles", headers=API_KEY)
     assert [r["id"] for r in members.json()["data"]] == [a]
+
+
+async def test_bulk_import_into_a_list_records_when_existing_profiles_joined(client: httpx.AsyncClient) -> None:
+    lid = await _list(client, "Imported")
+    old = await _profile(client, email="old@example.com")
+    job = {
+        "data": {
+            "type": "profile-bulk-import-job",
+            "attributes": {"profiles": {"data": [{"type": "profile", "attributes": {"email": "old@example.com"}}]}},
+            "relationships": {"lists": {"data": [{"type": "list", "id": lid}]}},
+        }
+    }
+    assert (await client.post("/api/profile-bulk-import-jobs", json=job, headers=H)).status_code == 202
+    (member,) = (await client.get(f"/api/lists/{lid}/profiles", headers=API_KEY)).json()["data"]
+    assert member["id"] == old
+    assert member["attributes"]["joined_group_at"] > member["attributes"]["created"]  # joined now, made before
