@@ -8,13 +8,12 @@ table is checked too: 401 for a wrong Authorization format, 400 for a flat body,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from contract_tests import MockProcess, running_mock
 from mock_server import create_app
 from mock_server._compile import CompiledSpec
 from mock_server.state import behaviours_from_options
@@ -26,6 +25,12 @@ GUIDE_HEADERS = {
     "accept": "application/vnd.api+json",
 }
 WRITE_HEADERS = {**GUIDE_HEADERS, "Content-Type": "application/vnd.api+json"}
+
+
+def _writing(headers: dict[str, str]) -> dict[str, str]:
+    return {**headers, "Content-Type": "application/vnd.api+json"}
+
+
 CUSTOMER = {"email": "priya@example.com", "first_name": "Priya", "phone_number": "+919820000001"}
 LIST_NAME = "WhatsApp Opt-Ins"
 
@@ -38,21 +43,21 @@ async def default_mock(compiled: CompiledSpec) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
-async def _setup_list(client: httpx.AsyncClient) -> None:
+async def _setup_list(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
     """Made once in Klaviyo's UI in the guide; here through the API."""
     body = {"data": {"type": "list", "attributes": {"name": LIST_NAME}}}
-    made = await client.post("/api/lists/", json=body, headers=WRITE_HEADERS)
+    made = await client.post("/api/lists/", json=body, headers=_writing(headers))
     assert made.status_code == 201, made.text
 
 
-async def _run_automation(client: httpx.AsyncClient) -> dict[str, Any]:
+async def _run_automation(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
     """Steps 2-5 of the guide; what the automation stores (profile_id, list_id) and the answers it saw."""
     seen: dict[str, Any] = {}
-    lists = await client.get("/api/lists/", headers=GUIDE_HEADERS)
+    lists = await client.get("/api/lists/", headers=headers)
     assert lists.status_code == 200, lists.text
     list_id = next(item["id"] for item in lists.json()["data"] if item["attributes"]["name"] == LIST_NAME)
     search = await client.get(
-        "/api/profiles/", params={"filter": f'equals(email,"{CUSTOMER["email"]}")'}, headers=GUIDE_HEADERS
+        "/api/profiles/", params={"filter": f'equals(email,"{CUSTOMER["email"]}")'}, headers=headers
     )
     assert search.status_code == 200, search.text
     seen["search"] = search.json()["data"]
@@ -61,7 +66,7 @@ async def _run_automation(client: httpx.AsyncClient) -> dict[str, Any]:
         seen["profile_name"] = seen["search"][0]["attributes"]["first_name"]
     else:
         create = await client.post(
-            "/api/profiles/", json={"data": {"type": "profile", "attributes": CUSTOMER}}, headers=WRITE_HEADERS
+            "/api/profiles/", json={"data": {"type": "profile", "attributes": CUSTOMER}}, headers=_writing(headers)
         )
         assert create.status_code == 201, create.text
         seen["created"] = create.json()["data"]
@@ -69,44 +74,44 @@ async def _run_automation(client: httpx.AsyncClient) -> dict[str, Any]:
     subscribe = await client.post(
         f"/api/lists/{list_id}/relationships/profiles/",
         json={"data": [{"type": "profile", "id": profile_id}]},
-        headers=WRITE_HEADERS,
+        headers=_writing(headers),
     )
     seen.update(list_id=list_id, profile_id=profile_id, subscribe=(subscribe.status_code, subscribe.content))
     return seen
 
 
-async def _check_sync(client: httpx.AsyncClient) -> None:
-    await _setup_list(client)
-    first = await _run_automation(client)
+async def _check_sync(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    await _setup_list(client, headers)
+    first = await _run_automation(client, headers)
     assert first["search"] == []  # "If data is empty, the profile does not exist yet"
     assert first["created"]["attributes"]["email"] == CUSTOMER["email"]
     assert first["created"]["attributes"]["first_name"] == "Priya"
     assert first["subscribe"] == (204, b"")  # "HTTP 204 No Content (empty body = success)"
 
-    second = await _run_automation(client)
+    second = await _run_automation(client, headers)
     assert "created" not in second  # the search finds the profile: nothing is created twice
     assert second["profile_id"] == first["profile_id"]
     assert second["profile_name"] == "Priya"
     assert second["subscribe"] == (204, b"")  # "If already subscribed, Klaviyo returns 204 again"
 
-    members = await client.get(f"/api/lists/{first['list_id']}/relationships/profiles/", headers=GUIDE_HEADERS)
+    members = await client.get(f"/api/lists/{first['list_id']}/relationships/profiles/", headers=headers)
     assert [m["id"] for m in members.json()["data"]] == [first["profile_id"]]
     counted = await client.get(
-        f"/api/lists/{first['list_id']}/", params={"additional-fields[list]": "profile_count"}, headers=GUIDE_HEADERS
+        f"/api/lists/{first['list_id']}/", params={"additional-fields[list]": "profile_count"}, headers=headers
     )
     assert counted.json()["data"]["attributes"]["profile_count"] == 1
-    everyone = await client.get("/api/profiles/", headers=GUIDE_HEADERS)
+    everyone = await client.get("/api/profiles/", headers=headers)
     assert [p["id"] for p in everyone.json()["data"]] == [first["profile_id"]]
     # An automation that skips the search and creates again is told who already has the email.
     again = await client.post(
-        "/api/profiles/", json={"data": {"type": "profile", "attributes": CUSTOMER}}, headers=WRITE_HEADERS
+        "/api/profiles/", json={"data": {"type": "profile", "attributes": CUSTOMER}}, headers=_writing(headers)
     )
     assert again.status_code == 409
     assert again.json()["errors"][0]["meta"]["duplicate_profile_id"] == first["profile_id"]
 
 
 async def test_whatsapp_opt_in_sync_runs_twice_with_the_same_answers(default_mock: httpx.AsyncClient) -> None:
-    await _check_sync(default_mock)
+    await _check_sync(default_mock, GUIDE_HEADERS)
 
 
 @pytest.mark.parametrize(
@@ -149,13 +154,9 @@ async def test_troubleshooting_400s(default_mock: httpx.AsyncClient) -> None:
     assert search.json()["data"] == []
 
 
-@pytest.fixture(scope="module")
-def mock_process() -> Iterator[MockProcess]:
-    with running_mock(api_key=KEY) as mock:
-        yield mock
-
-
-async def test_whatsapp_opt_in_sync_over_http(mock_process: MockProcess) -> None:
-    """The same automation against `kdk mock` running as a process, over real HTTP."""
-    async with httpx.AsyncClient(base_url=mock_process.base_url, timeout=30) as client:
-        await _check_sync(client)
+async def test_whatsapp_opt_in_sync_over_http(klaviyo_mock: Any) -> None:
+    """The same automation against `kdk mock` running as a process (the pytest plugin's `klaviyo_mock`
+    fixture, as an integrator's suite would use it), over real HTTP with the plugin's key."""
+    headers = {**GUIDE_HEADERS, "Authorization": f"Klaviyo-API-Key {klaviyo_mock.api_key}"}
+    async with httpx.AsyncClient(base_url=klaviyo_mock.base_url, timeout=30) as client:
+        await _check_sync(client, headers)
