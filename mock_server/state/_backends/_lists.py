@@ -130,10 +130,13 @@ class ListsBackend(Backend):
 
     def groups_of(self, tx: StoreTx, account: str, rtype: str, profile_id: str) -> builtins.list[Ref]:
         """The lists (or segments) a profile belongs to."""
+        profile = tx.get(account, "profile", profile_id)
+        if profile is None:
+            return []
         return [
             {"type": rtype, "id": group["id"]}
             for group in tx.scan(account, rtype)
-            if profile_id in self.members(tx, account, group)
+            if self.is_member(tx, account, group, profile)
         ]
 
     def member_records(self, tx: StoreTx, account: str, group: Record) -> builtins.list[Record]:
@@ -149,34 +152,39 @@ class ListsBackend(Backend):
         return out
 
     # -- segments from their definition -------------------------------------------------------------
+    def is_member(
+        self, tx: StoreTx, account: str, group: Record, profile: Record, visiting: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether one profile belongs to a list or segment (a segment's definition evaluated for it alone)."""
+        groups = _evaluable_groups(group)
+        if groups is None:
+            refs = ((group.get("relationships") or {}).get(_MEMBERS) or {}).get("data") or []
+            return {"type": "profile", "id": profile["id"]} in refs
+        if group["id"] in visiting:
+            return False  # segments defined through each other: a cycle decides nothing
+        inner = visiting | {group["id"]}
+        # Condition groups are ANDed; the conditions inside one group are ORed (Klaviyo's segment builder).
+        return all(any(self._holds(tx, account, profile, c, inner) for c in conditions) for conditions in groups)
+
     def _segment_members(self, tx: StoreTx, account: str, segment: Record) -> dict[str, str | None] | None:
-        definition = (segment.get("attributes") or {}).get("definition")
-        groups = definition.get("condition_groups") if isinstance(definition, dict) else None
-        if not isinstance(groups, list) or not groups:
-            return None
-        conditions = [c for g in groups if isinstance(g, dict) for c in g.get("conditions") or []]
-        if not conditions or not all(_evaluable(c) for c in conditions):
+        if _evaluable_groups(segment) is None:
             return None
         since = (segment.get("attributes") or {}).get("created")
         members: dict[str, str | None] = {}
         for profile in tx.scan(account, "profile"):
-            # Condition groups are ANDed; the conditions inside one group are ORed (Klaviyo's segment builder).
-            if all(
-                any(self._holds(tx, account, profile, c, segment["id"]) for c in g.get("conditions") or [])
-                for g in groups
-                if isinstance(g, dict)
-            ):
+            if self.is_member(tx, account, segment, profile):
                 created = (profile.get("attributes") or {}).get("created")
                 members[profile["id"]] = max(str(since or ""), str(created or "")) or None
         return members
 
-    def _holds(self, tx: StoreTx, account: str, profile: Record, condition: dict[str, Any], me: str) -> bool:
+    def _holds(
+        self, tx: StoreTx, account: str, profile: Record, condition: dict[str, Any], visiting: frozenset[str]
+    ) -> bool:
         if condition.get("type") == "profile-group-membership":
-            ids = {str(i) for i in condition.get("group_ids") or []} - {me}
             member = False
-            for gid in ids:
+            for gid in {str(i) for i in condition.get("group_ids") or []}:
                 group = tx.get(account, "list", gid) or tx.get(account, "segment", gid)
-                if group is not None and profile["id"] in self.members(tx, account, group):
+                if group is not None and self.is_member(tx, account, group, profile, visiting):
                     member = True
                     break
             return member is bool(condition.get("is_member"))
@@ -272,6 +280,20 @@ class ListsBackend(Backend):
                 op.operation_id: str(op.node.get("description") or "") for op in iter_operations(self.index.spec)
             }
         return self._descriptions.get(operation_id, "")
+
+
+def _evaluable_groups(group: Record) -> builtins.list[builtins.list[dict[str, Any]]] | None:
+    """A segment's condition groups when the mock can evaluate every condition; None otherwise (and for lists)."""
+    if group.get("type") != "segment":
+        return None
+    definition = (group.get("attributes") or {}).get("definition")
+    raw = definition.get("condition_groups") if isinstance(definition, dict) else None
+    if not isinstance(raw, list) or not raw:
+        return None
+    groups = [g.get("conditions") if isinstance(g, dict) else None for g in raw]
+    if not all(isinstance(g, list) and g and all(_evaluable(c) for c in g) for g in groups):
+        return None
+    return [list(g) for g in groups if isinstance(g, list)]
 
 
 def _evaluable(condition: Any) -> bool:

@@ -205,3 +205,23 @@ async def test_bulk_import_into_a_list_records_when_existing_profiles_joined(cli
     (member,) = (await client.get(f"/api/lists/{lid}/profiles", headers=API_KEY)).json()["data"]
     assert member["id"] == old
     assert member["attributes"]["joined_group_at"] > member["attributes"]["created"]  # joined now, made before
+
+
+async def test_segments_defined_through_each_other_do_not_loop(client: httpx.AsyncClient) -> None:
+    await _profile(client, email="a@example.com")
+    has_email = {"type": "profile-property", "property": "email", "filter": {"type": "existence", "operator": "is-set"}}
+    a = (await client.post("/api/segments", json=_segment_body("A", [[has_email]]), headers=H)).json()["data"]["id"]
+    in_a = {"type": "profile-group-membership", "is_member": True, "group_ids": [a]}
+    b = (await client.post("/api/segments", json=_segment_body("B", [[in_a]]), headers=H)).json()["data"]["id"]
+    in_b = {"type": "profile-group-membership", "is_member": True, "group_ids": [b]}
+    patch = {
+        "data": {
+            "type": "segment",
+            "id": a,
+            "attributes": {"definition": {"condition_groups": [{"conditions": [in_b]}]}},
+        }
+    }
+    assert (await client.patch(f"/api/segments/{a}", json=patch, headers=H)).status_code == 200
+    for sid in (a, b):
+        members = await client.get(f"/api/segments/{sid}/relationships/profiles", headers=API_KEY)
+        assert members.status_code == 200 and members.json()["data"] == []
