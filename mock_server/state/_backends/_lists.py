@@ -114,8 +114,10 @@ class ListsBackend(Backend):
         data = rel.setdefault("data", [])
         joined = rel.setdefault("joined", {})
         stamp = now()
+        present = {(r.get("type"), r.get("id")) for r in data}
         for reference in refs:
-            if reference not in data:
+            if (reference["type"], reference["id"]) not in present:
+                present.add((reference["type"], reference["id"]))
                 data.append(reference)
                 joined[reference["id"]] = stamp
 
@@ -123,7 +125,8 @@ class ListsBackend(Backend):
         rel = (group.get("relationships") or {}).get(_MEMBERS)
         if not rel:
             return
-        rel["data"] = [r for r in rel.get("data") or [] if r not in refs]
+        gone = {(r["type"], r["id"]) for r in refs}
+        rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
         joined = rel.get("joined") or {}
         for reference in refs:
             joined.pop(reference["id"], None)

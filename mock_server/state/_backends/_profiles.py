@@ -56,6 +56,12 @@ class ProfilesBackend(Backend):
             tx.put(account, profile)
         return profile
 
+    def complete_attributes(self, attrs: dict[str, Any], props: dict[str, Any]) -> None:
+        # Every way a profile is made (create, import job, seed) starts with the consent Klaviyo shows for
+        # it, never with consent invented from the schema's examples.
+        if "subscriptions" in props and not isinstance(attrs.get("subscriptions"), dict):
+            attrs["subscriptions"] = default_subscriptions(attrs, now())
+
     def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
         attrs = record.setdefault("attributes", {})
         if not isinstance(attrs.get("subscriptions"), dict):

@@ -306,3 +306,21 @@ async def test_client_subscription_subscribes_to_the_companys_list(
     assert (marketing["consent"], marketing["custom_method_detail"]) == ("SUBSCRIBED", "Footer form")
     assert profile["attributes"]["subscriptions"]["sms"]["marketing"]["consent"] == "NEVER_SUBSCRIBED"  # no phone
     assert members["relationships"]["profiles"]["data"] == [{"type": "profile", "id": profile["id"]}]
+
+
+async def test_imported_and_seeded_profiles_start_never_subscribed(client: httpx.AsyncClient) -> None:
+    job = {
+        "data": {
+            "type": "profile-bulk-import-job",
+            "attributes": {"profiles": {"data": [{"type": "profile", "attributes": {"email": "imp@example.com"}}]}},
+        }
+    }
+    assert (await client.post("/api/profile-bulk-import-jobs", json=job, headers=H)).status_code == 202
+    marketing = await _email_marketing(client, "imp@example.com")
+    assert (marketing["consent"], marketing["suppression"]) == ("NEVER_SUBSCRIBED", [])
+    seeded = {"accounts": {}}
+    (account,) = (await client.get("/__mock__/accounts", headers=API_KEY)).json()["accounts"]
+    seeded["accounts"][account] = [{"type": "profile", "attributes": {"email": "seed@example.com"}}]
+    assert (await client.post("/__mock__/state", json=seeded, headers=API_KEY)).status_code == 200
+    marketing = await _email_marketing(client, "seed@example.com")
+    assert marketing["consent"] == "NEVER_SUBSCRIBED"
