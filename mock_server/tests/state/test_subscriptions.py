@@ -324,3 +324,29 @@ async def test_imported_and_seeded_profiles_start_never_subscribed(client: httpx
     assert (await client.post("/__mock__/state", json=seeded, headers=API_KEY)).status_code == 200
     marketing = await _email_marketing(client, "seed@example.com")
     assert marketing["consent"] == "NEVER_SUBSCRIBED"
+
+
+async def test_every_channel_subscribed_reads_back_schema_valid(
+    client: httpx.AsyncClient, compiled: CompiledSpec, spec: Any
+) -> None:
+    channels = {
+        "email": {"marketing": {"consent": "SUBSCRIBED"}},
+        "sms": {"marketing": {"consent": "SUBSCRIBED"}, "transactional": {"consent": "SUBSCRIBED"}},
+        "whatsapp": {"marketing": {"consent": "SUBSCRIBED"}},
+    }
+    item = {"attributes": {"email": "all@example.com", "phone_number": "+15005550006", "subscriptions": channels}}
+    job = consent_job("profile-subscription-bulk-create-job", [item])
+    assert (await client.post("/api/profile-subscription-bulk-create-jobs", json=job, headers=H)).status_code == 202
+    suppress = consent_job("profile-suppression-bulk-create-job", [{"attributes": {"email": "all@example.com"}}])
+    assert (await client.post("/api/profile-suppression-bulk-create-jobs", json=suppress, headers=H)).status_code == 202
+    (row,) = (await client.get("/api/profiles", params=SUBS, headers=API_KEY)).json()["data"]
+    got = await client.get(f"/api/profiles/{row['id']}", params=SUBS, headers=API_KEY)
+    assert response_errors(compiled, spec, "/api/profiles/{id}", "get", 200, got.json()) == []
+    subs = got.json()["data"]["attributes"]["subscriptions"]
+    assert subs["sms"]["marketing"]["can_receive_sms_marketing"] is True
+    assert subs["sms"]["transactional"]["can_receive_sms_transactional"] is True
+    assert (subs["whatsapp"]["marketing"]["consent"], subs["whatsapp"]["marketing"]["can_receive"]) == (
+        "SUBSCRIBED",
+        True,
+    )
+    assert subs["email"]["marketing"]["can_receive_email_marketing"] is False  # suppressed, though subscribed

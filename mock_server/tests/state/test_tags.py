@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from mock_server._compile import CompiledSpec
-from mock_server.state import ResourceIndex
+from mock_server.state import ResourceIndex, StatefulBehaviour
 
 from .conftest import API_KEY, JSONAPI, list_body, response_errors
 
@@ -101,3 +101,18 @@ async def test_tag_relationships_for_every_taggable_type_by_shape(
     assert (await client.get(f"/api/tags/{tid}", headers=API_KEY)).json()["data"]["attributes"]["name"] == "Renamed"
     assert (await client.delete(f"/api/tags/{tid}", headers=API_KEY)).status_code == 204
     assert (await client.get("/api/tags", headers=API_KEY)).json()["data"] == []
+
+
+async def test_a_tagged_flow_sees_its_tags(client: httpx.AsyncClient, behaviour: StatefulBehaviour) -> None:
+    tid = await _made(await client.post("/api/tags", json=tag_body("Welcome"), headers=H))
+    (account,) = behaviour.store.accounts()
+    with behaviour.store.transaction() as tx:  # a flow of the account (however it was made)
+        tx.put(account, {"type": "flow", "id": "XyZfLw", "attributes": {"name": "Welcome"}, "relationships": {}})
+    ref = {"data": [{"type": "flow", "id": "XyZfLw"}]}
+    assert (await client.post(f"/api/tags/{tid}/relationships/flows", json=ref, headers=H)).status_code == 204
+    ids = await client.get("/api/flows/XyZfLw/relationships/tags", headers=API_KEY)
+    assert ids.json()["data"] == [{"type": "tag", "id": tid}]
+    tags = await client.get("/api/flows/XyZfLw/tags", headers=API_KEY)
+    assert [t["attributes"]["name"] for t in tags.json()["data"]] == ["Welcome"]
+    assert (await client.delete(f"/api/tags/{tid}", headers=API_KEY)).status_code == 204
+    assert (await client.get("/api/flows/XyZfLw/relationships/tags", headers=API_KEY)).json()["data"] == []
