@@ -24,7 +24,7 @@ from .._models import Outcome, Record, Ref, now
 from .._store import StoreTx
 from ._base import Backend, Call, _page_outcome
 
-__all__ = ["ListsBackend", "drop_references", "per_call_limit"]
+__all__ = ["ListsBackend", "body_refs", "check_refs_exist", "drop_references", "per_call_limit"]
 
 _MEMBERS = "profiles"
 _JOINED = "joined_group_at"
