@@ -86,6 +86,8 @@ async def test_members_endpoint_shows_join_time_and_filters(
     assert [r["id"] for r in rows] == [a, b]
     joined = [r["attributes"]["joined_group_at"] for r in rows]
     assert joined[0] <= joined[1] and joined[0] >= rows[0]["attributes"]["created"]
+    newest_first = await client.get(f"/api/lists/{lid}/profiles", params={"sort": "-joined_group_at"}, headers=API_KEY)
+    assert [r["id"] for r in newest_first.json()["data"]] == [b, a]
     only_b = await client.get(
         f"/api/lists/{lid}/profiles", params={"filter": 'equals(email,"b@example.com")'}, headers=API_KEY
     )
