@@ -86,12 +86,16 @@ class ProfilesBackend(Backend):
         wanted = [rtype for rtype in _GROUP_TYPES if f"{rtype}s" in included]
         if not wanted or not outcome.records:
             return outcome
+        shown = []
         with self.store.transaction(write=False) as tx:
             for record in outcome.records:
-                rels = record.setdefault("relationships", {})
+                # A copy: a collection's records may be the store's own (never written to here).
+                rels = dict(record.get("relationships") or {})
                 for rtype in wanted:
                     refs = self.backends.lists.groups_of(tx, call.account, rtype, record["id"])
                     rels[f"{rtype}s"] = {"many": True, "data": refs}
+                shown.append({**record, "relationships": rels})
+        outcome.records = shown
         return outcome
 
     def relationship_get(self, call: Call) -> Outcome:

@@ -227,3 +227,17 @@ async def test_segments_defined_through_each_other_do_not_loop(client: httpx.Asy
     for sid in (a, b):
         members = await client.get(f"/api/segments/{sid}/relationships/profiles", headers=API_KEY)
         assert members.status_code == 200 and members.json()["data"] == []
+
+
+async def test_include_segments_follows_the_data(client: httpx.AsyncClient) -> None:
+    pid = await _profile(client, email="a@example.com")
+    has_email = {"type": "profile-property", "property": "email", "filter": {"type": "existence", "operator": "is-set"}}
+    sid = (await client.post("/api/segments", json=_segment_body("All", [[has_email]]), headers=H)).json()["data"]["id"]
+    got = await client.get(f"/api/profiles/{pid}", params={"include": "segments"}, headers=API_KEY)
+    assert got.json()["data"]["relationships"]["segments"]["data"] == [{"type": "segment", "id": sid}]
+    # The profile no longer matches: the next read follows the data (nothing was frozen on the profile).
+    patch = {"data": {"type": "profile", "id": pid, "attributes": {"email": None}}}
+    assert (await client.patch(f"/api/profiles/{pid}", json=patch, headers=H)).status_code == 200
+    got = await client.get(f"/api/profiles/{pid}", params={"include": "segments"}, headers=API_KEY)
+    assert got.json()["data"]["relationships"]["segments"]["data"] == []
+    assert (await client.get(f"/api/profiles/{pid}/relationships/segments", headers=API_KEY)).json()["data"] == []
