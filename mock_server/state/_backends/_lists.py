@@ -143,15 +143,21 @@ class ListsBackend(Backend):
         ]
 
     def member_records(self, tx: StoreTx, account: str, group: Record) -> builtins.list[Record]:
-        """The member profiles, each with the `joined_group_at` the members endpoints show."""
+        """The member profiles in the order they joined, each with the `joined_group_at` the members
+        endpoints show (shallow copies: the stored profiles are never changed here)."""
+        members = self.members(tx, account, group)
+        if not members:
+            return []
+        rows = {p["id"]: p for p in tx.scan(account, "profile") if p["id"] in members}
+        since = (group.get("attributes") or {}).get("created")
         out = []
-        for pid, joined in self.members(tx, account, group).items():
-            profile = tx.get(account, "profile", pid)
+        for pid, joined in members.items():
+            profile = rows.get(pid)
             if profile is None:
                 continue
-            attrs = profile.setdefault("attributes", {})
-            attrs[_JOINED] = joined or attrs.get("created") or (group.get("attributes") or {}).get("created")
-            out.append(profile)
+            attrs = dict(profile.get("attributes") or {})
+            attrs[_JOINED] = joined or attrs.get("created") or since
+            out.append({**profile, "attributes": attrs})
         return out
 
     # -- segments from their definition -------------------------------------------------------------

@@ -170,9 +170,10 @@ class ProfilesBackend(Backend):
         if action in ("suppress", "unsuppress"):
             # A list or segment named instead of profiles: all of its current members.
             for group in groups:
-                for member in self.backends.lists.member_records(tx, account, group):
-                    member["attributes"].pop("joined_group_at", None)
-                    profiles.append(member)
+                for pid in self.backends.lists.members(tx, account, group):
+                    member = tx.get(account, "profile", pid)
+                    if member is not None:
+                        profiles.append(member)
         touched: builtins.list[Ref] = []
         lists = self.backends.lists
         for profile in profiles:
