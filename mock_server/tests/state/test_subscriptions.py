@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from mock_server._compile import CompiledSpec
-from mock_server.state import StatefulBehaviour
+from mock_server.state import StatefulBehaviour, apply_seed
 
 from .conftest import API_KEY, JSONAPI, list_body, profile_body, response_errors
 
@@ -308,7 +308,9 @@ async def test_client_subscription_subscribes_to_the_companys_list(
     assert members["relationships"]["profiles"]["data"] == [{"type": "profile", "id": profile["id"]}]
 
 
-async def test_imported_and_seeded_profiles_start_never_subscribed(client: httpx.AsyncClient) -> None:
+async def test_imported_and_seeded_profiles_start_never_subscribed(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
     job = {
         "data": {
             "type": "profile-bulk-import-job",
@@ -318,10 +320,9 @@ async def test_imported_and_seeded_profiles_start_never_subscribed(client: httpx
     assert (await client.post("/api/profile-bulk-import-jobs", json=job, headers=H)).status_code == 202
     marketing = await _email_marketing(client, "imp@example.com")
     assert (marketing["consent"], marketing["suppression"]) == ("NEVER_SUBSCRIBED", [])
-    seeded = {"accounts": {}}
-    (account,) = (await client.get("/__mock__/accounts", headers=API_KEY)).json()["accounts"]
-    seeded["accounts"][account] = [{"type": "profile", "attributes": {"email": "seed@example.com"}}]
-    assert (await client.post("/__mock__/state", json=seeded, headers=API_KEY)).status_code == 200
+    (account,) = behaviour.store.accounts()
+    seed = {"accounts": {account: [{"type": "profile", "attributes": {"email": "seed@example.com"}}]}}
+    assert apply_seed(behaviour.index, behaviour.store, seed) == 1  # what `--seed-data` does
     marketing = await _email_marketing(client, "seed@example.com")
     assert marketing["consent"] == "NEVER_SUBSCRIBED"
 
