@@ -9,12 +9,12 @@ from typing import Any
 from kdk.spec import iter_operations
 from mock_server import MockError, MockRequest, MockResponse, id_rules
 
-from ._backends import Backends, Call, carries_events, report_subject
+from ._backends import Backends, Call, carries_events, consent_action, report_subject
 from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
 from ._models import Outcome
 from ._render import Renderer
-from ._schema import json_body_schema
+from ._schema import flatten, json_body_schema, success_response
 from ._store import Store
 from ._webhooks import WebhookSender
 
@@ -48,10 +48,11 @@ class Dispatcher:
         # nor are the subscription bulk jobs (they can only be posted), which set consent.
         self._message_ops = index.posts_by_request_type.get(_CONVERSATION_MESSAGE_TYPE, frozenset())
         self._consent_ops = {
-            op_id
-            for rtype, op_ids in index.posts_by_request_type.items()
-            if self.backends.profiles.is_consent_job(rtype) and rtype not in index.types
-            for op_id in op_ids
+            op.operation_id
+            for op in iter_operations(index.spec)
+            if op.method == "post"
+            and op.operation_id not in index.ops
+            and _carries_consent(index, json_body_schema(index.spec, op.node.get("requestBody")))
         }
 
         # Queries answered from stored data (aggregates, reports), by the shape of their request body.
@@ -73,6 +74,15 @@ class Dispatcher:
             and op.operation_id not in index.ops
             and carries_events(index.spec, json_body_schema(index.spec, op.node.get("requestBody")))
         }
+
+        # Multipart uploads that store a resource (`upload_image_from_file`): the backend's `upload`.
+        self._upload_ops: dict[str, str] = {}
+        for op in iter_operations(index.spec):
+            content = (op.node.get("requestBody") or {}).get("content") or {}
+            if op.method == "post" and op.operation_id not in index.ops and "multipart/form-data" in content:
+                rtype = _response_type(index, op.node)
+                if rtype in index.types and index.types[rtype].get_op:
+                    self._upload_ops[op.operation_id] = rtype
 
     def is_stateful(self, op: OpInfo, account: str) -> bool:
         info = self.index.types.get(op.resource_type)
@@ -111,6 +121,8 @@ class Dispatcher:
         if req.operation_id in self._consent_ops:
             outcome = self.backends.profiles.consent_job(req)
             return MockResponse(outcome.status, None)
+        if req.operation_id in self._upload_ops:
+            return self._upload(req, self._upload_ops[req.operation_id])
         op = self.index.ops.get(req.operation_id)
         if op is None:
             return None
@@ -127,3 +139,35 @@ class Dispatcher:
         method: Callable[[Call], Outcome] = getattr(backend, _METHODS[op.kind])
         outcome = method(Call(req, op))
         return self.renderer.response(req, op, outcome)
+
+    def _upload(self, req: MockRequest, rtype: str) -> MockResponse | None:
+        backend = self.backends.for_type(rtype)
+        upload: Callable[[Call], Outcome] | None = getattr(backend, "upload", None)
+        get_op = self.index.ops[self.index.types[rtype].get_op or ""]
+        if upload is None:
+            return None
+        return self.renderer.response(req, get_op, upload(Call(req, get_op)))
+
+
+def _response_type(index: ResourceIndex, node: dict[str, Any]) -> str | None:
+    """The single `data.type` a success response carries."""
+    _status, response = success_response(index.spec, node)
+    data = flatten(index.spec, ((response or {}).get("properties") or {}).get("data"))
+    values = flatten(index.spec, (data.get("properties") or {}).get("type")).get("enum") or []
+    return str(values[0]) if len(values) == 1 else None
+
+
+def _carries_consent(index: ResourceIndex, body: dict[str, Any] | None) -> bool:
+    """A consent request, by shape: its `data` names profiles (`attributes.profile(s)`) and a `list`
+    relationship, and its type is a consent change (subscribe/unsubscribe jobs, the client subscription)."""
+    data = flatten(index.spec, ((body or {}).get("properties") or {}).get("data"))
+    props = data.get("properties") or {}
+    attrs = flatten(index.spec, props.get("attributes")).get("properties") or {}
+    rels = flatten(index.spec, props.get("relationships")).get("properties") or {}
+    types = flatten(index.spec, props.get("type")).get("enum") or []
+    return (
+        bool({"profile", "profiles"} & set(attrs))
+        and "list" in rels
+        and len(types) == 1
+        and consent_action(str(types[0])) is not None
+    )

@@ -15,14 +15,18 @@ from ._aggregates import AggregatesBackend
 from ._base import Backend, Call
 from ._campaigns import CampaignsBackend
 from ._catalogs import CatalogsBackend
+from ._consent import consent_action
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._coupons import CouponsBackend
 from ._events import EventsBackend, carries_events
 from ._flows import FlowsBackend
+from ._images import ImagesBackend
 from ._jobs import JobsBackend
-from ._profiles import ProfilesBackend
-from ._templates import TemplatesBackend
+from ._lists import ListsBackend
+from ._profiles import ConsentJobsBackend, ProfilesBackend
 from ._reporting import ReportsBackend, report_subject
+from ._tags import TagsBackend
+from ._templates import TemplatesBackend
 
 __all__ = [
     "BODY_LIMITS",
@@ -36,10 +40,14 @@ __all__ = [
     "CouponsBackend",
     "EventsBackend",
     "FlowsBackend",
+    "ImagesBackend",
+    "ListsBackend",
     "ProfilesBackend",
-    "TemplatesBackend",
     "ReportsBackend",
+    "TagsBackend",
+    "TemplatesBackend",
     "carries_events",
+    "consent_action",
     "has_consent",
     "report_subject",
 ]
@@ -62,6 +70,10 @@ class Backends:
         self.coupons = CouponsBackend(index, store, ids, self)
         self.aggregates = AggregatesBackend(index, store, ids, self)
         self.reports = ReportsBackend(index, store, ids, self)
+        self.lists = ListsBackend(index, store, ids, self)
+        self.consent_jobs = ConsentJobsBackend(index, store, ids, self)
+        self.images = ImagesBackend(index, store, ids, self)
+        self.tags = TagsBackend(index, store, ids, self)
         self.domain: tuple[Backend, ...] = (
             self.profiles,
             self.conversations,
@@ -72,8 +84,15 @@ class Backends:
             self.catalogs,
             self.coupons,
             self.aggregates,
+            self.lists,
+            self.images,
+            self.tags,
         )
-        self._by_type = {rtype: backend for backend in self.domain for rtype in backend.types}
+        self._by_type: dict[str, Backend] = {rtype: backend for backend in self.domain for rtype in backend.types}
+        # Consent jobs the spec keeps (readable back) are found by shape, not listed.
+        for rtype in index.types:
+            if self.profiles.is_consent_job(rtype):
+                self._by_type.setdefault(rtype, self.consent_jobs)
 
     def for_type(self, resource_type: str) -> Backend:
         found = self._by_type.get(resource_type)

@@ -15,6 +15,7 @@ from .._models import Record, ResourceInput, merge, now
 from .._schema import flatten
 from .._store import StoreTx
 from ._base import Backend, Call
+from ._lists import ListsBackend
 
 __all__ = ["JobsBackend"]
 
@@ -92,6 +93,10 @@ class JobsBackend(Backend):
                     other = tx.get(account, target["type"], target["id"])
                     if other is None or target["type"] == rtype:
                         continue
-                    bucket = other.setdefault("relationships", {}).setdefault(name, {"many": True, "data": []})
-                    bucket["data"] += [r for r in refs if r not in bucket["data"]]
+                    target_backend = self.backends.for_type(other["type"])
+                    if isinstance(target_backend, ListsBackend) and rtype == "profile":
+                        target_backend.add_members(tx, account, other, refs)  # with the time each joined
+                    else:
+                        bucket = other.setdefault("relationships", {}).setdefault(name, {"many": True, "data": []})
+                        bucket["data"] += [r for r in refs if r not in bucket["data"]]
                     tx.put(account, other)

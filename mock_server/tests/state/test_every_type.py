@@ -18,6 +18,11 @@ def _documents_a_body(spec: dict[str, Any], operation: dict[str, Any], status: i
     return bool(response.get("content"))
 
 
+def _names_missing_related(document: Any) -> bool:
+    pointers = [str((e.get("source") or {}).get("pointer") or "") for e in document.get("errors") or []]
+    return bool(pointers) and all(p.startswith("/data/relationships/") for p in pointers)
+
+
 def _create_ops(index: ResourceIndex) -> list[str]:
     return sorted(op.operation_id for op in index.ops.values() if op.kind is Kind.CREATE)
 
@@ -88,6 +93,11 @@ async def test_every_creatable_type_round_trips_schema_valid(
                 made_target = await client.post(target_op.path, json=target, headers=headers)
                 assert made_target.status_code < 400, made_target.text
                 body["data"]["id"] = made_target.json()["data"]["id"]
+                created = await client.post(op.path, json=body, headers=headers)
+            if created.status_code == 404 and _names_missing_related(created.json()):
+                # The generated body names related resources (a tag group, a list) this account does not hold;
+                # refusing that is right, so the round trip is made without them.
+                body["data"].pop("relationships", None)
                 created = await client.post(op.path, json=body, headers=headers)
             info = index.types[op.resource_type]
             if info.get_op and _documents_a_body(spec, node, op.status):
