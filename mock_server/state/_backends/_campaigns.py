@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 from .._errors import MockError, invalid, not_found
 from .._models import Outcome, Record, ref, refs_of
-from .._render import related_ids
 from .._store import StoreTx
 from ._base import Backend, Call
 from ._copies import copy_record, new_name
@@ -288,8 +287,10 @@ class CampaignsBackend(Backend):
         for aid in audience_ids if isinstance(audience_ids, list) else []:
             for rtype in sorted(holders):
                 holder = tx.get(account, rtype, str(aid))
-                if holder is not None:
-                    out |= {r["id"] for r in related_ids(tx, account, holder, "profiles", "profile")}
+                if (
+                    holder is not None
+                ):  # a segment's members may be computed from its definition: the lists backend knows
+                    out |= set(self.backends.lists.members(tx, account, holder))
         return out
 
     @staticmethod

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-import mock_server
 from mock_server import create_app
 from mock_server._compile import CompiledSpec
 from mock_server.state import behaviours_from_options
@@ -132,12 +131,6 @@ async def test_troubleshooting_401(default_mock: httpx.AsyncClient, authorizatio
     assert answer.json()["errors"][0]["status"] == 401
 
 
-@pytest.mark.xfail(
-    # Fixed on branch admin (which also adds `mock_server.account_for_name`): strict only until that merge.
-    not hasattr(mock_server, "account_for_name"),
-    strict=True,
-    reason="findings.md lists-1: a private key sent as `Bearer` is taken as an OAuth token (auth, admin)",
-)
 async def test_troubleshooting_401_for_a_private_key_sent_as_bearer(default_mock: httpx.AsyncClient) -> None:
     headers = {**GUIDE_HEADERS, "Authorization": f"Bearer {KEY}"}
     assert (await default_mock.get("/api/lists/", headers=headers)).status_code == 401
