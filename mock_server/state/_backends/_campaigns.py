@@ -287,9 +287,8 @@ class CampaignsBackend(Backend):
         for aid in audience_ids if isinstance(audience_ids, list) else []:
             for rtype in sorted(holders):
                 holder = tx.get(account, rtype, str(aid))
-                if (
-                    holder is not None
-                ):  # a segment's members may be computed from its definition: the lists backend knows
+                # The lists backend knows the members (a segment's may be computed from its definition).
+                if holder is not None:
                     out |= set(self.backends.lists.members(tx, account, holder))
         return out
 
