@@ -13,6 +13,7 @@ from mock_server import AdminRoute, Exchange, MockRequest, MockResponse, error_r
 from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
+from ._plan import build_plan
 from ._ratelimit import RateLimiter
 from ._schema import Spec
 from ._seed import SeedError, apply_seed, export_state
@@ -51,6 +52,7 @@ class StatefulBehaviour:
         self.stateful = stateful  # False: only rate limits and the journal (stateless bodies from the core)
         self.index = index or build_index(spec)
         self.store = store or MemoryStore()
+        self.store.configure(build_plan(self.index))  # what to index comes from the spec
         self.webhooks = webhooks or WebhookSender()
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
         self.limiter = RateLimiter(self.index.ratelimits, clock=clock) if rate_limits else None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_server import IdRules, MockRequest, job_effect
 
-from .._collections import Page, run_query
+from .._collections import Page, RecordSource, StoreSource, run_query
 from .._errors import conflict, duplicate, not_found
 from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
@@ -200,11 +200,11 @@ class Backend:
 
     def list(self, call: Call) -> Outcome:
         with self.store.transaction(write=False) as tx:
-            records = tx.scan(call.account, call.op.resource_type)
-            page = self.query(call, tx, records)
+            # Through the store's indexes: a page walks the sort order, an indexed filter narrows first.
+            page = self.query(call, tx, StoreSource(tx, call.account, call.op.resource_type))
         return _page_outcome(call.op.status, page)
 
-    def query(self, call: Call, tx: StoreTx, records: builtins.list[Record]) -> Page:
+    def query(self, call: Call, tx: StoreTx, records: builtins.list[Record] | RecordSource) -> Page:
         reader = FieldReader(self.index, tx, call.account)
         return run_query(
             call.op,

@@ -1,0 +1,227 @@
+"""What the SQL stores (SQLite, PostgreSQL) share: the tables, index maintenance and indexed reads.
+
+Tables: `resources` holds each record as JSON; `entries` holds its equality keys per indexed field (a NULL
+key: the value depends on other records, always a candidate); `orders` its position per sort field
+(`rank, num, txt, seq`: values of one kind compare among themselves, like `_plan.sort_key`); `refs` the
+resources it points at. Every write replaces a record's rows in the same transaction as the record, so
+the indexes are exactly as durable and as consistent as the data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
+from ._store import Record, first_match
+
+__all__ = ["WALK_CHUNK", "Dialect", "SqlTx", "index_rows"]
+
+WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Dialect(Protocol):
+    """How one SQL database runs a statement written with `?` placeholders."""
+
+    def run(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
+    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
+    def next_seq(self) -> int: ...
+    def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
+    def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
+
+
+def _load(body: str, seq: int) -> Record:
+    record: Record = json.loads(body)
+    record["seq"] = seq
+    return record
+
+
+def index_rows(
+    plan: IndexPlan, dialect: Dialect, account: str, record: Record
+) -> tuple[list[Sequence[Any]], list[Sequence[Any]], list[Sequence[Any]]]:
+    """The `entries`, `orders` and `refs` rows of one record."""
+    rtype, rid = record["type"], record["id"]
+    entries: list[Sequence[Any]] = []
+    for path in plan.fields.get(rtype, ()):
+        keys = plan.equality_keys(record, path)
+        for key in [None] if keys is None else dict.fromkeys(keys):
+            entries.append((account, rtype, path, key, rid))
+    orders: list[Sequence[Any]] = []
+    for path in plan.sorts.get(rtype, ()):
+        rank, value, seq = sort_key(record, path)
+        number = dialect.number(value if rank in (0, 1) else 0)
+        orders.append((account, rtype, path, rank, number, value if rank in (2, 3) else "", seq, rid))
+    targets = {
+        ref_text(ref["type"], ref["id"])
+        for rel in (record.get("relationships") or {}).values()
+        if isinstance(rel, dict)
+        for ref in rel.get("data") or ()
+        if isinstance(ref, dict) and "type" in ref and "id" in ref
+    }
+    refs: list[Sequence[Any]] = [(account, rtype, target, rid) for target in sorted(targets)]
+    return entries, orders, refs
+
+
+class SqlTx:
+    """One transaction of a SQL store (the dialect's connection is held for its duration)."""
+
+    def __init__(self, dialect: Dialect, plan: IndexPlan, *, write: bool) -> None:
+        self._d = dialect
+        self._plan = plan
+        self._write = write
+        self._locked: set[str] = set()
+
+    def _account(self, account: str) -> None:
+        if self._write and account not in self._locked:
+            self._d.lock_account(account)
+            self._locked.add(account)
+
+    def get(self, account: str, rtype: str, rid: str) -> Record | None:
+        self._account(account)
+        row = self._d.run(
+            "SELECT body, seq FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid)
+        ).fetchone()
+        return _load(*row) if row else None
+
+    def put(self, account: str, record: Record) -> Record:
+        self.put_many(account, [record])
+        return record
+
+    def put_many(self, account: str, records: list[Record]) -> None:
+        """Store records in one round of statements per table (the bulk endpoints' path)."""
+        if not records:
+            return
+        self._account(account)
+        for record in records:
+            row = self._d.run(
+                "SELECT seq FROM resources WHERE account=? AND rtype=? AND rid=?",
+                (account, record["type"], record["id"]),
+            ).fetchone()
+            if row:
+                record["seq"] = row[0]
+            elif "seq" not in record:
+                record["seq"] = self._d.next_seq()
+        keys: list[Sequence[Any]] = [(account, r["type"], r["id"]) for r in records]
+        for table in ("entries", "orders", "refs"):
+            self._d.run_many(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", keys)
+        self._d.run_many(
+            "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
+            [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
+        )
+        entries: list[Sequence[Any]] = []
+        orders: list[Sequence[Any]] = []
+        refs: list[Sequence[Any]] = []
+        for record in records:
+            e, o, f = index_rows(self._plan, self._d, account, record)
+            entries += e
+            orders += o
+            refs += f
+        if entries:
+            self._d.run_many("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries)
+        if orders:
+            self._d.run_many("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders)
+        if refs:
+            self._d.run_many("INSERT INTO refs VALUES (?, ?, ?, ?)", refs)
+
+    def delete(self, account: str, rtype: str, rid: str) -> bool:
+        self._account(account)
+        for table in ("entries", "orders", "refs"):
+            self._d.run(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
+        cur: Any = self._d.run("DELETE FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
+        return bool(cur.rowcount > 0)
+
+    def scan(self, account: str, rtype: str) -> list[Record]:
+        self._account(account)
+        rows = self._d.run(
+            "SELECT body, seq FROM resources WHERE account=? AND rtype=? ORDER BY seq", (account, rtype)
+        ).fetchall()
+        return [_load(*r) for r in rows]
+
+    def types(self, account: str) -> list[str]:
+        self._account(account)
+        return [
+            r[0] for r in self._d.run("SELECT DISTINCT rtype FROM resources WHERE account=?", (account,)).fetchall()
+        ]
+
+    def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
+        if field not in self._plan.fields.get(rtype, ()):
+            return None
+        self._account(account)
+        marks = ", ".join("?" for _ in keys)
+        wanted = f"(e.key IN ({marks}) OR e.key IS NULL)" if keys else "e.key IS NULL"
+        rows = self._d.run(
+            "SELECT DISTINCT r.body, r.seq FROM entries e JOIN resources r "
+            "ON r.account = e.account AND r.rtype = e.rtype AND r.rid = e.rid "
+            f"WHERE e.account=? AND e.rtype=? AND e.field=? AND {wanted}",
+            (account, rtype, field, *keys),
+        ).fetchall()
+        return [_load(*r) for r in rows]
+
+    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        key = key_text(value)
+        found = self.candidates(account, rtype, attribute, [key]) if key is not None else None
+        if found is None:
+            found = self.scan(account, rtype)
+        return first_match(found, attribute, value)
+
+    def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
+        self._account(account)
+        rows = self._d.run(
+            "SELECT r.body, r.seq FROM refs f JOIN resources r ON r.account = f.account AND r.rtype = f.rtype "
+            "AND r.rid = f.rid WHERE f.account=? AND f.rtype=? AND f.target=? ORDER BY r.seq",
+            (account, rtype, ref_text(target_type, target_id)),
+        ).fetchall()
+        return [_load(*r) for r in rows]
+
+    def walk(
+        self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
+    ) -> Iterator[tuple[SortKey, Record]]:
+        self._account(account)
+        if sort_field is not None and sort_field not in self._plan.sorts.get(rtype, ()):
+            keyed = sorted(((sort_key(r, sort_field), r) for r in self.scan(account, rtype)), key=lambda kr: kr[0])
+            for key, record in reversed(keyed) if descending else keyed:
+                if after is None or (key < after if descending else key > after):
+                    yield key, record
+            return
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        while True:
+            if sort_field is None:
+                bound = "" if after is None else f"AND seq {compare} ?"
+                rows = self._d.run(
+                    f"SELECT body, seq FROM resources WHERE account=? AND rtype=? {bound} "
+                    f"ORDER BY seq {direction} LIMIT {WALK_CHUNK}",
+                    (account, rtype) + (() if after is None else (after[2],)),
+                ).fetchall()
+            else:
+                args: tuple[Any, ...] = (account, rtype, sort_field)
+                bound = ""
+                if after is not None:
+                    rank, value, seq = after
+                    number = self._d.number(value if rank in (0, 1) else 0)
+                    bound = f"AND (o.rank, o.num, o.txt, o.seq) {compare} (?, ?, ?, ?)"
+                    args += (rank, number, value if rank in (2, 3) else "", seq)
+                order = ", ".join(f"o.{c} {direction}" for c in ("rank", "num", "txt", "seq"))
+                rows = self._d.run(
+                    "SELECT r.body, r.seq FROM orders o JOIN resources r ON r.account = o.account "
+                    "AND r.rtype = o.rtype AND r.rid = o.rid "
+                    f"WHERE o.account=? AND o.rtype=? AND o.field=? {bound} ORDER BY {order} LIMIT {WALK_CHUNK}",
+                    args,
+                ).fetchall()
+            for row in rows:
+                record = _load(*row)
+                after = sort_key(record, sort_field)
+                yield after, record
+            if len(rows) < WALK_CHUNK:
+                return
+
+
+def decimal_number(value: Any) -> Decimal:
+    return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(int(value))
