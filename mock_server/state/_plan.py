@@ -161,7 +161,10 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
             target = op.related_type
         else:
             continue
-        fields.setdefault(target, {"id"}).update(op.filters)
+        # Equality indexes serve `equals`/`any`; range filters read the candidates a walk yields.
+        fields.setdefault(target, {"id"}).update(
+            name for name, rule in op.filters.items() if {"equals", "any"} & (rule.single | rule.many)
+        )
         sorts.setdefault(target, set()).update(s.lstrip("-") for s in op.sorts)
     for name in index.types:
         schema = index.resource_schema(name) or {}
