@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from mock_server.state import ResourceIndex, Store
-from mock_server.state._collections import ListSource, Page, StoreSource, run_query
+from mock_server.state import OpInfo, ResourceIndex, Store
+from mock_server.state._collections import ListSource, Page, RecordSource, StoreSource, run_query
 from mock_server.state._fields import FieldReader
 from mock_server.state._plan import build_plan
-from mock_server.state._store import StoreTx
 
 from .conftest import STORE_KINDS
 
@@ -73,7 +72,7 @@ def _filters(rng: random.Random, rtype: str) -> list[str | None]:
         pool = [
             f"equals(metric_id,'{rng.choice(['M1', 'M2', 'M3', 'M9'])}')",
             f"equals(profile_id,'P{rng.randrange(40):03d}')",
-            f"equals(metric_id,'M1'),greater-or-equal(datetime,2024-06-01T00:00:00Z)",
+            "equals(metric_id,'M1'),greater-or-equal(datetime,2024-06-01T00:00:00Z)",
             "has(profile)",
             "less-than(timestamp,1700000050)",
         ]
@@ -92,6 +91,10 @@ def _pages(run: Callable[[dict[str, str]], Page], query: dict[str, str]) -> tupl
         page = run({**query, "page[cursor]": page.prev_cursor})
         backward.append([r["id"] for r in page.records])
     return forward, backward
+
+
+def _runner(op: OpInfo, source: Callable[[], RecordSource], reader: FieldReader) -> Callable[[dict[str, str]], Page]:
+    return lambda query: run_query(op, source(), query, lookup=reader)
 
 
 @pytest.mark.parametrize("kind", STORE_KINDS)
@@ -129,12 +132,8 @@ def test_indexed_queries_match_a_full_scan(
                         reader = FieldReader(index, tx, ACCOUNT)
                         everything = tx.scan(ACCOUNT, rtype)
 
-                        def indexed(q: dict[str, str], tx: StoreTx = tx, reader: FieldReader = reader) -> Page:
-                            return run_query(op, StoreSource(tx, ACCOUNT, rtype), q, lookup=reader)
-
-                        def scanned(q: dict[str, str], reader: FieldReader = reader) -> Page:
-                            return run_query(op, ListSource(list(everything)), q, lookup=reader)
-
+                        indexed = _runner(op, lambda tx=tx, t=rtype: StoreSource(tx, ACCOUNT, t), reader)
+                        scanned = _runner(op, lambda rows=everything: ListSource(list(rows)), reader)
                         pages = _pages(indexed, query)
                         assert pages == _pages(scanned, query), (kind, seed, query)
                         found += sum(len(p) for p in pages[0])
