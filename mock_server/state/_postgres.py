@@ -18,31 +18,32 @@ import psycopg
 
 from ._plan import IndexPlan
 from ._sql import SqlTx, decimal_number
-from ._sqlite import INDEX_TABLES, reindex
+from ._sqlite import INDEX_TABLES, INDEX_VERSION, reindex
 from ._store import JOURNAL_LIMIT, StoreTx
 
 __all__ = ["PostgresStore"]
 
+# The `*_rid` indexes (for replacing a record's rows) start with the id, so no query by account and type can
+# mistake them for the walk and lookup indexes.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
     account TEXT NOT NULL, rtype TEXT NOT NULL, rid TEXT NOT NULL, seq BIGINT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (account, rtype, rid)
 );
-CREATE INDEX IF NOT EXISTS resources_scan ON resources (account, rtype, seq);
 CREATE TABLE IF NOT EXISTS entries (
     account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT COLLATE "C", rid TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_key ON entries (account, rtype, field, key);
-CREATE INDEX IF NOT EXISTS entries_rid ON entries (account, rtype, rid);
+CREATE INDEX IF NOT EXISTS entries_rid ON entries (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS orders (
     account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, rank INTEGER NOT NULL, num NUMERIC NOT NULL,
     txt TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL, rid TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS orders_walk ON orders (account, rtype, field, rank, num, txt, seq);
-CREATE INDEX IF NOT EXISTS orders_rid ON orders (account, rtype, rid);
+CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
-CREATE INDEX IF NOT EXISTS refs_rid ON refs (account, rtype, rid);
+CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS resource_seq;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,6 +74,23 @@ class _Postgres:
 
     def number(self, value: Any) -> Any:
         return decimal_number(value)
+
+    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+        # One primary-key lookup per id, pipelined in one round trip: a plan that needs no statistics
+        # (`rid IN (...)` on a freshly loaded table can be planned as a scan of the account).
+        rows: list[Any] = []
+        if not rids:
+            return rows
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "SELECT rid, body, seq FROM resources WHERE account=%s AND rtype=%s AND rid=%s",
+                [(_clean(account), _clean(rtype), _clean(rid)) for rid in rids],
+                returning=True,
+            )
+            while True:
+                rows += cur.fetchall()
+                if not cur.nextset():
+                    return rows
 
     def lock_account(self, account: str) -> None:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(account)])
@@ -107,11 +125,11 @@ class PostgresStore:
     def configure(self, plan: IndexPlan) -> None:
         with self._exclusive():
             row = self._conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
-            if row is None or row[0] != plan.fingerprint():
+            if row is None or row[0] != plan.fingerprint() + INDEX_VERSION:
                 reindex(self._dialect, plan)
                 self._conn.execute(
                     "INSERT INTO meta VALUES ('plan', %s) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                    [plan.fingerprint()],
+                    [plan.fingerprint() + INDEX_VERSION],
                 )
             self.plan = plan
 

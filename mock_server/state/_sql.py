@@ -2,7 +2,8 @@
 
 Tables: `resources` holds each record as JSON; `entries` holds its equality keys per indexed field (a NULL
 key: the value depends on other records, always a candidate); `orders` its position per sort field
-(`rank, num, txt, seq`: values of one kind compare among themselves, like `_plan.sort_key`); `refs` the
+(`rank, num, txt, seq`: values of one kind compare among themselves, like `_plan.sort_key`; field '' is
+the creation order); `refs` the
 resources it points at. Every write replaces a record's rows in the same transaction as the record, so
 the indexes are exactly as durable and as consistent as the data.
 """
@@ -35,6 +36,7 @@ class Dialect(Protocol):
     def next_seq(self) -> int: ...
     def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
     def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
+    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]: ...  # (rid, body, seq) rows
 
 
 def _load(body: str, seq: int) -> Record:
@@ -54,10 +56,10 @@ def index_rows(
         for key in [None] if keys is None else dict.fromkeys(keys):
             entries.append((account, rtype, path, key, rid))
     orders: list[Sequence[Any]] = []
-    for path in plan.sorts.get(rtype, ()):
+    for path in [None, *plan.sorts.get(rtype, ())]:  # None: creation order, field ''
         rank, value, seq = sort_key(record, path)
         number = dialect.number(value if rank in (0, 1) else 0)
-        orders.append((account, rtype, path, rank, number, value if rank in (2, 3) else "", seq, rid))
+        orders.append((account, rtype, path or "", rank, number, value if rank in (2, 3) else "", seq, rid))
     targets = {
         ref_text(ref["type"], ref["id"])
         for rel in (record.get("relationships") or {}).values()
@@ -99,6 +101,7 @@ class SqlTx:
         if not records:
             return
         self._account(account)
+        stored: list[Sequence[Any]] = []  # records already stored: their old index rows go first
         for record in records:
             row = self._d.run(
                 "SELECT seq FROM resources WHERE account=? AND rtype=? AND rid=?",
@@ -106,11 +109,12 @@ class SqlTx:
             ).fetchone()
             if row:
                 record["seq"] = row[0]
+                stored.append((account, record["type"], record["id"]))
             elif "seq" not in record:
                 record["seq"] = self._d.next_seq()
-        keys: list[Sequence[Any]] = [(account, r["type"], r["id"]) for r in records]
-        for table in ("entries", "orders", "refs"):
-            self._d.run_many(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", keys)
+        if stored:
+            for table in ("entries", "orders", "refs"):
+                self._d.run_many(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", stored)
         self._d.run_many(
             "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
@@ -140,10 +144,8 @@ class SqlTx:
 
     def scan(self, account: str, rtype: str) -> list[Record]:
         self._account(account)
-        rows = self._d.run(
-            "SELECT body, seq FROM resources WHERE account=? AND rtype=? ORDER BY seq", (account, rtype)
-        ).fetchall()
-        return [_load(*r) for r in rows]
+        rows = self._d.run("SELECT body, seq FROM resources WHERE account=? AND rtype=?", (account, rtype)).fetchall()
+        return sorted((_load(*r) for r in rows), key=lambda r: r["seq"])
 
     def types(self, account: str) -> list[str]:
         self._account(account)
@@ -151,19 +153,25 @@ class SqlTx:
             r[0] for r in self._d.run("SELECT DISTINCT rtype FROM resources WHERE account=?", (account,)).fetchall()
         ]
 
+    def _records(self, account: str, rtype: str, rids: Sequence[str]) -> dict[str, Record]:
+        """The records with these ids, by primary key (index rows are read first, bodies after)."""
+        rows = self._d.records(account, rtype, list(dict.fromkeys(rids)))
+        return {rid: _load(body, seq) for rid, body, seq in rows}
+
     def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
         if field not in self._plan.fields.get(rtype, ()):
             return None
         self._account(account)
-        marks = ", ".join("?" for _ in keys)
-        wanted = f"(e.key IN ({marks}) OR e.key IS NULL)" if keys else "e.key IS NULL"
-        rows = self._d.run(
-            "SELECT DISTINCT r.body, r.seq FROM entries e JOIN resources r "
-            "ON r.account = e.account AND r.rtype = e.rtype AND r.rid = e.rid "
-            f"WHERE e.account=? AND e.rtype=? AND e.field=? AND {wanted}",
-            (account, rtype, field, *keys),
-        ).fetchall()
-        return [_load(*r) for r in rows]
+        where = "account=? AND rtype=? AND field=?"
+        unknown = self._d.run(f"SELECT rid FROM entries WHERE {where} AND key IS NULL", (account, rtype, field))
+        rids = [r[0] for r in unknown.fetchall()]
+        if keys:
+            marks = ", ".join("?" for _ in keys)
+            rows = self._d.run(
+                f"SELECT rid FROM entries WHERE {where} AND key IN ({marks})", (account, rtype, field, *keys)
+            )
+            rids += [r[0] for r in rows.fetchall()]
+        return list(self._records(account, rtype, rids).values())
 
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
         key = key_text(value)
@@ -175,11 +183,10 @@ class SqlTx:
     def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
         self._account(account)
         rows = self._d.run(
-            "SELECT r.body, r.seq FROM refs f JOIN resources r ON r.account = f.account AND r.rtype = f.rtype "
-            "AND r.rid = f.rid WHERE f.account=? AND f.rtype=? AND f.target=? ORDER BY r.seq",
+            "SELECT rid FROM refs WHERE account=? AND rtype=? AND target=?",
             (account, rtype, ref_text(target_type, target_id)),
         ).fetchall()
-        return [_load(*r) for r in rows]
+        return sorted(self._records(account, rtype, [r[0] for r in rows]).values(), key=lambda r: r["seq"])
 
     def walk(
         self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
@@ -193,30 +200,22 @@ class SqlTx:
             return
         direction, compare = ("DESC", "<") if descending else ("ASC", ">")
         while True:
-            if sort_field is None:
-                bound = "" if after is None else f"AND seq {compare} ?"
-                rows = self._d.run(
-                    f"SELECT body, seq FROM resources WHERE account=? AND rtype=? {bound} "
-                    f"ORDER BY seq {direction} LIMIT {WALK_CHUNK}",
-                    (account, rtype) + (() if after is None else (after[2],)),
-                ).fetchall()
-            else:
-                args: tuple[Any, ...] = (account, rtype, sort_field)
-                bound = ""
-                if after is not None:
-                    rank, value, seq = after
-                    number = self._d.number(value if rank in (0, 1) else 0)
-                    bound = f"AND (o.rank, o.num, o.txt, o.seq) {compare} (?, ?, ?, ?)"
-                    args += (rank, number, value if rank in (2, 3) else "", seq)
-                order = ", ".join(f"o.{c} {direction}" for c in ("rank", "num", "txt", "seq"))
-                rows = self._d.run(
-                    "SELECT r.body, r.seq FROM orders o JOIN resources r ON r.account = o.account "
-                    "AND r.rtype = o.rtype AND r.rid = o.rid "
-                    f"WHERE o.account=? AND o.rtype=? AND o.field=? {bound} ORDER BY {order} LIMIT {WALK_CHUNK}",
-                    args,
-                ).fetchall()
-            for row in rows:
-                record = _load(*row)
+            args: tuple[Any, ...] = (account, rtype, sort_field or "")
+            bound = ""
+            if after is not None:
+                rank, value, seq = after
+                number = self._d.number(value if rank in (0, 1) else 0)
+                bound = f"AND (rank, num, txt, seq) {compare} (?, ?, ?, ?)"
+                args += (rank, number, value if rank in (2, 3) else "", seq)
+            order = ", ".join(f"{c} {direction}" for c in ("rank", "num", "txt", "seq"))
+            rows = self._d.run(
+                f"SELECT rid FROM orders WHERE account=? AND rtype=? AND field=? {bound} "
+                f"ORDER BY {order} LIMIT {WALK_CHUNK}",
+                args,
+            ).fetchall()
+            bodies = self._records(account, rtype, [r[0] for r in rows])
+            records = [bodies[r[0]] for r in rows if r[0] in bodies]
+            for record in records:
                 after = sort_key(record, sort_field)
                 yield after, record
             if len(rows) < WALK_CHUNK:

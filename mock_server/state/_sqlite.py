@@ -22,26 +22,26 @@ CREATE TABLE IF NOT EXISTS resources (
     account TEXT NOT NULL, rtype TEXT NOT NULL, rid TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (account, rtype, rid)
 );
-CREATE INDEX IF NOT EXISTS resources_scan ON resources (account, rtype, seq);
 CREATE TABLE IF NOT EXISTS entries (
     account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT, rid TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_key ON entries (account, rtype, field, key);
-CREATE INDEX IF NOT EXISTS entries_rid ON entries (account, rtype, rid);
+CREATE INDEX IF NOT EXISTS entries_rid ON entries (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS orders (
     account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, rank INTEGER NOT NULL, num NUMERIC NOT NULL,
     txt TEXT NOT NULL, seq INTEGER NOT NULL, rid TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS orders_walk ON orders (account, rtype, field, rank, num, txt, seq);
-CREATE INDEX IF NOT EXISTS orders_rid ON orders (account, rtype, rid);
+CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
-CREATE INDEX IF NOT EXISTS refs_rid ON refs (account, rtype, rid);
+CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 INDEX_TABLES = ("entries", "orders", "refs")
+INDEX_VERSION = ":2"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
 class _Sqlite:
@@ -66,6 +66,17 @@ class _Sqlite:
 
     def lock_account(self, account: str) -> None:
         return None
+
+    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+        rows: list[Any] = []
+        for start in range(0, len(rids), 500):
+            chunk = rids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows += self.conn.execute(
+                f"SELECT rid, body, seq FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
+                (account, rtype, *chunk),
+            ).fetchall()
+        return rows
 
 
 def reindex(dialect: Dialect, plan: IndexPlan) -> None:
@@ -107,11 +118,11 @@ class SqliteStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 row = self._conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
-                if row is None or row[0] != plan.fingerprint():
+                if row is None or row[0] != plan.fingerprint() + INDEX_VERSION:
                     reindex(self._dialect, plan)
                     self._conn.execute(
                         "INSERT INTO meta VALUES ('plan', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                        (plan.fingerprint(),),
+                        (plan.fingerprint() + INDEX_VERSION,),
                     )
             except BaseException:
                 self._conn.execute("ROLLBACK")

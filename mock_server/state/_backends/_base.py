@@ -255,10 +255,16 @@ class Backend:
         with self.store.transaction() as tx:
             parent = self.stored(tx, call.account, call.op.resource_type, call.rid)
             current = related_ids(tx, call.account, parent, name, call.op.related_type)
+            # Sets of (type, id): a list of 100k members gains or loses a batch in linear time.
             if call.op.kind is Kind.REL_ADD:
-                current += [r for r in refs if r not in current]
+                present = {(r["type"], r["id"]) for r in current}
+                for r in refs:
+                    if (r["type"], r["id"]) not in present:
+                        present.add((r["type"], r["id"]))
+                        current.append(r)
             elif call.op.kind is Kind.REL_REMOVE:
-                current = [r for r in current if r not in refs]
+                gone = {(r["type"], r["id"]) for r in refs}
+                current = [r for r in current if (r["type"], r["id"]) not in gone]
             else:
                 current = refs
             parent.setdefault("relationships", {})[name] = {"many": isinstance(data, list), "data": current}

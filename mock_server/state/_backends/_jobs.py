@@ -13,7 +13,7 @@ from mock_server import job_effect, relationship_name
 
 from .._models import Record, ResourceInput, merge, now
 from .._schema import flatten
-from .._store import StoreTx
+from .._store import BatchingTx, StoreTx
 from ._base import Backend, Call
 
 __all__ = ["JobsBackend"]
@@ -44,6 +44,11 @@ class JobsBackend(Backend):
             self.run(call, tx, record)
 
     def run(self, call: Call, tx: StoreTx, job: Record) -> None:
+        batch = BatchingTx(tx)  # the job's records are stored together (one round of statements in SQL)
+        self.apply(call, batch, job)
+        batch.flush()
+
+    def apply(self, call: Call, tx: StoreTx, job: Record) -> None:
         effect = job_effect(job["type"])
         account = call.account
         made: dict[str, list[dict[str, str]]] = {}
@@ -80,6 +85,8 @@ class JobsBackend(Backend):
                         backend.complete(record, get_op)
                     tx.put(account, record)
                 made.setdefault(info.name, []).append({"type": info.name, "id": record["id"]})
+        for rtype, refs in made.items():  # once each, however often the job names it
+            made[rtype] = list({r["id"]: r for r in refs}.values())
         if effect == "delete":
             return
         rels = job.setdefault("relationships", {})
@@ -93,5 +100,6 @@ class JobsBackend(Backend):
                     if other is None or target["type"] == rtype:
                         continue
                     bucket = other.setdefault("relationships", {}).setdefault(name, {"many": True, "data": []})
-                    bucket["data"] += [r for r in refs if r not in bucket["data"]]
+                    present = {(r["type"], r["id"]) for r in bucket["data"]}
+                    bucket["data"] += [r for r in refs if (r["type"], r["id"]) not in present]
                     tx.put(account, other)

@@ -189,3 +189,35 @@ async def test_state_survives_a_restart(
         assert again.status_code == 409
         journal = (await client.get("/__mock__/journal", headers=API_KEY)).json()["requests"]
         assert journal[0]["path"] == "/api/profiles"  # the journal is kept with the state
+
+
+async def test_bulk_import_writes_in_one_batch(
+    kind: str,
+    compiled: CompiledSpec,
+    make_behaviour: Callable[..., StatefulBehaviour],
+    open_any_store: Callable[[str], Store],
+) -> None:
+    async with core_client(compiled, make_behaviour(open_any_store(kind))) as client:
+        existing = (await client.post("/api/profiles", json=profile_body(email="old@example.com"), headers=H)).json()
+        lid = (await client.post("/api/lists", json=list_body("Imported"), headers=H)).json()["data"]["id"]
+        items = [{"type": "profile", "attributes": {"email": f"b{i}@example.com"}} for i in range(150)]
+        items += [
+            {"type": "profile", "attributes": {"email": "b7@example.com", "first_name": "Twice"}},  # same job
+            {"type": "profile", "attributes": {"email": "old@example.com", "first_name": "Old"}},  # stored before
+        ]
+        job = {
+            "data": {
+                "type": "profile-bulk-import-job",
+                "attributes": {"profiles": {"data": items}},
+                "relationships": {"lists": {"data": [{"type": "list", "id": lid}]}},
+            }
+        }
+        assert (await client.post("/api/profile-bulk-import-jobs", json=job, headers=H)).status_code == 202
+        ids, _ = await _every_page(client, "/api/profiles?page[size]=100")
+        assert len(ids) == 151 and ids[0] == existing["data"]["id"]
+        twice = (await client.get("/api/profiles?filter=equals(email,'b7@example.com')", headers=API_KEY)).json()
+        assert [d["attributes"]["first_name"] for d in twice["data"]] == ["Twice"]
+        old = (await client.get("/api/profiles?filter=equals(email,'old@example.com')", headers=API_KEY)).json()
+        assert [(d["id"], d["attributes"]["first_name"]) for d in old["data"]] == [(existing["data"]["id"], "Old")]
+        members, _ = await _every_page(client, f"/api/lists/{lid}/profiles?page[size]=100")
+        assert sorted(members) == sorted(ids)
