@@ -19,7 +19,7 @@ import psycopg
 from ._plan import IndexPlan
 from ._sql import SqlTx, decimal_number
 from ._sqlite import INDEX_TABLES, INDEX_VERSION, reindex
-from ._store import JOURNAL_LIMIT, StoreTx
+from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["PostgresStore"]
 
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, tar
 CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
 CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE SEQUENCE IF NOT EXISTS resource_seq;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -138,7 +139,7 @@ class PostgresStore:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
         with self._lock:
-            self._conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ")
             try:
                 yield SqlTx(self._dialect, self.plan, write=write)
             except BaseException:
@@ -163,13 +164,22 @@ class PostgresStore:
             rows = self._conn.execute("SELECT DISTINCT account FROM resources ORDER BY account").fetchall()
         return [r[0] for r in rows]
 
-    def append_journal(self, account: str, entry: dict[str, Any]) -> None:
+    def append_journal(
+        self,
+        account: str,
+        entry: dict[str, Any],
+        *,
+        max_entries: int = JOURNAL_LIMIT,
+        max_bytes: int = JOURNAL_MAX_BYTES,
+    ) -> None:
         with self._lock, self._conn.transaction():
             self._dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
+            # Newest first: keep while both the count and the running byte total stay within bounds.
             self._dialect.run(
-                "DELETE FROM journal WHERE account=? AND seq < (SELECT min(seq) FROM "
-                "(SELECT seq FROM journal WHERE account=? ORDER BY seq DESC LIMIT ?) AS kept)",
-                (account, account, JOURNAL_LIMIT),
+                "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER w AS n, "
+                "SUM(octet_length(entry)) OVER w AS bytes FROM journal WHERE account=? "
+                "WINDOW w AS (ORDER BY seq DESC)) AS ranked WHERE n > ? OR bytes > ?)",
+                (account, max_entries, max_bytes),
             )
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:

@@ -101,6 +101,9 @@ class SqlTx:
         if not records:
             return
         self._account(account)
+        if len({(r["type"], r["id"]) for r in records}) < len(records):  # the last version of each counts
+            latest = {(r["type"], r["id"]): r for r in records}
+            records = [r for r in records if latest[(r["type"], r["id"])] is r]
         stored: list[Sequence[Any]] = []  # records already stored: their old index rows go first
         for record in records:
             row = self._d.run(

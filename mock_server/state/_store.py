@@ -24,10 +24,21 @@ from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
 from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
 
-__all__ = ["JOURNAL_LIMIT", "BatchingTx", "MemoryStore", "Record", "SortKey", "Store", "StoreTx", "clone"]
+__all__ = [
+    "JOURNAL_LIMIT",
+    "JOURNAL_MAX_BYTES",
+    "BatchingTx",
+    "MemoryStore",
+    "Record",
+    "SortKey",
+    "Store",
+    "StoreTx",
+    "clone",
+]
 
 Record = dict[str, Any]
 JOURNAL_LIMIT = 1000  # entries kept per account
+JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account (bound enforced on branch admin)
 _T = TypeVar("_T")
 
 

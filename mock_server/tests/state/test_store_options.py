@@ -28,3 +28,19 @@ def test_unreachable_postgresql_is_a_clear_error_without_the_password(postgres: 
     else:
         raise AssertionError("a missing database must be refused")
     assert "postgresql://" in (validate_options("mysql://x", None, 1) or "")
+
+
+def test_postgresql_journal_keeps_the_newest_within_its_bounds(postgres: PostgresCluster) -> None:
+    from mock_server.state._postgres import PostgresStore
+
+    store = PostgresStore(postgres.database("journal"))
+    for i in range(6):
+        store.append_journal("a", {"n": i}, max_entries=4)
+    store.append_journal("b", {"n": 99})
+    assert [e["n"] for e in store.journal("a")] == [2, 3, 4, 5]
+    store.append_journal("a", {"n": 6, "pad": "x" * 130}, max_bytes=150)  # 149 bytes of JSON
+    assert [e["n"] for e in store.journal("a")] == [6]  # the older ones no longer fit in 150 bytes
+    assert [e["n"] for e in store.journal(None)] == [99, 6]
+    store.clear_journal("a")
+    assert store.journal("a") == [] and store.journal("b") == [{"n": 99}]
+    store.close()
