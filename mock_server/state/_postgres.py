@@ -68,10 +68,16 @@ class _Postgres:
         with self.conn.cursor() as cur:
             cur.executemany(sql.replace("?", "%s"), [[_clean(a) for a in row] for row in rows])
 
-    def next_seq(self) -> int:
-        row = self.conn.execute("SELECT nextval('resource_seq')").fetchone()
-        assert row is not None
-        return int(row[0])
+    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None:
+        with self.conn.pipeline(), self.conn.cursor() as cur:
+            for sql, rows in statements:
+                cur.executemany(sql.replace("?", "%s"), [[_clean(a) for a in row] for row in rows])
+
+    def next_seqs(self, count: int) -> list[int]:
+        if not count:
+            return []
+        rows = self.conn.execute("SELECT nextval('resource_seq') FROM generate_series(1, %s)", [count]).fetchall()
+        return sorted(int(r[0]) for r in rows)
 
     def number(self, value: Any) -> Any:
         return decimal_number(value)

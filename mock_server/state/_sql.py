@@ -33,7 +33,8 @@ class Dialect(Protocol):
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
     def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
-    def next_seq(self) -> int: ...
+    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None: ...  # `run_many` each
+    def next_seqs(self, count: int) -> list[int]: ...
     def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
     def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
     def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]: ...  # (rid, body, seq) rows
@@ -104,24 +105,29 @@ class SqlTx:
         if len({(r["type"], r["id"]) for r in records}) < len(records):  # the last version of each counts
             latest = {(r["type"], r["id"]): r for r in records}
             records = [r for r in records if latest[(r["type"], r["id"])] is r]
-        stored: list[Sequence[Any]] = []  # records already stored: their old index rows go first
+        known: dict[tuple[str, str], int] = {}
+        for rtype in {r["type"] for r in records}:
+            rids = [r["id"] for r in records if r["type"] == rtype]
+            known.update(((rtype, rid), seq) for rid, _, seq in self._d.records(account, rtype, rids))
+        fresh = [r for r in records if (r["type"], r["id"]) not in known and "seq" not in r]
+        for record, seq in zip(fresh, self._d.next_seqs(len(fresh)), strict=True):
+            record["seq"] = seq
         for record in records:
-            row = self._d.run(
-                "SELECT seq FROM resources WHERE account=? AND rtype=? AND rid=?",
-                (account, record["type"], record["id"]),
-            ).fetchone()
-            if row:
-                record["seq"] = row[0]
-                stored.append((account, record["type"], record["id"]))
-            elif "seq" not in record:
-                record["seq"] = self._d.next_seq()
+            if (record["type"], record["id"]) in known:  # a stored record keeps its place
+                record["seq"] = known[(record["type"], record["id"])]
+        stored: list[Sequence[Any]] = [(account, t, rid) for t, rid in known]  # their old index rows go first
+        batch: list[tuple[str, list[Sequence[Any]]]] = []
         if stored:
-            for table in ("entries", "orders", "refs"):
-                self._d.run_many(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", stored)
-        self._d.run_many(
-            "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
-            [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
+            batch += [
+                (f"DELETE FROM {t} WHERE account=? AND rtype=? AND rid=?", stored)
+                for t in ("entries", "orders", "refs")
+            ]
+        batch.append(
+            (
+                "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
+                [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
+            )
         )
         entries: list[Sequence[Any]] = []
         orders: list[Sequence[Any]] = []
@@ -131,12 +137,12 @@ class SqlTx:
             entries += e
             orders += o
             refs += f
-        if entries:
-            self._d.run_many("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries)
-        if orders:
-            self._d.run_many("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders)
-        if refs:
-            self._d.run_many("INSERT INTO refs VALUES (?, ?, ?, ?)", refs)
+        batch += [
+            ("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries),
+            ("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders),
+            ("INSERT INTO refs VALUES (?, ?, ?, ?)", refs),
+        ]
+        self._d.run_batch([(sql, rows) for sql, rows in batch if rows])  # one round trip where the database can
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)
@@ -166,14 +172,12 @@ class SqlTx:
             return None
         self._account(account)
         where = "account=? AND rtype=? AND field=?"
-        unknown = self._d.run(f"SELECT rid FROM entries WHERE {where} AND key IS NULL", (account, rtype, field))
-        rids = [r[0] for r in unknown.fetchall()]
-        if keys:
-            marks = ", ".join("?" for _ in keys)
-            rows = self._d.run(
-                f"SELECT rid FROM entries WHERE {where} AND key IN ({marks})", (account, rtype, field, *keys)
-            )
-            rids += [r[0] for r in rows.fetchall()]
+        sql = f"SELECT rid FROM entries WHERE {where} AND key IS NULL"
+        args: tuple[Any, ...] = (account, rtype, field)
+        if keys:  # a UNION, not an OR: each half is one range of the index
+            sql += f" UNION ALL SELECT rid FROM entries WHERE {where} AND key IN ({', '.join('?' for _ in keys)})"
+            args += (account, rtype, field, *keys)
+        rids = [r[0] for r in self._d.run(sql, args).fetchall()]
         return list(self._records(account, rtype, rids).values())
 
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:

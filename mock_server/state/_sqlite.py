@@ -56,10 +56,18 @@ class _Sqlite:
     def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
-    def next_seq(self) -> int:
+    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None:
+        for sql, rows in statements:
+            self.conn.executemany(sql, rows)
+
+    def next_seqs(self, count: int) -> list[int]:
+        if not count:
+            return []
         self.conn.execute("INSERT OR IGNORE INTO counters VALUES ('seq', 0)")
-        row = self.conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value").fetchone()
-        return int(row[0])
+        row = self.conn.execute(
+            "UPDATE counters SET value = value + ? WHERE name = 'seq' RETURNING value", (count,)
+        ).fetchone()
+        return list(range(int(row[0]) - count + 1, int(row[0]) + 1))
 
     def number(self, value: Any) -> Any:
         return value
