@@ -191,19 +191,8 @@ class _Table:
 
     def add(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
-        for path, index in self.eq.items():
-            keys = plan.equality_keys(record, path)
-            if keys is None:
-                self.unknown[path].add(rid)
-                continue
-            for key in keys:
-                held = index.get(key)
-                if held is None:
-                    index[key] = rid
-                elif isinstance(held, set):
-                    held.add(rid)
-                elif held != rid:
-                    index[key] = {held, rid}
+        for path in self.eq:
+            self._add_keys(plan, path, record)
         for sort_field, ordered in self.order.items():
             ordered.add((*sort_key(record, sort_field), rid))
         if self.refs is not None:
@@ -232,20 +221,27 @@ class _Table:
                     if not holders:
                         del self.refs[target]
 
+    def _add_keys(self, plan: IndexPlan, path: str, record: Record) -> None:
+        rid = record["id"]
+        keys = plan.equality_keys(record, path)
+        if keys is None:
+            self.unknown[path].add(rid)
+            return
+        index = self.eq[path]
+        for key in keys:
+            held = index.get(key)  # one id, or a set once several records share the key
+            if held is None:
+                index[key] = rid
+            elif isinstance(held, set):
+                held.add(rid)
+            elif held != rid:
+                index[key] = {held, rid}
+
     def equality(self, plan: IndexPlan, path: str) -> dict[str, Any]:
         if path not in self.eq:
             self.eq[path], self.unknown[path] = {}, set()
-            index, unknown = self.eq[path], self.unknown[path]
             for record in self.rows.values():
-                keys = plan.equality_keys(record, path)
-                if keys is None:
-                    unknown.add(record["id"])
-                    continue
-                for key in keys:
-                    held = index.get(key)
-                    index[key] = (
-                        record["id"] if held is None else ({held} if isinstance(held, str) else held) | {record["id"]}
-                    )
+                self._add_keys(plan, path, record)
         return self.eq[path]
 
     def ordered(self, sort_field: str | None) -> Any:
