@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from sys import intern
 from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
@@ -53,6 +54,17 @@ def _clone(value: Any) -> Any:
         return {k: _clone(v) for k, v in value.items()}
     if kind is list:
         return [_clone(v) for v in value]
+    return value
+
+
+def _keep(value: Any) -> Any:
+    """The copy the memory store keeps: member names interned, so 100k profiles share one "email" string
+    instead of holding one each (parsed request bodies make new ones every time)."""
+    kind = type(value)
+    if kind is dict:
+        return {intern(k) if type(k) is str else k: _keep(v) for k, v in value.items()}
+    if kind is list:
+        return [_keep(v) for v in value]
     return value
 
 
@@ -300,7 +312,7 @@ class _MemoryTx:
             record["seq"] = self._s.seq
         else:
             self._s.seq = max(self._s.seq, int(record["seq"]))
-        stored = clone(record)
+        stored: Record = _keep(record)
         table.rows[record["id"]] = stored
         table.add(self._s.plan, stored)
         return record
