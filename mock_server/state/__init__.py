@@ -7,7 +7,8 @@ Layout (moto's shape): `_index` classifies every operation from the spec; `_disp
 method for an operation and renders the one error type (`_errors`, a `MockError`) once; `_backends/` hold
 the domain rules per resource type (`_base` generic CRUD for every type, `_profiles`, `_jobs`,
 `_conversations`, ...) and return `_models.Outcome`s; `_render` turns those into JSON:API documents;
-`_collections`/`_filters` run queries; `_store`/`_sqlite` keep the records. Id shapes and type naming
+`_collections`/`_filters` run queries; `_store` (memory), `_sqlite` and `_postgres` (sharing `_sql`) keep
+the records, indexed as `_plan` derives from the spec. Id shapes and type naming
 conventions come from `mock_server`'s `id_rules` (one module, shared with the stateless generator).
 """
 

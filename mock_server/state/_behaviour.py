@@ -23,6 +23,7 @@ from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
 from ._limits import DEFAULT_LIMITS, ResourceLimits
+from ._plan import build_plan
 from ._ratelimit import RateLimiter, bucket_store
 from ._schema import Spec
 from ._seed import SeedError, apply_seed, export_state
@@ -64,6 +65,7 @@ class StatefulBehaviour:
         self.index = index or build_index(spec)
         self.store = store or MemoryStore()
         self.limits = limits
+        self.store.configure(build_plan(self.index))  # what to index comes from the spec
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
         self.limiter = (

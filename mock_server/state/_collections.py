@@ -5,16 +5,29 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from itertools import islice
+from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from ._filters import FieldLookup, FilterError, check_allowed, evaluate, field_value, fields_of, parse_filter
+from ._filters import FieldLookup, FilterError, Node, check_allowed, evaluate, field_value, fields_of, parse_filter
 from ._index import OpInfo
-from ._store import Record
+from ._plan import SortKey, equality_terms, sort_key
+from ._store import Record, StoreTx
 
-__all__ = ["Page", "QueryError", "bare_cursor", "page_link", "quote_path", "run_query"]
+__all__ = [
+    "ListSource",
+    "Page",
+    "QueryError",
+    "RecordSource",
+    "StoreSource",
+    "bare_cursor",
+    "page_link",
+    "quote_path",
+    "run_query",
+]
 
 DEFAULT_PAGE = 20
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 path characters (ids like `$custom:::$default:::X` stay readable)
@@ -32,23 +45,6 @@ class Page:
     records: list[Record]
     next_cursor: str | None
     prev_cursor: str | None
-
-
-def _sort_key(record: Record, field: str | None) -> list[Any]:
-    value = field_value(record, field) if field else None
-    if field is None:
-        ranked: list[Any] = [0, 0]
-    elif value is None:
-        ranked = [4, 0]
-    elif isinstance(value, bool):
-        ranked = [0, int(value)]
-    elif isinstance(value, int | float):
-        ranked = [1, value]
-    elif isinstance(value, str):
-        ranked = [2, value]
-    else:
-        ranked = [3, json.dumps(value, sort_keys=True)]
-    return [*ranked, record.get("seq", 0)]
 
 
 def bare_cursor(value: str) -> str:
@@ -89,9 +85,88 @@ def _valid_key(key: Any) -> bool:
     return isinstance(value, _RANK_TYPES[rank]) and not isinstance(value, bool)
 
 
+class RecordSource(Protocol):
+    """Where a query reads its records: a list in memory, or a store's indexes."""
+
+    def narrow(self, tree: Node) -> list[Record] | None:
+        """A superset of the records `tree` can match, from an index (None: no index helps)."""
+        ...
+
+    def walk(self, sort_field: str | None, descending: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
+        """Records in sort order, strictly after `after` in the walk's direction."""
+        ...
+
+    def sample(self) -> list[Record]:
+        """A record or none (what a filter field check looks at first)."""
+        ...
+
+    def everything(self) -> list[Record]: ...
+
+
+class ListSource:
+    """Records already at hand (a related collection, index candidates): sorted once per sort field."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.records = records
+        self._sorted: dict[str | None, tuple[list[SortKey], list[Record]]] = {}
+
+    def narrow(self, tree: Node) -> list[Record] | None:
+        return None
+
+    def walk(self, sort_field: str | None, descending: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
+        if sort_field not in self._sorted:
+            keyed = sorted(((sort_key(r, sort_field), r) for r in self.records), key=lambda kr: kr[0])
+            self._sorted[sort_field] = ([k for k, _ in keyed], [r for _, r in keyed])
+        keys, rows = self._sorted[sort_field]
+        if descending:
+            end = len(keys) if after is None else bisect_left(keys, after)
+            for i in range(end - 1, -1, -1):
+                yield keys[i], rows[i]
+        else:
+            for i in range(0 if after is None else bisect_right(keys, after), len(keys)):
+                yield keys[i], rows[i]
+
+    def sample(self) -> list[Record]:
+        return self.records[:1]
+
+    def everything(self) -> list[Record]:
+        return self.records
+
+
+class StoreSource:
+    """Every record of a type in an account, read through the store's indexes."""
+
+    def __init__(self, tx: StoreTx, account: str, rtype: str) -> None:
+        self.tx, self.account, self.rtype = tx, account, rtype
+
+    def narrow(self, tree: Node) -> list[Record] | None:
+        best: list[Record] | None = None
+        for field, keys in equality_terms(tree):
+            found = self.tx.candidates(self.account, self.rtype, field, keys)
+            if found is not None and (best is None or len(found) < len(best)):
+                best = found
+        return best
+
+    def walk(self, sort_field: str | None, descending: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
+        return self.tx.walk(self.account, self.rtype, sort_field, descending=descending, after=after)
+
+    def sample(self) -> list[Record]:
+        return [r for _, r in islice(self.walk(None, False, None), 1)]
+
+    def everything(self) -> list[Record]:
+        return self.tx.scan(self.account, self.rtype)
+
+
+def _at(bound: SortKey, descending: bool) -> SortKey:
+    """The position just before `bound` in a walk's direction: walking after it starts at `bound` itself
+    (`seq`, the last member, is an integer unique per record)."""
+    rank, value, seq = bound
+    return (rank, value, seq + 1 if descending else seq - 1)
+
+
 def run_query(
     op: OpInfo,
-    records: list[Record],
+    records: list[Record] | RecordSource,
     query: dict[str, str],
     *,
     paginate: bool = True,
@@ -99,8 +174,11 @@ def run_query(
     unreadable: Callable[[list[Record], set[str]], str | None] | None = None,
 ) -> Page:
     """Apply `filter`, `sort`, `page[size]` and `page[cursor]` from `query` as `op` documents them
-    (`lookup` reads a filter field: relationship-aware readers see the other records)."""
+    (`lookup` reads a filter field: relationship-aware readers see the other records). A page walks the
+    source in sort order and stops once full, so its cost does not grow with the collection."""
+    source: RecordSource = ListSource(records) if isinstance(records, list) else records
     text = query.get("filter")
+    tree: Node | None = None
     if op.filter_required and not text:
         raise QueryError("filter", op.filter_required)
     if text:
@@ -115,10 +193,15 @@ def run_query(
             raise QueryError("filter", f"{problem} '{op.related_type or op.resource_type}'.")
         if op.filter_required_fields and not fields_of(tree) & op.filter_required_fields:
             raise QueryError("filter", op.filter_required or "A filter is required for this endpoint.")
-        problem = unreadable(records, fields_of(tree)) if unreadable else None
-        if problem:
-            raise QueryError("filter", problem)
-        records = [r for r in records if evaluate(tree, r, lookup)]
+        if unreadable:
+            # A field no rule reads is refused unless some record holds it: look at one record first.
+            problem = unreadable(source.sample(), fields_of(tree))
+            problem = problem and unreadable(source.everything(), fields_of(tree))
+            if problem:
+                raise QueryError("filter", problem)
+        narrowed = source.narrow(tree)
+        if narrowed is not None:
+            source = ListSource(narrowed)
 
     sort = query.get("sort")
     field: str | None = None
@@ -128,11 +211,15 @@ def run_query(
             raise QueryError("sort", f"'{sort}' is not a valid sort value for this endpoint.")
         descending = sort.startswith("-")
         field = sort.lstrip("-")
-    keyed = sorted(((_sort_key(r, field), r) for r in records), key=lambda kr: kr[0], reverse=descending)
+
+    def walk(backwards: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
+        for key, record in source.walk(field, backwards, after):
+            if tree is None or evaluate(tree, record, lookup):
+                yield key, record
 
     documented_paging = op.page_default is not None or "page[cursor]" in query
     if not paginate or not documented_paging:
-        return Page([r for _, r in keyed], None, None)
+        return Page([r for _, r in walk(descending, None)], None, None)
     size = op.page_default or DEFAULT_PAGE
     if "page[size]" in query:
         try:
@@ -142,21 +229,25 @@ def run_query(
         if size < 1 or (op.page_max is not None and size > op.page_max):
             raise QueryError("page[size]", f"page[size] must be between 1 and {op.page_max}.")
 
-    def after(key: list[Any], bound: list[Any]) -> bool:
-        return key < bound if descending else key > bound
-
-    start = 0
-    if query.get("page[cursor]"):
-        cursor = _decode(bare_cursor(query["page[cursor]"]))
-        bound = cursor["k"]
-        if cursor["d"] == "n":
-            start = next((i for i, (k, _) in enumerate(keyed) if after(k, bound)), len(keyed))
+    cursor = _decode(bare_cursor(query["page[cursor]"])) if query.get("page[cursor]") else None
+    bound: SortKey | None = tuple(cursor["k"]) if cursor else None
+    window: list[tuple[SortKey, Record]] = []
+    has_prev = False
+    if cursor is not None and bound is not None and cursor["d"] == "p":
+        before = list(islice(walk(not descending, bound), size + 1))  # nearest first
+        if len(before) > size:  # a full page before the bound, and more before it
+            window = before[:size][::-1]
+            has_prev = True
+            has_next = next(walk(descending, _at(bound, descending)), None) is not None
         else:
-            end = next((i for i, (k, _) in enumerate(keyed) if not after(bound, k)), len(keyed))
-            start = max(0, end - size)
-    window = keyed[start : start + size]
-    next_cursor = _encode({"k": window[-1][0], "d": "n"}) if window and start + size < len(keyed) else None
-    prev_cursor = _encode({"k": window[0][0], "d": "p"}) if window and start > 0 else None
+            bound = None  # the first page
+    if not window:
+        found = list(islice(walk(descending, bound), size + 1))
+        has_next, window = len(found) > size, found[:size]
+        if bound is not None:
+            has_prev = next(walk(not descending, _at(bound, not descending)), None) is not None
+    next_cursor = _encode({"k": list(window[-1][0]), "d": "n"}) if window and has_next else None
+    prev_cursor = _encode({"k": list(window[0][0]), "d": "p"}) if window and has_prev else None
     return Page([r for _, r in window], next_cursor, prev_cursor)
 
 

@@ -1,4 +1,7 @@
-"""Turning `kdk mock` options (`--state`, `--seed-data`, `--rate-limits`, `--workers`) into a store."""
+"""Turning `kdk mock` options (`--state`, `--seed-data`, `--rate-limits`, `--workers`) into a store.
+
+`--state`: `memory` (the default), `sqlite:PATH`, or `postgresql://...` (psycopg is imported only then).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,32 @@ from ._schema import Spec
 from ._sqlite import SqliteStore
 from ._store import MemoryStore, Store
 
-__all__ = ["StateOptionError", "behaviours_from_options", "check_workers", "open_store", "validate_options"]
+__all__ = [
+    "StateOptionError",
+    "behaviours_from_options",
+    "check_workers",
+    "is_shared_state",
+    "open_store",
+    "validate_options",
+]
 
 
 class StateOptionError(ValueError):
     pass
 
 
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_STATE_FORMS = "`memory`, `sqlite:PATH` or `postgresql://USER@HOST/DB`"
+
+
+def is_shared_state(option: str | None) -> bool:
+    """Does this `--state` live outside the process (so several workers or machines can share it)?"""
+    return (option or "").startswith(("sqlite:", *_POSTGRES_SCHEMES))
+
+
 def open_store(option: str | None) -> Store:
-    """`None`/`memory` -> in-memory; `sqlite:PATH` -> SQLite at PATH (created if missing)."""
+    """`None`/`memory` -> in-memory; `sqlite:PATH` -> SQLite at PATH (created if missing);
+    `postgresql://...` -> a PostgreSQL database (a libpq URL; the tables are created if missing)."""
     if option in (None, "", "memory"):
         return MemoryStore()
     assert option is not None
@@ -29,29 +49,39 @@ def open_store(option: str | None) -> Store:
             return SqliteStore(path)
         except (sqlite3.Error, OSError) as exc:  # a missing directory, no permission, not a database
             raise StateOptionError(f"cannot open the SQLite state at {path}: {exc}") from None
-    raise StateOptionError(f"--state must be `memory` or `sqlite:PATH`, not {option!r}")
+    if option.startswith(_POSTGRES_SCHEMES):
+        import psycopg
+
+        from ._postgres import PostgresStore
+
+        try:
+            return PostgresStore(option)
+        except psycopg.Error as exc:  # no server, bad credentials, no such database
+            shown = option.split("@", 1)[-1] if "@" in option else option  # never echo a password
+            raise StateOptionError(f"cannot open the PostgreSQL state at {shown}: {exc}") from None
+    raise StateOptionError(f"--state must be {_STATE_FORMS}, not {option!r}")
 
 
 def check_workers(state: str | None, workers: int, *, seed_data: str | None = None) -> str | None:
     """Why this combination cannot run (None if it can): in-memory state lives in one process only.
     Stateless runs (no `--state`, no `--seed-data`) may use any number of workers."""
     stateful = bool(state or seed_data)
-    if stateful and workers > 1 and not (state or "").startswith("sqlite:"):
+    if stateful and workers > 1 and not is_shared_state(state):
         return (
             f"--workers {workers} needs shared state: in-memory state lives in one process, so each worker "
-            "would see a different account. Use --state sqlite:PATH (for example --state sqlite:.kdk-mock.db), "
-            "run one worker, or serve examples with --stateless."
+            "would see a different account. Use --state sqlite:PATH (for example --state sqlite:.kdk-mock.db) "
+            "or --state postgresql://..., run one worker, or serve examples with --stateless."
         )
     return None
 
 
 def validate_options(state: str | None, seed_data: str | None, workers: int) -> str | None:
     """Everything `kdk mock` can check before starting: the store option, workers, the seed file."""
-    if state not in (None, "", "memory") and not (state or "").startswith("sqlite:"):
-        return f"--state must be `memory` or `sqlite:PATH`, not {state!r}"
+    if state not in (None, "", "memory") and not is_shared_state(state):
+        return f"--state must be {_STATE_FORMS}, not {state!r}"
     if state == "sqlite:":
         return "--state sqlite:PATH needs a PATH"
-    if state and state.startswith("sqlite:"):
+    if is_shared_state(state):
         try:
             open_store(state).close()  # created if missing, as the server would; refused here instead of at start
         except StateOptionError as exc:

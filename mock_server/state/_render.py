@@ -92,14 +92,10 @@ def related_ids(tx: StoreTx, account: str, record: Record, name: str, related_ty
         return list(own.get("data") or [])
     if not related_type:
         return []
-    me = {"type": record["type"], "id": record["id"]}
-    found = []
-    for other in tx.scan(account, related_type):
-        for rel in (other.get("relationships") or {}).values():
-            if me in (rel.get("data") or []):
-                found.append({"type": other["type"], "id": other["id"]})
-                break
-    return found
+    return [
+        {"type": other["type"], "id": other["id"]}
+        for other in tx.referencing(account, related_type, record["type"], record["id"])
+    ]
 
 
 def render_resource(

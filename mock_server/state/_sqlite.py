@@ -1,4 +1,4 @@
-"""The SQLite backend: state that survives a restart and is shared by `kdk mock --workers N`."""
+"""The SQLite backend: state that survives a restart and is shared by `kdk mock --workers N` (one file)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, Record, StoreTx
+from ._plan import IndexPlan
+from ._sql import Dialect, SqlTx, index_rows
+from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["SqliteStore"]
 
@@ -20,64 +22,87 @@ CREATE TABLE IF NOT EXISTS resources (
     account TEXT NOT NULL, rtype TEXT NOT NULL, rid TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (account, rtype, rid)
 );
-CREATE INDEX IF NOT EXISTS resources_scan ON resources (account, rtype, seq);
+CREATE TABLE IF NOT EXISTS entries (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT, rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_key ON entries (account, rtype, field, key);
+CREATE INDEX IF NOT EXISTS entries_rid ON entries (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS orders (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, rank INTEGER NOT NULL, num NUMERIC NOT NULL,
+    txt TEXT NOT NULL, seq INTEGER NOT NULL, rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_walk ON orders (account, rtype, field, rank, num, txt, seq);
+CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
+CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+INDEX_TABLES = ("entries", "orders", "refs")
+INDEX_VERSION = ":2"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
-class _SqliteTx:
+class _Sqlite:
+    """The SQLite dialect of `SqlTx` (writers are serialised by `BEGIN IMMEDIATE`: no account lock)."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._c = conn
+        self.conn = conn
 
-    def get(self, account: str, rtype: str, rid: str) -> Record | None:
-        row = self._c.execute(
-            "SELECT body, seq FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid)
+    def run(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, args)
+
+    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None:
+        for sql, rows in statements:
+            self.conn.executemany(sql, rows)
+
+    def next_seqs(self, count: int) -> list[int]:
+        if not count:
+            return []
+        self.conn.execute("INSERT OR IGNORE INTO counters VALUES ('seq', 0)")
+        row = self.conn.execute(
+            "UPDATE counters SET value = value + ? WHERE name = 'seq' RETURNING value", (count,)
         ).fetchone()
-        return _load(row) if row else None
+        return list(range(int(row[0]) - count + 1, int(row[0]) + 1))
 
-    def put(self, account: str, record: Record) -> Record:
-        row = self._c.execute(
-            "SELECT seq FROM resources WHERE account=? AND rtype=? AND rid=?", (account, record["type"], record["id"])
-        ).fetchone()
-        if row:
-            record["seq"] = row[0]
-        elif "seq" not in record:
-            self._c.execute("INSERT OR IGNORE INTO counters VALUES ('seq', 0)")
-            self._c.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")
-            record["seq"] = self._c.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
-        self._c.execute(
-            "INSERT OR REPLACE INTO resources VALUES (?, ?, ?, ?, ?)",
-            (account, record["type"], record["id"], record["seq"], json.dumps(record)),
-        )
-        return record
+    def number(self, value: Any) -> Any:
+        return value
 
-    def delete(self, account: str, rtype: str, rid: str) -> bool:
-        cur = self._c.execute("DELETE FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
-        return cur.rowcount > 0
+    def lock_account(self, account: str) -> None:
+        return None
 
-    def scan(self, account: str, rtype: str) -> list[Record]:
-        rows = self._c.execute(
-            "SELECT body, seq FROM resources WHERE account=? AND rtype=? ORDER BY seq", (account, rtype)
-        ).fetchall()
-        return [_load(r) for r in rows]
-
-    def types(self, account: str) -> list[str]:
-        return [r[0] for r in self._c.execute("SELECT DISTINCT rtype FROM resources WHERE account=?", (account,))]
-
-    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
-        row = self._c.execute(
-            "SELECT body, seq FROM resources WHERE account=? AND rtype=? AND json_extract(body, ?) = ? LIMIT 1",
-            (account, rtype, f'$.attributes."{attribute}"', value),
-        ).fetchone()
-        return _load(row) if row else None
+    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+        rows: list[Any] = []
+        for start in range(0, len(rids), 500):
+            chunk = rids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows += self.conn.execute(
+                f"SELECT rid, body, seq FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
+                (account, rtype, *chunk),
+            ).fetchall()
+        return rows
 
 
-def _load(row: tuple[str, int]) -> Record:
-    record: Record = json.loads(row[0])
-    record["seq"] = row[1]
-    return record
+def reindex(dialect: Dialect, plan: IndexPlan) -> None:
+    """Rebuild every index row for `plan` (an older file, or one last indexed for another spec)."""
+    for table in INDEX_TABLES:
+        dialect.run(f"DELETE FROM {table}")
+    rows = dialect.run("SELECT account, body, seq FROM resources").fetchall()
+    for account, body, seq in rows:
+        record = json.loads(body)
+        record["seq"] = seq
+        entries, orders, refs = index_rows(plan, dialect, account, record)
+        if entries:
+            dialect.run_many("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries)
+        if orders:
+            dialect.run_many("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders)
+        if refs:
+            dialect.run_many("INSERT INTO refs VALUES (?, ?, ?, ?)", refs)
 
 
 class SqliteStore:
@@ -93,6 +118,26 @@ class SqliteStore:
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._setup()
         self._lock = threading.RLock()
+        self._dialect = _Sqlite(self._conn)
+        self.plan = IndexPlan()
+
+    def configure(self, plan: IndexPlan) -> None:
+        """Index for `plan`; a file indexed for another plan (or none) is reindexed once, in one transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
+                if row is None or row[0] != plan.fingerprint() + INDEX_VERSION:
+                    reindex(self._dialect, plan)
+                    self._conn.execute(
+                        "INSERT INTO meta VALUES ('plan', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                        (plan.fingerprint() + INDEX_VERSION,),
+                    )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            self.plan = plan
 
     def _setup(self) -> None:
         # Switching to WAL needs a moment alone with the file; workers opening it together can get
@@ -114,7 +159,7 @@ class SqliteStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                yield _SqliteTx(self._conn)
+                yield SqlTx(self._dialect, self.plan, write=write)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -133,12 +178,11 @@ class SqliteStore:
     def reset(self, account: str | None = None) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            if account is None:
-                self._conn.execute("DELETE FROM resources")
-                self._conn.execute("DELETE FROM journal")
-            else:
-                self._conn.execute("DELETE FROM resources WHERE account=?", (account,))
-                self._conn.execute("DELETE FROM journal WHERE account=?", (account,))
+            for table in ("resources", "journal", *INDEX_TABLES):
+                if account is None:
+                    self._conn.execute(f"DELETE FROM {table}")
+                else:
+                    self._conn.execute(f"DELETE FROM {table} WHERE account=?", (account,))
             self._conn.execute("COMMIT")
 
     def accounts(self) -> list[str]:

@@ -1,26 +1,48 @@
-"""The store: one small interface, two backends (in-memory default, SQLite for restarts and workers).
+"""The store: one small interface, three backends (in-memory default, SQLite, PostgreSQL).
 
-Every read-modify-write runs inside `store.transaction()`, which is exclusive: in memory under a lock,
-in SQLite under `BEGIN IMMEDIATE` (so several worker processes sharing one file lose no write).
+Every read-modify-write runs inside `store.transaction()`, which is exclusive for writers: in memory under
+a lock, in SQLite under `BEGIN IMMEDIATE`, in PostgreSQL under a per-account transaction lock (so several
+worker processes or machines sharing one database lose no write).
 Resources are plain JSON dicts: `{"type", "id", "seq", "attributes", "relationships"}`, where
 `relationships` maps a name to `{"many": bool, "data": [{"type", "id"}, ...]}` and `seq` is the
 insertion order that keeps cursors stable.
+
+Besides get/put/delete/scan, a transaction answers from indexes (see `_plan.py` for what is indexed):
+`candidates` (equality on a field), `find` (one record by an identifier), `referencing` (the records
+pointing at one resource) and `walk` (records in sort order from a cursor position), so that a page or a
+lookup costs the same in a small and in a large account.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from sys import intern
+from typing import Any, Protocol, TypeVar, cast
 
-__all__ = ["JOURNAL_LIMIT", "JOURNAL_MAX_BYTES", "MemoryStore", "Record", "Store", "StoreTx", "journal_size"]
+from sortedcontainers import SortedList  # type: ignore[import-untyped]
+
+from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
+
+__all__ = [
+    "JOURNAL_LIMIT",
+    "JOURNAL_MAX_BYTES",
+    "BatchingTx",
+    "MemoryStore",
+    "Record",
+    "SortKey",
+    "Store",
+    "StoreTx",
+    "clone",
+    "journal_size",
+]
 
 Record = dict[str, Any]
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
+_T = TypeVar("_T")
 
 
 def journal_size(entry: dict[str, Any]) -> int:
@@ -28,19 +50,60 @@ def journal_size(entry: dict[str, Any]) -> int:
     return len(json.dumps(entry).encode("utf-8", "surrogatepass"))
 
 
+def clone(value: _T) -> _T:
+    """A copy of a JSON value (several times faster than `copy.deepcopy`)."""
+    return cast(_T, _clone(value))
+
+
+def _clone(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {k: _clone(v) for k, v in value.items()}
+    if kind is list:
+        return [_clone(v) for v in value]
+    return value
+
+
+def _keep(value: Any) -> Any:
+    """The copy the memory store keeps: member names interned, so 100k profiles share one "email" string
+    instead of holding one each (parsed request bodies make new ones every time)."""
+    kind = type(value)
+    if kind is dict:
+        return {intern(k) if type(k) is str else k: _keep(v) for k, v in value.items()}
+    if kind is list:
+        return [_keep(v) for v in value]
+    return value
+
+
 class StoreTx(Protocol):
     def get(self, account: str, rtype: str, rid: str) -> Record | None: ...
     def put(self, account: str, record: Record) -> Record: ...  # assigns `seq` to a new record
+    def put_many(self, account: str, records: list[Record]) -> None: ...
     def delete(self, account: str, rtype: str, rid: str) -> bool: ...
     def scan(self, account: str, rtype: str) -> list[Record]: ...  # in `seq` order; read-only results
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None: ...
     def types(self, account: str) -> list[str]: ...
+    def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
+        """Records whose `field` has one of these keys (`_plan.key_text`), plus those whose value is not
+        known without other records; None when the store has no index for the field. Read-only."""
+        ...
+
+    def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
+        """The `rtype` records holding a reference to the target in some relationship, in `seq` order."""
+        ...
+
+    def walk(
+        self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
+    ) -> Iterator[tuple[SortKey, Record]]:
+        """Records in sort order, strictly after `after` (in the walk's direction). Read-only."""
+        ...
 
 
 class Store(Protocol):
-    kind: str  # "memory" | "sqlite"
+    kind: str  # "memory" | "sqlite" | "postgresql"
     shareable: bool  # may several worker processes use it at once?
 
+    def configure(self, plan: IndexPlan) -> None: ...  # what to index (from the spec); before serving
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
     def reset(self, account: str | None = None) -> None: ...
     def accounts(self) -> list[str]: ...
@@ -52,42 +115,277 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def first_match(records: Iterable[Record], attribute: str, value: Any) -> Record | None:
+    """`find`'s answer among candidates: the oldest record whose attribute equals `value`."""
+    hits = [r for r in records if (r.get("attributes") or {}).get(attribute) == value]
+    return min(hits, key=lambda r: r["seq"]) if hits else None
+
+
+class BatchingTx:
+    """A transaction whose writes are held and stored together by `flush()` (`put_many`: one round of
+    statements in SQL instead of one per record), for bulk endpoints that write many records in a loop.
+
+    Reads see the held writes: `get` and `find` answer from them first; the other reads flush them first.
+    """
+
+    def __init__(self, tx: StoreTx) -> None:
+        self._tx = tx
+        self._held: dict[tuple[str, str, str], Record] = {}  # (account, type, id) -> record, first put first
+        self._by_key: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}  # (account, type, attr, key)
+
+    def flush(self) -> None:
+        by_account: dict[str, list[Record]] = {}
+        for (account, _, _), record in self._held.items():
+            by_account.setdefault(account, []).append(record)
+        self._held.clear()
+        self._by_key.clear()
+        for account, records in by_account.items():
+            self._tx.put_many(account, records)
+
+    def get(self, account: str, rtype: str, rid: str) -> Record | None:
+        held = self._held.get((account, rtype, rid))
+        return clone(held) if held is not None else self._tx.get(account, rtype, rid)
+
+    def put(self, account: str, record: Record) -> Record:
+        where = (account, record["type"], record["id"])
+        self._held[where] = clone(record)
+        for attribute, value in (record.get("attributes") or {}).items():
+            key = key_text(value)
+            if key is not None:
+                self._by_key[(account, record["type"], attribute, key)] = where
+        return record
+
+    def put_many(self, account: str, records: list[Record]) -> None:
+        for record in records:
+            self.put(account, record)
+
+    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        key = key_text(value)
+        where = self._by_key.get((account, rtype, attribute, key)) if key is not None else None
+        held = self._held.get(where) if where else None
+        if held is not None and (held.get("attributes") or {}).get(attribute) == value:
+            return clone(held)
+        stored = self._tx.find(account, rtype, attribute, value)
+        if stored is not None and (account, rtype, stored["id"]) in self._held:
+            return None  # changed since: its held version no longer has this value
+        return stored
+
+    def delete(self, account: str, rtype: str, rid: str) -> bool:
+        held = self._held.pop((account, rtype, rid), None)
+        self.flush()
+        return self._tx.delete(account, rtype, rid) or held is not None
+
+    def scan(self, account: str, rtype: str) -> list[Record]:
+        self.flush()
+        return self._tx.scan(account, rtype)
+
+    def types(self, account: str) -> list[str]:
+        self.flush()
+        return self._tx.types(account)
+
+    def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
+        self.flush()
+        return self._tx.candidates(account, rtype, field, keys)
+
+    def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
+        self.flush()
+        return self._tx.referencing(account, rtype, target_type, target_id)
+
+    def walk(
+        self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
+    ) -> Iterator[tuple[SortKey, Record]]:
+        self.flush()
+        return self._tx.walk(account, rtype, sort_field, descending=descending, after=after)
+
+
+class _Table:
+    """The records of one type in one account, with indexes built on first use and kept up to date."""
+
+    __slots__ = ("eq", "order", "refs", "rows", "unknown")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Record] = {}
+        self.eq: dict[str, dict[str, Any]] = {}  # field -> key -> id | set of ids
+        self.unknown: dict[str, set[str]] = {}  # field -> ids whose key depends on other records
+        self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
+        self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
+
+    def add(self, plan: IndexPlan, record: Record) -> None:
+        rid = record["id"]
+        for path in self.eq:
+            self._add_keys(plan, path, record)
+        for sort_field, ordered in self.order.items():
+            ordered.add((*sort_key(record, sort_field), rid))
+        if self.refs is not None:
+            for target in _refs(record):
+                self.refs.setdefault(target, set()).add(rid)
+
+    def remove(self, plan: IndexPlan, record: Record) -> None:
+        rid = record["id"]
+        for path, index in self.eq.items():
+            self.unknown[path].discard(rid)
+            for key in plan.equality_keys(record, path) or ():
+                held = index.get(key)
+                if held == rid:
+                    del index[key]
+                elif isinstance(held, set):
+                    held.discard(rid)
+                    if len(held) == 1:
+                        index[key] = next(iter(held))
+        for sort_field, ordered in self.order.items():
+            ordered.discard((*sort_key(record, sort_field), rid))
+        if self.refs is not None:
+            for target in _refs(record):
+                holders = self.refs.get(target)
+                if holders is not None:
+                    holders.discard(rid)
+                    if not holders:
+                        del self.refs[target]
+
+    def _add_keys(self, plan: IndexPlan, path: str, record: Record) -> None:
+        rid = record["id"]
+        keys = plan.equality_keys(record, path)
+        if keys is None:
+            self.unknown[path].add(rid)
+            return
+        index = self.eq[path]
+        for key in keys:
+            held = index.get(key)  # one id, or a set once several records share the key
+            if held is None:
+                index[key] = rid
+            elif isinstance(held, set):
+                held.add(rid)
+            elif held != rid:
+                index[key] = {held, rid}
+
+    def equality(self, plan: IndexPlan, path: str) -> dict[str, Any]:
+        if path not in self.eq:
+            self.eq[path], self.unknown[path] = {}, set()
+            for record in self.rows.values():
+                self._add_keys(plan, path, record)
+        return self.eq[path]
+
+    def ordered(self, sort_field: str | None) -> Any:
+        if sort_field not in self.order:
+            self.order[sort_field] = SortedList((*sort_key(r, sort_field), r["id"]) for r in self.rows.values())
+        return self.order[sort_field]
+
+    def referencing(self) -> dict[str, set[str]]:
+        if self.refs is None:
+            self.refs = {}
+            for record in self.rows.values():
+                for target in _refs(record):
+                    self.refs.setdefault(target, set()).add(record["id"])
+        return self.refs
+
+
+def _refs(record: Record) -> set[str]:
+    return {
+        ref_text(ref["type"], ref["id"])
+        for rel in (record.get("relationships") or {}).values()
+        if isinstance(rel, dict)
+        for ref in rel.get("data") or ()
+        if isinstance(ref, dict) and "type" in ref and "id" in ref
+    }
+
+
+def _ids(held: Any) -> Iterable[str]:
+    if held is None:
+        return ()
+    return held if isinstance(held, set) else (held,)
+
+
 class _MemoryTx:
     def __init__(self, store: MemoryStore) -> None:
         self._s = store
 
+    def _table(self, account: str, rtype: str) -> _Table | None:
+        return self._s.data.get(account, {}).get(rtype)
+
     def get(self, account: str, rtype: str, rid: str) -> Record | None:
-        found = self._s.data.get(account, {}).get(rtype, {}).get(rid)
-        return copy.deepcopy(found) if found else None
+        table = self._table(account, rtype)
+        found = table.rows.get(rid) if table else None
+        return clone(found) if found else None
 
     def put(self, account: str, record: Record) -> Record:
-        bucket = self._s.data.setdefault(account, {}).setdefault(record["type"], {})
-        old = bucket.get(record["id"])
+        tables = self._s.data.setdefault(account, {})
+        table = tables.get(record["type"])
+        if table is None:
+            table = tables[record["type"]] = _Table()
+        old = table.rows.get(record["id"])
         if old is not None:
             record["seq"] = old["seq"]
+            table.remove(self._s.plan, old)
         elif "seq" not in record:
             self._s.seq += 1
             record["seq"] = self._s.seq
-        bucket[record["id"]] = copy.deepcopy(record)
+        else:
+            self._s.seq = max(self._s.seq, int(record["seq"]))
+        stored: Record = _keep(record)
+        table.rows[record["id"]] = stored
+        table.add(self._s.plan, stored)
         return record
 
+    def put_many(self, account: str, records: list[Record]) -> None:
+        for record in records:
+            self.put(account, record)
+
     def delete(self, account: str, rtype: str, rid: str) -> bool:
-        return self._s.data.get(account, {}).get(rtype, {}).pop(rid, None) is not None
+        table = self._table(account, rtype)
+        old = table.rows.pop(rid, None) if table else None
+        if table is None or old is None:
+            return False
+        table.remove(self._s.plan, old)
+        return True
 
     def scan(self, account: str, rtype: str) -> list[Record]:
         # No copies (a collection read would otherwise copy every record): callers only read these,
         # and `put` stores its own copy, so nothing a caller does later reaches the store.
-        rows = self._s.data.get(account, {}).get(rtype, {}).values()
-        return sorted(rows, key=lambda r: r["seq"])
+        table = self._table(account, rtype)
+        return sorted(table.rows.values(), key=lambda r: r["seq"]) if table else []
+
+    def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
+        table = self._table(account, rtype)
+        if table is None:
+            return []
+        index = table.equality(self._s.plan, field)
+        ids = {rid for key in keys for rid in _ids(index.get(key))} | table.unknown[field]
+        return [table.rows[rid] for rid in ids]
 
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
-        for record in self._s.data.get(account, {}).get(rtype, {}).values():
-            if (record.get("attributes") or {}).get(attribute) == value:
-                return copy.deepcopy(record)
-        return None
+        key = key_text(value)
+        if key is None:
+            found = first_match(self.scan(account, rtype), attribute, value)
+            return clone(found) if found else None
+        found = first_match(self.candidates(account, rtype, attribute, [key]) or [], attribute, value)
+        return clone(found) if found else None
+
+    def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
+        table = self._table(account, rtype)
+        if table is None:
+            return []
+        ids = table.referencing().get(ref_text(target_type, target_id), ())
+        return sorted((table.rows[rid] for rid in ids), key=lambda r: r["seq"])
+
+    def walk(
+        self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
+    ) -> Iterator[tuple[SortKey, Record]]:
+        table = self._table(account, rtype)
+        if table is None:
+            return
+        ordered = table.ordered(sort_field)
+        if after is None:
+            entries = ordered.irange(reverse=descending)
+        elif descending:  # entries (r, v, s, id) sort after (r, v, s): `maximum=after` excludes the bound
+            entries = ordered.irange(maximum=tuple(after), reverse=True)
+        else:
+            rank, value, seq = after
+            entries = ordered.irange(minimum=(rank, value, seq + 1))
+        for rank, value, seq, rid in entries:
+            yield (rank, value, seq), table.rows[rid]
 
     def types(self, account: str) -> list[str]:
-        return [t for t, rows in self._s.data.get(account, {}).items() if rows]
+        return [t for t, table in self._s.data.get(account, {}).items() if table.rows]
 
 
 class MemoryStore:
@@ -97,11 +395,19 @@ class MemoryStore:
     shareable = False
 
     def __init__(self) -> None:
-        self.data: dict[str, dict[str, dict[str, Record]]] = {}
+        self.data: dict[str, dict[str, _Table]] = {}
         self.seq = 0
+        self.plan = IndexPlan()
         self._journal: dict[str, list[dict[str, Any]]] = {}
         self._journal_sizes: dict[str, list[int]] = {}  # parallel to _journal: each entry's journal_size
         self._lock = threading.RLock()
+
+    def configure(self, plan: IndexPlan) -> None:
+        with self._lock:
+            self.plan = plan
+            for tables in self.data.values():  # indexes are rebuilt on first use with the new plan
+                for table in tables.values():
+                    table.eq, table.unknown, table.order, table.refs = {}, {}, {}, None
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
@@ -118,7 +424,7 @@ class MemoryStore:
 
     def accounts(self) -> list[str]:
         with self._lock:
-            return sorted(a for a, types in self.data.items() if any(types.values()))
+            return sorted(a for a, tables in self.data.items() if any(t.rows for t in tables.values()))
 
     def append_journal(
         self,

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ import pytest
 
 from kdk import shared_mirror
 from mock_server import CompiledSpec, create_app, load_compiled
+
+from .postgres_cluster import PostgresCluster, postgres_cluster
 
 REVISION = "2026-07-15"
 API_KEY = "pk_test_0123456789abcdef"
@@ -73,3 +75,11 @@ def mirror() -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the session (see postgres_cluster.py): fails, never skips, when
+    PostgreSQL cannot start. `postgres.url` is a `--state` value; `postgres.database(name)` a fresh database."""
+    with postgres_cluster() as cluster:
+        yield cluster

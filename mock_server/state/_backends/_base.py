@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_server import IdRules, MockError, MockRequest, job_effect
 
-from .._collections import Page, run_query
+from .._collections import Page, RecordSource, StoreSource, run_query
 from .._errors import conflict, duplicate, invalid, not_found
 from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
@@ -220,11 +220,11 @@ class Backend:
 
     def list(self, call: Call) -> Outcome:
         with self.store.transaction(write=False) as tx:
-            records = tx.scan(call.account, call.op.resource_type)
-            page = self.query(call, tx, records)
+            # Through the store's indexes: a page walks the sort order, an indexed filter narrows first.
+            page = self.query(call, tx, StoreSource(tx, call.account, call.op.resource_type))
         return _page_outcome(call.op.status, page)
 
-    def query(self, call: Call, tx: StoreTx, records: builtins.list[Record]) -> Page:
+    def query(self, call: Call, tx: StoreTx, records: builtins.list[Record] | RecordSource) -> Page:
         reader = FieldReader(self.index, tx, call.account)
         return run_query(
             call.op,
@@ -294,10 +294,16 @@ class Backend:
         with self.store.transaction() as tx:
             parent = self.stored(tx, call.account, call.op.resource_type, call.rid)
             current = related_ids(tx, call.account, parent, name, call.op.related_type)
+            # Sets of (type, id): a list of 100k members gains or loses a batch in linear time.
             if call.op.kind is Kind.REL_ADD:
-                current += [r for r in refs if r not in current]
+                present = {(r["type"], r["id"]) for r in current}
+                for r in refs:
+                    if (r["type"], r["id"]) not in present:
+                        present.add((r["type"], r["id"]))
+                        current.append(r)
             elif call.op.kind is Kind.REL_REMOVE:
-                current = [r for r in current if r not in refs]
+                gone = {(r["type"], r["id"]) for r in refs}
+                current = [r for r in current if (r["type"], r["id"]) not in gone]
             else:
                 current = refs
             parent.setdefault("relationships", {})[name] = {"many": isinstance(data, list), "data": current}

@@ -104,7 +104,7 @@ class EventsBackend(Backend):
         profile = self.profile(tx, account, profile_data if isinstance(profile_data, dict) else {})
         moment = _event_time(attributes.get("time"))
         unique = str(attributes.get("unique_id") or moment.isoformat())
-        for earlier in tx.scan(account, "event"):
+        for earlier in tx.referencing(account, "event", "profile", profile["id"]):  # indexed: not every event
             stored = earlier.get("attributes") or {}
             rels = earlier.get("relationships") or {}
             if (

@@ -13,7 +13,7 @@ from mock_server import job_effect, relationship_name
 
 from .._models import Record, ResourceInput, merge, now
 from .._schema import flatten
-from .._store import StoreTx
+from .._store import BatchingTx, StoreTx
 from ._base import Backend, Call
 from ._lists import ListsBackend
 
@@ -45,6 +45,11 @@ class JobsBackend(Backend):
             self.run(call, tx, record)
 
     def run(self, call: Call, tx: StoreTx, job: Record) -> None:
+        batch = BatchingTx(tx)  # the job's records are stored together (one round of statements in SQL)
+        self.apply(call, batch, job)
+        batch.flush()
+
+    def apply(self, call: Call, tx: StoreTx, job: Record) -> None:
         effect = job_effect(job["type"])
         account = call.account
         made: dict[str, list[dict[str, str]]] = {}
@@ -81,6 +86,8 @@ class JobsBackend(Backend):
                         backend.complete(record, get_op)
                     tx.put(account, record)
                 made.setdefault(info.name, []).append({"type": info.name, "id": record["id"]})
+        for rtype, refs in made.items():  # once each, however often the job names it
+            made[rtype] = list({r["id"]: r for r in refs}.values())
         if effect == "delete":
             return
         rels = job.setdefault("relationships", {})
@@ -98,5 +105,6 @@ class JobsBackend(Backend):
                         target_backend.add_members(tx, account, other, refs)  # with the time each joined
                     else:
                         bucket = other.setdefault("relationships", {}).setdefault(name, {"many": True, "data": []})
-                        bucket["data"] += [r for r in refs if r not in bucket["data"]]
+                        present = {(r["type"], r["id"]) for r in bucket["data"]}
+                        bucket["data"] += [r for r in refs if (r["type"], r["id"]) not in present]
                     tx.put(account, other)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +14,8 @@ import pytest
 from mock_server import AdminAccess, account_for_name
 from mock_server._compile import CompiledSpec
 from mock_server._core import MockCore
-from mock_server.state import MemoryStore, ResourceIndex, StatefulBehaviour, Store, build_index
+from mock_server.state import MemoryStore, ResourceIndex, SqliteStore, StatefulBehaviour, Store, build_index
+from mock_server.state._postgres import PostgresStore
 
 API_KEY = {"Authorization": "Klaviyo-API-Key pk_test_one", "revision": "2026-07-15"}
 OTHER_KEY = {"Authorization": "Klaviyo-API-Key pk_test_two", "revision": "2026-07-15"}
@@ -86,3 +89,31 @@ def response_errors(
         return []
     validator = make_validator(convert_schema(schema), compiled.components)
     return [f"{e.pointer}: {e.message}" for e in schema_errors(validator, body)]
+
+
+STORE_KINDS = ("memory", "sqlite", "postgresql")
+
+
+@pytest.fixture
+def open_any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+    """`open_any_store(kind)`: an empty store of that kind (the PostgreSQL one on the session's cluster);
+    calling it again with the same kind reopens the same state (a restart)."""
+    opened: list[Store] = []
+    names: dict[str, str] = {}
+
+    def open_store(kind: str) -> Store:
+        if kind == "memory":
+            store: Store = MemoryStore()
+        elif kind == "sqlite":
+            store = SqliteStore(tmp_path / "state.db")
+        else:
+            if kind not in names:
+                cluster = request.getfixturevalue("postgres")
+                names[kind] = cluster.database(f"t_{uuid.uuid4().hex[:12]}")
+            store = PostgresStore(names[kind])
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in opened:
+        store.close()

@@ -1,4 +1,5 @@
-"""Concurrent writers lose nothing: many creates at once (in-process and across SQLite connections)."""
+"""Concurrent writers lose nothing: many creates at once (in-process, and across SQLite and PostgreSQL
+connections in several threads and processes); an identifier raced from all of them is created once."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 
 from mock_server._compile import CompiledSpec
 from mock_server._types import MockRequest
-from mock_server.state import SqliteStore, StatefulBehaviour
+from mock_server.state import ResourceIndex, SqliteStore, StatefulBehaviour, open_store
 
+from ..postgres_cluster import PostgresCluster
 from .conftest import API_KEY, JSONAPI, core_client, profile_body
 
 H = {**API_KEY, **JSONAPI}
@@ -60,7 +62,7 @@ async def test_concurrent_duplicates_make_exactly_one_profile(
 
 
 def _create_many(spec: dict[str, Any], db: str, prefix: str, n: int, duplicate: bool) -> list[int]:
-    behaviour = StatefulBehaviour(spec, SqliteStore(db))
+    behaviour = StatefulBehaviour(spec, open_store(db if "://" in db else f"sqlite:{db}"))
 
     async def run() -> list[int]:
         statuses = []
@@ -124,3 +126,91 @@ def test_sqlite_writers_in_threads_and_processes_lose_nothing(tmp_path: Path, sp
     emails = [r["attributes"]["email"] for r in records]
     assert len(records) == len(set(emails)) == 4 * 39 + 1
     assert len({r["id"] for r in records}) == len({r["seq"] for r in records}) == len(records)
+
+
+def _racer(spec: dict[str, Any], index: ResourceIndex, option: str, name: str, barrier: Any, n: int) -> list[int]:
+    """One connection: wait for everyone, create the contested profile, then `n` of its own."""
+    behaviour = StatefulBehaviour(spec, open_store(option), index=index)
+
+    def request(email: str) -> MockRequest:
+        body = profile_body(email=email)
+        return MockRequest(
+            "create_profile",
+            "post",
+            "/api/profiles",
+            {},
+            {},
+            {},
+            body,
+            "api_key:race",
+            "api_key",
+            "2026-07-15",
+            "http://mock",
+        )
+
+    async def run() -> list[int]:
+        statuses = []
+        for email in ["race@example.com", *(f"{name}-{i}@example.com" for i in range(n))]:
+            response = await behaviour.handle(request(email))
+            assert response is not None
+            statuses.append(response.status)
+        return statuses
+
+    barrier.wait(60)
+    try:
+        return asyncio.run(run())
+    finally:
+        behaviour.store.close()
+
+
+def _race_process(spec: dict[str, Any], index: ResourceIndex, option: str, name: str, barrier: Any, queue: Any) -> None:
+    results: list[list[int]] = []
+    threads = [
+        threading.Thread(target=lambda t=t: results.append(_racer(spec, index, option, f"{name}t{t}", barrier, 10)))
+        for t in range(THREADS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    queue.put(results)
+
+
+PROCESSES, THREADS = 3, 4
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_same_email_from_every_connection_is_created_once(
+    kind: str, tmp_path: Path, spec: dict[str, Any], index: ResourceIndex, request: pytest.FixtureRequest
+) -> None:
+    if kind == "sqlite":
+        option = f"sqlite:{tmp_path / 'race.db'}"
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres")
+        option = cluster.database("race")
+    open_store(option).close()  # the tables exist before the racers open them
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(PROCESSES * THREADS)
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_race_process, args=(spec, index, option, f"p{p}", barrier, queue))
+        for p in range(PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    results = [r for _ in processes for r in queue.get(timeout=150)]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    assert len(results) == PROCESSES * THREADS
+    contested = sorted(r[0] for r in results)
+    assert contested == [201] + [409] * (PROCESSES * THREADS - 1)
+    assert all(s == 201 for r in results for s in r[1:])
+    store = open_store(option)
+    with store.transaction(write=False) as tx:
+        emails = [r["attributes"]["email"] for r in tx.scan("api_key:race", "profile")]
+        found = tx.find("api_key:race", "profile", "email", "race@example.com")
+    store.close()
+    assert len(emails) == len(set(emails)) == 1 + PROCESSES * THREADS * 10  # no write lost
+    assert found is not None

@@ -33,7 +33,11 @@ def mock(
     * 1024
     * 1024,
     state: Annotated[
-        str | None, typer.Option(help="Where the account's state lives: 'memory' (the default) or 'sqlite:PATH'.")
+        str | None,
+        typer.Option(
+            help="Where the account's state lives: 'memory' (the default), 'sqlite:PATH' or 'postgresql://USER@HOST/DB'"
+            " (shared by --workers and by several mock processes)."
+        ),
     ] = None,
     stateless: Annotated[
         bool, typer.Option("--stateless", help="Example mode: schema-generated answers, nothing is stored.")

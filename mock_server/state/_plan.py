@@ -1,0 +1,173 @@
+"""What the store indexes, derived from the spec: per type, every field an operation filters on, every
+documented sort key, the identifiers looked up one by one; and how a stored record yields its index keys.
+
+An index only *narrows* candidates and *orders* them; the filter itself is still evaluated by
+`_filters.evaluate` on what the index returns, so an indexed answer is the answer of a full scan. For that
+the keys of a record are a superset rule: when a filter `equals(F, v)`/`any(F, [...])` can match a record,
+`v` is among the record's keys for F, or the record is marked *unknown* for F (its value depends on other
+records, e.g. an inverse relationship) and is always a candidate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from mock_server import type_of_id_field
+
+from ._filters import Node, field_value
+from ._index import Kind, ResourceIndex
+from ._schema import flatten
+
+__all__ = [
+    "IndexPlan",
+    "SortKey",
+    "build_plan",
+    "equality_terms",
+    "key_text",
+    "ref_text",
+    "sort_key",
+]
+
+Record = dict[str, Any]
+SortKey = tuple[int, Any, int]  # (rank, value, seq): what cursors hold, ordered like `sorted` orders them
+
+# Fields looked up one by one (`tx.find`) that no filter names: Klaviyo's unique profile identifiers (its
+# docs say they are unique, the spec does not) and a metric's name (events name their metric).
+_LOOKUPS = ("email", "phone_number", "external_id", "name")
+
+
+def sort_key(record: Record, sort_field: str | None) -> SortKey:
+    """The position of `record` in a collection sorted by `sort_field` (None: creation order): values of
+    one kind compare among themselves, missing values last, `seq` breaks ties."""
+    seq = int(record.get("seq") or 0)
+    if sort_field is None:
+        return (0, 0, seq)
+    value = field_value(record, sort_field)
+    if value is None:
+        return (4, 0, seq)
+    if isinstance(value, bool):
+        return (0, int(value), seq)
+    if isinstance(value, int | float):
+        return (1, value, seq)
+    if isinstance(value, str):
+        return (2, value, seq)
+    return (3, json.dumps(value, sort_keys=True), seq)
+
+
+def key_text(value: Any) -> str | None:
+    """An equality key as text, equal exactly when Python's `==` holds for these scalars (`1 == 1.0 ==
+    True`); None for what no equality filter value can equal (None, objects)."""
+    if isinstance(value, str):
+        return "s" + value.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL (collisions only widen)
+    if isinstance(value, bool | int | float):
+        return "n" + repr(float(value))
+    return None
+
+
+def ref_text(rtype: str, rid: str) -> str:
+    return f"{rtype}\x1f{rid}"
+
+
+def equality_terms(node: Node) -> list[tuple[str, list[str]]]:
+    """The `equals`/`any` conditions every match of `node` must meet: (field, key texts), one of which the
+    record must hold. Only conditions whose values are plain scalars count (dates compare after parsing)."""
+    children = node.children if node.op == "and" else (node,)
+    terms = []
+    for child in children:
+        if child.op not in ("equals", "any"):
+            continue
+        values = child.value if isinstance(child.value, list) else [child.value]
+        if not values or not all(type(v) in (str, int, float, bool) for v in values):
+            continue
+        keys = [k for v in values if (k := key_text(v)) is not None]
+        terms.append((child.field, keys))
+    return terms
+
+
+@dataclass
+class IndexPlan:
+    """Per type: the fields with an equality index and the fields with an order index."""
+
+    fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    sorts: dict[str, frozenset[str]] = field(default_factory=dict)
+    index: ResourceIndex | None = None
+    _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        body = {t: sorted(f) for t, f in sorted(self.fields.items())}
+        body |= {f"sort:{t}": sorted(f) for t, f in sorted(self.sorts.items())}
+        return json.dumps(body, sort_keys=True)
+
+    def equality_keys(self, record: Record, path: str) -> list[str] | None:
+        """The keys `record` is found under for `path` (None: unknown, always a candidate). Mirrors
+        `FieldReader`: the id, an attribute, else the ids of a relationship the record holds itself."""
+        if path in ("id", "ids"):
+            return [key_text(record["id"]) or ""]
+        value = field_value(record, path)
+        if value is None:
+            head, _, rest = path.partition(".")
+            named = type_of_id_field(head) if not rest else None
+            if named == record["type"]:
+                return [key_text(record["id"]) or ""]
+            relation = self._relation(record, named or head, rest, named is not None)
+            if relation is None:
+                return []  # nothing to read: matches no equality filter
+            name, ids_only = relation
+            own = (record.get("relationships") or {}).get(name)
+            if own is None or not ids_only:
+                return None  # read from other records: no key of this record's own
+            value = [ref["id"] for ref in own.get("data") or []]
+        return _keys_of(value)
+
+    def _relation(self, record: Record, head: str, rest: str, named: bool) -> tuple[str, bool] | None:
+        names = frozenset((record.get("relationships") or {}).keys())
+        cache_key = (record["type"], head + "." + rest + ("#" if named else ""), names)
+        if cache_key not in self._relations:
+            found: tuple[str, bool] | None = ("", False)  # without the spec index: unknown
+            if self.index is not None:
+                from ._fields import FieldReader
+
+                # Only the relationship naming of the reader is used: no store transaction is needed.
+                reader = FieldReader(self.index, cast(Any, None), "")
+                shape = {"type": record["type"], "id": "", "relationships": record.get("relationships") or {}}
+                hit = reader.relationship(shape, head)
+                found = None if hit is None else (hit[0], named or rest in ("", "id"))
+            self._relations[cache_key] = found
+        return self._relations[cache_key]
+
+
+def _keys_of(value: Any) -> list[str] | None:
+    items = value if isinstance(value, list) else [value]
+    keys = []
+    for item in items:
+        if isinstance(item, list):
+            return None  # nested lists compare element by element: not worth a key
+        text = key_text(item)
+        if text is not None:
+            keys.append(text)
+    return keys
+
+
+def build_plan(index: ResourceIndex) -> IndexPlan:
+    """Every filter field and sort key the spec documents, per type they apply to."""
+    fields: dict[str, set[str]] = {}
+    sorts: dict[str, set[str]] = {}
+    for op in index.ops.values():
+        if op.kind is Kind.LIST:
+            target = op.resource_type
+        elif op.kind is Kind.RELATED and op.related_type:
+            target = op.related_type
+        else:
+            continue
+        # Equality indexes serve `equals`/`any`; range filters read the candidates a walk yields.
+        fields.setdefault(target, {"id"}).update(
+            name for name, rule in op.filters.items() if {"equals", "any"} & (rule.single | rule.many)
+        )
+        sorts.setdefault(target, set()).update(s.lstrip("-") for s in op.sorts)
+    for name in index.types:
+        schema = index.resource_schema(name) or {}
+        attributes = flatten(index.spec, (schema.get("properties") or {}).get("attributes")).get("properties") or {}
+        fields.setdefault(name, {"id"}).update(f for f in _LOOKUPS if f in attributes)
+    return IndexPlan({t: frozenset(f) for t, f in fields.items()}, {t: frozenset(s) for t, s in sorts.items()}, index)

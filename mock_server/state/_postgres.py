@@ -1,0 +1,209 @@
+"""The PostgreSQL backend: one state shared by several mock processes or machines (`--state postgresql://...`).
+
+The tables and index rows are SQLite's (see `_sql.py`), with PostgreSQL types: `txt` sorts with the "C"
+collation (code point order, as Python sorts), `num` is `numeric` (exact for every JSON number). A write
+transaction takes a transaction-scoped advisory lock per account before it reads, so a read-check-write
+(an email's uniqueness, a list's members) is atomic across processes; the locks go with the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from ._plan import IndexPlan
+from ._sql import SqlTx, decimal_number
+from ._sqlite import INDEX_TABLES, INDEX_VERSION, reindex
+from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
+
+__all__ = ["PostgresStore"]
+
+# The `*_rid` indexes (for replacing a record's rows) start with the id, so no query by account and type can
+# mistake them for the walk and lookup indexes.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS resources (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, rid TEXT NOT NULL, seq BIGINT NOT NULL, body TEXT NOT NULL,
+    PRIMARY KEY (account, rtype, rid)
+);
+CREATE TABLE IF NOT EXISTS entries (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT COLLATE "C", rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_key ON entries (account, rtype, field, key);
+CREATE INDEX IF NOT EXISTS entries_rid ON entries (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS orders (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, rank INTEGER NOT NULL, num NUMERIC NOT NULL,
+    txt TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL, rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_walk ON orders (account, rtype, field, rank, num, txt, seq);
+CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
+CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS journal (seq BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
+CREATE SEQUENCE IF NOT EXISTS resource_seq;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_SETUP_LOCK = 7_357_001  # advisory lock key: one process at a time creates the tables / reindexes
+
+
+def _clean(value: Any) -> Any:
+    # PostgreSQL text cannot hold NUL; JSON bodies escape it, identifiers from a URL may not.
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+class _Postgres:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def run(self, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        return self.conn.execute(sql.replace("?", "%s"), [_clean(a) for a in args])
+
+    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), [[_clean(a) for a in row] for row in rows])
+
+    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None:
+        with self.conn.pipeline(), self.conn.cursor() as cur:
+            for sql, rows in statements:
+                cur.executemany(sql.replace("?", "%s"), [[_clean(a) for a in row] for row in rows])
+
+    def next_seqs(self, count: int) -> list[int]:
+        if not count:
+            return []
+        rows = self.conn.execute("SELECT nextval('resource_seq') FROM generate_series(1, %s)", [count]).fetchall()
+        return sorted(int(r[0]) for r in rows)
+
+    def number(self, value: Any) -> Any:
+        return decimal_number(value)
+
+    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+        # One primary-key lookup per id, pipelined in one round trip: a plan that needs no statistics
+        # (`rid IN (...)` on a freshly loaded table can be planned as a scan of the account).
+        rows: list[Any] = []
+        if not rids:
+            return rows
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "SELECT rid, body, seq FROM resources WHERE account=%s AND rtype=%s AND rid=%s",
+                [(_clean(account), _clean(rtype), _clean(rid)) for rid in rids],
+                returning=True,
+            )
+            while True:
+                rows += cur.fetchall()
+                if not cur.nextset():
+                    return rows
+
+    def lock_account(self, account: str) -> None:
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(account)])
+
+
+class PostgresStore:
+    kind = "postgresql"
+    shareable = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        # One connection per process, used under a lock (like SQLite's); transactions are explicit.
+        self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
+        self._lock = threading.RLock()
+        self._dialect = _Postgres(self._conn)
+        self.plan = IndexPlan()
+        with self._exclusive():
+            self._conn.execute(_SCHEMA)
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [_SETUP_LOCK])
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def configure(self, plan: IndexPlan) -> None:
+        with self._exclusive():
+            row = self._conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
+            if row is None or row[0] != plan.fingerprint() + INDEX_VERSION:
+                reindex(self._dialect, plan)
+                self._conn.execute(
+                    "INSERT INTO meta VALUES ('plan', %s) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    [plan.fingerprint() + INDEX_VERSION],
+                )
+            self.plan = plan
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
+        """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
+        snapshot."""
+        with self._lock:
+            self._conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ")
+            try:
+                yield SqlTx(self._dialect, self.plan, write=write)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _write(self, sql: str, args: Sequence[Any] = ()) -> None:
+        with self._lock, self._conn.transaction():
+            self._dialect.run(sql, args)
+
+    def reset(self, account: str | None = None) -> None:
+        with self._lock, self._conn.transaction():
+            for table in ("resources", "journal", *INDEX_TABLES):
+                if account is None:
+                    self._conn.execute(f"DELETE FROM {table}")
+                else:
+                    self._dialect.run(f"DELETE FROM {table} WHERE account=?", (account,))
+
+    def accounts(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT account FROM resources ORDER BY account").fetchall()
+        return [r[0] for r in rows]
+
+    def append_journal(
+        self,
+        account: str,
+        entry: dict[str, Any],
+        *,
+        max_entries: int = JOURNAL_LIMIT,
+        max_bytes: int = JOURNAL_MAX_BYTES,
+    ) -> None:
+        with self._lock, self._conn.transaction():
+            self._dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
+            # Newest first: keep while both the count and the running byte total stay within bounds.
+            self._dialect.run(
+                "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER w AS n, "
+                "SUM(octet_length(entry)) OVER w AS bytes FROM journal WHERE account=? "
+                "WINDOW w AS (ORDER BY seq DESC)) AS ranked WHERE n > ? OR bytes > ?)",
+                (account, max_entries, max_bytes),
+            )
+
+    def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
+        with self._lock:
+            if account is None:
+                rows = self._dialect.run("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = self._dialect.run(
+                    "SELECT entry FROM journal WHERE account=? ORDER BY seq DESC LIMIT ?", (account, limit)
+                ).fetchall()
+        return [json.loads(r[0]) for r in reversed(rows)]
+
+    def clear_journal(self, account: str | None = None) -> None:
+        if account is None:
+            self._write("DELETE FROM journal")
+        else:
+            self._write("DELETE FROM journal WHERE account=?", (account,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

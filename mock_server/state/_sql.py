@@ -1,0 +1,238 @@
+"""What the SQL stores (SQLite, PostgreSQL) share: the tables, index maintenance and indexed reads.
+
+Tables: `resources` holds each record as JSON; `entries` holds its equality keys per indexed field (a NULL
+key: the value depends on other records, always a candidate); `orders` its position per sort field
+(`rank, num, txt, seq`: values of one kind compare among themselves, like `_plan.sort_key`; field '' is
+the creation order); `refs` the
+resources it points at. Every write replaces a record's rows in the same transaction as the record, so
+the indexes are exactly as durable and as consistent as the data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
+from ._store import Record, first_match
+
+__all__ = ["WALK_CHUNK", "Dialect", "SqlTx", "index_rows"]
+
+WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Dialect(Protocol):
+    """How one SQL database runs a statement written with `?` placeholders."""
+
+    def run(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
+    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
+    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None: ...  # `run_many` each
+    def next_seqs(self, count: int) -> list[int]: ...
+    def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
+    def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
+    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]: ...  # (rid, body, seq) rows
+
+
+def _load(body: str, seq: int) -> Record:
+    record: Record = json.loads(body)
+    record["seq"] = seq
+    return record
+
+
+def index_rows(
+    plan: IndexPlan, dialect: Dialect, account: str, record: Record
+) -> tuple[list[Sequence[Any]], list[Sequence[Any]], list[Sequence[Any]]]:
+    """The `entries`, `orders` and `refs` rows of one record."""
+    rtype, rid = record["type"], record["id"]
+    entries: list[Sequence[Any]] = []
+    for path in plan.fields.get(rtype, ()):
+        keys = plan.equality_keys(record, path)
+        for key in [None] if keys is None else dict.fromkeys(keys):
+            entries.append((account, rtype, path, key, rid))
+    orders: list[Sequence[Any]] = []
+    for path in [None, *plan.sorts.get(rtype, ())]:  # None: creation order, field ''
+        rank, value, seq = sort_key(record, path)
+        number = dialect.number(value if rank in (0, 1) else 0)
+        orders.append((account, rtype, path or "", rank, number, value if rank in (2, 3) else "", seq, rid))
+    targets = {
+        ref_text(ref["type"], ref["id"])
+        for rel in (record.get("relationships") or {}).values()
+        if isinstance(rel, dict)
+        for ref in rel.get("data") or ()
+        if isinstance(ref, dict) and "type" in ref and "id" in ref
+    }
+    refs: list[Sequence[Any]] = [(account, rtype, target, rid) for target in sorted(targets)]
+    return entries, orders, refs
+
+
+class SqlTx:
+    """One transaction of a SQL store (the dialect's connection is held for its duration)."""
+
+    def __init__(self, dialect: Dialect, plan: IndexPlan, *, write: bool) -> None:
+        self._d = dialect
+        self._plan = plan
+        self._write = write
+        self._locked: set[str] = set()
+
+    def _account(self, account: str) -> None:
+        if self._write and account not in self._locked:
+            self._d.lock_account(account)
+            self._locked.add(account)
+
+    def get(self, account: str, rtype: str, rid: str) -> Record | None:
+        self._account(account)
+        row = self._d.run(
+            "SELECT body, seq FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid)
+        ).fetchone()
+        return _load(*row) if row else None
+
+    def put(self, account: str, record: Record) -> Record:
+        self.put_many(account, [record])
+        return record
+
+    def put_many(self, account: str, records: list[Record]) -> None:
+        """Store records in one round of statements per table (the bulk endpoints' path)."""
+        if not records:
+            return
+        self._account(account)
+        if len({(r["type"], r["id"]) for r in records}) < len(records):  # the last version of each counts
+            latest = {(r["type"], r["id"]): r for r in records}
+            records = [r for r in records if latest[(r["type"], r["id"])] is r]
+        known: dict[tuple[str, str], int] = {}
+        for rtype in {r["type"] for r in records}:
+            rids = [r["id"] for r in records if r["type"] == rtype]
+            known.update(((rtype, rid), seq) for rid, _, seq in self._d.records(account, rtype, rids))
+        fresh = [r for r in records if (r["type"], r["id"]) not in known and "seq" not in r]
+        for record, seq in zip(fresh, self._d.next_seqs(len(fresh)), strict=True):
+            record["seq"] = seq
+        for record in records:
+            if (record["type"], record["id"]) in known:  # a stored record keeps its place
+                record["seq"] = known[(record["type"], record["id"])]
+        stored: list[Sequence[Any]] = [(account, t, rid) for t, rid in known]  # their old index rows go first
+        batch: list[tuple[str, list[Sequence[Any]]]] = []
+        if stored:
+            batch += [
+                (f"DELETE FROM {t} WHERE account=? AND rtype=? AND rid=?", stored)
+                for t in ("entries", "orders", "refs")
+            ]
+        batch.append(
+            (
+                "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
+                [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
+            )
+        )
+        entries: list[Sequence[Any]] = []
+        orders: list[Sequence[Any]] = []
+        refs: list[Sequence[Any]] = []
+        for record in records:
+            e, o, f = index_rows(self._plan, self._d, account, record)
+            entries += e
+            orders += o
+            refs += f
+        batch += [
+            ("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries),
+            ("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders),
+            ("INSERT INTO refs VALUES (?, ?, ?, ?)", refs),
+        ]
+        self._d.run_batch([(sql, rows) for sql, rows in batch if rows])  # one round trip where the database can
+
+    def delete(self, account: str, rtype: str, rid: str) -> bool:
+        self._account(account)
+        for table in ("entries", "orders", "refs"):
+            self._d.run(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
+        cur: Any = self._d.run("DELETE FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
+        return bool(cur.rowcount > 0)
+
+    def scan(self, account: str, rtype: str) -> list[Record]:
+        self._account(account)
+        rows = self._d.run("SELECT body, seq FROM resources WHERE account=? AND rtype=?", (account, rtype)).fetchall()
+        return sorted((_load(*r) for r in rows), key=lambda r: r["seq"])
+
+    def types(self, account: str) -> list[str]:
+        self._account(account)
+        # A skip scan of the primary key (one seek per type), not a DISTINCT over every record of the account.
+        rows = self._d.run(
+            "WITH RECURSIVE t(rtype) AS (SELECT min(rtype) FROM resources WHERE account=? UNION ALL "
+            "SELECT (SELECT min(rtype) FROM resources WHERE account=? AND rtype > t.rtype) FROM t "
+            "WHERE t.rtype IS NOT NULL) SELECT rtype FROM t WHERE rtype IS NOT NULL",
+            (account, account),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _records(self, account: str, rtype: str, rids: Sequence[str]) -> dict[str, Record]:
+        """The records with these ids, by primary key (index rows are read first, bodies after)."""
+        rows = self._d.records(account, rtype, list(dict.fromkeys(rids)))
+        return {rid: _load(body, seq) for rid, body, seq in rows}
+
+    def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
+        if field not in self._plan.fields.get(rtype, ()):
+            return None
+        self._account(account)
+        where = "account=? AND rtype=? AND field=?"
+        sql = f"SELECT rid FROM entries WHERE {where} AND key IS NULL"
+        args: tuple[Any, ...] = (account, rtype, field)
+        if keys:  # a UNION, not an OR: each half is one range of the index
+            sql += f" UNION ALL SELECT rid FROM entries WHERE {where} AND key IN ({', '.join('?' for _ in keys)})"
+            args += (account, rtype, field, *keys)
+        rids = [r[0] for r in self._d.run(sql, args).fetchall()]
+        return list(self._records(account, rtype, rids).values())
+
+    def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        key = key_text(value)
+        found = self.candidates(account, rtype, attribute, [key]) if key is not None else None
+        if found is None:
+            found = self.scan(account, rtype)
+        return first_match(found, attribute, value)
+
+    def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
+        self._account(account)
+        rows = self._d.run(
+            "SELECT rid FROM refs WHERE account=? AND rtype=? AND target=?",
+            (account, rtype, ref_text(target_type, target_id)),
+        ).fetchall()
+        return sorted(self._records(account, rtype, [r[0] for r in rows]).values(), key=lambda r: r["seq"])
+
+    def walk(
+        self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
+    ) -> Iterator[tuple[SortKey, Record]]:
+        self._account(account)
+        if sort_field is not None and sort_field not in self._plan.sorts.get(rtype, ()):
+            keyed = sorted(((sort_key(r, sort_field), r) for r in self.scan(account, rtype)), key=lambda kr: kr[0])
+            for key, record in reversed(keyed) if descending else keyed:
+                if after is None or (key < after if descending else key > after):
+                    yield key, record
+            return
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        while True:
+            args: tuple[Any, ...] = (account, rtype, sort_field or "")
+            bound = ""
+            if after is not None:
+                rank, value, seq = after
+                number = self._d.number(value if rank in (0, 1) else 0)
+                bound = f"AND (rank, num, txt, seq) {compare} (?, ?, ?, ?)"
+                args += (rank, number, value if rank in (2, 3) else "", seq)
+            order = ", ".join(f"{c} {direction}" for c in ("rank", "num", "txt", "seq"))
+            rows = self._d.run(
+                f"SELECT rid FROM orders WHERE account=? AND rtype=? AND field=? {bound} "
+                f"ORDER BY {order} LIMIT {WALK_CHUNK}",
+                args,
+            ).fetchall()
+            bodies = self._records(account, rtype, [r[0] for r in rows])
+            records = [bodies[r[0]] for r in rows if r[0] in bodies]
+            for record in records:
+                after = sort_key(record, sort_field)
+                yield after, record
+            if len(rows) < WALK_CHUNK:
+                return
+
+
+def decimal_number(value: Any) -> Decimal:
+    return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(int(value))
