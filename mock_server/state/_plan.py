@@ -94,6 +94,7 @@ class IndexPlan:
     sorts: dict[str, frozenset[str]] = field(default_factory=dict)
     index: ResourceIndex | None = None
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
+    _field_reader: Any = None
 
     def fingerprint(self) -> str:
         body = {t: sorted(f) for t, f in sorted(self.fields.items())}
@@ -113,13 +114,23 @@ class IndexPlan:
                 return [key_text(record["id"]) or ""]
             relation = self._relation(record, named or head, rest, named is not None)
             if relation is None:
-                return []  # nothing to read: matches no equality filter
+                # No relationship: the reader may still find a member nested in an attribute object (a flow
+                # message's `name` under `definition`); key the record by what the reader reads.
+                return [] if rest or self.index is None else _keys_of(self._reader()(record, path))
             name, ids_only = relation
             own = (record.get("relationships") or {}).get(name)
             if own is None or not ids_only:
                 return None  # read from other records: no key of this record's own
             value = [ref["id"] for ref in own.get("data") or []]
         return _keys_of(value)
+
+    def _reader(self) -> Any:
+        from ._fields import FieldReader
+
+        assert self.index is not None
+        if self._field_reader is None:  # reads no other record on this path: no transaction
+            self._field_reader = FieldReader(self.index, cast(Any, None), "")
+        return self._field_reader
 
     def _relation(self, record: Record, head: str, rest: str, named: bool) -> tuple[str, bool] | None:
         names = frozenset((record.get("relationships") or {}).keys())
