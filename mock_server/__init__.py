@@ -33,6 +33,7 @@ from ._ids import (
     seeded_id,
     type_of_id_field,
 )
+from ._limits import HttpLimits
 from ._mask import Masker
 from ._replay import prepare_replay
 from ._serve import ServeOptions, serve
@@ -49,6 +50,7 @@ __all__ = [
     "CassetteError",
     "CompiledSpec",
     "Exchange",
+    "HttpLimits",
     "IdRule",
     "IdRules",
     "IdShape",

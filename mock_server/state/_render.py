@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server import MockRequest, MockResponse
+from mock_server import MockError, MockRequest, MockResponse
 
 from ._collections import bare_cursor, page_link, quote_path
 from ._index import OpInfo, ResourceIndex
@@ -157,16 +157,29 @@ def render_resource(
                     "self": base_url + quote_path(f"{collection}/{record['id']}/relationships/{name}/"),
                     "related": base_url + quote_path(f"{collection}/{record['id']}/{name}/"),
                 }
+            data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
             if relationship_data and name in relationship_data:
                 rel_out["data"] = relationship_data[name]
             elif "data" in (rel_node.get("required") or []):
-                data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
                 rel_out["data"] = [] if data_node.get("type") == "array" else None
+            if (
+                rel_out.get("data", ()) is None
+                and not data_node.get("nullable")
+                and "data" not in (rel_node.get("required") or [])
+            ):
+                del rel_out["data"]  # no linkage and the schema has no null for it: leave the member out
             relationships[name] = rel_out
         out["relationships"] = relationships
     if "links" in props:
         out["links"] = object_links(base_url, collection, record["id"])
     return out
+
+
+def _check_nothing_related(op: OpInfo) -> None:
+    """A to-one answer with nothing to show: `data: null` where the operation's schema allows it, else a 404
+    (the spec documents 4XX for every operation; a null its schema forbids is no answer at all)."""
+    if op.data_schema is not None and not op.data_schema.get("nullable"):
+        raise MockError(404, "There is no related resource.", code="not_found", title="Not found.")
 
 
 class Renderer:
@@ -187,12 +200,16 @@ class Renderer:
         if outcome.refs is not None:
             links = {"self": page_link(req.base_url, request_path(req), req.query)}
             data: Any = outcome.refs if outcome.many else (outcome.refs[-1] if outcome.refs else None)
+            if data is None:
+                _check_nothing_related(op)
             return MockResponse(outcome.status, {"data": data, "links": links})
         if outcome.records is None or op.data_schema is None:
             return MockResponse(outcome.status, None)
         with self.store.transaction(write=False) as tx:
             document = self.document(req, tx, outcome.records, op.data_schema)
         if not outcome.many:
+            if not document["data"]:
+                _check_nothing_related(op)
             document["data"] = document["data"][0] if document["data"] else None
         document["links"] = self.links(req, outcome)
         return MockResponse(outcome.status, document)
