@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests import MockProcess, running_mock
+from ._served import Served, served_mock
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -22,25 +22,25 @@ KEY = "pk_hostile_http_000000000000000"
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[MockProcess]:
+def mock() -> Iterator[Served]:
     args = ["--header-timeout", "1", "--max-connections", "300", "--max-body-bytes", str(1024 * 1024)]
-    with running_mock(extra_args=args, api_key=KEY) as running:
+    with served_mock(args, KEY) as running:
         yield running
 
 
-def _address(mock: MockProcess) -> tuple[str, int]:
+def _address(mock: Served) -> tuple[str, int]:
     host, port = mock.base_url.removeprefix("http://").split(":")
     return host, int(port)
 
 
-def _head(mock: MockProcess, target: str = "/api/profiles") -> bytes:
+def _head(mock: Served, target: str = "/api/profiles") -> bytes:
     return (
         f"GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Klaviyo-API-Key {KEY}\r\n"
         f"revision: {mock.revision}\r\nAccept: application/vnd.api+json\r\n"
     ).encode()
 
 
-def _exchange(mock: MockProcess, raw: bytes, timeout: float = 20) -> tuple[int, bytes]:
+def _exchange(mock: Served, raw: bytes, timeout: float = 20) -> tuple[int, bytes]:
     """Send `raw` on a fresh connection; the status and body of the answer (0 when the server just closed)."""
     with socket.create_connection(_address(mock), timeout=timeout) as sock:
         with contextlib.suppress(OSError):
@@ -75,7 +75,7 @@ def _read_answer(sock: socket.socket) -> tuple[int, bytes]:
     return int(data[9:12]), body
 
 
-def _still_answers(mock: MockProcess) -> None:
+def _still_answers(mock: Served) -> None:
     response = mock.request("GET", "/api/profiles")
     assert response.status_code == 200, response.text[:300]
 
@@ -84,7 +84,7 @@ def _error_status(body: bytes) -> Any:
     return json.loads(body)["errors"][0]["status"]
 
 
-def test_half_open_connections_do_not_lock_out_other_clients(mock: MockProcess) -> None:
+def test_half_open_connections_do_not_lock_out_other_clients(mock: Served) -> None:
     sockets = []
     try:
         for _ in range(400):  # more than --max-connections
@@ -103,26 +103,26 @@ def test_half_open_connections_do_not_lock_out_other_clients(mock: MockProcess) 
     _still_answers(mock)
 
 
-def test_idle_connection_is_closed_after_the_header_timeout(mock: MockProcess) -> None:
+def test_idle_connection_is_closed_after_the_header_timeout(mock: Served) -> None:
     with socket.create_connection(_address(mock), timeout=10) as sock:
         assert _read_answer(sock) == (0, b"")  # closed by the server, no answer to an empty request
     _still_answers(mock)
 
 
-def test_64_kb_of_headers_is_431(mock: MockProcess) -> None:
+def test_64_kb_of_headers_is_431(mock: Served) -> None:
     status, body = _exchange(mock, _head(mock) + b"X-Big: " + b"a" * 65536 + b"\r\n\r\n")
     assert status == 431 and _error_status(body) == 431
     _still_answers(mock)
 
 
-def test_many_headers_in_small_pieces_are_431(mock: MockProcess) -> None:
+def test_many_headers_in_small_pieces_are_431(mock: Served) -> None:
     status, _ = _exchange(mock, _head(mock) + b"".join(b"X-H%d: v\r\n" % i for i in range(8000)) + b"\r\n")
     assert status == 431
     _still_answers(mock)
 
 
 @pytest.mark.parametrize("size", [10 * 1024 * 1024, 100 * 1024 * 1024])
-def test_oversized_declared_body_is_413_before_reading_it(mock: MockProcess, size: int) -> None:
+def test_oversized_declared_body_is_413_before_reading_it(mock: Served, size: int) -> None:
     head = (
         f"POST /api/profiles HTTP/1.1\r\nHost: x\r\nAuthorization: Klaviyo-API-Key {KEY}\r\n"
         f"revision: {mock.revision}\r\nContent-Type: application/vnd.api+json\r\nContent-Length: {size}\r\n\r\n"
@@ -134,7 +134,7 @@ def test_oversized_declared_body_is_413_before_reading_it(mock: MockProcess, siz
     _still_answers(mock)
 
 
-def test_oversized_chunked_body_is_413(mock: MockProcess) -> None:
+def test_oversized_chunked_body_is_413(mock: Served) -> None:
     head = (
         f"POST /api/profiles HTTP/1.1\r\nHost: x\r\nAuthorization: Klaviyo-API-Key {KEY}\r\n"
         f"revision: {mock.revision}\r\nContent-Type: application/vnd.api+json\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -161,7 +161,7 @@ def test_oversized_chunked_body_is_413(mock: MockProcess) -> None:
     ],
     ids=["binary", "bad-version", "no-colon", "two-lengths", "bad-chunk"],
 )
-def test_malformed_http_is_a_4xx(mock: MockProcess, raw: bytes) -> None:
+def test_malformed_http_is_a_4xx(mock: Served, raw: bytes) -> None:
     status, _ = _exchange(mock, raw)
     assert status == 0 or 400 <= status < 500
     _still_answers(mock)
@@ -180,14 +180,14 @@ def test_malformed_http_is_a_4xx(mock: MockProcess, raw: bytes) -> None:
     ],
     ids=["nul-path", "bytes-path", "nul-query", "bytes-query", "bytes-cursor", "bytes-header", "nul-header"],
 )
-def test_nul_and_non_utf8_bytes_are_a_4xx(mock: MockProcess, target: str, extra: bytes) -> None:
+def test_nul_and_non_utf8_bytes_are_a_4xx(mock: Served, target: str, extra: bytes) -> None:
     raw = _head(mock, "__TARGET__").replace(b"__TARGET__", target.encode("latin-1")) + extra + b"\r\n"
     status, _ = _exchange(mock, raw)
     assert status == 0 or status < 500
     _still_answers(mock)
 
 
-def _post(mock: MockProcess, body: bytes) -> Any:
+def _post(mock: Served, body: bytes) -> Any:
     headers = {"Content-Type": "application/vnd.api+json"}
     return mock.request("POST", "/api/profiles", content=body, headers=headers)
 
@@ -203,14 +203,14 @@ def _post(mock: MockProcess, body: bytes) -> Any:
     ],
     ids=["100k-deep", "huge-array", "duplicate-keys"],
 )
-def test_hostile_json_bodies_are_a_4xx_or_accepted(mock: MockProcess, body: bytes) -> None:
+def test_hostile_json_bodies_are_a_4xx_or_accepted(mock: Served, body: bytes) -> None:
     response = _post(mock, body)
     assert response.status_code < 500, response.text[:300]
     _still_answers(mock)
 
 
 @pytest.mark.parametrize("size", ["0", "-1", "101", "99999999999999999999999", "1e9", "abc"])
-def test_absurd_page_size_is_400(mock: MockProcess, size: str) -> None:
+def test_absurd_page_size_is_400(mock: Served, size: str) -> None:
     response = mock.request("GET", "/api/profiles", params={"page[size]": size})
     assert response.status_code == 400, response.text[:300]
 
@@ -227,7 +227,7 @@ def test_absurd_page_size_is_400(mock: MockProcess, size: str) -> None:
     ],
     ids=["deep-and", "deep-not", "long-string", "long-list", "pattern-chars", "wide-or"],
 )
-def test_filter_abuse_is_answered(mock: MockProcess, expression: str) -> None:
+def test_filter_abuse_is_answered(mock: Served, expression: str) -> None:
     """(each under the header cap: a longer URL is a 431, see above)"""
     response = mock.request("GET", "/api/profiles", params={"filter": expression})
     assert response.status_code in (200, 400), response.text[:300]
