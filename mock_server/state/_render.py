@@ -52,19 +52,30 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     return out
 
 
-def sparse(attributes: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """Keep only the named fields; `location.city` keeps that one key of a nested object."""
+def sparse(
+    attributes: dict[str, Any], fields: list[str], spec: Spec | None = None, schema: Any = None
+) -> dict[str, Any]:
+    """Keep only the named fields; `location.city` keeps that one key of a nested object.
+
+    With the attributes' `schema`, a nested object keeps the members its schema requires, and a value whose
+    schema is a choice (`oneOf`/`anyOf`: which alternative a trimmed object matches is unknowable) stays whole,
+    so a sparse answer still validates against the response schema.
+    """
+    props = (flatten(spec, schema).get("properties") or {}) if spec is not None else {}
     out: dict[str, Any] = {}
     for name in fields:
         head, _, rest = name.partition(".")
         if head not in attributes:
             continue
-        if not rest or not isinstance(attributes[head], dict):
-            out[head] = attributes[head]
+        value = attributes[head]
+        node = flatten(spec, props.get(head)) if spec is not None else {}
+        if not rest or not isinstance(value, dict) or node.get("oneOf") or node.get("anyOf"):
+            out[head] = value
             continue
         previous = out.get(head)
         nested: dict[str, Any] = previous if isinstance(previous, dict) else {}
-        out[head] = {**nested, **sparse(attributes[head], [rest])}
+        kept = [rest, *(str(n) for n in node.get("required") or () if n in value)]
+        out[head] = {**nested, **sparse(value, kept, spec, node or None)}
     return out
 
 
@@ -144,7 +155,7 @@ def render_resource(
         kept = (
             None if fields is None else [*fields, *(n for n in attrs_schema.get("required") or [] if n not in fields)]
         )
-        out["attributes"] = sparse(attributes, kept) if kept is not None else attributes
+        out["attributes"] = sparse(attributes, kept, spec, attrs_schema) if kept is not None else attributes
 
     rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
     if rel_props:
