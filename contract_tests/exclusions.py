@@ -111,7 +111,7 @@ _PROFILE_IDENTIFIERS = ("id", "email", "phone_number", "external_id")
 def _carries_events(node: Any) -> bool:
     """Whether a request body tracks events (by shape: a `profile` with a `metric` or `events`, or a bulk job)."""
     if isinstance(node, dict):
-        if "profile" in node and ("metric" in node or "events" in node) or "events-bulk-create" in node:
+        if ("profile" in node and ("metric" in node or "events" in node)) or "events-bulk-create" in node:
             return True
         return any(_carries_events(v) for v in node.values())
     if isinstance(node, list):
