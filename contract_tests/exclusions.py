@@ -123,7 +123,8 @@ def _profiles_without_identifier(node: Any) -> bool:
     """Whether `node` holds a profile resource object with no identifier at all."""
     if isinstance(node, dict):
         if node.get("type") == "profile":
-            attributes = node.get("attributes") if isinstance(node.get("attributes"), dict) else {}
+            found = node.get("attributes")
+            attributes: dict[str, Any] = found if isinstance(found, dict) else {}
             if not node.get("id") and not any(attributes.get(k) for k in _PROFILE_IDENTIFIERS):
                 return True
         return any(_profiles_without_identifier(v) for v in node.values())
