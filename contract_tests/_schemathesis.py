@@ -7,6 +7,7 @@ its events to a `ContractResult` (operations x checks, failures with a curl line
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
@@ -93,6 +94,7 @@ class ContractOptions:
     stateless: bool = False  # target "mock": the example-mode mock instead of the stateful (in-memory) default
     app: Any = None  # an ASGI app to test instead of building the mock (target "mock" only)
     profile: str | None = None  # default: $KDK_CONTRACT_PROFILE or "default"
+    max_examples: int | None = None  # fuzzing examples per operation instead of the profile's (request budgets)
     operation_ids: Iterable[str] | None = None  # only these (default: every operation)
     api_key: str = CONTRACT_API_KEY
     read_only: bool = False  # --live: GET operations only, positive data only, nothing that writes
@@ -206,6 +208,8 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
 
     options = options or ContractOptions()
     profile = _profile(options.profile)
+    if options.max_examples is not None:
+        profile = dataclasses.replace(profile, max_examples=options.max_examples)
     from kdk.spec import PatchedSpec, load_pinned_spec
 
     given = PatchedSpec.of(options.spec) if options.spec is not None else None

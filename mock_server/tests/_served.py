@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Served", "free_port", "served_mock", "start_mock"]
+__all__ = ["Served", "free_port", "raw_exchange", "read_answer", "served_mock", "start_mock"]
 
 
 def free_port() -> int:
@@ -32,6 +32,11 @@ class Served:
     process: subprocess.Popen[bytes]
     revision: str = ""
     log: Any = field(default=None, repr=False)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.base_url.removeprefix("http://").split(":")
+        return host, int(port)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {
@@ -92,3 +97,38 @@ def served_mock(args: Sequence[str], api_key: str) -> Iterator[Served]:
         yield served
     finally:
         served.stop()
+
+
+def raw_exchange(mock: Served, raw: bytes, timeout: float = 20) -> tuple[int, bytes]:
+    """Send `raw` on a fresh connection; the status and body of the answer (0 when the server just closed)."""
+    with socket.create_connection(mock.address, timeout=timeout) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(raw)
+        return read_answer(sock)
+
+
+def read_answer(sock: socket.socket) -> tuple[int, bytes]:
+    data = b""
+    with contextlib.suppress(OSError):
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(v)
+                for k, _, v in (line.partition(b":") for line in head.split(b"\r\n"))
+                if k.lower() == b"content-length"
+            ),
+            0,
+        )
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    if not data.startswith(b"HTTP/1.1 "):
+        return 0, b""
+    return int(data[9:12]), body
