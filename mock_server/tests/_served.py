@@ -45,7 +45,8 @@ class Served:
             "Accept": "application/vnd.api+json",
             **(kwargs.pop("headers", None) or {}),
         }
-        return httpx.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return httpx.request(method, self.base_url + path, headers=headers, **kwargs)
 
     def output(self) -> str:
         if self.log is None:
