@@ -18,6 +18,7 @@ Negative cases are untouched: schemathesis still sends values outside these form
 from __future__ import annotations
 
 import copy
+import re
 import string
 from collections.abc import Callable
 from typing import Any
@@ -87,10 +88,11 @@ def documented_values(spec: Spec) -> DocumentedValues:
             new_op = dict(op)
             new_op["parameters"] = new_params = []
             for param in params:
-                if _is_query(param, "filter") and isinstance(op.get("x-klaviyo-filters"), dict):
+                allowed = _documented_filters(op, param) if _is_query(param, "filter") else None
+                if allowed:
                     name = _FILTER_FORMAT.format(op.get("operationId") or f"{method}{path}")
                     required = (param.get("schema") or {}).get("example") if param.get("required") else None
-                    formats[name] = _filters(op["x-klaviyo-filters"], required, st)
+                    formats[name] = _filters(allowed, required, st)
                     param = _with_format(param, name)
                 elif _is_query(param, "page[cursor]"):
                     name = cursor_formats.setdefault(path, _CURSOR_FORMAT.format(len(cursor_formats)))
@@ -125,6 +127,29 @@ def _cursor_of(link: Any) -> str | None:
         return None
     found = parse_qs(urlsplit(link).query).get("page[cursor]")
     return found[-1] if found else None
+
+
+_DESCRIBED = re.compile(r"`([^`]+)`:\s*((?:`[^`]+`(?:,\s*)?)+)")
+_LIST_OPERATORS = frozenset({"any", "contains-any", "contains-all"})
+
+
+def _documented_filters(op: dict[str, Any], param: dict[str, Any]) -> dict[str, Any] | None:
+    """The operation's `x-klaviyo-filters`, or (older revisions) the same read from the parameter's
+    'Allowed field(s)/operator(s)' description, with string values."""
+    declared = op.get("x-klaviyo-filters")
+    if isinstance(declared, dict):
+        return declared
+    text = str(param.get("description") or "")
+    if "Allowed field" not in text:
+        return None
+    out: dict[str, Any] = {}
+    for field, ops_text in _DESCRIBED.findall(text.split("Allowed field", 1)[1]):
+        operators: dict[str, list[str]] = {}
+        for operator in re.findall(r"`([^`]+)`", ops_text):
+            shape = "list" if operator in _LIST_OPERATORS else "none" if operator == "has" else "single"
+            operators.setdefault(shape, []).append(operator)
+        out[field] = {"operators": operators, "value": {"type": "string"}}
+    return out or None
 
 
 def _filters(documented: dict[str, Any], required_example: Any, st: Any) -> Any:
