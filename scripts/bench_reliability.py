@@ -487,6 +487,7 @@ def main() -> None:
     parser.add_argument("--durability-rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "reliability.md")
+    parser.add_argument("--readme", action="store_true", help="Also write the summary table into README.md.")
     args = parser.parse_args()
     states = list(args.state) or ["memory"]
     if args.stateless and "stateless" not in states:
@@ -522,11 +523,22 @@ def main() -> None:
     print(text)
     if args.output:
         write_section(args.output, text)
+    if args.readme:
+        write_section(ROOT / "README.md", summary(rows, text.splitlines()[0]), marker="reliability-summary")
 
 
-def write_section(path: Path, table: str) -> None:
-    """Replace the measured table in docs/reliability.md (between its markers), keeping the prose."""
-    begin, end = "<!-- bench_reliability: begin -->", "<!-- bench_reliability: end -->"
+def summary(rows: list[Row], measured: str) -> str:
+    """The README's short table: the columns that say whether it held, without the notes."""
+    lines = ["| check | requests | 5xx | crashes | hangs | result |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    lines += [
+        f"| {r.check} | {r.requests:,} | {r.server_errors} | {r.crashes} | {r.hangs} | {r.result} |" for r in rows
+    ]
+    return "\n".join([measured, "", *lines, ""])
+
+
+def write_section(path: Path, table: str, marker: str = "bench_reliability") -> None:
+    """Replace the measured table in `path` (between its markers), keeping the prose around it."""
+    begin, end = f"<!-- {marker}: begin -->", f"<!-- {marker}: end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else f"# Reliability\n\n{begin}\n{end}\n"
     if begin not in text:
         text += f"\n{begin}\n{end}\n"
