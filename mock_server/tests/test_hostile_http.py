@@ -24,7 +24,8 @@ KEY = "pk_hostile_http_000000000000000"
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[Served]:
-    args = ["--header-timeout", "1", "--max-connections", "300", "--max-body-bytes", str(1024 * 1024)]
+    args = ["--header-timeout", "1", "--body-timeout", "1", "--max-connections", "300"]
+    args += ["--max-body-bytes", str(1024 * 1024)]
     with served_mock(args, KEY) as running:
         yield running
 
@@ -39,6 +40,17 @@ def _head(mock: Served, target: str = "/api/profiles") -> bytes:
 def _still_answers(mock: Served) -> None:
     response = mock.request("GET", "/api/profiles")
     assert response.status_code == 200, response.text[:300]
+
+
+def _server_ends(sock: socket.socket) -> bool:
+    """Whether the server answers or closes the connection (rather than the client timing out first)."""
+    try:
+        while chunk := sock.recv(65536):
+            if chunk.startswith(b"HTTP/1.1 "):
+                return 400 <= int(chunk[9:12]) < 500
+        return True
+    except TimeoutError:
+        return False
 
 
 def _error_status(body: bytes) -> Any:
@@ -66,7 +78,18 @@ def test_half_open_connections_do_not_lock_out_other_clients(mock: Served) -> No
 
 def test_idle_connection_is_closed_after_the_header_timeout(mock: Served) -> None:
     with socket.create_connection(mock.address, timeout=10) as sock:
-        assert read_answer(sock) == (0, b"")  # closed by the server, no answer to an empty request
+        assert _server_ends(sock)
+    _still_answers(mock)
+
+
+def test_a_stalled_body_is_cut_off(mock: Served) -> None:
+    head = (
+        f"POST /api/profiles HTTP/1.1\r\nHost: x\r\nAuthorization: Klaviyo-API-Key {KEY}\r\n"
+        f"revision: {mock.revision}\r\nContent-Type: application/vnd.api+json\r\nContent-Length: 100\r\n\r\n"
+    ).encode()
+    with socket.create_connection(mock.address, timeout=20) as sock:
+        sock.sendall(head + b'{"data":')  # and then nothing: past --body-timeout the server gives up
+        assert _server_ends(sock)
     _still_answers(mock)
 
 
