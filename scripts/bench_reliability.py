@@ -132,6 +132,7 @@ def bench_fuzz(state: str, budget: int, seed: int) -> Row:
     max_examples = max(3, math.ceil((budget / operations - 20) / 2))
     tally = {"requests": 0, "5xx": 0, "no_answer": 0}
     slowest = [0.0]
+    shown = [0]
 
     def on_event(event: Any) -> None:
         if type(event).__name__ != "ScenarioFinished":
@@ -145,6 +146,15 @@ def bench_fuzz(state: str, budget: int, seed: int) -> Row:
             if response.status_code >= 500:
                 tally["5xx"] += 1
             slowest[0] = max(slowest[0], float(getattr(response, "elapsed", 0.0) or 0.0))
+        if tally["requests"] // 1000 > shown[0]:  # progress on stderr: a run cut short still says how far it got
+            shown[0] = tally["requests"] // 1000
+            print(
+                f"fuzz {state_label(state)}: {tally['requests']:,} requests, {tally['5xx']} 5xx, "
+                f"{tally['no_answer']} unanswered, {(time.perf_counter() - started) / 60:.1f} min, "
+                f"last {event.recorder.label}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     started = time.perf_counter()
     with mock(state_args(state)) as served:
