@@ -23,15 +23,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 KEY = "pk_durability_0000000000000000"
 JSONAPI = {"Content-Type": "application/vnd.api+json"}
 
-# name -> a state URL for a fresh store under tmp_path
-DURABLE_STATES: dict[str, Callable[[Path], str]] = {
-    "sqlite": lambda tmp: f"sqlite:{tmp / 'state.db'}",
+# name -> the state URL of a fresh, empty store (given the test's request, for other fixtures, and tmp_path).
+# PostgreSQL joins with e.g. `"postgresql": lambda request, tmp: request.getfixturevalue("postgres_cluster")...`.
+DURABLE_STATES: dict[str, Callable[[pytest.FixtureRequest, Path], str]] = {
+    "sqlite": lambda request, tmp: f"sqlite:{tmp / 'state.db'}",
 }
 
 
 @pytest.fixture(params=sorted(DURABLE_STATES))
 def durable_state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return DURABLE_STATES[request.param](tmp_path)
+    """Every durable state URL this suite knows: each test below runs once per entry of DURABLE_STATES."""
+    return DURABLE_STATES[request.param](request, tmp_path)
 
 
 def _profile(email: str) -> dict[str, Any]:
