@@ -465,7 +465,7 @@ def machine() -> str:
     )
 
 
-def report(rows: list[Row], states: list[str], budget: int, started: dt.datetime) -> str:
+def report(rows: list[Row], states: list[str], budget: int, started: dt.datetime, only: str) -> str:
     lines = [
         "| check | requests | 5xx | crashes | hangs | result | notes |",
         "| --- | ---: | ---: | ---: | ---: | --- | --- |",
@@ -474,7 +474,7 @@ def report(rows: list[Row], states: list[str], budget: int, started: dt.datetime
     return "\n".join(
         [
             f"Measured {started:%Y-%m-%d %H:%M} UTC by `scripts/bench_reliability.py "
-            f"{' '.join(f'--state {s}' for s in states)} --requests {budget}` on {machine()}.",
+            f"{' '.join(f'--state {s}' for s in states)} --requests {budget} --only {only}` on {machine()}.",
             "",
             *lines,
             "",
@@ -528,7 +528,7 @@ def main() -> None:
         if "spec" in only:
             rows.append(bench_spec())
             print(rows[-1].markdown(), flush=True)
-    text = report(rows, states, args.requests, started)
+    text = report(rows, states, args.requests, started, ",".join(c for c in CHECKS if c in only))
     print()
     print(text)
     if args.output:
