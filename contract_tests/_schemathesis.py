@@ -7,6 +7,8 @@ its events to a `ContractResult` (operations x checks, failures with a curl line
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._depth import composition_depths
+from ._documented import documented_values
 from ._results import CheckFailure, ContractResult
 from .exclusions import EXAMPLES_PHASE_MAX_COMPOSITION_DEPTH, is_excluded_failure
 
@@ -88,8 +91,10 @@ def _profile(name: str | None) -> Profile:
 @dataclass
 class ContractOptions:
     target: str = "mock"  # "mock": the mock app in-process over ASGI; otherwise a base URL
+    stateless: bool = False  # target "mock": the example-mode mock instead of the stateful (in-memory) default
     app: Any = None  # an ASGI app to test instead of building the mock (target "mock" only)
     profile: str | None = None  # default: $KDK_CONTRACT_PROFILE or "default"
+    max_examples: int | None = None  # fuzzing examples per operation instead of the profile's (request budgets)
     operation_ids: Iterable[str] | None = None  # only these (default: every operation)
     api_key: str = CONTRACT_API_KEY
     read_only: bool = False  # --live: GET operations only, positive data only, nothing that writes
@@ -159,16 +164,21 @@ def revision_options(spec_path: Path, options: ContractOptions | None = None) ->
     options = options or ContractOptions()
     options.spec = PinnedSpec.from_file(spec_path).patch()
     if options.target == "mock":
-        options.app = _default_app(options.spec)
+        options.app = _default_app(options.spec, stateless=options.stateless)
     return options
 
 
-def _default_app(spec: PatchedSpec | None) -> Any:
-    """The (stateless) mock of `spec`; of the pinned spec when None (its compiled form is cached by the lock's
-    sha256, the same cache `kdk mock` starts from)."""
-    from mock_server import create_app
+def _default_app(spec: PatchedSpec | None, *, stateless: bool = False) -> Any:
+    """The mock of `spec` as `kdk mock` serves it: stateful in memory (or example mode with `stateless`); of
+    the pinned spec when None (its compiled form is cached by the lock's sha256, the cache `kdk mock` uses)."""
+    from mock_server import compile_patched, create_app, default_spec_path, load_compiled
 
-    return create_app(spec=spec)
+    compiled = compile_patched(spec) if spec is not None else load_compiled(default_spec_path())
+    if stateless:
+        return create_app(compiled=compiled)
+    from mock_server.state import behaviours_from_options
+
+    return create_app(compiled=compiled, behaviours=behaviours_from_options({"state": "memory"}, compiled=compiled))
 
 
 def _select(spec: Spec, options: ContractOptions) -> list[str]:
@@ -198,12 +208,14 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
 
     options = options or ContractOptions()
     profile = _profile(options.profile)
+    if options.max_examples is not None:
+        profile = dataclasses.replace(profile, max_examples=options.max_examples)
     from kdk.spec import PatchedSpec, load_pinned_spec
 
     given = PatchedSpec.of(options.spec) if options.spec is not None else None
     spec = given.content if given is not None else load_pinned_spec()
     if options.target == "mock":
-        app = options.app if options.app is not None else _default_app(given)
+        app = options.app if options.app is not None else _default_app(given, stateless=options.stateless)
         base_url = _IN_PROCESS
     else:
         app = None
@@ -219,14 +231,17 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
         checks=list(DEFAULT_CHECKS),
         examples_phase_skipped=[op for op in skipped if op in selected],
     )
+    documented = documented_values(spec)  # valid filters and cursors for the positive cases
+    documented.register()
     started = time.perf_counter()
     # Two passes, because a per-operation `[[operations]]` entry in schemathesis' config turns off its
     # include/exclude filters (4.32): everything else with every phase, then the deepest bodies without the
     # examples and coverage phases (both explode on them; see exclusions.py).
     for examples_phase in (True, False):
         config = SchemathesisConfig.from_dict(_config_dict(spec, options, profile, examples=examples_phase))
-        schema: Any = schemathesis.openapi.from_dict(spec, config=config)
+        schema: Any = schemathesis.openapi.from_dict(documented.spec, config=config)
         schema.hook("filter_failure")(_drop_stateless_failures if stateless else _drop_excluded_failures)
+        schema.hook("after_call")(functools.partial(_after_call, documented))
         if app is not None:
             schema.app = app
         else:
@@ -244,6 +259,10 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
     result.operations.sort()
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def _after_call(documented: Any, context: Any, case: Any, response: Any) -> None:
+    documented.collect_cursors(case, response)
 
 
 def _operation_label(result: Any) -> str:

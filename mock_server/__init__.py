@@ -36,6 +36,7 @@ from ._ids import (
     seeded_id,
     type_of_id_field,
 )
+from ._limits import HttpLimits
 from ._mask import Masker
 from ._on_request import on_request_fields, requested_fields
 from ._replay import prepare_replay
@@ -56,6 +57,7 @@ __all__ = [
     "CassetteError",
     "CompiledSpec",
     "Exchange",
+    "HttpLimits",
     "IdRule",
     "IdRules",
     "IdShape",

@@ -24,9 +24,10 @@ from typing import Any
 from ._admin_access import AdminAccess
 from ._compile import CompiledSpec, load_compiled
 from ._core import DEFAULT_MAX_BODY_BYTES, MockCore, Receive, Scope, Send
+from ._limits import HttpLimits
 from ._types import Behaviour
 
-__all__ = ["ServeOptions", "build_core", "serve", "worker_app"]
+__all__ = ["HttpLimits", "ServeOptions", "build_core", "serve", "worker_app"]
 
 _OPTIONS_ENV = "KDK_MOCK_OPTIONS"
 log = logging.getLogger("mock_server")
@@ -159,22 +160,32 @@ def _freeze_heap(*, collect: bool = True) -> None:
     gc.freeze()
 
 
-def _uvicorn_kwargs(host: str, port: int, log_level: str) -> dict[str, Any]:
+def _uvicorn_kwargs(host: str, port: int, log_level: str, limits: HttpLimits) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False}
-    try:  # the fast C parser and event loop when installed (uvicorn[standard])
-        import httptools  # noqa: F401
+    try:  # the fast C parser and event loop when installed (uvicorn[standard]), with our connection limits
         import uvloop  # noqa: F401
 
-        kwargs.update(http="httptools", loop="uvloop")
-    except ImportError:
-        pass
+        from ._http import configure, raise_open_files_limit
+
+        raise_open_files_limit()
+        kwargs.update(http=configure(limits), loop="uvloop")
+    except ImportError:  # h11: only its header size cap (no header deadline, no connection cap)
+        kwargs.update(http="h11", h11_max_incomplete_event_size=limits.max_header_bytes)
     return kwargs
 
 
-def serve(options: ServeOptions, *, host: str, port: int, workers: int = 1, log_level: str = "warning") -> None:
+def serve(
+    options: ServeOptions,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    log_level: str = "warning",
+    limits: HttpLimits | None = None,
+) -> None:
     import uvicorn
 
-    kwargs = _uvicorn_kwargs(host, port, log_level)
+    kwargs = _uvicorn_kwargs(host, port, log_level, limits or HttpLimits())
     if workers > 1:
         # Workers are separate processes: each builds the app from the same options (and shares the cache).
         _compiled_revisions(options)  # fetch and compile once here, not once per worker

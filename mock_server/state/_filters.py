@@ -65,6 +65,9 @@ class Node:
 
 # Klaviyo's filters nest a few levels at most; deeper input is refused before it can exhaust the stack.
 MAX_FILTER_DEPTH = 32
+# Conditions plus list values in one filter: past this a filter is refused (400) instead of costing
+# records x terms evaluations on every request (a 600-way `or(...)` over a few hundred profiles took ~2 s).
+MAX_FILTER_TERMS = 100
 
 
 class _Parser:
@@ -73,6 +76,12 @@ class _Parser:
         self.naive_tz = naive_tz
         self.pos = 0
         self.depth = 0
+        self.terms = 0
+
+    def count_term(self) -> None:
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise self.fail(f"more than {MAX_FILTER_TERMS} conditions and values")
 
     def fail(self, what: str) -> FilterError:
         shown = self.text if len(self.text) <= 200 else self.text[:200] + "..."  # never echo a huge filter back
@@ -125,6 +134,7 @@ class _Parser:
             self.expect(")")
             return Node(op, children=(child,))
         field = self.name(spaced=True)
+        self.count_term()
         if op == "has":
             self.expect(")")
             return Node(op, field)
@@ -143,9 +153,11 @@ class _Parser:
             if self.peek() == "]":
                 self.pos += 1
                 return items
+            self.count_term()
             items.append(self.value())
             while self.peek() == ",":
                 self.pos += 1
+                self.count_term()
                 items.append(self.value())
             self.expect("]")
             return items
@@ -257,6 +269,8 @@ def _compare(op: str, actual: Any, wanted: Any) -> bool:
         return any(_compare(op, item, wanted) for item in actual)
     if op == "any" or (op == "equals" and isinstance(wanted, list) and not isinstance(actual, list)):
         values = wanted if isinstance(wanted, list) else [wanted]
+        if not any(isinstance(v, dt.datetime) for v in values):
+            return actual in values  # (no value to coerce to: one membership test)
         return any(_coerce(actual, v) == v for v in values)
     actual = _coerce(actual, wanted)
     if op == "equals":

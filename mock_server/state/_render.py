@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kdk.spec import iter_operations, operation_parameters
-from mock_server import MockRequest, MockResponse, on_request_fields, requested_fields
+from mock_server import MockError, MockRequest, MockResponse, on_request_fields, requested_fields
 
 from ._collections import bare_cursor, page_link, quote_path
 from ._index import OpInfo, ResourceIndex
@@ -53,19 +53,30 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     return out
 
 
-def sparse(attributes: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """Keep only the named fields; `location.city` keeps that one key of a nested object."""
+def sparse(
+    attributes: dict[str, Any], fields: list[str], spec: Spec | None = None, schema: Any = None
+) -> dict[str, Any]:
+    """Keep only the named fields; `location.city` keeps that one key of a nested object.
+
+    With the attributes' `schema`, a nested object keeps the members its schema requires, and a value whose
+    schema is a choice (`oneOf`/`anyOf`: which alternative a trimmed object matches is unknowable) stays whole,
+    so a sparse answer still validates against the response schema.
+    """
+    props = (flatten(spec, schema).get("properties") or {}) if spec is not None else {}
     out: dict[str, Any] = {}
     for name in fields:
         head, _, rest = name.partition(".")
         if head not in attributes:
             continue
-        if not rest or not isinstance(attributes[head], dict):
-            out[head] = attributes[head]
+        value = attributes[head]
+        node = flatten(spec, props.get(head)) if spec is not None else {}
+        if not rest or not isinstance(value, dict) or node.get("oneOf") or node.get("anyOf"):
+            out[head] = value
             continue
         previous = out.get(head)
         nested: dict[str, Any] = previous if isinstance(previous, dict) else {}
-        out[head] = {**nested, **sparse(attributes[head], [rest])}
+        kept = [rest, *(str(n) for n in node.get("required") or () if n in value)]
+        out[head] = {**nested, **sparse(value, kept, spec, node or None)}
     return out
 
 
@@ -141,7 +152,7 @@ def render_resource(
         kept = (
             None if fields is None else [*fields, *(n for n in attrs_schema.get("required") or [] if n not in fields)]
         )
-        out["attributes"] = sparse(attributes, kept) if kept is not None else attributes
+        out["attributes"] = sparse(attributes, kept, spec, attrs_schema) if kept is not None else attributes
 
     rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
     if rel_props:
@@ -154,16 +165,29 @@ def render_resource(
                     "self": base_url + quote_path(f"{collection}/{record['id']}/relationships/{name}/"),
                     "related": base_url + quote_path(f"{collection}/{record['id']}/{name}/"),
                 }
+            data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
             if relationship_data and name in relationship_data:
                 rel_out["data"] = relationship_data[name]
             elif "data" in (rel_node.get("required") or []):
-                data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
                 rel_out["data"] = [] if data_node.get("type") == "array" else None
+            if (
+                rel_out.get("data", ()) is None
+                and not data_node.get("nullable")
+                and "data" not in (rel_node.get("required") or [])
+            ):
+                del rel_out["data"]  # no linkage and the schema has no null for it: leave the member out
             relationships[name] = rel_out
         out["relationships"] = relationships
     if "links" in props:
         out["links"] = object_links(base_url, collection, record["id"])
     return out
+
+
+def _check_nothing_related(op: OpInfo) -> None:
+    """A to-one answer with nothing to show: `data: null` where the operation's schema allows it, else a 404
+    (the spec documents 4XX for every operation; a null its schema forbids is no answer at all)."""
+    if op.data_schema is not None and not op.data_schema.get("nullable"):
+        raise MockError(404, "There is no related resource.", code="not_found", title="Not found.")
 
 
 class Renderer:
@@ -179,12 +203,16 @@ class Renderer:
         if outcome.refs is not None:
             links = self.links(req, outcome)
             data: Any = outcome.refs if outcome.many else (outcome.refs[-1] if outcome.refs else None)
+            if data is None:
+                _check_nothing_related(op)
             return MockResponse(outcome.status, {"data": data, "links": links})
         if outcome.records is None or op.data_schema is None:
             return MockResponse(outcome.status, None)
         with self.store.transaction(write=False) as tx:
             document = self.document(req, tx, outcome.records, op.data_schema)
         if not outcome.many:
+            if not document["data"]:
+                _check_nothing_related(op)
             document["data"] = document["data"][0] if document["data"] else None
         document["links"] = self.links(req, outcome)
         return MockResponse(outcome.status, document)

@@ -41,6 +41,12 @@ def contract(
     operation: Annotated[
         list[str] | None, typer.Option("--operation", "-o", help="Only this operationId (repeatable).")
     ] = None,
+    stateless: Annotated[
+        bool,
+        typer.Option(
+            "--stateless", help="With target `mock`: the example-mode mock instead of the stateful (in-memory) default."
+        ),
+    ] = False,
     workers: Annotated[int, typer.Option(min=1, help="schemathesis worker threads.")] = 1,
     seed: Annotated[int | None, typer.Option(help="Hypothesis seed (default 0: reproducible runs).")] = 0,
     spec: Annotated[
@@ -56,7 +62,9 @@ def contract(
     """
     from contract_tests import ContractOptions, run_contract
 
-    options = ContractOptions(target=target, profile=profile, operation_ids=operation, workers=workers, seed=seed)
+    options = ContractOptions(
+        target=target, stateless=stateless, profile=profile, operation_ids=operation, workers=workers, seed=seed
+    )
     if spec is not None:
         from contract_tests import revision_options
 

@@ -83,6 +83,22 @@ def mock(
         int, typer.Option(min=1, help="Journal: a larger request body is recorded as its size only.")
     ] = 64 * 1024,
     webhook_deliveries: Annotated[int, typer.Option(min=1, help="Webhook delivery attempts kept per account.")] = 500,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a client has to send its request headers (then 408).")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds a request body may stall before the connection is closed.")
+    ] = 30.0,
+    max_header_bytes: Annotated[
+        int, typer.Option(min=1024, help="Request line plus headers larger than this are answered 431.")
+    ] = 32 * 1024,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Open connections before the longest-idle one is closed (0: from the open-files limit).",
+        ),
+    ] = 0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     lock_file: LockOption = None,
 ) -> None:
@@ -92,7 +108,7 @@ def mock(
     `Prefer: delay=200` (milliseconds). Serves the project's pinned revision (fetched into the cache if
     missing); with no lock, the newest stable revision the spec source has.
     """
-    from mock_server import ServeOptions, serve
+    from mock_server import HttpLimits, ServeOptions, serve
 
     apply_lock(lock_file)
     if spec is None:
@@ -168,7 +184,8 @@ def mock(
     )
     typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
     try:
-        serve(options, host=host, port=port, workers=workers, log_level=log_level)
+        limits = HttpLimits(header_timeout, body_timeout, max_header_bytes, max_connections)
+        serve(options, host=host, port=port, workers=workers, log_level=log_level, limits=limits)
     except ValueError as exc:  # bad option values found while building the app (e.g. an unknown --state)
         typer.echo(f"kdk mock: {exc}", err=True)
         raise typer.Exit(2) from None

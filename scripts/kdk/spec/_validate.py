@@ -140,15 +140,37 @@ def _ref_findings(spec: Spec) -> Iterator[Finding]:
                         resolve_pointer(spec, ref)
                     except KeyError:
                         yield Finding(where, "ref-unresolved", f"{ref!r} points nowhere")
+                    else:
+                        if _ref_cycles(spec, ref):
+                            yield Finding(where, "ref-unresolved", f"{ref!r} is a cycle of references to references")
             stack.extend((join_pointer(pointer, k), v, k) for k, v in node.items() if isinstance(v, (dict, list)))
         elif isinstance(node, list):
             stack.extend((join_pointer(pointer, i), v, "") for i, v in enumerate(node) if isinstance(v, (dict, list)))
 
 
+def _ref_cycles(spec: Spec, ref: str) -> bool:
+    """Whether following `ref` through nodes that are themselves only a local `$ref` comes back round (a
+    recursive schema whose `$ref` sits under `properties` or `items` is fine; `A: {$ref: B}, B: {$ref: A}` is
+    no schema at all, and third-party resolvers recurse on it until Python gives up)."""
+    seen: set[str] = set()
+    while ref not in seen:
+        seen.add(ref)
+        try:
+            target = resolve_pointer(spec, ref)
+        except KeyError:
+            return False
+        nxt = target.get("$ref") if isinstance(target, dict) else None
+        if not isinstance(nxt, str) or not nxt.startswith("#"):
+            return False
+        ref = nxt
+    return True
+
+
 def _offline(spec: Spec) -> Spec:
-    """The spec with every non-local `$ref` taken out, for the third-party checks: openapi-spec-validator would
-    read a `file://` reference from disk (and print it in its error) or fetch an `http://` one. The
-    `ref-unresolved` rule reports each of them; the spec itself is left untouched (a copy, only when needed)."""
+    """The spec with every non-local `$ref` (and every `$ref` cycle) taken out, for the third-party checks:
+    openapi-spec-validator would read a `file://` reference from disk (and print it in its error), fetch an
+    `http://` one, or recurse forever on a cycle. The `ref-unresolved` rule reports each of them; the spec
+    itself is left untouched (a copy, only when needed)."""
 
     def external_refs(root: Any) -> Iterator[dict[str, Any]]:
         stack: list[tuple[Any, str]] = [(root, "")]
@@ -156,7 +178,11 @@ def _offline(spec: Spec) -> Spec:
             node, parent = stack.pop()
             if isinstance(node, dict):
                 ref = node.get("$ref")
-                if parent != "properties" and isinstance(ref, str) and not ref.startswith("#"):
+                if (
+                    parent != "properties"
+                    and isinstance(ref, str)
+                    and (not ref.startswith("#") or _ref_cycles(spec, ref))
+                ):
                     yield node
                 stack.extend((v, k) for k, v in node.items() if isinstance(v, (dict, list)))
             elif isinstance(node, list):

@@ -1,0 +1,230 @@
+"""HTTP/1.1 connection limits uvicorn's httptools protocol lacks: what keeps one mock serving many clients.
+
+uvicorn bounds nothing before the app sees a request: a client may take forever to send its headers
+(slowloris), send megabytes of them, or trickle a body; each such connection holds a file descriptor, and
+~1,000 of them lock every other client out. This protocol adds, per connection:
+
+- a header deadline (`header_timeout`): the request line and headers must arrive within it, counted from the
+  connection (or the end of the previous response); otherwise 408 and close;
+- a header size cap (`max_header_bytes`): past it, 431 and close, without buffering the rest;
+- a body idle timeout (`body_timeout`): a body that stops arriving (while the app waits for it) is cut off;
+- a connection cap (`max_connections`): past it, the connection that has waited longest for its headers is
+  closed to make room, so idle half-open connections cannot starve clients that talk.
+
+Errors are Klaviyo-style JSON:API envelopes. The limits come from `kdk mock` options through the environment
+(`configure`), so `--workers N` processes read the same ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from dataclasses import asdict
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from ._errors import error_object
+from ._limits import HttpLimits
+
+__all__ = ["HttpLimits", "LimitedHttpToolsProtocol", "configure", "raise_open_files_limit"]
+
+_ENV = "KDK_MOCK_HTTP_LIMITS"
+_PROTOCOL_PATH = "mock_server._http:LimitedHttpToolsProtocol"
+
+
+def configure(limits: HttpLimits) -> str:
+    """Make `limits` the ones every (worker) process applies; returns uvicorn's `http=` import path."""
+    os.environ[_ENV] = json.dumps(asdict(limits))
+    LimitedHttpToolsProtocol.limits = limits
+    return _PROTOCOL_PATH
+
+
+def _limits_from_environment() -> HttpLimits:
+    try:
+        return HttpLimits(**json.loads(os.environ.get(_ENV) or "{}"))
+    except (TypeError, ValueError):
+        return HttpLimits()
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process' soft open-files limit to the hard one (many clients need many descriptors)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if wanted > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+class _HeadersTooLargeError(Exception):
+    pass
+
+
+def _error_bytes(status: int, reason: str, detail: str) -> bytes:
+    code = reason.lower().replace(" ", "_")
+    body = json.dumps({"errors": [error_object(status, detail, code=code, title=f"{reason}.")]}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/vnd.api+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the limits above (see the module docstring)."""
+
+    limits: HttpLimits = _limits_from_environment()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._max_connections = self.limits.resolved_max_connections()
+        self._awaiting_headers = True
+        self._waiting_since = time.monotonic()
+        self._header_bytes = 0
+        self._header_timer: Any = None
+        self._body_timer: Any = None
+
+    # -- connection lifecycle
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._await_headers()
+        if len(self.connections) > self._max_connections:
+            self._evict_one()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        if self._awaiting_headers:
+            self._header_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadersTooLargeError):
+                self._refuse(431, "Request Header Fields Too Large", self._too_large_detail())
+            else:
+                self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserError:
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._awaiting_headers and self._header_bytes > self.limits.max_header_bytes:
+            self._refuse(431, "Request Header Fields Too Large", self._too_large_detail())
+
+    # -- parser callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_headers = False
+        self._cancel(self._header_timer)
+        self._header_timer = None
+        super().on_headers_complete()
+        self._arm_body_timer()
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._arm_body_timer()
+
+    def on_message_complete(self) -> None:
+        self._cancel(self._body_timer)
+        self._body_timer = None
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_headers()
+
+    # -- the limits
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.limits.max_header_bytes:
+            raise _HeadersTooLargeError
+
+    def _too_large_detail(self) -> str:
+        return f"The request line and headers are larger than {self.limits.max_header_bytes} bytes."
+
+    def _await_headers(self) -> None:
+        self._awaiting_headers = True
+        self._waiting_since = time.monotonic()
+        self._header_bytes = 0
+        self._cancel(self._header_timer)
+        self._header_timer = self.loop.call_later(self.limits.header_timeout, self._header_deadline)
+
+    def _header_deadline(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or not self._awaiting_headers:
+            return
+        if self._header_bytes:
+            detail = f"The request headers did not arrive within {self.limits.header_timeout:g} seconds."
+            self._refuse(408, "Request Timeout", detail)
+        else:
+            self.transport.close()  # an idle connection: nothing to answer
+
+    def _arm_body_timer(self) -> None:
+        self._cancel(self._body_timer)
+        self._body_timer = None
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not cycle.response_complete:
+            self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_deadline)
+
+    def _body_deadline(self) -> None:
+        self._body_timer = None
+        cycle = self.cycle
+        if self.transport.is_closing() or cycle is None or not cycle.more_body or cycle.response_complete:
+            return
+        if self.flow.read_paused:  # the app is not reading: the client is not the slow one
+            self._arm_body_timer()
+            return
+        self.transport.close()  # the app's receive() sees the disconnect
+
+    def _evict_one(self) -> None:
+        """Close the connection that has waited longest for its headers (this one if no other waits)."""
+        waiting = [
+            c
+            for c in self.connections
+            if isinstance(c, LimitedHttpToolsProtocol) and c._awaiting_headers and not c.transport.is_closing()
+        ]
+        if waiting:
+            min(waiting, key=lambda c: c._waiting_since).transport.close()
+
+    def _refuse(self, status: int, reason: str, detail: str) -> None:
+        self._cancel_timers()
+        if not self.transport.is_closing():
+            self.transport.write(_error_bytes(status, reason, detail))
+            self.transport.close()
+
+    def _cancel_timers(self) -> None:
+        self._cancel(self._header_timer)
+        self._cancel(self._body_timer)
+        self._header_timer = self._body_timer = None
+
+    @staticmethod
+    def _cancel(timer: Any) -> None:
+        if timer is not None:
+            timer.cancel()

@@ -1,0 +1,561 @@
+#!/usr/bin/env python3
+"""Reliability of a real `kdk mock` process: fuzzing over HTTP, hostile HTTP, kill -9, bad specs.
+
+    uv run python scripts/bench_reliability.py [--state memory] [--stateless] [--state sqlite:PATH]
+        [--state postgresql://...] [--requests 10000] [--only fuzz,hostile,durability,spec] [--output FILE]
+
+Each check writes one row: check, requests, 5xx, crashes (the mock process died), hangs (a request got no
+answer within its timeout, or the mock stopped answering), result, notes. The table, with the date, the
+machine and its load, goes to stdout and to FILE (default docs/reliability.md).
+
+- fuzz: schemathesis against the running mock over HTTP, every operation, every phase (examples, coverage,
+  fuzzing, stateful) and every check, with enough examples per operation for `--requests` requests; one row
+  per state (default: in memory; `--stateless`, `--state sqlite:PATH`, `--state postgresql://...`).
+- hostile: the cases of mock_server/tests/_hostile.py plus slowloris, 64 KB headers and 10/100 MB bodies,
+  each followed by a normal request; times and RSS are measured here, never asserted in tests.
+- durability: kill -9 during concurrent creates (SQLite, one and two workers), restart, check every 201.
+- spec: the spec pipeline under bad input (scripts/tests/spec/test_bad_input.py + test_fetch_faults.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import itertools
+import math
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mock_server.tests._hostile import (  # noqa: E402
+    FILTER_ABUSE,
+    HOSTILE_BODIES,
+    MALFORMED_HTTP,
+    ODD_BYTES,
+    PAGE_SIZES,
+)
+from mock_server.tests._served import Served, raw_exchange, read_answer, start_mock  # noqa: E402
+
+KEY = "pk_bench_reliability_000000000000"
+CHECKS = ("fuzz", "hostile", "durability", "spec")
+FILTER_BUDGET_MS = 100.0
+
+
+@dataclass
+class Row:
+    check: str
+    requests: int
+    server_errors: int
+    crashes: int
+    hangs: int
+    result: str
+    notes: str
+
+    def markdown(self) -> str:
+        cells = (
+            self.check,
+            f"{self.requests:,}",
+            self.server_errors,
+            self.crashes,
+            self.hangs,
+            self.result,
+            self.notes,
+        )
+        return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and its children (uvicorn workers), MB."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for one in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total
+
+
+def answers(served: Served, timeout: float = 10) -> bool:
+    try:
+        return served.request("GET", "/api/profiles", timeout=timeout).status_code == 200
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def mock(args: list[str]) -> Iterator[Served]:
+    served = start_mock(args, KEY)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def state_args(state: str) -> list[str]:
+    return ["--stateless"] if state == "stateless" else ["--state", state]
+
+
+def state_label(state: str) -> str:
+    return "stateless" if state == "stateless" else state.split(":", 1)[0]
+
+
+# --- fuzzing over HTTP --------------------------------------------------------------------------------
+
+
+def bench_fuzz(state: str, budget: int, seed: int) -> Row:
+    from contract_tests import ContractOptions, run_contract
+    from kdk.spec import iter_operations, load_pinned_spec
+
+    spec = load_pinned_spec()
+    operations = sum(1 for _ in iter_operations(spec))
+    # The examples, coverage and stateful phases add ~20 requests per operation; fuzzing adds ~2 per example.
+    max_examples = max(3, math.ceil((budget / operations - 20) / 2))
+    tally = {"requests": 0, "5xx": 0, "no_answer": 0}
+    slowest = [0.0]
+    shown = [0]
+
+    def on_event(event: Any) -> None:
+        if type(event).__name__ != "ScenarioFinished":
+            return
+        for interaction in event.recorder.interactions.values():
+            tally["requests"] += 1
+            response = interaction.response
+            if response is None:
+                tally["no_answer"] += 1
+                continue
+            if response.status_code >= 500:
+                tally["5xx"] += 1
+            slowest[0] = max(slowest[0], float(getattr(response, "elapsed", 0.0) or 0.0))
+        if tally["requests"] // 1000 > shown[0]:  # progress on stderr: a run cut short still says how far it got
+            shown[0] = tally["requests"] // 1000
+            print(
+                f"fuzz {state_label(state)}: {tally['requests']:,} requests, {tally['5xx']} 5xx, "
+                f"{tally['no_answer']} unanswered, {(time.perf_counter() - started) / 60:.1f} min, "
+                f"last {event.recorder.label}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    started = time.perf_counter()
+    with mock(state_args(state)) as served:
+        options = ContractOptions(
+            target=served.base_url, profile="full", max_examples=max_examples, seed=seed, api_key=KEY
+        )
+        options.on_event = on_event
+        result = run_contract(options)
+        crashed = served.process.poll() is not None
+        alive = not crashed and answers(served)
+    elapsed = time.perf_counter() - started
+    timeouts = sum(1 for e in result.errors if "timeout" in e.lower() or "timed out" in e.lower())
+    hangs = timeouts + (0 if alive or crashed else 1)
+    failures = len(result.failures)
+    ok = tally["5xx"] == 0 and not crashed and hangs == 0 and tally["requests"] >= budget
+    notes = (
+        f"{len(result.tested_operations)}/{operations} operations, every phase and check, {max_examples} examples/op, "
+        f"{elapsed / 60:.1f} min, slowest answer {slowest[0]:.2f} s; {failures} check failure(s), "
+        f"{len(result.errors)} error(s)"
+    )
+    if failures:
+        notes += ": " + "; ".join(sorted({f"{f.operation} {f.check}" for f in result.failures})[:5])
+    return Row(
+        f"schemathesis over HTTP, {state_label(state)}",
+        tally["requests"],
+        tally["5xx"],
+        int(crashed),
+        hangs,
+        "pass" if ok else "FAIL",
+        notes,
+    )
+
+
+# --- hostile HTTP -------------------------------------------------------------------------------------
+
+
+def _head(served: Served, target: str = "/api/profiles") -> bytes:
+    return (
+        f"GET {target} HTTP/1.1\r\nHost: x\r\nAuthorization: Klaviyo-API-Key {KEY}\r\n"
+        f"revision: {served.revision}\r\nAccept: application/vnd.api+json\r\n"
+    ).encode("latin-1")
+
+
+def _post_head(served: Served, extra: str) -> bytes:
+    return (
+        f"POST /api/profiles HTTP/1.1\r\nHost: x\r\nAuthorization: Klaviyo-API-Key {KEY}\r\n"
+        f"revision: {served.revision}\r\nContent-Type: application/vnd.api+json\r\n{extra}\r\n"
+    ).encode()
+
+
+def _timed(call: Callable[[], int]) -> tuple[int, float]:
+    started = time.perf_counter()
+    try:
+        status = call()
+    except OSError:
+        status = -1  # no answer (timeout or reset)
+    return status, (time.perf_counter() - started) * 1000
+
+
+def bench_hostile(state: str) -> list[Row]:
+    rows: list[Row] = []
+    args = [*state_args(state), "--header-timeout", "5"]
+    with mock(args) as served:
+        pid = served.process.pid
+
+        def row(name: str, statuses: list[int], ok: bool, notes: str) -> None:
+            followed = answers(served)
+            crashed = served.process.poll() is not None
+            hangs = sum(1 for s in statuses if s == -1) + (0 if followed or crashed else 1)
+            server_errors = sum(1 for s in statuses if s >= 500)
+            good = ok and followed and not crashed and server_errors == 0
+            rows.append(
+                Row(name, len(statuses) + 1, server_errors, int(crashed), hangs, "pass" if good else "FAIL", notes)
+            )
+
+        # slowloris: many half-open connections, then a normal client
+        sockets: list[socket.socket] = []
+        try:
+            for _ in range(1000):
+                sock = socket.create_connection(served.address, timeout=10)
+                sock.sendall(b"GET /api/profiles HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                sockets.append(sock)
+            status, ms = _timed(lambda: served.request("GET", "/api/profiles").status_code)
+            time.sleep(5.5)
+            late, _ = read_answer(sockets[0])
+        finally:
+            for sock in sockets:
+                sock.close()
+        row(
+            "slowloris: 1,000 half-open connections",
+            [status, *([late] * len(sockets))],
+            status == 200,
+            f"a normal GET meanwhile: {status} in {ms:.0f} ms; the half-open ones answered {late or 'closed'} "
+            "after --header-timeout 5 s",
+        )
+
+        status, ms = _timed(lambda: raw_exchange(served, _head(served) + b"X-Big: " + b"a" * 65536 + b"\r\n\r\n")[0])
+        row("64 KB of headers", [status], status == 431, f"{status} in {ms:.0f} ms")
+
+        for size in (10, 100):
+            before = rss_mb(pid)
+
+            def big(size: int = size) -> int:
+                with socket.create_connection(served.address, timeout=30) as sock:
+                    sock.sendall(_post_head(served, f"Content-Length: {size * 1024 * 1024}\r\n"))
+                    with contextlib.suppress(OSError):
+                        for _ in range(size * 16):  # the whole body, 64 KB at a time, until the server closes
+                            sock.sendall(b"a" * 65536)
+                    return read_answer(sock)[0]
+
+            status, ms = _timed(big)
+            after = rss_mb(pid)
+            row(
+                f"{size} MB body",
+                [status],
+                status == 413,
+                f"{status} in {ms:.0f} ms; RSS {before:.0f} -> {after:.0f} MB",
+            )
+
+        statuses = [raw_exchange(served, raw)[0] for raw in MALFORMED_HTTP.values()]
+        row(
+            f"malformed HTTP ({len(statuses)} kinds)",
+            statuses,
+            all(s == 0 or 400 <= s < 500 for s in statuses),
+            ", ".join(f"{k}: {s or 'closed'}" for k, s in zip(MALFORMED_HTTP, statuses, strict=True)),
+        )
+
+        statuses = []
+        for target, extra in ODD_BYTES.values():
+            raw = _head(served, target) + extra + b"\r\n"
+            statuses.append(raw_exchange(served, raw)[0])
+        row(
+            "NUL and non-UTF-8 bytes in path, query, headers",
+            statuses,
+            all(s < 500 for s in statuses),
+            ", ".join(f"{k}: {s or 'closed'}" for k, s in zip(ODD_BYTES, statuses, strict=True)),
+        )
+
+        headers = {"Content-Type": "application/vnd.api+json"}
+        for name, body in HOSTILE_BODIES.items():
+            status, ms = _timed(
+                lambda body=body: served.request("POST", "/api/profiles", content=body, headers=headers).status_code
+            )
+            row(f"JSON body: {name} ({len(body) / 1e6:.1f} MB)", [status], 0 < status < 500, f"{status} in {ms:.0f} ms")
+
+        statuses = [served.request("GET", "/api/profiles", params={"page[size]": s}).status_code for s in PAGE_SIZES]
+        row(
+            "absurd page[size]",
+            statuses,
+            all(s == 400 for s in statuses),
+            ", ".join(f"{k}: {s}" for k, s in zip(PAGE_SIZES, statuses, strict=True)),
+        )
+
+        # Filter abuse over a few hundred stored profiles (stateful states): within 100 ms or a 400.
+        if state != "stateless":
+            with ThreadPoolExecutor(8) as pool:
+                list(
+                    pool.map(
+                        lambda i: served.request(
+                            "POST",
+                            "/api/profiles",
+                            json={"data": {"type": "profile", "attributes": {"email": f"f{i}@bench.example.com"}}},
+                            headers={"Content-Type": "application/vnd.api+json"},
+                        ),
+                        range(300),
+                    )
+                )
+
+        def best_of_3(params: dict[str, str]) -> tuple[int, float]:
+            # the fastest of three: on a shared machine one sample measures the neighbours as much as the mock
+            runs = [_timed(lambda: served.request("GET", "/api/profiles", params=params).status_code) for _ in range(3)]
+            return runs[0][0], min(ms for _, ms in runs)
+
+        _, baseline = best_of_3({"filter": "equals(email,'f1@bench.example.com')"})
+        results = [(name, *best_of_3({"filter": expression})) for name, expression in FILTER_ABUSE.items()]
+        within = all(s == 400 or (s == 200 and ms <= FILTER_BUDGET_MS) for _, s, ms in results)
+        row(
+            f"filter abuse ({len(results)} kinds, 3 times each)",
+            [s for _, s, _ in results for _ in range(3)],
+            within,
+            ", ".join(f"{n}: {s} in {ms:.0f} ms" for n, s, ms in results)
+            + f" (a plain filter: {baseline:.0f} ms; fastest of 3 each)",
+        )
+    return rows
+
+
+# --- durability under kill -9 -------------------------------------------------------------------------
+
+
+def bench_durability(state: str, workers: int, rounds: int) -> Row:
+    answered: dict[str, str] = {}
+    requests = 0
+    crashes_unplanned = 0
+    for round_no in range(rounds):
+        served = start_mock(["--state", state, "--workers", str(workers)], KEY)
+        killed = threading.Event()
+        lock = threading.Lock()
+
+        def writer(
+            n: int,
+            served: Served = served,
+            round_no: int = round_no,
+            killed: threading.Event = killed,
+            lock: threading.Lock = lock,
+        ) -> None:
+            nonlocal requests
+            import httpx
+
+            with httpx.Client(timeout=10) as client:
+                i = 0
+                while not killed.is_set():
+                    email = f"r{round_no}w{n}-{i}@durable.example.com"
+                    i += 1
+                    body = {"data": {"type": "profile", "attributes": {"email": email, "first_name": "Durable"}}}
+                    try:
+                        response = client.post(
+                            served.base_url + "/api/profiles",
+                            json=body,
+                            headers={
+                                "Authorization": f"Klaviyo-API-Key {KEY}",
+                                "revision": served.revision,
+                                "Content-Type": "application/vnd.api+json",
+                            },
+                        )
+                    except httpx.HTTPError:
+                        continue
+                    with lock:
+                        requests += 1
+                        if response.status_code == 201:
+                            answered[email] = response.json()["data"]["id"]
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(3)
+        crashes_unplanned += int(served.process.poll() is not None)
+        served.kill()
+        killed.set()
+        for thread in threads:
+            thread.join()
+    lost = 0
+    half = 0
+    with mock(["--state", state]) as served:
+        for email, pid in answered.items():
+            response = served.request("GET", f"/api/profiles/{pid}")
+            if response.status_code != 200 or response.json()["data"]["attributes"].get("email") != email:
+                lost += 1
+        url: str | None = "/api/profiles?page[size]=100"
+        while url:
+            page = served.request("GET", url.removeprefix(served.base_url)).json()
+            half += sum(1 for item in page["data"] if item["attributes"].get("first_name") != "Durable")
+            url = page["links"].get("next")
+    ok = lost == 0 and half == 0 and crashes_unplanned == 0
+    return Row(
+        f"kill -9 during concurrent creates, {state_label(state)}, {workers} worker(s)",
+        requests,
+        0,
+        crashes_unplanned,
+        0,
+        "pass" if ok else "FAIL",
+        f"{rounds} kills, {len(answered):,} writes answered 201: {lost} lost after restart, {half} half-written",
+    )
+
+
+# --- the spec pipeline under bad input ----------------------------------------------------------------
+
+
+def bench_spec() -> Row:
+    tests = ["scripts/tests/spec/test_bad_input.py", "scripts/tests/spec/test_fetch_faults.py"]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *tests],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    summary = (done.stdout.strip().splitlines() or [""])[-1]
+    words = summary.split()
+    passed = int(next((w for w, n in itertools.pairwise(words) if n.startswith("passed")), "0"))
+    return Row(
+        "spec pipeline under bad input (fetch + validate)",
+        passed,
+        0,
+        0,
+        0,
+        "pass" if done.returncode == 0 else "FAIL",
+        f"empty, binary, 50 MB, YAML bomb, deep, $ref cycles, remote/file $refs, refused, stall, truncated, "
+        f"wrong sha, 404: one line, exit 2, lock and cache byte-identical "
+        f"({summary}, {time.perf_counter() - started:.0f} s)",
+    )
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+
+
+def report(rows: list[Row], states: list[str], budget: int, started: dt.datetime, only: str) -> str:
+    lines = [
+        "| check | requests | 5xx | crashes | hangs | result | notes |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        *(row.markdown() for row in rows),
+    ]
+    return "\n".join(
+        [
+            f"Measured {started:%Y-%m-%d %H:%M} UTC by `scripts/bench_reliability.py "
+            f"{' '.join(f'--state {s}' for s in states)} --requests {budget} --only {only}` on {machine()}.",
+            "",
+            *lines,
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--state",
+        action="append",
+        default=[],
+        help="memory (default), stateless, sqlite:PATH (`sqlite:` alone: a temporary file) or postgresql://...; "
+        "repeatable: one fuzz row each",
+    )
+    parser.add_argument("--stateless", action="store_true", help="Add the stateless (example-mode) mock.")
+    parser.add_argument("--requests", type=int, default=10_000, help="Request budget of each fuzzing run.")
+    parser.add_argument("--only", default=",".join(CHECKS), help=f"Comma-separated subset of {','.join(CHECKS)}.")
+    parser.add_argument("--durability-rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "reliability.md")
+    parser.add_argument("--readme", action="store_true", help="Also write the summary table into README.md.")
+    args = parser.parse_args()
+    states = list(args.state) or ["memory"]
+    if args.stateless and "stateless" not in states:
+        states.append("stateless")
+    only = {c.strip() for c in args.only.split(",") if c.strip()}
+    started = dt.datetime.now(dt.UTC)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="kdk-reliability-") as tmp:
+        # `sqlite:` alone means a fresh file per check
+        resolved = [f"sqlite:{Path(tmp) / f'fuzz-{i}.db'}" if s == "sqlite:" else s for i, s in enumerate(states)]
+        if "fuzz" in only:
+            for state in resolved:
+                rows.append(bench_fuzz(state, args.requests, args.seed))
+                print(rows[-1].markdown(), flush=True)
+        if "hostile" in only:
+            for one in bench_hostile(resolved[0]):
+                rows.append(one)
+                print(one.markdown(), flush=True)
+        if "durability" in only:
+            durable = [s for s in resolved if s.startswith(("sqlite:", "postgresql:"))] or [
+                f"sqlite:{Path(tmp) / 'durable.db'}"
+            ]
+            for state in durable:
+                for workers in (1, 2):
+                    fresh = f"sqlite:{Path(tmp) / f'durable-{workers}.db'}" if state.startswith("sqlite:") else state
+                    rows.append(bench_durability(fresh, workers, args.durability_rounds))
+                    print(rows[-1].markdown(), flush=True)
+        if "spec" in only:
+            rows.append(bench_spec())
+            print(rows[-1].markdown(), flush=True)
+    text = report(rows, states, args.requests, started, ",".join(c for c in CHECKS if c in only))
+    print()
+    print(text)
+    if args.output:
+        write_section(args.output, text)
+    if args.readme:
+        write_section(ROOT / "README.md", summary(rows, text.splitlines()[0]), marker="reliability-summary")
+
+
+def summary(rows: list[Row], measured: str) -> str:
+    """The README's short table: the columns that say whether it held, without the notes."""
+    lines = ["| check | requests | 5xx | crashes | hangs | result |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    lines += [
+        f"| {r.check} | {r.requests:,} | {r.server_errors} | {r.crashes} | {r.hangs} | {r.result} |" for r in rows
+    ]
+    return "\n".join([measured, "", *lines, ""])
+
+
+def write_section(path: Path, table: str, marker: str = "bench_reliability") -> None:
+    """Replace the measured table in `path` (between its markers), keeping the prose around it."""
+    begin, end = f"<!-- {marker}: begin -->", f"<!-- {marker}: end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else f"# Reliability\n\n{begin}\n{end}\n"
+    if begin not in text:
+        text += f"\n{begin}\n{end}\n"
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    path.write_text(f"{head}{begin}\n{table}{end}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
