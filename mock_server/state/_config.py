@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,5 +99,18 @@ def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, sp
         from ._demo import DEMO_ACCOUNT, load_demo, parse_demo_size
 
         account = str(options.get("demo_account") or DEMO_ACCOUNT)
-        load_demo(behaviour.index, behaviour.store, parse_demo_size(str(options["demo_data"])), account=account)
+        profiles = parse_demo_size(str(options["demo_data"]))
+        started = time.perf_counter()
+        loaded = load_demo(behaviour.index, behaviour.store, profiles, account=account)
+        seconds = time.perf_counter() - started
+        # One line on stderr (a large account takes a while; scripts/bench_state.py reads the figures from it).
+        if loaded:
+            print(
+                f"kdk mock: demo data: {loaded:,} resources ({profiles:,} profiles) loaded into {account} "
+                f"in {seconds:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(f"kdk mock: demo data: {account} already holds resources; left as it is", file=sys.stderr)
     return [behaviour]

@@ -122,10 +122,11 @@ _PRODUCTS = (
     ("Yoga Mat", 45.0), ("Water Bottle", 18.0), ("Sunglasses", 75.0), ("Leather Belt", 39.0),
 )  # fmt: skip
 _COLOURS = ("Black", "White", "Navy", "Olive", "Sand", "Rust", "Heather Grey")
-_CAMPAIGN_THEMES = (
-    "Spring Sale", "New Arrivals", "Weekend Flash Sale", "Summer Collection", "Back in Stock", "Black Friday",
-    "Cyber Monday", "Holiday Gift Guide", "Loyalty Rewards", "Customer Favourites", "Last Chance", "Fall Preview",
+_SEASONAL_THEMES = (  # by month, January first
+    "New Year Sale", "Valentine's Picks", "Spring Preview", "Spring Sale", "Mother's Day Gifts", "Summer Collection",
+    "Summer Sale", "Back to School", "Fall Preview", "Halloween Specials", "Black Friday", "Holiday Gift Guide",
 )  # fmt: skip
+_EVERGREEN_THEMES = ("New Arrivals", "Back in Stock", "Customer Favourites", "Weekend Flash Sale", "Loyalty Rewards")
 _FLOWS = (  # name, trigger type, what triggers it (a list name or a metric name), status
     ("Welcome Series", "Added to List", "Newsletter", "live"),
     ("Abandoned Cart", "Metric", "Added to Cart", "live"),
@@ -211,7 +212,7 @@ class _Account:
 
     def _templates(self) -> list[dict[str, Any]]:
         out = []
-        for i, theme in enumerate(_CAMPAIGN_THEMES[:6]):
+        for i, theme in enumerate(("Newsletter", *_EVERGREEN_THEMES)):
             created = self.start - dt.timedelta(days=60 - i)
             html = (
                 f"<html><body><h1>{theme}</h1><p>Hi {{{{ first_name|default:'there' }}}},</p>"
@@ -238,7 +239,8 @@ class _Account:
         campaigns = []
         for i in range(count):
             sent = self.start + step * i + dt.timedelta(hours=10)
-            theme = _CAMPAIGN_THEMES[i % len(_CAMPAIGN_THEMES)]
+            seasonal = i % 3 == 0  # one campaign in three is the month's big one
+            theme = _SEASONAL_THEMES[sent.month - 1] if seasonal else _EVERGREEN_THEMES[i % len(_EVERGREEN_THEMES)]
             name = f"{theme} {sent:%b %Y}"
             campaigns.append(
                 {
@@ -246,7 +248,7 @@ class _Account:
                     "time": sent,
                     "id": self.id("campaign", f"{i}"),
                     "message": self.id("campaign-message", f"{i}"),
-                    "template": self.templates[i % len(self.templates)]["id"],
+                    "template": self.templates[0 if seasonal else 1 + _EVERGREEN_THEMES.index(theme)]["id"],
                     "subject": f"{theme}: picked for you",
                 }
             )
