@@ -107,7 +107,7 @@ def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, sp
         if loaded:
             print(
                 f"kdk mock: demo data: {loaded:,} resources ({profiles:,} profiles) loaded into {account} "
-                f"in {seconds:.1f} s",
+                f"in {seconds:.2f} s",
                 file=sys.stderr,
                 flush=True,
             )
