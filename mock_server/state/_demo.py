@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from mock_server import IdRules, id_rules
 
-from ._backends._profiles import consent_blocks
+from ._backends import consent_blocks
 from ._index import ResourceIndex
 from ._seed import apply_seed
 from ._store import Store

@@ -15,7 +15,7 @@ from ._base import Backend, Call
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._events import EventsBackend, carries_events
 from ._jobs import JobsBackend
-from ._profiles import ProfilesBackend
+from ._profiles import ProfilesBackend, consent_blocks
 
 __all__ = [
     "BODY_LIMITS",
@@ -26,6 +26,7 @@ __all__ = [
     "EventsBackend",
     "ProfilesBackend",
     "carries_events",
+    "consent_blocks",
     "has_consent",
 ]
 

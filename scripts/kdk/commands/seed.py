@@ -40,9 +40,10 @@ def generate(
     seed: Annotated[int, typer.Option(help="Another seed gives another account of the same size.")] = 0,
     lock_file: LockOption = None,
 ) -> None:
-    """Generate a demo account: profiles with locations and consent, lists and segments with members, metrics
-    and about 10 events per profile over the year before 2026-12-01, campaigns with messages, templates, flows
-    and catalog items. The same SIZE and --seed always give the same resources."""
+    """Write a demo account as a seed file: profiles with locations and consent, lists and segments with
+    members, metrics and ~10 events per profile over the year before 2026-12-01, campaigns with messages,
+    templates, flows and catalog items. The same SIZE and --seed always give the same resources.
+    """
     import json
 
     from mock_server import load_compiled
