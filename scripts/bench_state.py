@@ -62,6 +62,7 @@ COLUMNS = (  # key, heading
     ("aggregates_p50", "metric aggregates (month) p50"),
     ("rss", "RSS"),
     ("rss_per_profile", "RSS per profile"),
+    ("load_avg", "load avg"),
 )
 PLOTTED = ("get_p50", "email_p50", "page_p50", "sort_p50", "events_p50", "aggregates_p50")
 
@@ -171,6 +172,7 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
         finally:
             client.close()
         row["rss"] = rss_mb(process.pid)
+        row["load_avg"] = os.getloadavg()[0]  # the box is shared: each row says how busy it was
     finally:
         stop(process)
     return row
@@ -340,6 +342,8 @@ def _cell(key: str, value: Any) -> str:
         return f"{value:,.0f} MB"
     if key == "rss_per_profile":
         return f"{value:,.1f} KB"
+    if key == "load_avg":
+        return f"{value:.1f}"
     return f"{value:.1f} ms" if value >= 1 else f"{value:.2f} ms"
 
 
@@ -347,7 +351,8 @@ def table(rows: list[dict[str, Any]], comparison: dict[str, str], args: argparse
     load = os.getloadavg()
     lines = [
         f"{dt.date.today().isoformat()}, {platform.machine()} `{platform.node() or '?'}`, {os.cpu_count()} CPUs "
-        f"(nproc), load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end of the run; "
+        f"(nproc), load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end of the run (each row: the "
+        f"1-minute load when it was measured); "
         f"demo accounts (`--demo-data`, ~10 events per profile); one client, one request at a time; p50/p99 "
         f"over n requests (at most {args.requests}, or {args.max_seconds:g} s per figure).",
         "",
@@ -405,6 +410,16 @@ def write_docs(path: Path, text: str, image: Path | None) -> None:
     path.write_text(new, encoding="utf-8")
 
 
+def merge_results(path: Path, rows: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
+    """The rows kept in `path` with this run's rows in place of the same backend and size (saved back)."""
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    fresh = {(r["backend"], r["profiles"]) for r in rows}
+    merged = [r for r in kept if (r["backend"], r["profiles"]) not in fresh] + rows
+    path.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(merged, key=lambda r: (rank.get(r["backend"], len(rank)), r["backend"], r["profiles"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k,100k", help="demo sizes (1m is opt-in: add it here)")
@@ -418,6 +433,12 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md", help="Markdown to update")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "benchmarks-state.png", help="PNG to write")
     parser.add_argument("--no-docs", action="store_true", help="only print the table")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="JSON file of rows kept between runs: this run's rows replace the same backend and size there, and the "
+        "table shows them all (a long size can run on its own; --sizes '' only redraws and re-measures req/s)",
+    )
     args = parser.parse_args()
 
     from mock_server.state import parse_demo_size
@@ -433,7 +454,7 @@ def main() -> None:
         backends.append(("postgresql", args.postgres))
 
     rows: list[dict[str, Any]] = []
-    for backend, state in backends:
+    for backend, state in backends if sizes else []:
         baseline = empty_rss(state if state != "sqlite:" else f"sqlite:{work / 'empty.db'}", args)
         for size, profiles in sizes:
             where = state if state != "sqlite:" else f"sqlite:{work / f'{size}.db'}"
@@ -443,6 +464,8 @@ def main() -> None:
             rows.append(row)
             print(f"bench_state: {row}", file=sys.stderr, flush=True)
     shutil.rmtree(work, ignore_errors=True)
+    if args.results:
+        rows = merge_results(args.results, rows, [b for b, _ in backends])
     comparison = stateless_vs_bare(args)
     text = table(rows, comparison, args)
     print(text)

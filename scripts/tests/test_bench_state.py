@@ -59,3 +59,12 @@ def test_the_docs_section_is_replaced_not_repeated(tmp_path: Path) -> None:
     bench.write_docs(docs, "second table", None)
     text = docs.read_text(encoding="utf-8")
     assert text.count(bench.MARK_START) == 1 and "second table" in text and "first table" not in text
+
+
+def test_results_kept_between_runs_are_merged_by_backend_and_size(tmp_path: Path) -> None:
+    bench = _module()
+    results = tmp_path / "rows.json"
+    first = [{"backend": "memory", "profiles": 1000, "x": 1}, {"backend": "sqlite", "profiles": 1000, "x": 2}]
+    bench.merge_results(results, first, ["memory", "sqlite"])
+    merged = bench.merge_results(results, [{"backend": "memory", "profiles": 1000, "x": 3}], ["memory", "sqlite"])
+    assert [(r["backend"], r["x"]) for r in merged] == [("memory", 3), ("sqlite", 2)]
