@@ -163,3 +163,18 @@ def test_kdk_mock_demo_data_fills_the_demo_account(spec: dict[str, Any]) -> None
     assert behaviour.store.accounts() == [DEMO_ACCOUNT]
     [other] = behaviours_from_options({"demo_data": "small", "demo_account": "oauth:tok"}, spec=spec)
     assert other.store.accounts() == ["oauth:tok"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--demo-data", "huge"], "demo size must be"),
+        (["--stateless", "--demo-data", "1k"], "--stateless stores nothing"),
+        (["--demo-data", "1k", "--workers", "2"], "needs shared state"),
+    ],
+)
+def test_kdk_mock_refuses_demo_data_it_cannot_serve(args: list[str], message: str) -> None:
+    cli._register()
+    result = CliRunner().invoke(cli.app, ["mock", *args])
+    assert result.exit_code == 2
+    assert message in result.output
