@@ -28,6 +28,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -35,12 +36,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mock import GET_PATH, free_port, kdk_command, stop, wrk
+from bench_mock import GET_PATH, cpu_seconds, free_port, kdk_command, stop, wrk
 
 ROOT = Path(__file__).resolve().parents[1]
 REVISION = "2026-07-15"
@@ -64,7 +66,18 @@ COLUMNS = (  # key, heading
     ("rss_per_profile", "RSS per profile"),
     ("load_avg", "load avg"),
 )
-PLOTTED = ("get_p50", "email_p50", "page_p50", "sort_p50", "events_p50", "aggregates_p50")
+CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever else runs on the box
+    ("backend", "backend"),
+    ("profiles", "profiles"),
+    ("create_cpu", "create"),
+    ("get_cpu", "GET by id"),
+    ("email_cpu", "filter by email"),
+    ("page_cpu", "page of 20"),
+    ("sort_cpu", "sort=-updated page"),
+    ("events_cpu", "events by metric + month"),
+    ("aggregates_cpu", "metric aggregates (month)"),
+)
+PLOTTED = ("get_cpu", "email_cpu", "page_cpu", "sort_cpu", "events_cpu", "aggregates_cpu")
 
 
 class Client:
@@ -101,12 +114,18 @@ class Client:
         self.conn.close()
 
 
-def timed(run: Callable[[int], object], requests: int, max_seconds: float) -> list[float]:
-    """Milliseconds of each call of `run(i)`, up to `requests` calls or `max_seconds` (at least 3 calls), after
-    two untimed calls (the first request of a kind builds its validators: a start-up cost, not a steady one)."""
-    for i in range(2):
-        run(requests + i)
+@dataclass
+class Timing:
+    ms: list[float]  # wall milliseconds of each request, as the client saw it
+    cpu_ms: float  # the server's CPU milliseconds per request (user + system), robust to a busy box
+
+
+def timed(run: Callable[[int], object], requests: int, max_seconds: float, server_pid: int) -> Timing:
+    """Each call of `run(i)`, up to `requests` calls or `max_seconds` (at least 3 calls), after one untimed call
+    (the first request of a kind builds its validators: a start-up cost, not a steady one)."""
+    run(requests)
     times: list[float] = []
+    cpu_before = cpu_seconds(server_pid)
     deadline = time.perf_counter() + max_seconds
     for i in range(requests):
         started = time.perf_counter()
@@ -114,7 +133,7 @@ def timed(run: Callable[[int], object], requests: int, max_seconds: float) -> li
         times.append((time.perf_counter() - started) * 1000)
         if len(times) >= 3 and time.perf_counter() > deadline:
             break
-    return times
+    return Timing(times, (cpu_seconds(server_pid) - cpu_before) * 1000 / len(times))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -168,7 +187,7 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
         row["load"] = resources / seconds if seconds else float("nan")
         client = Client(port, key)
         try:
-            row.update(_latencies(client, args))
+            row.update(_latencies(client, args, process.pid))
         finally:
             client.close()
         row["rss"] = rss_mb(process.pid)
@@ -178,10 +197,15 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
     return row
 
 
-def _latencies(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+def _latencies(client: Client, args: argparse.Namespace, pid: int) -> dict[str, Any]:
     rng = random.Random(0)
     n, limit = args.requests, args.max_seconds
     out: dict[str, Any] = {}
+
+    def record(key: str, timing: Timing) -> Timing:
+        out[f"{key}_p50"], out[f"{key}_cpu"] = statistics.median(timing.ms), timing.cpu_ms
+        return timing
+
     # Ids and emails to ask for: profiles from pages spread over the account (sorted by a field, so not only the
     # oldest ones), and the account's metrics.
     sample: list[dict[str, Any]] = []
@@ -189,29 +213,25 @@ def _latencies(client: Client, args: argparse.Namespace) -> dict[str, Any]:
         sample += client.get("/api/profiles", **{"page[size]": "100", "sort": sort})["data"]
     metrics = [m["id"] for m in client.get("/api/metrics")["data"]]
 
-    created = timed(
-        lambda i: _create(client, f"bench.{i}.{time.time_ns()}@example.com"), n, limit
-    )  # one request at a time: creates/s is 1000 / the mean latency
-    out["create"] = 1000 / statistics.mean(created)
-    by_id = timed(lambda i: client.get(f"/api/profiles/{rng.choice(sample)['id']}"), n, limit)
-    out["get_p50"], out["get_p99"], out["n"] = statistics.median(by_id), percentile(by_id, 0.99), len(by_id)
-    email = timed(
-        lambda i: client.get("/api/profiles", filter=f'equals(email,"{rng.choice(sample)["attributes"]["email"]}")'),
-        n,
-        limit,
-    )
-    out["email_p50"] = statistics.median(email)
-    out["page_p50"] = statistics.median(_walk(client, {"page[size]": "20"}, n, limit))
-    out["sort_p50"] = statistics.median(_walk(client, {"page[size]": "20", "sort": "-updated"}, n, limit))
+    # One request at a time: creates/s is 1000 / the mean latency.
+    created = record("create", timed(lambda i: _create(client, f"b.{i}.{time.time_ns()}@example.com"), n, limit, pid))
+    out["create"] = 1000 / statistics.mean(created.ms)
+    by_id = record("get", timed(lambda i: client.get(f"/api/profiles/{rng.choice(sample)['id']}"), n, limit, pid))
+    out["get_p99"], out["n"] = percentile(by_id.ms, 0.99), len(by_id.ms)
+
+    def by_email(_: int) -> None:
+        client.get("/api/profiles", filter=f'equals(email,"{rng.choice(sample)["attributes"]["email"]}")')
+
+    record("email", timed(by_email, n, limit, pid))
+    record("page", timed(_walker(client, {"page[size]": "20"}), n, limit, pid))
+    record("sort", timed(_walker(client, {"page[size]": "20", "sort": "-updated"}), n, limit, pid))
     window = f"greater-or-equal(datetime,{MONTH[0]}),less-than(datetime,{MONTH[1]})"
-    events = timed(
-        lambda i: client.get("/api/events", filter=f'equals(metric_id,"{metrics[i % len(metrics)]}"),{window}'),
-        n,
-        limit,
-    )
-    out["events_p50"] = statistics.median(events)
-    aggregates = timed(lambda i: _aggregate(client, metrics[i % len(metrics)]), n, limit)
-    out["aggregates_p50"] = statistics.median(aggregates)
+
+    def events(i: int) -> None:
+        client.get("/api/events", filter=f'equals(metric_id,"{metrics[i % len(metrics)]}"),{window}')
+
+    record("events", timed(events, n, limit, pid))
+    record("aggregates", timed(lambda i: _aggregate(client, metrics[i % len(metrics)]), n, limit, pid))
     return out
 
 
@@ -223,7 +243,7 @@ def _create(client: Client, email: str) -> None:
         raise RuntimeError(f"POST /api/profiles: {status} {json.dumps(body)[:300]}")
 
 
-def _walk(client: Client, params: dict[str, str], requests: int, max_seconds: float) -> list[float]:
+def _walker(client: Client, params: dict[str, str]) -> Callable[[int], None]:
     """Page after page through `links.next` (back to the first page at the end)."""
     state: dict[str, Any] = {"next": None}
 
@@ -237,7 +257,7 @@ def _walk(client: Client, params: dict[str, str], requests: int, max_seconds: fl
             body = client.get("/api/profiles", **params)
         state["next"] = (body.get("links") or {}).get("next")
 
-    return timed(page, requests, max_seconds)
+    return page
 
 
 def _aggregate(client: Client, metric_id: str) -> None:
@@ -363,6 +383,16 @@ def table(rows: list[dict[str, Any]], comparison: dict[str, str], args: argparse
         lines.append("| " + " | ".join(_cell(k, row.get(k)) for k, _ in COLUMNS) + f" | {row.get('n', '-')} |")
     lines += [
         "",
+        "The server's CPU time per request (mean, user + system, from /proc): what the code costs, little moved by "
+        "the box's load.",
+        "",
+        "| " + " | ".join(h for _, h in CPU_COLUMNS) + " |",
+        "|" + "---|" * len(CPU_COLUMNS),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(k, row.get(k)) for k, _ in CPU_COLUMNS) + " |")
+    lines += [
+        "",
         f"Stateless GET by id, same run, wrk -t1 -c{args.connections} {args.duration} s: `kdk mock --stateless` "
         f"{comparison['mock']} req/s, a bare ASGI app on the same uvicorn setup {comparison['bare']} req/s "
         f"({comparison['ratio']}).",
@@ -383,11 +413,11 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
         for key in PLOTTED:
             points = [(r["profiles"], r[key]) for r in mine if r.get(key) is not None]
             if points:
-                axis.plot(*zip(*points, strict=True), marker="o", label=dict(COLUMNS)[key])
+                axis.plot(*zip(*points, strict=True), marker="o", label=dict(CPU_COLUMNS)[key])
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("profiles in the account (~10 events each)")
-        axis.set_ylabel("p50 latency (ms)")
+        axis.set_ylabel("server CPU per request (ms)")
         axis.set_title(f"kdk mock, {backend} state")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize="small")
@@ -399,7 +429,9 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 def write_docs(path: Path, text: str, image: Path | None) -> None:
     """Replace the bench_state section of `path` (added at the end the first time)."""
-    picture = f"\n\n![Latency growth with account size]({os.path.relpath(image, path.parent)})" if image else ""
+    picture = (
+        f"\n\n![Server CPU per request as the account grows]({os.path.relpath(image, path.parent)})" if image else ""
+    )
     section = f"{MARK_START}\n{text}{picture}\n{MARK_END}"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if MARK_START in old and MARK_END in old:
@@ -440,6 +472,8 @@ def main() -> None:
         "table shows them all (a long size can run on its own; --sizes '' only redraws and re-measures req/s)",
     )
     args = parser.parse_args()
+    # Stopped with SIGTERM: unwind, so every mock started so far is stopped too (no server left behind).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from mock_server.state import parse_demo_size
 
