@@ -36,12 +36,12 @@ def test_a_tiny_run_writes_the_table_the_docs_section_and_the_plot(tmp_path: Pat
     assert run.returncode == 0, run.stderr[-3000:]
     bench = _module()
     lines = run.stdout.splitlines()
-    header = next(line for line in lines if line.startswith("| backend |"))
-    rows = [line for line in lines if line.startswith("| memory |")]
-    assert len(rows) == 1
+    header = next(line for line in lines if line.startswith("| backend | profiles | resources |"))
+    latency_row, cpu_row = (line for line in lines if line.startswith("| memory |"))
     width = len(bench.COLUMNS) + 1  # every column, and `n`
-    assert header.count("|") == rows[0].count("|") == width + 1
-    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert header.count("|") == latency_row.count("|") == width + 1
+    assert cpu_row.count("|") == len(bench.CPU_COLUMNS) + 1
+    cells = [c.strip() for c in latency_row.strip("|").split("|")]
     assert cells[1] == "50" and all(cells), cells
     assert "load average" in run.stdout and "CPUs" in run.stdout
     assert "bare ASGI app" in run.stdout
