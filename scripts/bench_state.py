@@ -154,18 +154,21 @@ def start_mock(args: list[str], port: int, key: str, limit: float) -> tuple[subp
             [*kdk_command(), "mock", "--port", str(port), *args], stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT
         )
     started = time.perf_counter()
-    while True:
-        try:
-            client = Client(port, key)
-            client.request("GET", "/api/metrics")
-            client.request("GET", "/ui/")  # answered once the background Connexion build is done: the steady state
-            client.close()
-            break
-        except OSError:
-            if process.poll() is not None or time.perf_counter() - started > limit:
-                process.kill()
-                raise RuntimeError(f"kdk mock {' '.join(args)} did not start:\n{log.read_text()[-2000:]}") from None
-            time.sleep(0.1)
+    try:
+        while True:
+            try:
+                client = Client(port, key)
+                client.request("GET", "/api/metrics")
+                client.request("GET", "/ui/")  # answered once the background Connexion build is done
+                client.close()
+                break
+            except OSError:
+                if process.poll() is not None or time.perf_counter() - started > limit:
+                    raise RuntimeError(f"kdk mock {' '.join(args)} did not start:\n{log.read_text()[-2000:]}") from None
+                time.sleep(0.1)
+    except BaseException:  # not started, or the benchmark was stopped meanwhile: leave no server behind
+        process.kill()
+        raise
     text = log.read_text()
     shutil.rmtree(log.parent, ignore_errors=True)
     return process, text
@@ -447,6 +450,7 @@ def merge_results(path: Path, rows: list[dict[str, Any]], order: list[str]) -> l
     kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     fresh = {(r["backend"], r["profiles"]) for r in rows}
     merged = [r for r in kept if (r["backend"], r["profiles"]) not in fresh] + rows
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
     rank = {name: i for i, name in enumerate(order)}
     return sorted(merged, key=lambda r: (rank.get(r["backend"], len(rank)), r["backend"], r["profiles"]))
