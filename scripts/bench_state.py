@@ -367,7 +367,7 @@ def _cell(key: str, value: Any) -> str:
         return f"{value:,.1f} KB"
     if key == "load_avg":
         return f"{value:.1f}"
-    return f"{value:.1f} ms" if value >= 1 else f"{value:.2f} ms"
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms" if value >= 1 else f"{value:.2f} ms"
 
 
 def table(rows: list[dict[str, Any]], comparison: dict[str, str], args: argparse.Namespace) -> str:
