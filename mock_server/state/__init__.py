@@ -1,7 +1,8 @@
 """The stateful mock: a Klaviyo account offline, derived from the spec (see README.md, "Stateful mock").
 
 `StatefulBehaviour` plugs into the mock core as a `Behaviour`; `open_store`/`check_workers` back the
-`kdk mock --state/--workers` options; `load_seed_file`/`apply_seed` back `--seed-data`.
+`kdk mock --state/--workers` options; `load_seed_file`/`apply_seed` back `--seed-data`;
+`load_demo`/`write_demo_seed` back `--demo-data` and `kdk seed generate` (`_demo`: realistic demo accounts).
 
 Layout (moto's shape): `_index` classifies every operation from the spec; `_dispatch` picks the backend
 method for an operation and renders the one error type (`_errors`, a `MockError`) once; `_backends/` hold
@@ -14,6 +15,7 @@ conventions come from `mock_server`'s `id_rules` (one module, shared with the st
 
 from ._behaviour import ADMIN_PREFIX, StatefulBehaviour
 from ._config import StateOptionError, behaviours_from_options, check_workers, open_store, validate_options
+from ._demo import DEMO_ACCOUNT, DemoSizeError, demo_resources, load_demo, parse_demo_size, write_demo_seed
 from ._index import Kind, OpInfo, ResourceIndex, build_index
 from ._ratelimit import RateLimiter
 from ._seed import SeedError, apply_seed, export_state, load_seed_file
@@ -23,6 +25,8 @@ from ._webhooks import WebhookSender, sign
 
 __all__ = [
     "ADMIN_PREFIX",
+    "DEMO_ACCOUNT",
+    "DemoSizeError",
     "Kind",
     "MemoryStore",
     "OpInfo",
@@ -38,9 +42,13 @@ __all__ = [
     "behaviours_from_options",
     "build_index",
     "check_workers",
+    "demo_resources",
     "export_state",
+    "load_demo",
     "load_seed_file",
     "open_store",
+    "parse_demo_size",
     "sign",
     "validate_options",
+    "write_demo_seed",
 ]

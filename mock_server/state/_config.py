@@ -1,4 +1,4 @@
-"""Turning `kdk mock` options (`--state`, `--seed-data`, `--rate-limits`, `--workers`) into a store.
+"""Turning `kdk mock` options (`--state`, `--seed-data`, `--demo-data`, `--rate-limits`, `--workers`) into a store.
 
 `--state`: `memory` (the default), `sqlite:PATH`, or `postgresql://...` (psycopg is imported only then).
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,14 +104,15 @@ def validate_options(state: str | None, seed_data: str | None, workers: int) -> 
 def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, spec: Spec | None = None) -> list[Any]:
     """What `kdk mock` runs with (called by mock_server._serve in every worker).
 
-    Stateful mode is on when any of `state`, `seed_data`, `rate_limits` is given; `--rate-limits` alone
-    keeps the bodies stateless (rate limits and the journal only). Seed data is loaded into accounts that
-    are still empty, so restarts and several workers on one SQLite file do not load it twice.
+    Stateful mode is on when any of `state`, `seed_data`, `demo_data`, `rate_limits` is given; `--rate-limits` alone
+    keeps the bodies stateless (rate limits and the journal only). Seed and demo data are loaded into accounts
+    that are still empty, so restarts and several workers on one SQLite file do not load it twice.
     """
     state, seed, limits = options.get("state"), options.get("seed_data"), bool(options.get("rate_limits"))
-    if not (state or seed or limits):
+    stored = bool(state or seed or options.get("demo_data"))  # anything kept: stateful bodies
+    if not (stored or limits):
         return []
-    problem = check_workers(state, int(options.get("workers") or 1), seed_data=seed)
+    problem = check_workers(state, int(options.get("workers") or 1), seed_data=seed or options.get("demo_data"))
     if problem:
         raise StateOptionError(problem)
     if spec is None:
@@ -121,9 +124,25 @@ def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, sp
     from ._seed import apply_seed, load_seed_file
 
     bounds = ResourceLimits.from_options(options)  # journal/webhook bounds, shared rate-limit file (_limits.py)
-    behaviour = StatefulBehaviour(
-        spec, open_store(state), rate_limits=limits, stateful=bool(state or seed), limits=bounds
-    )
+    behaviour = StatefulBehaviour(spec, open_store(state), rate_limits=limits, stateful=stored, limits=bounds)
     if seed:
         apply_seed(behaviour.index, behaviour.store, load_seed_file(seed), only_empty=True)
+    if options.get("demo_data"):
+        from ._demo import DEMO_ACCOUNT, load_demo, parse_demo_size
+
+        account = str(options.get("demo_account") or DEMO_ACCOUNT)
+        profiles = parse_demo_size(str(options["demo_data"]))
+        started = time.perf_counter()
+        loaded = load_demo(behaviour.index, behaviour.store, profiles, account=account)
+        seconds = time.perf_counter() - started
+        # One line on stderr (a large account takes a while; scripts/bench_state.py reads the figures from it).
+        if loaded:
+            print(
+                f"kdk mock: demo data: {loaded:,} resources ({profiles:,} profiles) loaded into {account} "
+                f"in {seconds:.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(f"kdk mock: demo data: {account} already holds resources; left as it is", file=sys.stderr)
     return [behaviour]

@@ -12,7 +12,9 @@ accounts:
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from mock_server import MockError, account_for_name, id_rules
 from ._backends import Backends
 from ._index import ResourceIndex
 from ._models import ResourceInput
-from ._store import Store
+from ._store import Store, StoreTx
 from ._webhooks import WebhookSender
 
 __all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
@@ -48,14 +50,27 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_empty: bool = False) -> int:
+def apply_seed(
+    index: ResourceIndex,
+    store: Store,
+    doc: dict[str, Any],
+    *,
+    only_empty: bool = False,
+    batch_size: int | None = None,
+    check_unique: bool = True,
+) -> int:
     """Load every resource of `doc`; returns how many were loaded. A bad resource raises SeedError
-    (SQLite rolls that account back; in memory, what came before it stays).
-    With `only_empty`, accounts that already hold resources are left alone."""
+    (SQLite rolls back what was not yet committed; in memory, what came before it stays).
+    With `only_empty`, accounts that already hold resources are left alone.
+
+    An account's resources may be any iterable (a generator streams a large account in). They are written in
+    one transaction per account, or one per `batch_size` resources (so a large account never holds the store
+    for long, nor one huge SQLite transaction). `check_unique=False` skips the per-resource search for a
+    resource with the same identifiers, for resources made unique by construction (demo accounts)."""
     backends = Backends(index, store, id_rules(index.spec), WebhookSender())
     count = 0
     for name, resources in (doc.get("accounts") or {}).items():
-        if not isinstance(resources, list):
+        if isinstance(resources, str | bytes | dict) or not isinstance(resources, Iterable):
             raise SeedError(f"accounts.{name}: expected a list of resources")
         account = account_for_name(str(name))
         if account is None:
@@ -63,41 +78,52 @@ def apply_seed(index: ResourceIndex, store: Store, doc: dict[str, Any], *, only_
                 f"accounts.{name}: name an account by its credential (`api_key:<key>`, `oauth:<token>`, "
                 "`company:<company_id>`) or its id (`acct_...`)"
             )
-        with store.transaction() as tx:
-            if only_empty and tx.types(str(account)):
-                continue
-            for i, item in enumerate(resources):
-                where = f"accounts.{name}[{i}]"
-                if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-                    raise SeedError(f"{where}: a resource needs a `type`")
-                info = index.types.get(item["type"])
-                backend = backends.for_type(item["type"])
-                data = dict(item)
-                data["relationships"] = {
-                    name: rel if isinstance(rel, dict) and "data" in rel else {"data": rel}
-                    for name, rel in (item.get("relationships") or {}).items()
-                }
-                incoming = ResourceInput.from_data(data, item["type"])
-                for name, rel in data["relationships"].items():
-                    if rel.get("data") is None:
-                        incoming.relationships[name] = {"many": False, "data": []}
-                try:
-                    record = incoming.record(backend.new_id(tx, str(account), incoming))
-                except MockError as exc:  # an id the API would refuse (a control character)
-                    raise SeedError(f"{where}: {exc}") from None
-                other = backend.find_existing(tx, str(account), record)
-                if other is not None:
-                    mine, theirs = record["attributes"], other.get("attributes") or {}
-                    shared = ", ".join(k for k, v in mine.items() if v not in (None, "") and theirs.get(k) == v)
-                    raise SeedError(
-                        f"{where}: {shared or 'an identifier'} is already used by {item['type']} {other['id']}"
-                    )
-                get_op = index.ops.get(info.get_op or "") if info else None
-                if get_op:
-                    backend.complete(record, get_op)
-                tx.put(str(account), record)
-                count += 1
+        items = enumerate(resources)
+        first = True
+        while True:
+            batch = list(itertools.islice(items, batch_size)) if batch_size else list(items)
+            with store.transaction() as tx:
+                # Checked in the first write transaction: workers starting together on one SQLite file load once.
+                if first and only_empty and tx.types(str(account)):
+                    break
+                for i, item in batch:
+                    _load_one(index, backends, tx, str(account), f"accounts.{name}[{i}]", item, check_unique)
+            first = False
+            count += len(batch)
+            if not batch_size or not batch:
+                break
     return count
+
+
+def _load_one(
+    index: ResourceIndex, backends: Backends, tx: StoreTx, account: str, where: str, item: Any, check_unique: bool
+) -> None:
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        raise SeedError(f"{where}: a resource needs a `type`")
+    info = index.types.get(item["type"])
+    backend = backends.for_type(item["type"])
+    data = dict(item)
+    data["relationships"] = {
+        name: rel if isinstance(rel, dict) and "data" in rel else {"data": rel}
+        for name, rel in (item.get("relationships") or {}).items()
+    }
+    incoming = ResourceInput.from_data(data, item["type"])
+    for name, rel in data["relationships"].items():
+        if rel.get("data") is None:
+            incoming.relationships[name] = {"many": False, "data": []}
+    try:
+        record = incoming.record(backend.new_id(tx, account, incoming))
+    except MockError as exc:  # an id the API would refuse (a control character)
+        raise SeedError(f"{where}: {exc}") from None
+    other = backend.find_existing(tx, account, record) if check_unique else None
+    if other is not None:
+        mine, theirs = record["attributes"], other.get("attributes") or {}
+        shared = ", ".join(k for k, v in mine.items() if v not in (None, "") and theirs.get(k) == v)
+        raise SeedError(f"{where}: {shared or 'an identifier'} is already used by {item['type']} {other['id']}")
+    get_op = index.ops.get(info.get_op or "") if info else None
+    if get_op:
+        backend.complete(record, get_op)
+    tx.put(account, record)
 
 
 def export_state(store: Store, account: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,19 @@ __all__ = ["app", "main"]
 
 # One module per verb (kdk/commands/<name>.py). Every one must import: a verb that fails to load is an error,
 # never a verb that silently disappears from `kdk --help`.
-_COMMAND_MODULES = ("fetch", "validate", "patch", "diff", "matrix", "generate", "mock", "contract", "upgrade", "proxy")
+_COMMAND_MODULES = (
+    "fetch",
+    "validate",
+    "patch",
+    "diff",
+    "matrix",
+    "generate",
+    "mock",
+    "contract",
+    "upgrade",
+    "proxy",
+    "seed",
+)
 
 
 def _register() -> None:

@@ -15,7 +15,7 @@ from ._aggregates import AggregatesBackend
 from ._base import Backend, Call
 from ._campaigns import CampaignsBackend
 from ._catalogs import CatalogsBackend
-from ._consent import consent_action
+from ._consent import apply_consent, consent_action
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._coupons import CouponsBackend
 from ._events import EventsBackend, carries_events
@@ -46,6 +46,7 @@ __all__ = [
     "ReportsBackend",
     "TagsBackend",
     "TemplatesBackend",
+    "apply_consent",
     "carries_events",
     "consent_action",
     "has_consent",

@@ -45,6 +45,20 @@ def mock(
     seed_data: Annotated[
         Path | None, typer.Option(help="JSON/YAML resources to load at start (stateful mode).")
     ] = None,
+    demo_data: Annotated[
+        str | None,
+        typer.Option(
+            help="Fill the demo account with a realistic, deterministic account at start: small (~50 profiles), "
+            "1k, 10k, 100k, 1m, or a number of profiles (about 10 events each). See `kdk seed --help`."
+        ),
+    ] = None,
+    demo_account: Annotated[
+        str | None,
+        typer.Option(
+            help="The account --demo-data fills, named as in seed files (api_key:<key> is the account of "
+            "`Authorization: Klaviyo-API-Key <key>`). Default: api_key:pk_test."
+        ),
+    ] = None,
     rate_limits: Annotated[
         bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce x-klaviyo-ratelimit per account.")
     ] = False,
@@ -129,9 +143,17 @@ def mock(
         typer.echo(f"kdk mock: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    if stateless and (state or seed_data):
-        typer.echo("kdk mock: --stateless stores nothing: leave out --state and --seed-data", err=True)
+    if stateless and (state or seed_data or demo_data):
+        typer.echo("kdk mock: --stateless stores nothing: leave out --state, --seed-data and --demo-data", err=True)
         raise typer.Exit(2)
+    if demo_data is not None:
+        from mock_server.state import DemoSizeError, parse_demo_size
+
+        try:
+            parse_demo_size(demo_data)
+        except DemoSizeError as exc:
+            typer.echo(f"kdk mock: --demo-data: {exc}", err=True)
+            raise typer.Exit(2) from None
     state = None if stateless else (state or "memory")  # stateful in memory unless told otherwise
     if state or seed_data or rate_limits:
         # Stateful mode (mock_server.state): refuse what cannot work before uvicorn starts, e.g. in-memory
@@ -140,6 +162,10 @@ def mock(
         from mock_server.state import validate_options
 
         problem = validate_options(state, str(seed_data) if seed_data else None, workers)
+        if not problem and demo_data:
+            from mock_server.state import check_workers
+
+            problem = check_workers(state, workers, seed_data=demo_data)
         if problem:
             typer.echo(f"kdk mock: {problem}", err=True)
             raise typer.Exit(2)
@@ -170,6 +196,8 @@ def mock(
         max_body_bytes=max_body_bytes,
         state=state,
         seed_data=str(seed_data) if seed_data else None,
+        demo_data=demo_data,
+        demo_account=demo_account,
         rate_limits=rate_limits,
         workers=workers,
         replay=str(replay) if replay else None,
