@@ -303,12 +303,12 @@ def _record(event: Any, result: ContractResult, labels: dict[str, str], base_url
 
 def _drop_excluded_failures(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """schemathesis `filter_failure` hook: keep every failure except the ones exclusions.py lists."""
-    return not is_excluded_failure(failure, case, _case_description(case))
+    return not is_excluded_failure(failure, case, _case_description(case), response=response)
 
 
 def _drop_stateless_failures(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """The same, for the stateless mock (which does not remember deletions; see exclusions.py)."""
-    return not is_excluded_failure(failure, case, _case_description(case), stateless_target=True)
+    return not is_excluded_failure(failure, case, _case_description(case), stateless_target=True, response=response)
 
 
 def _is_stateless(app: Any) -> bool:

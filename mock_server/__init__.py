@@ -40,7 +40,7 @@ from ._limits import HttpLimits
 from ._mask import Masker
 from ._on_request import on_request_fields, requested_fields
 from ._replay import prepare_replay
-from ._serve import ServeOptions, serve
+from ._serve import ServeOptions, serve, uvicorn_kwargs
 from ._sources import revision_spec_path
 from ._types import AdminHandler, AdminRoute, Behaviour, Exchange, MockRequest, MockResponse
 
@@ -95,6 +95,7 @@ __all__ = [
     "seeded_id",
     "serve",
     "type_of_id_field",
+    "uvicorn_kwargs",
 ]
 
 

@@ -27,7 +27,7 @@ from ._core import DEFAULT_MAX_BODY_BYTES, MockCore, Receive, Scope, Send
 from ._limits import HttpLimits
 from ._types import Behaviour
 
-__all__ = ["HttpLimits", "ServeOptions", "build_core", "serve", "worker_app"]
+__all__ = ["HttpLimits", "ServeOptions", "build_core", "serve", "uvicorn_kwargs", "worker_app"]
 
 _OPTIONS_ENV = "KDK_MOCK_OPTIONS"
 log = logging.getLogger("mock_server")
@@ -160,7 +160,8 @@ def _freeze_heap(*, collect: bool = True) -> None:
     gc.freeze()
 
 
-def _uvicorn_kwargs(host: str, port: int, log_level: str, limits: HttpLimits) -> dict[str, Any]:
+def uvicorn_kwargs(host: str, port: int, log_level: str, limits: HttpLimits) -> dict[str, Any]:
+    """How `kdk mock` runs uvicorn (protocol, loop, HTTP limits); benchmarks run a bare app the same way."""
     kwargs: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": False}
     try:  # the fast C parser and event loop when installed (uvicorn[standard]), with our connection limits
         import uvloop  # noqa: F401
@@ -185,7 +186,7 @@ def serve(
 ) -> None:
     import uvicorn
 
-    kwargs = _uvicorn_kwargs(host, port, log_level, limits or HttpLimits())
+    kwargs = uvicorn_kwargs(host, port, log_level, limits or HttpLimits())
     if workers > 1:
         # Workers are separate processes: each builds the app from the same options (and shares the cache).
         _compiled_revisions(options)  # fetch and compile once here, not once per worker

@@ -301,7 +301,7 @@ def empty_rss(state: str, args: argparse.Namespace) -> float:
 _BARE_APP = """
 import sys
 import uvicorn
-from mock_server._serve import _uvicorn_kwargs
+from mock_server import HttpLimits, uvicorn_kwargs
 
 BODY = b'{"data": {"type": "profile", "id": "01GMTZY2TEKN4KFRP30JZ59KGB", "attributes": {}}}'
 
@@ -312,7 +312,7 @@ async def app(scope, receive, send):
                 "headers": [(b"content-type", b"application/vnd.api+json")]})
     await send({"type": "http.response.body", "body": BODY})
 
-uvicorn.run(app, lifespan="off", **_uvicorn_kwargs("127.0.0.1", int(sys.argv[1]), "warning"))
+uvicorn.run(app, lifespan="off", **uvicorn_kwargs("127.0.0.1", int(sys.argv[1]), "warning", HttpLimits()))
 """
 
 

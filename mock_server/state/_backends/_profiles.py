@@ -291,7 +291,10 @@ class ConsentRequest:
         for n, item in enumerate(items):
             if not isinstance(item, dict):
                 continue
-            pointer = f"/data/attributes/profiles/data/{n}"
+            # The pointer names the request's own place: `profile.data` (client) or `profiles.data/n` (jobs).
+            pointer = (
+                "/data/attributes/profile/data" if isinstance(single, dict) else f"/data/attributes/profiles/data/{n}"
+            )
             item_attrs = _obj(item.get("attributes"))
             subscriptions = item_attrs.get("subscriptions")
             request._check_consented_at(subscriptions, pointer)

@@ -120,8 +120,8 @@ def _timeframe(raw: Any, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
             bounds.append(dt.datetime.fromisoformat(str(raw.get(name))).replace(tzinfo=dt.UTC))
         except ValueError:
             raise invalid(f"`timeframe.{name}` is not an ISO 8601 datetime.", pointer=f"{pointer}/{name}") from None
-    if bounds[1] <= bounds[0]:
-        raise invalid("The timeframe's end is not after its start.", pointer=pointer)
+    if bounds[1] < bounds[0]:  # an empty timeframe (end == start, as in the spec's own example) reports nothing
+        raise invalid("The timeframe's end is before its start.", pointer=pointer)
     if bounds[1] - bounds[0] > dt.timedelta(days=366):
         raise invalid("The timeframe is longer than one year.", pointer=pointer)
     return bounds[0], bounds[1]

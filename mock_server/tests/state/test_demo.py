@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kdk import cli
+from mock_server import account_for_name
 from mock_server._compile import CompiledSpec
 from mock_server.state import (
     DEMO_ACCOUNT,
@@ -33,6 +34,7 @@ from .conftest import core_client, response_errors
 
 DEMO_KEY = {"Authorization": "Klaviyo-API-Key pk_test", "revision": "2026-07-15"}  # the README's example key
 SMALL = parse_demo_size("small")
+DEMO_ID = str(account_for_name(DEMO_ACCOUNT))  # the store keys accounts by their opaque id
 
 
 @pytest.mark.parametrize(
@@ -99,10 +101,10 @@ def test_loaded_relationships_are_consistent_and_loading_twice_adds_nothing(
     store: Store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "state.db")
     loaded = load_demo(index, store, SMALL)
     assert loaded == len(list(demo_resources(index, SMALL)))
-    assert store.accounts() == [DEMO_ACCOUNT]
-    assert _dangling(store, DEMO_ACCOUNT) == []
+    assert store.accounts() == [DEMO_ID]
+    assert _dangling(store, DEMO_ID) == []
     with store.transaction(write=False) as tx:
-        events = tx.scan(DEMO_ACCOUNT, "event")
+        events = tx.scan(DEMO_ID, "event")
         assert {e["relationships"]["metric"]["data"][0]["type"] for e in events} == {"metric"}
         assert {e["relationships"]["profile"]["data"][0]["type"] for e in events} == {"profile"}
     assert load_demo(index, store, SMALL) == 0  # an account that holds resources is left alone
@@ -115,7 +117,7 @@ async def test_every_seeded_type_reads_back_valid_for_its_schema(
     behaviour = StatefulBehaviour(spec, MemoryStore(), index=index)
     load_demo(index, behaviour.store, SMALL)
     with behaviour.store.transaction(write=False) as tx:
-        firsts = {rtype: tx.scan(DEMO_ACCOUNT, rtype)[0] for rtype in tx.types(DEMO_ACCOUNT)}
+        firsts = {rtype: tx.scan(DEMO_ID, rtype)[0] for rtype in tx.types(DEMO_ID)}
     problems: list[str] = []
     async with core_client(compiled, behaviour) as client:
         for rtype, record in sorted(firsts.items()):
@@ -160,9 +162,9 @@ def test_seed_generate_writes_a_seed_file_that_loads_the_same_account(index: Res
 
 def test_kdk_mock_demo_data_fills_the_demo_account(spec: dict[str, Any]) -> None:
     [behaviour] = behaviours_from_options({"demo_data": "small"}, spec=spec)
-    assert behaviour.store.accounts() == [DEMO_ACCOUNT]
+    assert behaviour.store.accounts() == [DEMO_ID]
     [other] = behaviours_from_options({"demo_data": "small", "demo_account": "oauth:tok"}, spec=spec)
-    assert other.store.accounts() == ["oauth:tok"]
+    assert other.store.accounts() == [account_for_name("oauth:tok")]
 
 
 @pytest.mark.parametrize(
