@@ -40,6 +40,12 @@ def request_path(req: MockRequest) -> str:
 def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     """`value` with every property its (object) schema requires filled in, recursively."""
     node = flatten(spec, schema)
+    choices = node.get("oneOf") or node.get("anyOf")
+    if depth <= 10 and isinstance(value, dict) and isinstance(choices, list):
+        # A choice (a push message's `definition` among the channels'): conform to the alternative the value's
+        # enum-valued members select (`channel: mobile_push`), so a partly given value still matches one.
+        chosen = _alternative_for(spec, choices, value)
+        return value if chosen is None else conform(spec, chosen, value, depth=depth + 1)
     if depth > 10 or not isinstance(value, dict) or not node.get("properties"):
         return value
     props = node["properties"]
@@ -51,6 +57,28 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
         if name in props and isinstance(child, dict):
             out[name] = conform(spec, props[name], child, depth=depth + 1)
     return out
+
+
+def _alternative_for(spec: Spec, choices: list[Any], value: dict[str, Any]) -> dict[str, Any] | None:
+    """The object alternative whose enum-valued properties agree with `value` most (None: none agrees)."""
+    best: tuple[int, dict[str, Any]] | None = None
+    for choice in choices:
+        node = flatten(spec, choice)
+        props = node.get("properties") or {}
+        if not props:
+            continue
+        score = 0
+        for name, given in value.items():
+            enum = flatten(spec, props[name]).get("enum") if name in props else None
+            if enum is None:
+                continue
+            if given not in enum:
+                score = -1
+                break
+            score += 1
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, node)
+    return None if best is None else best[1]
 
 
 def sparse(

@@ -18,7 +18,7 @@ import builtins
 import re
 from typing import Any, ClassVar
 
-from .._errors import MockError, invalid
+from .._errors import MockError, conflict, invalid
 from .._index import Kind
 from .._models import Outcome, Record, Ref
 from .._store import StoreTx
@@ -127,7 +127,8 @@ class TagsBackend(Backend):
             record = self.stored(tx, call.account, call.op.resource_type, call.rid)
             if call.op.resource_type == _GROUP:
                 if (record.get("attributes") or {}).get("default") is True:
-                    raise invalid("The default tag group cannot be deleted.", parameter="id")
+                    # Documented ("The default tag group cannot be deleted"); refused for the group's state: 409.
+                    raise conflict("The default tag group cannot be deleted.")
                 me = {"type": _GROUP, "id": call.rid}
                 for tag in tx.scan(call.account, "tag"):
                     if me in ((tag.get("relationships") or {}).get(_GROUP) or {}).get("data", []):
