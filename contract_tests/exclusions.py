@@ -115,6 +115,15 @@ EXCLUSIONS: list[Exclusion] = [
         "says 'cannot be longer than') is dropped; any other timeframe refusal stays a failure.",
     ),
     Exclusion(
+        what="a request refused with a 400 whose pointer names a `*url` string member (e.g. `import_from_url`) "
+        "holding something that is not an absolute URL",
+        scope="positive_data_acceptance (a 400 answer only)",
+        reason="These members are plain strings in the schema (no `format: uri`), but their descriptions say what "
+        "they hold ('An existing image url to import. Also accepts data URIs'); the mock refuses a value that is "
+        "not one, as Klaviyo, which has to fetch it, does. A refusal of a value that is an absolute URL (or a "
+        "data URI) stays a failure.",
+    ),
+    Exclusion(
         what="the stateless mock (in-process, no stateful behaviours): every operation with a DELETE",
         scope="use_after_free (stateful phase)",
         reason="A stateless mock answers every request from the spec, so a resource it 'deleted' is still served: "
@@ -224,15 +233,33 @@ def _refused_series_timeframe(case: Any, response: Any) -> bool:
     )
 
 
-def _refused_empty_member(case: Any, response: Any) -> bool:
-    """Whether the 400 `response` names (by `source.pointer`) a member that is empty in the request body."""
+def _refused_non_url(case: Any, response: Any) -> bool:
+    """Whether the 400 names a `*url` string member whose value is not an absolute URL (nor a data URI)."""
+    body = getattr(case, "body", None)
+    pointers = _error_pointers(response)
+    return bool(pointers) and all(
+        p.rsplit("/", 1)[-1].lower().endswith("url")
+        and isinstance(value := _resolve(body, p), str)
+        and not re.match(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/]+|data:)", value)
+        for p in pointers
+    )
+
+
+def _error_pointers(response: Any) -> list[str]:
+    """The `source.pointer` of every error of a JSON:API error answer ([] when there is none to read)."""
     try:
         errors = response.json().get("errors") or []
     except (AttributeError, ValueError):
-        return False
-    pointers = [e.get("source", {}).get("pointer") for e in errors if isinstance(e, dict)]
+        return []
+    sources = [e.get("source") for e in errors if isinstance(e, dict)]
+    return [str(src["pointer"]) for src in sources if isinstance(src, dict) and isinstance(src.get("pointer"), str)]
+
+
+def _refused_empty_member(case: Any, response: Any) -> bool:
+    """Whether the 400 `response` names (by `source.pointer`) a member that is empty in the request body."""
+    pointers = _error_pointers(response)
     body = getattr(case, "body", None)
-    return bool(pointers) and all(isinstance(p, str) and _unfilled(body, p) for p in pointers)
+    return bool(pointers) and all(_unfilled(body, p) for p in pointers)
 
 
 def _unfilled(body: Any, pointer: str) -> bool:
@@ -282,7 +309,11 @@ def is_excluded_failure(
             _control_character_in_chosen_id(case)
             or (
                 response is not None
-                and (_refused_empty_member(case, response) or _refused_series_timeframe(case, response))
+                and (
+                    _refused_empty_member(case, response)
+                    or _refused_series_timeframe(case, response)
+                    or _refused_non_url(case, response)
+                )
             )
         ):
             return True

@@ -45,3 +45,13 @@ def test_only_the_interval_limit_of_a_series_timeframe_is_excluded() -> None:
     assert is_excluded_failure(REFUSED, series, "", response=too_long)
     other = _answer("/data/attributes/timeframe", "The timeframe's end is before its start.")
     assert not is_excluded_failure(REFUSED, series, "", response=other)
+
+
+def test_only_a_url_member_that_is_not_a_url_is_excluded() -> None:
+    def image(url: str) -> Any:
+        return SimpleNamespace(body={"data": {"type": "image", "attributes": {"import_from_url": url}}})
+
+    answer = _answer("/data/attributes/import_from_url")
+    assert is_excluded_failure(REFUSED, image("not a url"), "", response=answer)
+    assert not is_excluded_failure(REFUSED, image("https://example.com/a.png"), "", response=answer)
+    assert not is_excluded_failure(REFUSED, image("data:image/png;base64,AAAA"), "", response=answer)

@@ -309,7 +309,13 @@ class ConsentRequest:
             if isinstance(target, dict) and target.get("id") and target.get("type") in _GROUP_TYPES:
                 request.groups.append((str(target["type"]), str(target["id"])))
         if not request.items and not request.groups:
-            raise invalid("Name at least one profile, or a list or segment.", pointer="/data/attributes/profiles")
+            # Point at the member left unfilled: the profiles' `data` when `profiles` is there, else `profiles`.
+            where = (
+                "/data/attributes/profiles/data"
+                if isinstance(attrs.get("profiles"), dict)
+                else "/data/attributes/profiles"
+            )
+            raise invalid("Name at least one profile, or a list or segment.", pointer=where)
         return request
 
     def _check_consented_at(self, subscriptions: Any, pointer: str) -> None:

@@ -43,7 +43,7 @@ async def test_default_group_exists_and_receives_ungrouped_tags(
     in_default = await client.get(f"/api/tag-groups/{default['id']}/tags", headers=API_KEY)
     assert [t["id"] for t in in_default.json()["data"]] == [tid]
     refused = await client.delete(f"/api/tag-groups/{default['id']}", headers=API_KEY)
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # refused for the group's state (documented: it cannot be deleted)
     # Nobody else can make a default group; a new group is non-exclusive unless asked.
     other = await client.post("/api/tag-groups", json=group_body("Other", default=True), headers=H)
     assert other.status_code == 201, other.text
