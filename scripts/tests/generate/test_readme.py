@@ -39,8 +39,9 @@ def test_the_readme_has_usage_examples() -> None:
 
 @pytest.fixture
 def in_process_mock(kc: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    mock_server = pytest.importorskip("mock_server")
     from starlette.testclient import TestClient
+
+    import mock_server  # our own package: a missing or broken one fails this test, never skips it
 
     app = mock_server.create_app()
     with TestClient(app, base_url="http://mock") as test_client:
