@@ -55,3 +55,11 @@ def test_only_a_url_member_that_is_not_a_url_is_excluded() -> None:
     assert is_excluded_failure(REFUSED, image("not a url"), "", response=answer)
     assert not is_excluded_failure(REFUSED, image("https://example.com/a.png"), "", response=answer)
     assert not is_excluded_failure(REFUSED, image("data:image/png;base64,AAAA"), "", response=answer)
+
+
+def test_a_domain_rule_refusal_is_excluded_and_a_schema_refusal_is_not() -> None:
+    case = _case({"profiles": {"data": [{"attributes": {"email": "a@b.co"}}]}})
+    domain = SimpleNamespace(headers={"x-kdk-mock-rule": ["domain"]}, json=lambda: {"errors": []})
+    schema = SimpleNamespace(headers={}, json=lambda: {"errors": []})
+    assert is_excluded_failure(REFUSED, case, "", response=domain)
+    assert not is_excluded_failure(REFUSED, case, "", response=schema)

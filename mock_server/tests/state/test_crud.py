@@ -177,3 +177,12 @@ async def test_bulk_delete_job_deletes(client: httpx.AsyncClient, spec: Any) -> 
     assert (await client.get(f"/api/catalog-items/{iid}", headers=API_KEY)).status_code == 404
     jobs = (await client.get("/api/catalog-item-bulk-delete-jobs", headers=API_KEY)).json()["data"]
     assert jobs[0]["attributes"]["status"] == "complete"
+
+
+async def test_a_domain_rule_refusal_says_so_and_a_schema_refusal_does_not(client: httpx.AsyncClient) -> None:
+    """Past schema validation, a 400 enforces a rule beyond the schemas: `x-kdk-mock-rule: domain` says so."""
+    empty = {"data": {"type": "profile-subscription-bulk-create-job", "attributes": {"profiles": {"data": []}}}}
+    refused = await client.post("/api/profile-subscription-bulk-create-jobs", json=empty, headers=H)
+    assert refused.status_code == 400 and refused.headers.get("x-kdk-mock-rule") == "domain", refused.text
+    malformed = await client.post("/api/profiles", json={"data": {"type": "profile", "attributes": 5}}, headers=H)
+    assert malformed.status_code == 400 and "x-kdk-mock-rule" not in malformed.headers, malformed.text
