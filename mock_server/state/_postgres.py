@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from ._plan import IndexPlan
-from ._sql import SqlTx, decimal_number
+from ._sql import SqlTx, decimal_number, read_journal
 from ._sqlite import INDEX_TABLES, INDEX_VERSION, reindex
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -190,13 +190,7 @@ class PostgresStore:
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
-            if account is None:
-                rows = self._dialect.run("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
-            else:
-                rows = self._dialect.run(
-                    "SELECT entry FROM journal WHERE account=? ORDER BY seq DESC LIMIT ?", (account, limit)
-                ).fetchall()
-        return [json.loads(r[0]) for r in reversed(rows)]
+            return read_journal(self._dialect, account, limit)
 
     def clear_journal(self, account: str | None = None) -> None:
         if account is None:

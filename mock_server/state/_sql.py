@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
 from ._store import Record, first_match
 
-__all__ = ["WALK_CHUNK", "Dialect", "SqlTx", "index_rows"]
+__all__ = ["WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
 
 WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
 
@@ -236,3 +236,14 @@ class SqlTx:
 
 def decimal_number(value: Any) -> Decimal:
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(int(value))
+
+
+def read_journal(dialect: Dialect, account: str | None, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` journal entries (of one account, or of all), oldest first: both SQL stores' `journal`."""
+    if account is None:
+        rows = dialect.run("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+    else:
+        rows = dialect.run(
+            "SELECT entry FROM journal WHERE account=? ORDER BY seq DESC LIMIT ?", (account, limit)
+        ).fetchall()
+    return [json.loads(r[0]) for r in reversed(rows)]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import Dialect, SqlTx, index_rows
+from ._sql import Dialect, SqlTx, index_rows, read_journal
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["SqliteStore"]
@@ -215,13 +215,7 @@ class SqliteStore:
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
-            if account is None:
-                rows = self._conn.execute("SELECT entry FROM journal ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
-            else:
-                rows = self._conn.execute(
-                    "SELECT entry FROM journal WHERE account=? ORDER BY seq DESC LIMIT ?", (account, limit)
-                ).fetchall()
-        return [json.loads(r[0]) for r in reversed(rows)]
+            return read_journal(self._dialect, account, limit)
 
     def clear_journal(self, account: str | None = None) -> None:
         if account is None:
