@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ._sqlite import retry_while_locked
+
 __all__ = ["Bucket", "MemoryBuckets", "RateLimiter", "SqliteBuckets", "Throttled", "bucket_store", "parse_limit"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -121,15 +123,12 @@ class SqliteBuckets:
         self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._lock = threading.Lock()
-        for attempt in range(200):  # workers opening the file together may find it locked for a moment
-            try:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute(_BUCKETS_SCHEMA)
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 199:
-                    raise
-                time.sleep(0.05)
+
+        def setup() -> None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(_BUCKETS_SCHEMA)
+
+        retry_while_locked(setup)  # workers opening the file together may find it locked for a moment
 
     def take(self, account: str, operation_id: str, limits: Limits, now: float) -> Throttled | None:
         with self._lock:

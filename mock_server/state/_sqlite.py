@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from ._plan import IndexPlan
 from ._sql import Dialect, SqlTx, index_rows, read_journal
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "retry_while_locked"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -105,6 +105,19 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
             dialect.run_many("INSERT INTO refs VALUES (?, ?, ?, ?)", refs)
 
 
+def retry_while_locked(setup: Callable[[], None]) -> None:
+    """Run `setup` (WAL switch, schema) on a shared file. Switching to WAL needs a moment alone with the file;
+    workers opening it together can get SQLITE_BUSY without the busy handler being consulted, so retry briefly."""
+    for attempt in range(200):
+        try:
+            setup()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 199:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteStore:
     kind = "sqlite"
     shareable = True
@@ -140,18 +153,12 @@ class SqliteStore:
             self.plan = plan
 
     def _setup(self) -> None:
-        # Switching to WAL needs a moment alone with the file; workers opening it together can get
-        # SQLITE_BUSY without the busy handler being consulted, so retry briefly.
-        for attempt in range(200):
-            try:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-                self._conn.executescript(_SCHEMA)
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 199:
-                    raise
-                time.sleep(0.05)
+        def setup() -> None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+
+        retry_while_locked(setup)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
