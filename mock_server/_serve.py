@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,22 +80,24 @@ def _pinned_revision() -> str | None:
 def build_core(options: ServeOptions) -> MockCore:
     """The MockCore serving `options` (every revision, each with its own behaviours)."""
     compiled = _compiled_revisions(options)
+    default = _behaviours(options, compiled[0])
     return MockCore(
         None,
         compiled=compiled[0],
-        behaviours=_behaviours(options, compiled[0]),
+        behaviours=default,
         max_body_bytes=int(options.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
-        revisions=[(c, _behaviours(options, c)) for c in compiled[1:]],
+        # One account whatever revision a client speaks: the other revisions' behaviours share the default's state.
+        revisions=[(c, _behaviours(options, c, alongside=default)) for c in compiled[1:]],
         admin_access=AdminAccess(options.get("admin_token") or None, bool(options.get("insecure_open_admin"))),
     )
 
 
-def _behaviours(options: ServeOptions, compiled: CompiledSpec) -> list[Behaviour]:
+def _behaviours(options: ServeOptions, compiled: CompiledSpec, alongside: Sequence[Behaviour] = ()) -> list[Behaviour]:
     if not any(options.get(k) for k in ("state", "seed_data", "rate_limits")):
         return []  # stateless: do not pay for importing the stateful layer
     from .state import behaviours_from_options  # our own layer: a broken import is an error, never a stateless mock
 
-    return list(behaviours_from_options(dict(options), compiled=compiled))
+    return list(behaviours_from_options(dict(options), compiled=compiled, alongside=alongside))
 
 
 class _FastStartApp:

@@ -87,10 +87,19 @@ def _ids(records: list[dict[str, Any]]) -> list[str]:
     return [str(record["id"]) for record in records]
 
 
-@pytest.fixture(scope="module")
-def account() -> Iterator[tuple[Connector, dict[str, list[dict[str, Any]]]]]:
+# The connector's revision (2024-10-15) served by the pinned spec alone, and by the older revision that Klaviyo
+# would serve it with (2024-07-15, the newest on or before it) when the mock loads several.
+# (`kdk mock --revisions` is exercised here through the CLI, as a user starts it.)
+SERVED = {"pinned": [], "2024-07-15": ["--revisions", "2024-07-15,2026-07-15"]}
+
+
+@pytest.fixture(scope="module", params=list(SERVED))
+def account(request: pytest.FixtureRequest) -> Iterator[tuple[Connector, dict[str, list[dict[str, Any]]]]]:
     """A 1,000-profile demo account (about 10,000 events: several pages per stream) and its state by type."""
-    with running_mock(extra_args=["--demo-data", "1k"], api_key="pk_test") as mock:
+    with running_mock(extra_args=["--demo-data", "1k", *SERVED[request.param]], api_key="pk_test") as mock:
+        probe = mock.request("GET", "/api/metrics", headers={"revision": CONNECTOR_REVISION})
+        served = mock.revision if request.param == "pinned" else request.param
+        assert probe.status_code == 200 and probe.headers["revision"] == served, (probe.status_code, probe.headers)
         exported = mock.request("GET", "/__mock__/state")
         assert exported.status_code == 200, exported.text
         (records,) = exported.json()["accounts"].values()
@@ -164,8 +173,15 @@ def test_events_in_weekly_windows_add_up_to_every_event(
             seen += _ids(page["data"])
     assert len(seen) == len(set(seen)), "an event was read in two windows"
     assert sorted(seen) == sorted(_ids(state["event"]))
-    assert connector.pages["events"] > len(list(_windows(first, max(times), timedelta(days=7))))  # some paged
     assert metrics <= set(_ids(state["metric"]))
+    # One window over everything (a first sync with a long step): page after page by `links.next`.
+    before = connector.pages["events"]
+    low, high = first.strftime(OFFSET_FORMAT), (max(times) + timedelta(days=1)).strftime(OFFSET_FORMAT)
+    window = {"filter": f"greater-or-equal(datetime,{low}),less-than(datetime,{high})", "sort": "datetime"}
+    everything = connector.records("events", window)
+    assert connector.pages["events"] - before >= 10
+    assert len(set(_ids(everything))) == len(everything)  # no record on two pages
+    assert sorted(_ids(everything)) == sorted(_ids(state["event"]))
 
 
 def _partitioned(

@@ -60,12 +60,14 @@ class StatefulBehaviour:
         index: ResourceIndex | None = None,
         stateful: bool = True,
         limits: ResourceLimits = DEFAULT_LIMITS,
+        configure_store: bool = True,
     ) -> None:
         self.stateful = stateful  # False: only rate limits and the journal (stateless bodies from the core)
         self.index = index or build_index(spec)
         self.store = store or MemoryStore()
         self.limits = limits
-        self.store.configure(build_plan(self.index))  # what to index comes from the spec
+        if configure_store:  # False: a store shared with another revision's behaviour, indexed by its plan
+            self.store.configure(build_plan(self.index))  # what to index comes from the spec
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
         self.limiter = (

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ._filters import FieldLookup, FilterError, Node, check_allowed, evaluate, field_value, fields_of, parse_filter
-from ._index import OpInfo
+from ._index import DEFAULT_PAGE_SIZE, OpInfo
 from ._plan import SortKey, equality_terms, sort_key
 from ._store import Record, StoreTx
 
@@ -29,7 +29,6 @@ __all__ = [
     "run_query",
 ]
 
-DEFAULT_PAGE = 20
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 path characters (ids like `$custom:::$default:::X` stay readable)
 
 
@@ -220,7 +219,7 @@ def run_query(
     documented_paging = op.page_default is not None or "page[cursor]" in query
     if not paginate or not documented_paging:
         return Page([r for _, r in walk(descending, None)], None, None)
-    size = op.page_default or DEFAULT_PAGE
+    size = op.page_default or DEFAULT_PAGE_SIZE
     if "page[size]" in query:
         try:
             size = int(query["page[size]"])

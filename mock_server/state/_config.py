@@ -9,6 +9,7 @@ import json
 import sqlite3
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +102,18 @@ def validate_options(state: str | None, seed_data: str | None, workers: int) -> 
     return None
 
 
-def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, spec: Spec | None = None) -> list[Any]:
+def behaviours_from_options(
+    options: dict[str, Any], *, compiled: Any = None, spec: Spec | None = None, alongside: Sequence[Any] = ()
+) -> list[Any]:
     """What `kdk mock` runs with (called by mock_server._serve in every worker).
 
     Stateful mode is on when any of `state`, `seed_data`, `demo_data`, `rate_limits` is given; `--rate-limits` alone
     keeps the bodies stateless (rate limits and the journal only). Seed and demo data are loaded into accounts
     that are still empty, so restarts and several workers on one SQLite file do not load it twice.
+
+    `alongside`: the behaviours of the revision served by default, when this one is another revision of the same
+    mock. Klaviyo keeps one account whatever revision a request names, so this revision shares their store (its
+    plan, seed and demo data included) and webhooks, and renders the same records in its own shapes.
     """
     state, seed, limits = options.get("state"), options.get("seed_data"), bool(options.get("rate_limits"))
     stored = bool(state or seed or options.get("demo_data"))  # anything kept: stateful bodies
@@ -124,6 +131,19 @@ def behaviours_from_options(options: dict[str, Any], *, compiled: Any = None, sp
     from ._seed import apply_seed, load_seed_file
 
     bounds = ResourceLimits.from_options(options)  # journal/webhook bounds, shared rate-limit file (_limits.py)
+    shared = next((b for b in alongside if isinstance(b, StatefulBehaviour)), None)
+    if shared is not None:
+        return [
+            StatefulBehaviour(
+                spec,
+                shared.store,
+                rate_limits=limits,
+                stateful=stored,
+                limits=bounds,
+                webhooks=shared.webhooks,
+                configure_store=False,
+            )
+        ]
     behaviour = StatefulBehaviour(spec, open_store(state), rate_limits=limits, stateful=stored, limits=bounds)
     if seed:
         apply_seed(behaviour.index, behaviour.store, load_seed_file(seed), only_empty=True)

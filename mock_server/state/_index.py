@@ -181,11 +181,22 @@ def _enum_param(spec: Spec, params: list[dict[str, Any]], name: str) -> frozense
     return frozenset()
 
 
-def _page(spec: Spec, params: list[dict[str, Any]]) -> tuple[int | None, int | None]:
+DEFAULT_PAGE_SIZE = 20  # a page when the operation states no size
+_PAGE_LIMIT_RE = re.compile(r"maximum of (\d+) [\w ]{1,40}? per (?:page|request)", re.IGNORECASE)
+
+
+def _page(spec: Spec, params: list[dict[str, Any]], description: str) -> tuple[int | None, int | None]:
+    """(default, maximum) page size: from `page[size]`; an operation that pages by cursor alone has a fixed size,
+    stated in its description ("Returns a maximum of 200 events per page", most operations of older revisions)
+    or else the usual default, so a first request without a cursor still gets one page, never everything."""
     for param in params:
         if param.get("name") == "page[size]":
             schema = flatten(spec, param.get("schema"))
             return schema.get("default"), schema.get("maximum")
+    if any(param.get("name") == "page[cursor]" for param in params):
+        stated = _PAGE_LIMIT_RE.search(description)
+        size = int(stated.group(1)) if stated else DEFAULT_PAGE_SIZE
+        return size, size
     return None, None
 
 
@@ -264,7 +275,7 @@ def build_index(spec: Spec) -> ResourceIndex:
         data_schema, is_list = _data(spec, response)
         filters, documented = _filters(spec, op.node, params)
         filter_required, required_fields = _required_filter(op.node, params, frozenset(filters))
-        page_default, page_max = _page(spec, params)
+        page_default, page_max = _page(spec, params, str(op.node.get("description") or ""))
         additional: set[str] = set()
         for param in params:
             if str(param.get("name", "")).startswith("additional-fields["):

@@ -52,11 +52,38 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     out = dict(value)
     for name in node.get("required") or []:
         if name in props and name not in out:
-            out[name] = value_for_schema(spec, props[name])
+            moved = _moved_member(spec, props, value, name)
+            out[name] = value_for_schema(spec, props[name]) if moved is _ABSENT else moved
     for name, child in list(out.items()):
         if name in props and isinstance(child, dict):
             out[name] = conform(spec, props[name], child, depth=depth + 1)
     return out
+
+
+_ABSENT = object()
+
+
+def _moved_member(spec: Spec, props: dict[str, Any], value: dict[str, Any], name: str) -> Any:
+    """A required member `name` the stored `value` lacks, rebuilt from what it holds in another shape: the
+    records of one account are served by every loaded revision, and revisions move members in and out of
+    nested objects (a campaign message's `channel` and `content` went under `definition`). `_ABSENT` when the
+    value holds nothing for it; the caller then generates one, as for any missing member.
+
+    Only members this schema does not know are read, so nothing the schema places elsewhere is taken."""
+    unknown = {k: v for k, v in value.items() if k not in props}
+    if not unknown:
+        return _ABSENT
+    target = flatten(spec, props[name])
+    wanted: set[str] = set(target.get("properties") or {})
+    for choice in target.get("oneOf") or target.get("anyOf") or []:
+        wanted |= set(flatten(spec, choice).get("properties") or {})
+    gathered = {k: v for k, v in unknown.items() if k in wanted}
+    if gathered:  # members that moved into a new object: the object, from them
+        return gathered
+    for child in unknown.values():  # a member that moved out of an object this schema no longer has
+        if isinstance(child, dict) and name in child:
+            return child[name]
+    return _ABSENT
 
 
 def _alternative_for(spec: Spec, choices: list[Any], value: dict[str, Any]) -> dict[str, Any] | None:
@@ -169,6 +196,8 @@ def render_resource(
             # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
             if name in stored and (stored[name] is not None or flatten(spec, prop).get("nullable")):
                 attributes[name] = conform(spec, prop, stored[name])
+            elif name not in stored and (moved := _moved_member(spec, attr_props, stored, name)) is not _ABSENT:
+                attributes[name] = conform(spec, prop, moved)
             elif name in required or (name in additional and name in additional_allowed):
                 attributes[name] = conform(spec, prop, value_for_schema(spec, prop))
             elif flatten(spec, prop).get("nullable"):

@@ -125,7 +125,11 @@ def mock(
     from mock_server import HttpLimits, ServeOptions, serve
 
     apply_lock(lock_file)
-    if spec is None:
+    refs = [r.strip() for r in (revisions or "").split(",") if r.strip()]
+    if refs and spec is not None:
+        typer.echo("kdk mock: --spec and --revisions cannot be combined.", err=True)
+        raise typer.Exit(2)
+    if spec is None and not refs:
         spec = _spec_to_serve()
 
     try:
@@ -176,10 +180,6 @@ def mock(
             typer.echo(f"kdk mock: {problem}", err=True)
             raise typer.Exit(2)
 
-    refs = [r.strip() for r in (revisions or "").split(",") if r.strip()]
-    if refs and spec is not None:
-        typer.echo("kdk mock: --spec and --revisions cannot be combined.", err=True)
-        raise typer.Exit(2)
     if refs:
         from kdk.spec import FetchError
         from mock_server import revision_spec_path
