@@ -12,14 +12,17 @@ What an account holds (counts scale with the number of profiles):
   metric stored (placed orders name catalog items and carry a value);
 - lists and segments whose members follow from the profiles and their events (the newsletter holds the
   email subscribers, "Repeat buyers" the profiles with two orders or more, ...);
-- templates, campaigns with their email message (each sent to the newsletter, with a template), flows
-  triggered by a list or a metric, and catalog items.
+- templates; campaigns with their message (email ones sent to the newsletter with a template, one everyday
+  campaign in four by SMS to the SMS subscribers; the oldest archived); flows triggered by a list or a metric,
+  with their actions and messages (built by the flows backend's `expand_definition`, as `create_flow` does;
+  one flow archived); and catalog items.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import json
 import random
@@ -30,7 +33,7 @@ from typing import IO, Any
 
 from mock_server import IdRules, id_rules
 
-from ._backends import apply_consent
+from ._backends import apply_consent, expand_definition
 from ._index import ResourceIndex
 from ._seed import apply_seed
 from ._store import Store
@@ -134,7 +137,9 @@ _FLOWS = (  # name, trigger type, what triggers it (a list name or a metric name
     ("Post-Purchase Thank You", "Metric", "Placed Order", "live"),
     ("Winback", "Metric", "Placed Order", "manual"),
     ("SMS Welcome", "Added to List", "SMS Subscribers", "draft"),
+    ("Holiday Sunset 2024", "Added to List", "Holiday Leads", "draft"),  # archived: a flow retired last year
 )
+_ARCHIVED_FLOWS = frozenset({"Holiday Sunset 2024"})
 _LISTS = (  # name, opt-in process
     ("Newsletter", "double_opt_in"),
     ("SMS Subscribers", "single_opt_in"),
@@ -166,7 +171,9 @@ class _Account:
         self.items = self._catalog_items(max(10, min(500, profiles // 20)))
         self.templates = self._templates()
         self.campaigns = self._campaigns(max(3, min(100, profiles // 100)))
-        self.campaign_times = [c["time"] for c in self.campaigns]
+        # Email events name the email campaign sent last before them.
+        self.email_campaigns = [c for c in self.campaigns if c["channel"] == "email"]
+        self.campaign_times = [c["time"] for c in self.email_campaigns]
         self.flow_ids = {name: self.id("flow", name) for name, _, _, _ in _FLOWS}
 
     def triggers(self, name: str) -> dict[str, Any]:
@@ -242,9 +249,12 @@ class _Account:
             seasonal = i % 3 == 0  # one campaign in three is the month's big one
             theme = _SEASONAL_THEMES[sent.month - 1] if seasonal else _EVERGREEN_THEMES[i % len(_EVERGREEN_THEMES)]
             name = f"{theme} {sent:%b %Y}"
+            sms = not seasonal and i % 4 == 1  # one in four of the everyday campaigns goes out by SMS
             campaigns.append(
                 {
-                    "name": name,
+                    "name": f"{name} (SMS)" if sms else name,
+                    "channel": "sms" if sms else "email",
+                    "archived": i == 0 and count > 2,  # the oldest, cleaned up since
                     "time": sent,
                     "id": self.id("campaign", f"{i}"),
                     "message": self.id("campaign-message", f"{i}"),
@@ -274,24 +284,24 @@ class _Account:
         yield from self._flows()
 
     def _campaign_resources(self) -> Iterator[dict[str, Any]]:
-        newsletter = self.list_ids["Newsletter"]
         for c in self.campaigns:
             sent, created = c["time"], c["time"] - dt.timedelta(days=3)
             ref = {"type": "campaign", "id": c["id"]}
+            sms = c["channel"] == "sms"
+            audience = self.list_ids["SMS Subscribers" if sms else "Newsletter"]
+            tracking: dict[str, Any] = {"add_tracking_params": True}
+            if not sms:
+                tracking |= {"is_tracking_clicks": True, "is_tracking_opens": True}
             yield {
                 "type": "campaign",
                 "id": c["id"],
                 "attributes": {
                     "name": c["name"],
                     "status": "Sent",
-                    "archived": False,
-                    "audiences": {"included": [newsletter], "excluded": []},
+                    "archived": c["archived"],
+                    "audiences": {"included": [audience], "excluded": []},
                     "send_options": {"use_smart_sending": True},
-                    "tracking_options": {
-                        "add_tracking_params": True,
-                        "is_tracking_clicks": True,
-                        "is_tracking_opens": True,
-                    },
+                    "tracking_options": tracking,
                     "send_strategy": {"method": "static", "datetime": _stamp(sent)},
                     "created_at": _stamp(created),
                     "scheduled_at": _stamp(sent - dt.timedelta(hours=2)),
@@ -300,45 +310,97 @@ class _Account:
                 },
                 "relationships": {"campaign-messages": {"data": [{"type": "campaign-message", "id": c["message"]}]}},
             }
+            content: dict[str, Any] = (
+                {"body": f"Example Shop: {c['subject']} https://shop.example.com Reply STOP to opt out."}
+                if sms
+                else {
+                    "subject": c["subject"],
+                    "preview_text": "Open to see what is new this week.",
+                    "from_email": "hello@shop.example.com",
+                    "from_label": "Example Shop",
+                    "reply_to_email": "support@shop.example.com",
+                }
+            )
+            relationships: dict[str, Any] = {"campaign": {"data": ref}}
+            if not sms:
+                relationships["template"] = {"data": {"type": "template", "id": c["template"]}}
             yield {
                 "type": "campaign-message",
                 "id": c["message"],
                 "attributes": {
-                    "definition": {
-                        "channel": "email",
-                        "label": c["name"],
-                        "content": {
-                            "subject": c["subject"],
-                            "preview_text": "Open to see what is new this week.",
-                            "from_email": "hello@shop.example.com",
-                            "from_label": "Example Shop",
-                            "reply_to_email": "support@shop.example.com",
-                        },
-                    },
+                    "definition": {"channel": c["channel"], "label": c["name"], "content": content},
                     "created_at": _stamp(created),
                     "updated_at": _stamp(sent),
                 },
-                "relationships": {
-                    "campaign": {"data": ref},
-                    "template": {"data": {"type": "template", "id": c["template"]}},
-                },
+                "relationships": relationships,
             }
 
     def _flows(self) -> Iterator[dict[str, Any]]:
-        for i, (name, trigger, _, status) in enumerate(_FLOWS):
+        for i, (name, trigger, source, status) in enumerate(_FLOWS):
             created = self.start - dt.timedelta(days=120 - 10 * i)
-            yield {
+            flow: dict[str, Any] = {
                 "type": "flow",
                 "id": self.flow_ids[name],
                 "attributes": {
                     "name": name,
                     "status": status,
-                    "archived": False,
+                    "archived": name in _ARCHIVED_FLOWS,
                     "trigger_type": trigger,
                     "created": _stamp(created),
                     "updated": _stamp(created + dt.timedelta(days=14)),
+                    "definition": self._flow_definition(name, trigger, source),
                 },
             }
+            # The flows backend's own expansion (create_flow's): actions and messages as resources, with ids
+            # made from the flow's name so every run builds the same account.
+            made = expand_definition(
+                flow,
+                functools.partial(self._flow_part_id, "flow-action", name),
+                functools.partial(self._flow_part_id, "flow-message", name),
+                flow["attributes"]["created"],
+                self.index.types,
+            )
+            yield from made
+            yield flow
+
+    def _flow_part_id(self, rtype: str, flow: str, key: str) -> str:
+        return self.id(rtype, f"{flow}:{key}")
+
+    def _flow_definition(self, name: str, trigger: str, source: str) -> dict[str, Any]:
+        """A `create_flow` definition: a welcome or reminder message, after a delay for metric-triggered flows."""
+        if trigger == "Metric":
+            triggers = [{"type": "metric", "id": self.metric_ids[source]}]
+        else:
+            triggers = [{"type": "list", "id": self.list_ids[source]}]
+        if source == "SMS Subscribers":
+            send = {
+                "type": "send-sms",
+                "data": {"message": {"name": f"{name} SMS", "body": "Welcome to Example Shop! Reply STOP to opt out."}},
+            }
+        else:
+            email = {
+                "name": f"{name} email",
+                "from_email": "hello@shop.example.com",
+                "from_label": "Example Shop",
+                "subject_line": f"{name}: a note from Example Shop",
+                "preview_text": "",
+                "template_id": self.templates[0]["id"],
+                "smart_sending_enabled": True,
+                "transactional": False,
+                "add_tracking_params": True,
+            }
+            send = {"type": "send-email", "data": {"message": email}}
+        actions: list[dict[str, Any]] = []
+        if trigger == "Metric":
+            delay = {"unit": "hours", "value": 4, "timezone": "profile"}
+            actions.append({"temporary_id": "wait", "type": "time-delay", "links": {"next": "send"}, "data": delay})
+        actions.append({"temporary_id": "send", **send, "links": {"next": None}})
+        return {
+            "triggers": triggers,
+            "profile_filter": None,
+            "entry_action_id": actions[0]["temporary_id"],
+            "actions": actions,
+        }
 
     # -- profiles and their events, streamed ---------------------------------------------------------------
     def profile(self, i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -408,7 +470,7 @@ class _Account:
             properties: dict[str, Any]
             if metric in _EMAIL_METRICS:
                 at = max(0, bisect.bisect_right(self.campaign_times, moment) - 1)
-                campaign = self.campaigns[at]
+                campaign = self.email_campaigns[at]
                 properties = {
                     "Campaign Name": campaign["name"],
                     "Subject": campaign["subject"],

@@ -19,7 +19,7 @@ from ._consent import apply_consent, consent_action
 from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._coupons import CouponsBackend
 from ._events import EventsBackend, carries_events
-from ._flows import FlowsBackend
+from ._flows import FlowsBackend, expand_definition
 from ._images import ImagesBackend
 from ._jobs import JobsBackend
 from ._lists import ListsBackend
@@ -49,6 +49,7 @@ __all__ = [
     "apply_consent",
     "carries_events",
     "consent_action",
+    "expand_definition",
     "has_consent",
     "report_subject",
 ]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Container
 from typing import Any, ClassVar
 
 from .._errors import invalid
@@ -19,7 +20,7 @@ from .._models import Record, now, ref, refs_of
 from .._store import StoreTx
 from ._base import Backend, Call
 
-__all__ = ["FLOW_STATUSES", "FlowsBackend"]
+__all__ = ["FLOW_STATUSES", "FlowsBackend", "expand_definition"]
 
 FLOW, ACTION, MESSAGE = "flow", "flow-action", "flow-message"
 ACTIONS, MESSAGES = "flow-actions", "flow-messages"  # the relationships that hold them
@@ -108,57 +109,10 @@ class FlowsBackend(Backend):
 
     def expand(self, account: str, tx: StoreTx, flow: Record) -> None:
         """The definition's actions and messages as resources of their own (with real ids)."""
-        definition = flow["attributes"]["definition"]
-        actions = [a for a in definition.get("actions") or [] if isinstance(a, dict)]
-        ids = {
-            str(a.get("temporary_id") or a.get("id")): self.ids.rule(ACTION).new()
-            for a in actions
-            if a.get("temporary_id") or a.get("id")
-        }
-        resolved = _replace_ids(definition, ids)
-        stamp = now()
-        action_refs = []
-        for index, action in enumerate(resolved.get("actions") or []):
-            if not isinstance(action, dict):
-                continue
-            action.setdefault("id", self.ids.rule(ACTION).new())
-            data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
-            if data:
-                data.setdefault("status", flow["attributes"]["status"])
-            record: Record = {
-                "type": ACTION,
-                "id": str(action["id"]),
-                "attributes": {"definition": copy.deepcopy(action), "created": stamp, "updated": stamp},
-                "relationships": {"flow": {"many": False, "data": [ref(flow)]}},
-            }
-            message = data.get("message")
-            if isinstance(message, dict):
-                kind = str(action.get("type") or "")
-                made: Record = {
-                    "type": MESSAGE,
-                    "id": self.ids.rule(MESSAGE).new(),
-                    "attributes": {
-                        "channel": message.get("channel") or kind.removeprefix("send-"),
-                        "definition": copy.deepcopy(message),
-                        "created": stamp,
-                        "updated": stamp,
-                    },
-                    "relationships": {"flow-action": {"many": False, "data": [ref(record)]}},
-                }
-                tx.put(account, made)
-                record["relationships"][MESSAGES] = {"many": True, "data": [ref(made)]}
+        new_action, new_message = self.ids.rule(ACTION).new, self.ids.rule(MESSAGE).new
+        made = expand_definition(flow, lambda _: new_action(), lambda _: new_message(), now(), self.index.types)
+        for record in made:
             tx.put(account, record)
-            action_refs.append(ref(record))
-            resolved["actions"][index] = action
-        flow["attributes"]["definition"] = resolved
-        flow.setdefault("relationships", {})[ACTIONS] = {"many": True, "data": action_refs}
-        triggers = [
-            {"type": str(t["type"]), "id": str(t["id"])}
-            for t in resolved.get("triggers") or []
-            if isinstance(t, dict) and t.get("id") and str(t.get("type")) in self.index.types
-        ]
-        if triggers:
-            flow["relationships"]["triggers"] = {"many": True, "data": triggers}  # the inverse of `flow-triggers`
 
     def set_action_status(self, account: str, tx: StoreTx, flow: Record, status: str) -> None:
         """`update_flow` updates "the status of a flow ... and all actions in that flow"."""
@@ -186,3 +140,68 @@ class FlowsBackend(Backend):
             for message_ref in refs_of(record, MESSAGES):
                 tx.delete(account, MESSAGE, message_ref["id"])
         super().remove(tx, account, record)
+
+
+def expand_definition(
+    flow: Record,
+    action_id: Callable[[str], str],
+    message_id: Callable[[str], str],
+    stamp: str,
+    types: Container[str],
+) -> list[Record]:
+    """The flow-action and flow-message records of `flow`'s definition (updated in place: real ids where it
+    said `temporary_id`, `flow-actions` and `triggers` relationships to the triggers of a resource `types`).
+    `action_id`/`message_id` make an id from the definition's own id for the action (a demo account needs the
+    same ids on every run)."""
+    definition = flow["attributes"]["definition"]
+    actions = [a for a in definition.get("actions") or [] if isinstance(a, dict)]
+    ids = {
+        str(a.get("temporary_id") or a.get("id")): action_id(str(a.get("temporary_id") or a.get("id")))
+        for a in actions
+        if a.get("temporary_id") or a.get("id")
+    }
+    resolved = _replace_ids(definition, ids)
+    out: list[Record] = []
+    action_refs = []
+    for index, action in enumerate(resolved.get("actions") or []):
+        if not isinstance(action, dict):
+            continue
+        action.setdefault("id", action_id(str(index)))
+        data: dict[str, Any] = action["data"] if isinstance(action.get("data"), dict) else {}
+        if data:
+            data.setdefault("status", flow["attributes"]["status"])
+        record: Record = {
+            "type": ACTION,
+            "id": str(action["id"]),
+            "attributes": {"definition": copy.deepcopy(action), "created": stamp, "updated": stamp},
+            "relationships": {"flow": {"many": False, "data": [ref(flow)]}},
+        }
+        message = data.get("message")
+        if isinstance(message, dict):
+            kind = str(action.get("type") or "")
+            made: Record = {
+                "type": MESSAGE,
+                "id": message_id(str(action["id"])),
+                "attributes": {
+                    "channel": message.get("channel") or kind.removeprefix("send-"),
+                    "definition": copy.deepcopy(message),
+                    "created": stamp,
+                    "updated": stamp,
+                },
+                "relationships": {"flow-action": {"many": False, "data": [ref(record)]}},
+            }
+            out.append(made)
+            record["relationships"][MESSAGES] = {"many": True, "data": [ref(made)]}
+        out.append(record)
+        action_refs.append(ref(record))
+        resolved["actions"][index] = action
+    flow["attributes"]["definition"] = resolved
+    flow.setdefault("relationships", {})[ACTIONS] = {"many": True, "data": action_refs}
+    triggers = [
+        {"type": str(t["type"]), "id": str(t["id"])}
+        for t in resolved.get("triggers") or []
+        if isinstance(t, dict) and t.get("id") and str(t.get("type")) in types
+    ]
+    if triggers:
+        flow["relationships"]["triggers"] = {"many": True, "data": triggers}  # the inverse of `flow-triggers`
+    return out
