@@ -13,6 +13,7 @@ the records, indexed as `_plan` derives from the spec. Id shapes and type naming
 conventions come from `mock_server`'s `id_rules` (one module, shared with the stateless generator).
 """
 
+from ._account_settings import SettingsError, settings_from_options
 from ._behaviour import ADMIN_PREFIX, StatefulBehaviour
 from ._config import StateOptionError, behaviours_from_options, check_workers, open_store, validate_options
 from ._demo import DEMO_ACCOUNT, DemoSizeError, demo_resources, load_demo, parse_demo_size, write_demo_seed
@@ -33,6 +34,7 @@ __all__ = [
     "RateLimiter",
     "ResourceIndex",
     "SeedError",
+    "SettingsError",
     "SqliteStore",
     "StateOptionError",
     "StatefulBehaviour",
@@ -48,6 +50,7 @@ __all__ = [
     "load_seed_file",
     "open_store",
     "parse_demo_size",
+    "settings_from_options",
     "sign",
     "validate_options",
     "write_demo_seed",

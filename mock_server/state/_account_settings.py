@@ -24,7 +24,8 @@ from typing import Any
 from kdk.spec import iter_operations
 from mock_server import MockError
 
-from ._schema import Spec
+from ._index import ResourceIndex
+from ._schema import Spec, flatten
 from ._store import StoreTx
 
 __all__ = [
@@ -34,11 +35,13 @@ __all__ = [
     "AccountSettings",
     "SettingsError",
     "feature_refusal",
+    "include_scopes",
     "known_scopes",
     "parse_settings",
     "read_settings",
     "required_scopes",
     "scope_refusal",
+    "settings_from_options",
     "write_settings",
 ]
 
@@ -176,6 +179,27 @@ def required_scopes(spec: Spec) -> dict[str, tuple[str, ...]]:
     return found
 
 
+def include_scopes(index: ResourceIndex) -> dict[str, dict[str, tuple[str, ...]]]:
+    """operation id -> include name -> the read scopes of the included type (its get operation's
+    `x-klaviyo-scopes`): Klaviyo's help centre says `include=lists` on profiles also needs `lists:read`."""
+    spec, scopes = index.spec, required_scopes(index.spec)
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for op in index.ops.values():
+        relationships = flatten(spec, (op.data_schema or {}).get("properties", {}).get("relationships"))
+        for name in sorted(op.includes):
+            related = flatten(spec, (relationships.get("properties") or {}).get(name))
+            data = flatten(spec, (related.get("properties") or {}).get("data"))
+            if data.get("type") == "array" or "items" in data:
+                data = flatten(spec, data.get("items"))
+            values = flatten(spec, (data.get("properties") or {}).get("type")).get("enum") or []
+            info = index.types.get(str(values[0])) if len(values) == 1 else None
+            reader = (info.get_op or info.list_op) if info else None
+            needed = tuple(s for s in scopes.get(reader or "", ()) if s.endswith(":read"))
+            if needed:
+                found.setdefault(op.operation_id, {})[name] = needed
+    return found
+
+
 def known_scopes(spec: Spec) -> frozenset[str]:
     return frozenset(scope for scopes in required_scopes(spec).values() for scope in scopes)
 
@@ -199,3 +223,31 @@ def feature_refusal(settings: AccountSettings | None, feature: str) -> MockError
     if settings is None or settings.enabled(feature):
         return None
     return MockError(403, FEATURES[feature], code="permission_denied", title=_FORBIDDEN_TITLE)
+
+
+def settings_from_options(key_scopes: Iterable[str] = (), disabled_features: Iterable[str] = ()) -> dict[str, Any]:
+    """`kdk mock --key-scopes KEY=SCOPES` and `--disable-feature KEY=FEATURE[,FEATURE]` as a seed's `settings`.
+    KEY is a private key (`pk_...`) or a credential spelled as in seed files (`api_key:...`, `oauth:...`);
+    SCOPES is `full`, `read-only` or a comma-separated list (`profiles:read,lists:write`). The scope names are
+    checked against the spec when the settings are applied."""
+    settings: dict[str, dict[str, Any]] = {}
+    for option, values in (("--key-scopes", key_scopes), ("--disable-feature", disabled_features)):
+        for value in values:
+            key, sep, rest = value.rpartition("=")
+            if not sep or not key.strip() or not rest.strip():
+                example = "pk_abc=read-only" if option == "--key-scopes" else "pk_abc=sms"
+                raise SettingsError(f"{option} {value[:80]!r}: expected KEY=VALUE, e.g. {option} {example}")
+            key = key.strip()
+            name = key if key.startswith(("api_key:", "oauth:", "acct_")) else f"api_key:{key}"
+            entry = settings.setdefault(name, {})
+            items = [item.strip() for item in rest.split(",") if item.strip()]
+            if option == "--key-scopes":
+                entry["scopes"] = items[0] if items in (["full"], ["read-only"]) else items
+            else:
+                for feature in items:
+                    if feature not in FEATURES:
+                        raise SettingsError(
+                            f"{option} {value[:80]!r}: unknown feature {feature!r}: use {', '.join(FEATURES)}"
+                        )
+                    entry.setdefault("features", {})[feature] = False
+    return settings

@@ -23,6 +23,7 @@ from ._account_settings import (
     AccountSettings,
     SettingsError,
     feature_refusal,
+    include_scopes,
     known_scopes,
     read_settings,
     required_scopes,
@@ -84,6 +85,7 @@ class StatefulBehaviour:
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
         self.scopes = required_scopes(self.index.spec)  # every operation's x-klaviyo-scopes
         self.known_scopes = known_scopes(self.index.spec)
+        self.include_scopes = include_scopes(self.index)  # `include=lists` also needs `lists:read`
         self.limiter = (
             RateLimiter(self.index.ratelimits, clock=clock, buckets=bucket_store(self.store, limits.rate_limit_file))
             if rate_limits
@@ -144,6 +146,10 @@ class StatefulBehaviour:
         if req.auth_kind not in _SCOPED_KINDS:
             return None
         required = self.scopes.get(req.operation_id, ())
+        includes = self.include_scopes.get(req.operation_id)
+        if includes and req.query.get("include"):
+            for name in req.query["include"].split(","):
+                required += tuple(s for s in includes.get(name.strip(), ()) if s not in required)
         conversations = req.operation_id in self.index.oauth_only
         if not required and not conversations:
             return None

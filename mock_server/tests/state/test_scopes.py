@@ -12,15 +12,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from kdk.spec import iter_operations
 from mock_server import MockRequest
 from mock_server._compile import CompiledSpec
-from mock_server.state import SeedError, SqliteStore, StatefulBehaviour, apply_seed, export_state, load_seed_file
+from mock_server.state import (
+    SeedError,
+    SettingsError,
+    SqliteStore,
+    StatefulBehaviour,
+    apply_seed,
+    behaviours_from_options,
+    export_state,
+    load_seed_file,
+    settings_from_options,
+)
 from mock_server.state._account_settings import (
     AccountSettings,
-    SettingsError,
+    include_scopes,
     known_scopes,
     parse_settings,
     required_scopes,
@@ -330,3 +341,93 @@ async def test_settings_persist_on_sqlite(
         assert shown["scopes"] == ["profiles:read"] and shown["features"]["sms"] is False
         assert (await client.get("/api/profiles", headers=OTHER_KEY)).status_code == 200  # per account
     second.store.close()
+
+
+# -- kdk mock --key-scopes / --disable-feature -----------------------------------------------------------------
+
+
+def test_command_line_settings_parse_into_seed_settings() -> None:
+    settings = settings_from_options(
+        ["pk_ro=read-only", "oauth:tok=profiles:read, lists:write", "pk_all=full"], ["pk_ro=sms,whatsapp"]
+    )
+    assert settings == {
+        "api_key:pk_ro": {"scopes": "read-only", "features": {"sms": False, "whatsapp": False}},
+        "oauth:tok": {"scopes": ["profiles:read", "lists:write"]},
+        "api_key:pk_all": {"scopes": "full"},
+    }
+    for bad in (["pk_ro"], ["=read-only"], ["pk_ro="]):
+        with pytest.raises(SettingsError, match="KEY=VALUE"):
+            settings_from_options(bad)
+    with pytest.raises(SettingsError, match="unknown feature 'fax'"):
+        settings_from_options((), ["pk=fax"])
+
+
+def test_factory_applies_command_line_settings_at_every_start(tmp_path: Path, compiled: CompiledSpec) -> None:
+    options = {
+        "state": f"sqlite:{tmp_path}/s.db",
+        "account_settings": settings_from_options([f"{KEY}=profiles:read"], [f"{KEY}=sms"]),
+    }
+    [behaviour] = behaviours_from_options(options, compiled=compiled)
+    assert behaviour._refusal(_request("create_profile")) is not None
+    assert behaviour._refusal(_request("get_profiles")) is None
+    assert export_state(behaviour.store)["settings"][ACCOUNT_ONE]["features"]["sms"] is False
+    behaviour.store.close()
+    with pytest.raises(SeedError, match="no scope 'profile:read'"):  # names are checked against the spec
+        behaviours_from_options(
+            {"state": "memory", "account_settings": {"api_key:x": {"scopes": ["profile:read"]}}}, compiled=compiled
+        )
+
+
+def test_kdk_mock_refuses_bad_settings_options() -> None:
+    from typer.testing import CliRunner
+
+    from kdk.cli import _register, app
+
+    _register()
+    runner = CliRunner()
+    stateless = runner.invoke(app, ["mock", "--stateless", "--key-scopes", "pk=read-only"])
+    assert stateless.exit_code == 2 and "--key-scopes" in stateless.output, stateless.output
+    malformed = runner.invoke(app, ["mock", "--key-scopes", "read-only"])
+    assert malformed.exit_code == 2 and "KEY=VALUE" in malformed.output, malformed.output
+    feature = runner.invoke(app, ["mock", "--disable-feature", "pk=fax"])
+    assert feature.exit_code == 2 and "unknown feature" in feature.output, feature.output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_kdk_mock_serves_key_scopes_over_http() -> None:
+    from .test_options import _start, _stop
+
+    process, base = _start(["--key-scopes", f"{KEY}=profiles:read", "--disable-feature", f"{KEY}=sms"])
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            assert client.get("/api/profiles", headers=API_KEY).status_code == 200
+            _forbidden(client.post("/api/profiles", json=profile_body(email="h@example.com"), headers=H))
+            assert (
+                client.post(
+                    "/api/profiles", json=profile_body(email="h@example.com"), headers={**OTHER_KEY, **JSONAPI}
+                ).status_code
+                == 201
+            )
+            assert client.get("/__mock__/settings", headers=API_KEY).json()["features"]["sms"] is False
+    finally:
+        _stop(process)
+
+
+async def test_include_needs_the_included_types_read_scope(
+    compiled: CompiledSpec, index: Any, make_behaviour: Callable[..., StatefulBehaviour]
+) -> None:
+    """Klaviyo's help centre: `?include=list` on profiles also needs `lists:read`. By shape: every `include` an
+    operation allows maps to the read scopes of the included type's get operation (`include=tags` on lists:
+    `tags:read`)."""
+    mapping = include_scopes(index)
+    assert mapping["get_lists"]["tags"] == ("tags:read",)
+    assert mapping["get_events"]["metric"] == ("metrics:read",)
+    behaviour = make_behaviour()
+    _configure(behaviour, f"api_key:{KEY}", ["lists:read"])
+    async with core_client(compiled, behaviour) as client:
+        assert (await client.get("/api/lists", headers=API_KEY)).status_code == 200
+        error = _forbidden(await client.get("/api/lists", params={"include": "tags"}, headers=API_KEY))
+        assert "tags:read" in error["detail"] and "lists:read" not in error["detail"]
+        await client.post("/__mock__/settings", json={"scopes": ["lists:read", "tags:write"]}, headers=API_KEY)
+        assert (await client.get("/api/lists", params={"include": "tags"}, headers=API_KEY)).status_code == 200
