@@ -431,3 +431,26 @@ async def test_include_needs_the_included_types_read_scope(
         assert "tags:read" in error["detail"] and "lists:read" not in error["detail"]
         await client.post("/__mock__/settings", json={"scopes": ["lists:read", "tags:write"]}, headers=API_KEY)
         assert (await client.get("/api/lists", params={"include": "tags"}, headers=API_KEY)).status_code == 200
+
+
+@pytest.mark.mirror
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_rule_holds_on_every_revision_of_the_mirror(mirror: Path) -> None:
+    """No revision's numbers: every revision (stable and beta) is read the same way; each operation that names
+    scopes is refused to a key with none of them and answered for a key with exactly them."""
+    from kdk import mirror_revisions
+    from kdk.spec import load_spec
+
+    seen = 0
+    for ref, channel in mirror_revisions(mirror):
+        spec = load_spec(mirror / ref / "openapi" / f"{channel}.json")
+        behaviour = StatefulBehaviour(spec)
+        include_scopes(behaviour.index)  # builds on every revision
+        for op_id, needed in required_scopes(spec).items():
+            _configure(behaviour, f"api_key:{KEY}", [])
+            assert behaviour._refusal(_request(op_id)) is not None, (ref, op_id)
+            _configure(behaviour, f"api_key:{KEY}", list(needed))
+            assert behaviour._refusal(_request(op_id)) is None, (ref, op_id)
+            seen += 1
+    assert seen
