@@ -92,7 +92,7 @@ def apply_seed(
             batch = list(itertools.islice(items, batch_size)) if batch_size else list(items)
             with store.transaction() as tx:
                 # Checked in the first write transaction: workers starting together on one SQLite file load once.
-                if first and only_empty and tx.types(str(account)):
+                if first and only_empty and set(tx.types(str(account))) - {SETTINGS_TYPE}:
                     kept.add(str(account))
                     break
                 for i, item in batch:

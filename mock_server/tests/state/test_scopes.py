@@ -454,3 +454,13 @@ def test_the_rule_holds_on_every_revision_of_the_mirror(mirror: Path) -> None:
             assert behaviour._refusal(_request(op_id)) is None, (ref, op_id)
             seen += 1
     assert seen
+
+
+def test_settings_alone_do_not_count_as_a_loaded_account(make_behaviour: Callable[..., StatefulBehaviour]) -> None:
+    """`--key-scopes pk_test=read-only --demo-data 1k`: the key's settings do not stop the demo (or a seed)
+    from loading into its still-empty account."""
+    behaviour = make_behaviour()
+    apply_seed(behaviour.index, behaviour.store, {"settings": {f"api_key:{KEY}": {"scopes": "read-only"}}})
+    seed = {"accounts": {f"api_key:{KEY}": [{"type": "list", "attributes": {"name": "Later"}}]}}
+    assert apply_seed(behaviour.index, behaviour.store, seed, only_empty=True) == 1
+    assert apply_seed(behaviour.index, behaviour.store, seed, only_empty=True) == 0  # now it holds resources
