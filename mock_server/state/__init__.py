@@ -2,7 +2,9 @@
 
 `StatefulBehaviour` plugs into the mock core as a `Behaviour`; `open_store`/`check_workers` back the
 `kdk mock --state/--workers` options; `load_seed_file`/`apply_seed` back `--seed-data`;
-`load_demo`/`write_demo_seed` back `--demo-data` and `kdk seed generate` (`_demo`: realistic demo accounts).
+`load_demo`/`write_demo_seed` back `--demo-data` and `kdk seed generate` (`_demo`: realistic demo accounts);
+`settings_from_options` backs `--key-scopes`/`--disable-feature` (`_account_settings`: a key's scopes and an
+account's features, checked for every operation as Klaviyo's 403s).
 
 Layout (moto's shape): `_index` classifies every operation from the spec; `_dispatch` picks the backend
 method for an operation and renders the one error type (`_errors`, a `MockError`) once; `_backends/` hold
