@@ -21,7 +21,6 @@ from mock_server._compile import CompiledSpec
 from mock_server.state import (
     SeedError,
     SettingsError,
-    SqliteStore,
     StatefulBehaviour,
     apply_seed,
     behaviours_from_options,
@@ -323,24 +322,25 @@ def test_seed_settings_load_once_like_resources(make_behaviour: Callable[..., St
     assert export_state(behaviour.store)["settings"][ACCOUNT_ONE]["scopes"] == "read-only"
 
 
-async def test_settings_persist_on_sqlite(
-    tmp_path: Path, compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_settings_persist_on_shared_stores(
+    kind: str,
+    open_any_store: Callable[[str], Any],
+    compiled: CompiledSpec,
+    make_behaviour: Callable[..., StatefulBehaviour],
 ) -> None:
-    db = tmp_path / "state.db"
-    first = make_behaviour(SqliteStore(db))
+    first = make_behaviour(open_any_store(kind))
     async with core_client(compiled, first) as client:
         await client.post(
             "/__mock__/settings", json={"scopes": ["profiles:read"], "features": {"sms": False}}, headers=API_KEY
         )
-    first.store.close()
-    second = make_behaviour(SqliteStore(db))
+    second = make_behaviour(open_any_store(kind))  # a restart (or another worker) on the same state
     async with core_client(compiled, second) as client:
         assert (await client.get("/api/profiles", headers=API_KEY)).status_code == 200
         _forbidden(await client.post("/api/profiles", json=profile_body(email="g@example.com"), headers=H))
         shown = (await client.get("/__mock__/settings", headers=API_KEY)).json()
         assert shown["scopes"] == ["profiles:read"] and shown["features"]["sms"] is False
         assert (await client.get("/api/profiles", headers=OTHER_KEY)).status_code == 200  # per account
-    second.store.close()
 
 
 # -- kdk mock --key-scopes / --disable-feature -----------------------------------------------------------------
