@@ -24,7 +24,15 @@ from typing import Any
 
 from mock_server import MockError, account_for_name, id_rules
 
-from ._account_settings import SETTINGS_TYPE, SettingsError, known_scopes, parse_settings, read_settings, write_settings
+from ._account_settings import (
+    SETTINGS_TYPE,
+    AccountSettings,
+    SettingsError,
+    known_scopes,
+    parse_settings,
+    read_settings,
+    write_settings,
+)
 from ._backends import Backends
 from ._index import ResourceIndex
 from ._models import ResourceInput
@@ -75,6 +83,7 @@ def apply_seed(
     for long, nor one huge SQLite transaction). `check_unique=False` skips the per-resource search for a
     resource with the same identifiers, for resources made unique by construction (demo accounts)."""
     backends = Backends(index, store, id_rules(index.spec), WebhookSender())
+    settings = _parse_settings(index, doc.get("settings"))  # checked before anything is written
     count = 0
     kept: set[str] = set()  # accounts `only_empty` left alone (their settings too)
     for name, resources in (doc.get("accounts") or {}).items():
@@ -101,19 +110,24 @@ def apply_seed(
             count += len(batch)
             if not batch_size or not batch:
                 break
-    _apply_settings(index, store, doc.get("settings"), kept=kept, only_empty=only_empty)
+    if settings:
+        # With `only_empty`, an account that held anything before this seed (`kept`, or settings) keeps it all.
+        with store.transaction() as tx:
+            for account, account_settings in settings.items():
+                if only_empty and (account in kept or read_settings(tx, account) is not None):
+                    continue
+                write_settings(tx, account, account_settings)
     return count
 
 
-def _apply_settings(index: ResourceIndex, store: Store, settings: Any, *, kept: set[str], only_empty: bool) -> None:
-    """The seed's `settings`: per account, its key's scopes and its features. With `only_empty`, an account
-    that held anything before this seed (`kept`, or settings alone) keeps what it has."""
+def _parse_settings(index: ResourceIndex, settings: Any) -> dict[str, AccountSettings]:
+    """The seed's `settings`, by account id: per account, its key's scopes and its features."""
     if settings is None:
-        return
+        return {}
     if not isinstance(settings, dict):
         raise SeedError("settings: expected a mapping of account -> {scopes, features}")
     known = known_scopes(index.spec)
-    parsed = {}
+    parsed: dict[str, AccountSettings] = {}
     for name, value in settings.items():
         account = account_for_name(str(name))
         if account is None:
@@ -122,11 +136,7 @@ def _apply_settings(index: ResourceIndex, store: Store, settings: Any, *, kept: 
             parsed[account] = parse_settings(value, f"settings.{name}", known)
         except SettingsError as exc:
             raise SeedError(str(exc)) from None
-    with store.transaction() as tx:
-        for account, account_settings in parsed.items():
-            if only_empty and (account in kept or read_settings(tx, account) is not None):
-                continue
-            write_settings(tx, account, account_settings)
+    return parsed
 
 
 def _load_one(

@@ -307,6 +307,12 @@ def test_seed_settings_errors_name_the_place(tmp_path: Path, make_behaviour: Cal
         apply_seed(behaviour.index, behaviour.store, {"settings": {"api_key:pk_x": {"scopes": ["bogus"]}}})
     with pytest.raises(SeedError, match="name an account"):
         apply_seed(behaviour.index, behaviour.store, {"settings": {"pk_x": {"scopes": "full"}}})
+    bad_settings = {
+        "accounts": {f"api_key:{KEY}": [{"type": "list", "attributes": {"name": "Not loaded"}}]},
+        "settings": {f"api_key:{KEY}": {"scopes": "admin"}},
+    }
+    with pytest.raises(SeedError, match="not an access level"):
+        apply_seed(behaviour.index, behaviour.store, bad_settings)
     only_settings = tmp_path / "s.yaml"
     only_settings.write_text("settings:\n  api_key:pk_x: {scopes: read-only}\n")
     assert load_seed_file(only_settings)["settings"]
