@@ -12,8 +12,9 @@ Works in any project that installed klaviyo-devkit (README, "Use it in your proj
 
 Choosing what the mock serves: `@pytest.mark.klaviyo(revision="2026-04-15", channel="stable",
 seed="seed.yaml")` on a test, class or module, else `--klaviyo-revision` / `--klaviyo-seed`, else the lock.
-A seed file is seed data as for `kdk mock --seed-data` (`accounts: {...}`), or `resources: [...]` for the
-test's own account; a relative marker path is taken from the test file's directory.
+A seed file is seed data as for `kdk mock --seed-data` (`accounts: {...}`, `settings: {...}`), or
+`resources: [...]` (and `settings: {scopes: ..., features: ...}`) for the test's own account; a relative
+marker path is taken from the test file's directory.
 
 A setup problem (no lock, the spec cannot be fetched, the mock does not start, a bad seed, the client cannot
 be generated) is an ERROR of the test with the fix in its message, never a skip: a suite that passes while
@@ -184,11 +185,13 @@ def _read_seed(path: Path) -> dict[str, Any]:
         _setup_error(f"cannot read the seed file {path}: {exc.strerror or exc}")
     except (ValueError, yaml.YAMLError) as exc:
         _setup_error(f"the seed file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}")
-    if isinstance(doc, dict) and (isinstance(doc.get("resources"), list) or isinstance(doc.get("accounts"), dict)):
+    if isinstance(doc, dict) and any(
+        isinstance(doc.get(k), t) for k, t in (("resources", list), ("accounts", dict), ("settings", dict))
+    ):
         return doc
     _setup_error(
         f"the seed file {path} needs `resources: [...]` (for the test's account) or `accounts: {{...}}` "
-        "(as for `kdk mock --seed-data`)"
+        "(as for `kdk mock --seed-data`), and/or `settings` (the key's scopes and features)"
     )
 
 
@@ -198,10 +201,12 @@ def _prepare(mock: MockProcess, seed: Path | None, doc: dict[str, Any] | None) -
         mock.reset()
         if doc is None:
             return
-        if "resources" in doc:  # the test's own account
-            response = mock.request("POST", "/__mock__/state", json={"resources": doc["resources"]})
+        own = "resources" in doc or ("accounts" not in doc and set(doc["settings"]) <= {"scopes", "features"})
+        if own:  # the test's own account (`settings`: its key's scopes and features)
+            body = {k: doc[k] for k in ("resources", "settings") if k in doc}
+            response = mock.request("POST", "/__mock__/state", json=body)
         else:  # named accounts: other accounts' admin data needs the mock's admin token
-            for account in doc["accounts"]:
+            for account in {*(doc.get("accounts") or {}), *(doc.get("settings") or {})}:
                 mock.request("POST", "/__mock__/reset", params={"account": str(account)}, admin=True)
             response = mock.request("POST", "/__mock__/state", json=doc, admin=True)
     except MockStartError as exc:

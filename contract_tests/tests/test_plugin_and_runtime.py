@@ -44,6 +44,22 @@ def test_state_is_reset_between_tests(klaviyo_client: Any, klaviyo_mock: Any) ->
     assert get_profiles.sync(client=klaviyo_client).data == []
 
 
+@pytest.mark.klaviyo(seed="klaviyo-scoped-seed.yaml")
+def test_a_seed_gives_the_tests_key_its_scopes(klaviyo_mock: Any) -> None:
+    """A plugin seed's `settings`: the test's key reads, its writes are Klaviyo's 403 for a missing scope."""
+    assert klaviyo_mock.request("GET", "/api/lists/Y6nRLr").status_code == 200
+    body = {"data": {"type": "profile", "attributes": {"email": "ro@example.com"}}}
+    refused = klaviyo_mock.request(
+        "POST", "/api/profiles", json=body, headers={"content-type": "application/vnd.api+json"}
+    )
+    assert refused.status_code == 403 and "profiles:write" in refused.json()["errors"][0]["detail"]
+    assert klaviyo_mock.request("GET", "/__mock__/settings").json()["features"]["sms"] is False
+
+
+def test_the_next_test_has_full_access_again(klaviyo_mock: Any) -> None:
+    assert klaviyo_mock.request("GET", "/__mock__/settings").json()["scopes"] == "full"
+
+
 def test_pagination_follows_links_next_across_pages(klaviyo_client: Any, klaviyo_mock: Any) -> None:
     from klaviyo_client.api.profiles import get_profiles
 

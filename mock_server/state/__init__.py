@@ -2,7 +2,9 @@
 
 `StatefulBehaviour` plugs into the mock core as a `Behaviour`; `open_store`/`check_workers` back the
 `kdk mock --state/--workers` options; `load_seed_file`/`apply_seed` back `--seed-data`;
-`load_demo`/`write_demo_seed` back `--demo-data` and `kdk seed generate` (`_demo`: realistic demo accounts).
+`load_demo`/`write_demo_seed` back `--demo-data` and `kdk seed generate` (`_demo`: realistic demo accounts);
+`settings_from_options` backs `--key-scopes`/`--disable-feature` (`_account_settings`: a key's scopes and an
+account's features, checked for every operation as Klaviyo's 403s).
 
 Layout (moto's shape): `_index` classifies every operation from the spec; `_dispatch` picks the backend
 method for an operation and renders the one error type (`_errors`, a `MockError`) once; `_backends/` hold
@@ -13,6 +15,7 @@ the records, indexed as `_plan` derives from the spec. Id shapes and type naming
 conventions come from `mock_server`'s `id_rules` (one module, shared with the stateless generator).
 """
 
+from ._account_settings import SettingsError, settings_from_options
 from ._behaviour import ADMIN_PREFIX, StatefulBehaviour
 from ._config import StateOptionError, behaviours_from_options, check_workers, open_store, validate_options
 from ._demo import DEMO_ACCOUNT, DemoSizeError, demo_resources, load_demo, parse_demo_size, write_demo_seed
@@ -33,6 +36,7 @@ __all__ = [
     "RateLimiter",
     "ResourceIndex",
     "SeedError",
+    "SettingsError",
     "SqliteStore",
     "StateOptionError",
     "StatefulBehaviour",
@@ -48,6 +52,7 @@ __all__ = [
     "load_seed_file",
     "open_store",
     "parse_demo_size",
+    "settings_from_options",
     "sign",
     "validate_options",
     "write_demo_seed",

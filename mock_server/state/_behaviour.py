@@ -19,6 +19,17 @@ from mock_server import (
     error_response,
 )
 
+from ._account_settings import (
+    AccountSettings,
+    SettingsError,
+    feature_refusal,
+    include_scopes,
+    known_scopes,
+    read_settings,
+    required_scopes,
+    scope_refusal,
+    write_settings,
+)
 from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
@@ -43,7 +54,11 @@ _ADMIN_ENDPOINTS = (
     ("get", "/webhook-deliveries"),
     ("post", "/inbound"),
     ("get", "/whoami"),
+    ("get", "/settings"),
+    ("post", "/settings"),
+    ("delete", "/settings"),
 )
+_SCOPED_KINDS = frozenset({"api_key", "oauth"})  # credentials that carry scopes (not a public company id)
 
 
 class StatefulBehaviour:
@@ -70,6 +85,9 @@ class StatefulBehaviour:
             self.store.configure(build_plan(self.index))  # what to index comes from the spec
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
+        self.scopes = required_scopes(self.index.spec)  # every operation's x-klaviyo-scopes
+        self.known_scopes = known_scopes(self.index.spec)
+        self.include_scopes = include_scopes(self.index)  # `include=lists` also needs `lists:read`
         self.limiter = (
             RateLimiter(self.index.ratelimits, clock=clock, buckets=bucket_store(self.store, limits.rate_limit_file))
             if rate_limits
@@ -107,6 +125,9 @@ class StatefulBehaviour:
         )
 
     async def _answer(self, req: MockRequest) -> MockResponse | None:
+        refused = self._refusal(req)
+        if refused is not None:
+            return refused.response()
         if self.limiter is not None:
             throttled = self.limiter.take(req.account, req.operation_id)
             if throttled:
@@ -120,6 +141,27 @@ class StatefulBehaviour:
         if not self.stateful:
             return None
         return self.dispatcher.handle(req)
+
+    def _refusal(self, req: MockRequest) -> MockError | None:
+        """Klaviyo's 403 when the credential lacks a scope the operation needs or the account lacks the
+        Conversations feature; None for an account with no settings (full access, every feature on)."""
+        if req.auth_kind not in _SCOPED_KINDS:
+            return None
+        required = self.scopes.get(req.operation_id, ())
+        includes = self.include_scopes.get(req.operation_id)
+        if includes and req.query.get("include"):
+            for name in req.query["include"].split(","):
+                required += tuple(s for s in includes.get(name.strip(), ()) if s not in required)
+        conversations = req.operation_id in self.index.oauth_only
+        if not required and not conversations:
+            return None
+        with self.store.transaction(write=False) as tx:
+            settings = read_settings(tx, req.account)
+        if settings is None:
+            return None
+        if conversations and (refused := feature_refusal(settings, "conversations")):
+            return refused
+        return scope_refusal(settings, required, req.auth_kind)
 
     # -- /__mock__/ --------------------------------------------------------------------------------
     def admin_routes(self) -> list[AdminRoute]:
@@ -149,6 +191,8 @@ class StatefulBehaviour:
             return MockResponse(200, {"accounts": [own] if own in self.store.accounts() else []})
         if (method, path) == ("POST", "/state"):
             return self._load_state(req)
+        if path == "/settings":
+            return self._settings(method, req)
         if (method, path) == ("POST", "/inbound"):
             account = self._account(req, "Posting a message into another account")
             return self._inbound(account, body)
@@ -210,17 +254,48 @@ class StatefulBehaviour:
 
     def _load_state(self, req: MockRequest) -> MockResponse:
         body = req.body if isinstance(req.body, dict) else {}
-        if isinstance(body.get("resources"), list):  # the caller's own account (like the pytest plugin's seeds)
-            doc: dict[str, Any] = {"accounts": {self._account(req, "Loading resources"): body["resources"]}}
-        elif isinstance(body.get("accounts"), dict):
-            doc = {"accounts": {self._named(req, name): items for name, items in body["accounts"].items()}}
+        own, named = isinstance(body.get("resources"), list), isinstance(body.get("accounts"), dict)
+        settings = body.get("settings")
+        own_settings = isinstance(settings, dict) and set(settings) <= {"scopes", "features"}
+        if own or (not named and own_settings):
+            # The caller's own account (like the pytest plugin's seeds); `settings` are its own settings.
+            account = self._account(req, "Loading resources")
+            doc: dict[str, Any] = {"accounts": {account: body.get("resources") or []}}
+            if settings is not None:
+                doc["settings"] = {account: settings}
+        elif named or isinstance(settings, dict):
+            doc = {"accounts": {self._named(req, name): items for name, items in (body.get("accounts") or {}).items()}}
+            if isinstance(settings, dict):
+                doc["settings"] = {self._named(req, name): value for name, value in settings.items()}
         else:
-            return _admin_error(400, 'Send seed data: `{"accounts": {<account>: [...]}}` or `{"resources": [...]}`.')
+            return _admin_error(
+                400,
+                'Send seed data: `{"accounts": {<account>: [...]}, "settings": {<account>: {...}}}` or '
+                '`{"resources": [...], "settings": {...}}`.',
+            )
         try:
             loaded = apply_seed(self.index, self.store, doc)
         except (SeedError, KeyError, TypeError) as exc:
             return _admin_error(400, str(exc))
         return MockResponse(200, {"loaded": loaded})
+
+    def _settings(self, method: str, req: MockRequest) -> MockResponse:
+        """`GET`/`POST`/`DELETE /__mock__/settings`: the account's key scopes and features (never its key)."""
+        account = self._account(req, "Another account's settings")
+        with self.store.transaction(write=method != "GET") as tx:
+            current = read_settings(tx, account) or AccountSettings()
+            if method == "POST":
+                if not isinstance(req.body, dict):
+                    return _admin_error(400, 'Send JSON: {"scopes": "full" | "read-only" | [...], "features": {...}}.')
+                try:
+                    current = current.merged(req.body, "settings", self.known_scopes)
+                except SettingsError as exc:
+                    return _admin_error(400, str(exc))
+                write_settings(tx, account, current)
+            elif method == "DELETE":
+                current = AccountSettings()
+                write_settings(tx, account, None)
+        return MockResponse(200, {"account": account, **current.to_json()})
 
     def _inbound(self, account: str, body: Any) -> MockResponse:
         if not isinstance(body, dict):
@@ -231,6 +306,12 @@ class StatefulBehaviour:
             return _admin_error(400, "`phone_number` and `body` are required strings.")
         if channel not in BODY_LIMITS:
             return _admin_error(400, f"`channel` must be one of {sorted(BODY_LIMITS)}.")
+        with self.store.transaction(write=False) as tx:
+            settings = read_settings(tx, account)
+        if settings is not None and not settings.enabled(channel):
+            return _admin_error(
+                409, f"This account has {channel} turned off (features.{channel}: false): no customer can write in."
+            )
         consent = body.get("consent")
         result = self.dispatcher.backends.conversations.simulate_inbound(
             account,

@@ -1,4 +1,5 @@
-"""Turning `kdk mock` options (`--state`, `--seed-data`, `--demo-data`, `--rate-limits`, `--workers`) into a store.
+"""Turning `kdk mock` options (`--state`, `--seed-data`, `--demo-data`, `--rate-limits`, `--workers`, `--key-scopes`,
+`--disable-feature`) into a store.
 
 `--state`: `memory` (the default), `sqlite:PATH`, or `postgresql://...` (psycopg is imported only then).
 """
@@ -147,6 +148,8 @@ def behaviours_from_options(
     behaviour = StatefulBehaviour(spec, open_store(state), rate_limits=limits, stateful=stored, limits=bounds)
     if seed:
         apply_seed(behaviour.index, behaviour.store, load_seed_file(seed), only_empty=True)
+    if options.get("account_settings"):  # `--key-scopes`/`--disable-feature`: the command line wins at every start
+        apply_seed(behaviour.index, behaviour.store, {"settings": options["account_settings"]})
     if options.get("demo_data"):
         from ._demo import DEMO_ACCOUNT, load_demo, parse_demo_size
 

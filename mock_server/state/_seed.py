@@ -8,6 +8,10 @@ accounts:
     - type: list
       attributes: {name: Newsletter}
       relationships: {profiles: {data: [{type: profile, id: 01GDDKASAP8TKDDA2GRZDSVP4H}]}}
+settings:                         # optional, per account (`_account_settings`): the key's scopes, features
+  api_key:pk_readonly:
+    scopes: read-only             # `full`, `read-only`, or a list: [profiles:read, lists:write]
+    features: {sms: false}        # conversations, sms, whatsapp (on unless turned off)
 """
 
 from __future__ import annotations
@@ -20,6 +24,15 @@ from typing import Any
 
 from mock_server import MockError, account_for_name, id_rules
 
+from ._account_settings import (
+    SETTINGS_TYPE,
+    AccountSettings,
+    SettingsError,
+    known_scopes,
+    parse_settings,
+    read_settings,
+    write_settings,
+)
 from ._backends import Backends
 from ._index import ResourceIndex
 from ._models import ResourceInput
@@ -45,8 +58,10 @@ def load_seed_file(path: str | Path) -> dict[str, Any]:
         doc = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise SeedError(f"{file}: not valid {'JSON' if file.suffix == '.json' else 'YAML'}: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), dict):
-        raise SeedError(f"{file}: seed data must be a mapping with an `accounts` mapping")
+    if not isinstance(doc, dict) or not (
+        isinstance(doc.get("accounts"), dict) or isinstance(doc.get("settings"), dict)
+    ):
+        raise SeedError(f"{file}: seed data must be a mapping with an `accounts` (and/or `settings`) mapping")
     return doc
 
 
@@ -68,7 +83,9 @@ def apply_seed(
     for long, nor one huge SQLite transaction). `check_unique=False` skips the per-resource search for a
     resource with the same identifiers, for resources made unique by construction (demo accounts)."""
     backends = Backends(index, store, id_rules(index.spec), WebhookSender())
+    settings = _parse_settings(index, doc.get("settings"))  # checked before anything is written
     count = 0
+    kept: set[str] = set()  # accounts `only_empty` left alone (their settings too)
     for name, resources in (doc.get("accounts") or {}).items():
         if isinstance(resources, str | bytes | dict) or not isinstance(resources, Iterable):
             raise SeedError(f"accounts.{name}: expected a list of resources")
@@ -84,7 +101,8 @@ def apply_seed(
             batch = list(itertools.islice(items, batch_size)) if batch_size else list(items)
             with store.transaction() as tx:
                 # Checked in the first write transaction: workers starting together on one SQLite file load once.
-                if first and only_empty and tx.types(str(account)):
+                if first and only_empty and set(tx.types(str(account))) - {SETTINGS_TYPE}:
+                    kept.add(str(account))
                     break
                 for i, item in batch:
                     _load_one(index, backends, tx, str(account), f"accounts.{name}[{i}]", item, check_unique)
@@ -92,7 +110,33 @@ def apply_seed(
             count += len(batch)
             if not batch_size or not batch:
                 break
+    if settings:
+        # With `only_empty`, an account that held anything before this seed (`kept`, or settings) keeps it all.
+        with store.transaction() as tx:
+            for account, account_settings in settings.items():
+                if only_empty and (account in kept or read_settings(tx, account) is not None):
+                    continue
+                write_settings(tx, account, account_settings)
     return count
+
+
+def _parse_settings(index: ResourceIndex, settings: Any) -> dict[str, AccountSettings]:
+    """The seed's `settings`, by account id: per account, its key's scopes and its features."""
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise SeedError("settings: expected a mapping of account -> {scopes, features}")
+    known = known_scopes(index.spec)
+    parsed: dict[str, AccountSettings] = {}
+    for name, value in settings.items():
+        account = account_for_name(str(name))
+        if account is None:
+            raise SeedError(f"settings.{name}: name an account as in `accounts` (`api_key:<key>`, `acct_...`)")
+        try:
+            parsed[account] = parse_settings(value, f"settings.{name}", known)
+        except SettingsError as exc:
+            raise SeedError(str(exc)) from None
+    return parsed
 
 
 def _load_one(
@@ -129,10 +173,16 @@ def _load_one(
 def export_state(store: Store, account: str | None = None) -> dict[str, Any]:
     accounts = [account] if account is not None else store.accounts()
     out: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
     with store.transaction(write=False) as tx:
         for name in accounts:
             resources = []
+            account_settings = read_settings(tx, name)
+            if account_settings is not None:
+                settings[name] = account_settings.to_json()
             for rtype in tx.types(name):
+                if rtype == SETTINGS_TYPE:
+                    continue
                 for record in tx.scan(name, rtype):
                     rels = {
                         rel_name: {
@@ -145,4 +195,4 @@ def export_state(store: Store, account: str | None = None) -> dict[str, Any]:
                         item["relationships"] = rels
                     resources.append((record["seq"], item))
             out[name] = [item for _, item in sorted(resources, key=lambda p: p[0])]
-    return {"accounts": out}
+    return {"accounts": out, "settings": settings} if settings else {"accounts": out}

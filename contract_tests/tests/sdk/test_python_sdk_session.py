@@ -127,3 +127,23 @@ def test_conversations_reply_flow_with_the_sdk(
             assert exc.status == status
         else:
             raise AssertionError(f"expected {status}")
+
+
+def test_a_key_without_a_scope_gets_klaviyos_403_through_the_sdk() -> None:
+    """A read-only key (`kdk mock --key-scopes KEY=read-only`): the SDK reads, and a write raises the SDK's
+    ForbiddenException carrying Klaviyo's JSON:API error (status 403, permission_denied, the missing scope)."""
+    import json
+
+    from klaviyo_api import KlaviyoAPI
+    from openapi_client.exceptions import ForbiddenException
+
+    with running_mock(
+        state="memory", extra_args=["--key-scopes", "pk_read_only=read-only"], api_key="pk_read_only"
+    ) as mock:
+        client = KlaviyoAPI(mock.api_key, test_host=mock.base_url, max_retries=0)
+        assert client.Profiles.get_profiles().data == []
+        with pytest.raises(ForbiddenException) as refused:
+            client.Profiles.create_profile({"data": {"type": "profile", "attributes": {"email": "ro@example.com"}}})
+        assert refused.value.status == 403
+        (error,) = json.loads(refused.value.body)["errors"]
+        assert error["code"] == "permission_denied" and "profiles:write" in error["detail"]

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from mock_server import MockError, MockRequest, MockResponse
 
+from .._account_settings import FEATURES, feature_refusal, read_settings
 from .._errors import invalid, not_found
 from .._index import OpInfo
 from .._models import now
@@ -175,6 +176,10 @@ class ConversationsBackend(Backend):
                     pointer="/data/relationships/conversation/data/id",
                 )
             channel = str(conversation["attributes"].get("channel") or "sms")
+            # "Account not configured to send SMS" / "WhatsApp not enabled for the account": 403.
+            refused = feature_refusal(read_settings(tx, req.account), channel if channel in FEATURES else "sms")
+            if refused is not None:
+                raise refused
             profile_ref = ((conversation.get("relationships") or {}).get("profile") or {}).get("data") or [{}]
             profile = tx.get(req.account, "profile", str(profile_ref[0].get("id")))
             if profile is None:

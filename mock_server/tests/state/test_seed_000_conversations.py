@@ -4,7 +4,8 @@ The document's integration flow: subscribe to `event:klaviyo.sent_sms` → a cus
 (the mock's admin inbound endpoint) → the webhook fires with the sender's profile id → `GET
 /api/profiles/{id}/conversation` gives the conversation id → `POST /api/conversation-messages` replies (202).
 Then every limit and error of its troubleshooting table: 400 (missing/empty body, missing relationship,
-conversation not found or blocked, customer does not exist, no consent), 401, 403 (private API key),
+conversation not found or blocked, customer does not exist, no consent), 401, 403 (private API key, the
+Conversations feature off, SMS or WhatsApp not configured, an app without the conversations scopes),
 413 (1,600 SMS / 1,024 WhatsApp characters), 429 (SMALL tier: 3/s burst); WhatsApp has no inbound webhook.
 """
 
@@ -302,3 +303,62 @@ async def test_no_public_endpoint_creates_a_conversation(account: Account) -> No
         "/api/conversations", json={"data": {"type": "conversation", "attributes": {}}}, headers=OJ
     )
     assert create.status_code in (404, 405)
+
+
+async def _settings(account: Account, **features: bool) -> None:
+    """The account's features, as the admin endpoint sets them (the key's own account)."""
+    response = await account.client.post("/__mock__/settings", json={"features": features}, headers=OAUTH)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("channel", "feature", "detail"),
+    [
+        ("sms", "sms", "Account not configured to send SMS."),
+        ("whatsapp", "whatsapp", "WhatsApp not enabled for the account."),
+    ],
+)
+async def test_403_channel_not_configured(account: Account, channel: str, feature: str, detail: str) -> None:
+    """Troubleshooting 403: "Account not configured to send SMS." / "WhatsApp not enabled for the account."
+    The conversation exists (the customer wrote first); the account then has the channel turned off."""
+    conversation = (await _consented_conversation(account, channel))["conversation_id"]
+    await _settings(account, **{feature: False})
+    error = _error(await account.reply(conversation, "Thanks for writing!"), 403)
+    assert error["code"] == "permission_denied" and error["detail"] == detail
+    # Nothing was sent: the thread holds only the customer's message; the journal has the 403.
+    profile_id = (await account.client.get("/api/profiles", headers=OAUTH)).json()["data"][0]["id"]
+    thread = (await account.client.get(f"/api/profiles/{profile_id}/conversation", headers=OAUTH)).json()
+    assert [m["attributes"]["direction"] for m in thread["included"]] == ["inbound"]
+    journal = (await account.client.get("/__mock__/journal", headers=OAUTH)).json()["requests"]
+    assert ("create_conversation_message", 403) in [(e["operation_id"], e["status"]) for e in journal]
+    # No sending number: no customer can text in on that channel either.
+    inbound = await account.client.post(
+        "/__mock__/inbound", json={"phone_number": PHONE, "body": "hello?", "channel": channel}, headers=OAUTH
+    )
+    assert inbound.status_code == 409
+    # Turned back on, the reply goes out; the other channel was never affected.
+    await _settings(account, **{feature: True})
+    assert (await account.reply(conversation, "Thanks for writing!")).status_code == 202
+
+
+async def test_403_conversations_feature_not_enabled(account: Account) -> None:
+    """Troubleshooting 403: "the account does not have the Conversations feature enabled": every
+    Conversations API operation is refused, other APIs are not."""
+    result = await _consented_conversation(account)
+    await _settings(account, conversations=False)
+    error = _error(await account.reply(result["conversation_id"], "hi"), 403)
+    assert "Conversations feature" in error["detail"]
+    _error(await account.client.get(f"/api/profiles/{result['profile_id']}/conversation", headers=OAUTH), 403)
+    assert (await account.client.get(f"/api/profiles/{result['profile_id']}", headers=OAUTH)).status_code == 200
+
+
+async def test_403_oauth_app_without_the_conversation_scopes(account: Account) -> None:
+    """ "Required scopes": conversations:write to send, conversations:read and profiles:read for the history.
+    An app granted only the read scopes reads the thread and is refused the reply."""
+    result = await _consented_conversation(account)
+    granted = {"scopes": ["accounts:read", "profiles:read", "conversations:read"]}
+    assert (await account.client.post("/__mock__/settings", json=granted, headers=OAUTH)).status_code == 200
+    history = await account.client.get(f"/api/profiles/{result['profile_id']}/conversation", headers=OAUTH)
+    assert history.status_code == 200
+    error = _error(await account.reply(result["conversation_id"], "hi"), 403)
+    assert "conversations:write" in error["detail"]

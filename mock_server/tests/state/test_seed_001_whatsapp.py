@@ -3,7 +3,8 @@
 The automation, as the guide writes it: list the lists (revision 2025-01-15, trailing slashes, the guide's
 headers), search the profile by email, create it when the search is empty, add it to the list (204, no body).
 Run twice, the second run finds the profile, gets 204 again and creates nothing. The guide's troubleshooting
-table is checked too: 401 for a wrong Authorization format, 400 for a flat body, 400 without `revision`.
+table is checked too: 401 for a wrong Authorization format, 400 for a flat body, 400 without `revision`, 403
+for a key missing one of the four scopes the guide names.
 """
 
 from __future__ import annotations
@@ -157,3 +158,57 @@ async def test_whatsapp_opt_in_sync_over_http(klaviyo_mock: Any) -> None:
     headers = {**GUIDE_HEADERS, "Authorization": f"Klaviyo-API-Key {klaviyo_mock.api_key}"}
     async with httpx.AsyncClient(base_url=klaviyo_mock.base_url, timeout=30) as client:
         await _check_sync(client, headers)
+
+
+async def test_troubleshooting_403_missing_required_scopes(compiled: CompiledSpec, tmp_path: Any) -> None:
+    """ "403 Forbidden: Missing required scopes on the API key. The private key needs profiles:read,
+    profiles:write, lists:read, lists:write." A custom key made without lists:write, the list made in
+    Klaviyo's UI (here: the seed file), then the automation: the search and the create work, the list
+    subscription is refused with the scope it lacks; a key made with all four runs the whole sync."""
+    import yaml
+
+    without = "pk_wa_expert_missing_lists_write"
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        yaml.safe_dump(
+            {
+                "accounts": {f"api_key:{without}": [{"type": "list", "attributes": {"name": LIST_NAME}}]},
+                "settings": {
+                    f"api_key:{without}": {"scopes": ["profiles:read", "profiles:write", "lists:read"]},
+                    f"api_key:{KEY}": {"scopes": ["profiles:read", "profiles:write", "lists:read", "lists:write"]},
+                },
+            }
+        )
+    )
+    options = {"state": "memory", "seed_data": str(seed)}
+    app = create_app(compiled=compiled, behaviours=behaviours_from_options(options, compiled=compiled))
+    headers = {**GUIDE_HEADERS, "Authorization": f"Klaviyo-API-Key {without}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock.test") as client:
+        lists = (await client.get("/api/lists/", headers=headers)).json()["data"]
+        list_id = lists[0]["id"]
+        search = await client.get(
+            "/api/profiles/", params={"filter": f'equals(email,"{CUSTOMER["email"]}")'}, headers=headers
+        )
+        assert search.status_code == 200 and search.json()["data"] == []
+        create = await client.post(
+            "/api/profiles/", json={"data": {"type": "profile", "attributes": CUSTOMER}}, headers=_writing(headers)
+        )
+        assert create.status_code == 201, create.text
+        subscribe = await client.post(
+            f"/api/lists/{list_id}/relationships/profiles/",
+            json={"data": [{"type": "profile", "id": create.json()["data"]["id"]}]},
+            headers=_writing(headers),
+        )
+        assert subscribe.status_code == 403, subscribe.text
+        (error,) = subscribe.json()["errors"]
+        assert error["code"] == "permission_denied" and error["status"] == 403
+        assert "lists:write" in error["detail"] and "profiles:write" not in error["detail"]
+        members = await client.get(f"/api/lists/{list_id}/relationships/profiles/", headers=headers)
+        assert members.json()["data"] == []  # the refused subscription changed nothing
+        journal = (await client.get("/__mock__/journal", headers=headers)).json()["requests"]
+        assert [(e["operation_id"], e["status"]) for e in journal][-2:] == [
+            ("add_profiles_to_list", 403),
+            ("get_profile_ids_for_list", 200),
+        ]
+        # The key made as the guide says (Custom Key with the four scopes) runs the whole sync.
+        await _check_sync(client, GUIDE_HEADERS)

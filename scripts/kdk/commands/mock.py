@@ -59,6 +59,20 @@ def mock(
             "`Authorization: Klaviyo-API-Key <key>`). Default: api_key:pk_test."
         ),
     ] = None,
+    key_scopes: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Give a key Klaviyo's access level: KEY=full, KEY=read-only or KEY=profiles:read,lists:write "
+            "(repeatable; keys not named keep full access). KEY is a private key or oauth:<token>.",
+        ),
+    ] = None,
+    disable_feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Turn an account feature off: KEY=sms, KEY=whatsapp or KEY=conversations (repeatable); "
+            "its operations then answer Klaviyo's 403.",
+        ),
+    ] = None,
     rate_limits: Annotated[
         bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce x-klaviyo-ratelimit per account.")
     ] = False,
@@ -147,9 +161,22 @@ def mock(
         typer.echo(f"kdk mock: {exc}", err=True)
         raise typer.Exit(2) from None
 
-    if stateless and (state or seed_data or demo_data):
-        typer.echo("kdk mock: --stateless stores nothing: leave out --state, --seed-data and --demo-data", err=True)
+    if stateless and (state or seed_data or demo_data or key_scopes or disable_feature):
+        typer.echo(
+            "kdk mock: --stateless stores nothing: leave out --state, --seed-data, --demo-data, --key-scopes and "
+            "--disable-feature",
+            err=True,
+        )
         raise typer.Exit(2)
+    account_settings = None
+    if key_scopes or disable_feature:
+        from mock_server.state import SettingsError, settings_from_options
+
+        try:
+            account_settings = settings_from_options(key_scopes or (), disable_feature or ())
+        except SettingsError as exc:
+            typer.echo(f"kdk mock: {exc}", err=True)
+            raise typer.Exit(2) from None
     if demo_data is not None:
         from mock_server.state import DemoSizeError, parse_demo_size
 
@@ -199,6 +226,7 @@ def mock(
         demo_data=demo_data,
         demo_account=demo_account,
         rate_limits=rate_limits,
+        account_settings=account_settings,
         workers=workers,
         replay=str(replay) if replay else None,
         replay_match=replay_match,
