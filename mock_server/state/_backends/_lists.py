@@ -23,8 +23,16 @@ from .._index import Kind, OpInfo
 from .._models import Outcome, Record, Ref, now
 from .._store import StoreTx
 from ._base import Backend, Call, _page_outcome
+from ._membership import record_removals
 
-__all__ = ["ListsBackend", "body_refs", "check_refs_exist", "drop_references", "per_call_limit"]
+__all__ = [
+    "ListsBackend",
+    "body_refs",
+    "check_refs_exist",
+    "drop_references",
+    "is_computed",
+    "per_call_limit",
+]
 
 _MEMBERS = "profiles"
 _JOINED = "joined_group_at"
@@ -121,15 +129,20 @@ class ListsBackend(Backend):
                 data.append(reference)
                 joined[reference["id"]] = stamp
 
-    def remove_members(self, group: Record, refs: builtins.list[Ref]) -> None:
+    def remove_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
+        """Remove profiles from a stored list; each one that was a member leaves a removal record (the
+        history segment and list reports count from, `_membership.py`)."""
         rel = (group.get("relationships") or {}).get(_MEMBERS)
         if not rel:
             return
         gone = {(r["type"], r["id"]) for r in refs}
+        present = {r.get("id") for r in rel.get("data") or [] if (r.get("type"), r.get("id")) in gone}
         rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
         joined = rel.get("joined") or {}
+        left = {str(pid): joined.get(pid) for pid in present}
         for reference in refs:
             joined.pop(reference["id"], None)
+        record_removals(tx, account, group, left, now())
 
     def groups_of(self, tx: StoreTx, account: str, rtype: str, profile_id: str) -> builtins.list[Ref]:
         """The lists (or segments) a profile belongs to."""
@@ -270,10 +283,10 @@ class ListsBackend(Backend):
             if call.op.kind is Kind.REL_ADD:
                 self.add_members(tx, call.account, group, refs)
             elif call.op.kind is Kind.REL_REMOVE:
-                self.remove_members(group, refs)
+                self.remove_members(tx, call.account, group, refs)
             else:
                 current = [{"type": "profile", "id": pid} for pid in self.members(tx, call.account, group)]
-                self.remove_members(group, [r for r in current if r not in refs])
+                self.remove_members(tx, call.account, group, [r for r in current if r not in refs])
                 self.add_members(tx, call.account, group, refs)
             group.setdefault("attributes", {})["updated"] = now()
             tx.put(call.account, group)
@@ -289,6 +302,11 @@ class ListsBackend(Backend):
                 op.operation_id: str(op.node.get("description") or "") for op in iter_operations(self.index.spec)
             }
         return self._descriptions.get(operation_id, "")
+
+
+def is_computed(group: Record) -> bool:
+    """Whether a segment's members are computed from its definition (no stored membership to change)."""
+    return _evaluable_groups(group) is not None
 
 
 def _evaluable_groups(group: Record) -> builtins.list[builtins.list[dict[str, Any]]] | None:
