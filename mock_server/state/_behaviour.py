@@ -19,7 +19,7 @@ from mock_server import (
     error_response,
 )
 
-from ._backends import BODY_LIMITS
+from ._backends import BODY_LIMITS, IMAGE_FILES_PATH, image_file
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
 from ._limits import DEFAULT_LIMITS, ResourceLimits
@@ -67,7 +67,7 @@ class StatefulBehaviour:
         self.limits = limits
         self.store.configure(build_plan(self.index))  # what to index comes from the spec
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
-        self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
+        self.dispatcher = Dispatcher(self.index, self.store, self.webhooks, limits)
         self.limiter = (
             RateLimiter(self.index.ratelimits, clock=clock, buckets=bucket_store(self.store, limits.rate_limit_file))
             if rate_limits
@@ -134,7 +134,18 @@ class StatefulBehaviour:
 
             return AdminRoute(method, ADMIN_PREFIX + path, handler)
 
-        return [route(method, path) for method, path in _ADMIN_ENDPOINTS]
+        return [route(method, path) for method, path in _ADMIN_ENDPOINTS] + [
+            # An uploaded image's `image_url`: public, like Klaviyo's CDN (its path holds no credential).
+            AdminRoute("get", IMAGE_FILES_PATH + "/{account}/{file}", self._image_file, public=True)
+        ]
+
+    async def _image_file(self, req: MockRequest) -> MockResponse:
+        found = image_file(self.store, req.path_params.get("account", ""), req.path_params.get("file", ""))
+        if found is None:
+            return _admin_error(404, "No uploaded image has this URL.")
+        content, media_type = found
+        # The URL names its bytes for good (a new upload gets a new URL): a client or proxy may cache it.
+        return MockResponse(200, raw=content, media_type=media_type, headers={"cache-control": "public, max-age=86400"})
 
     async def _admin_call(self, method: str, path: str, req: MockRequest) -> MockResponse:
         body = req.body

@@ -1,7 +1,8 @@
-"""How much a long-running stateful mock keeps: the journal and webhook delivery log, per account.
+"""How much a long-running stateful mock keeps: the journal, webhook delivery log and uploaded image bytes.
 
 Every bound is per account, so one busy (or hostile) tenant cannot push another's records out. `kdk mock`
-takes them as `--journal-entries`, `--journal-bytes`, `--journal-body-bytes` and `--webhook-deliveries`.
+takes them as `--journal-entries`, `--journal-bytes`, `--journal-body-bytes`, `--webhook-deliveries`,
+`--image-bytes` and `--account-image-bytes`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class ResourceLimits:
     journal_bytes: int = 4 * 1024 * 1024  # bytes of journal JSON kept per account (oldest entries dropped first)
     journal_body_bytes: int = 64 * 1024  # a larger request body is journaled as its size only
     webhook_deliveries: int = 500  # newest delivery attempts kept per account
+    image_bytes: int = 5 * 1024 * 1024  # the largest image an upload may store (Klaviyo's 5 MB)
+    account_image_bytes: int = 64 * 1024 * 1024  # bytes of uploaded images kept per account (then 413)
     rate_limit_file: str | None = None  # a SQLite file the workers of one mock share rate-limit buckets in
 
     @classmethod

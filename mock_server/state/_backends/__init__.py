@@ -9,6 +9,7 @@ from __future__ import annotations
 from mock_server import IdRules, job_effect
 
 from .._index import ResourceIndex
+from .._limits import DEFAULT_LIMITS, ResourceLimits
 from .._store import Store
 from .._webhooks import WebhookSender
 from ._aggregates import AggregatesBackend
@@ -20,7 +21,7 @@ from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._coupons import CouponsBackend
 from ._events import EventsBackend, carries_events
 from ._flows import FlowsBackend
-from ._images import ImagesBackend
+from ._images import IMAGE_FILES_PATH, ImagesBackend, image_file
 from ._jobs import JobsBackend
 from ._lists import ListsBackend
 from ._profiles import ConsentJobsBackend, ProfilesBackend
@@ -30,6 +31,7 @@ from ._templates import TemplatesBackend
 
 __all__ = [
     "BODY_LIMITS",
+    "IMAGE_FILES_PATH",
     "AggregatesBackend",
     "Backend",
     "Backends",
@@ -50,6 +52,7 @@ __all__ = [
     "carries_events",
     "consent_action",
     "has_consent",
+    "image_file",
     "report_subject",
 ]
 
@@ -57,8 +60,16 @@ __all__ = [
 class Backends:
     """The backend of each resource type."""
 
-    def __init__(self, index: ResourceIndex, store: Store, ids: IdRules, webhooks: WebhookSender) -> None:
+    def __init__(
+        self,
+        index: ResourceIndex,
+        store: Store,
+        ids: IdRules,
+        webhooks: WebhookSender,
+        limits: ResourceLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.webhooks = webhooks
+        self.limits = limits
         self.generic = Backend(index, store, ids, self)
         self.jobs = JobsBackend(index, store, ids, self)
         self.profiles = ProfilesBackend(index, store, ids, self)
