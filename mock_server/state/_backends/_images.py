@@ -34,6 +34,7 @@ IMAGE_FILES_PATH = "/__mock__/images"  # + /<account id>/<token>.<ext>: the uplo
 _FILE_TYPE = "kdk-image-file"  # the mock's own record type: one image's bytes (base64) and media type
 _FORMATS = {"jpeg": "jpeg", "jpg": "jpeg", "png": "png", "gif": "gif"}
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif"}
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF87a", "gif"), (b"GIF89a", "gif"))
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 _DATA_URI = re.compile(r"^data:image/([\w.+-]+)(;base64)?,(.*)$", re.DOTALL | re.IGNORECASE)
 _SOURCE = "/data/attributes/import_from_url"
@@ -60,12 +61,14 @@ class ImagesBackend(Backend):
         upload: dict[str, Any] = sent if isinstance(sent, dict) else {}
         filename = str(upload.get("filename") or "")
         media = str(upload.get("content_type") or "")
-        fmt = _format(media.split("/")[-1]) if media.startswith("image/") else None
+        content = upload.get("content")
+        raw = bytes(content) if isinstance(content, bytes | bytearray) else b""
+        # The bytes say what they are; a client that sends bare bytes (the Python SDK: `application/octet-stream`
+        # named "file") still uploads a PNG. Else the declared media type, else the file name's extension.
+        fmt = _sniff(raw) or (_format(media.split("/")[-1]) if media.startswith("image/") else None)
         fmt = fmt or _format(filename.rsplit(".", 1)[-1] if "." in filename else "")
         if fmt is None:
             raise invalid("Supported image formats: jpeg, png, gif.", pointer="/file")
-        content = upload.get("content")
-        raw = bytes(content) if isinstance(content, bytes | bytearray) else b""
         self._check_size(len(raw), "/file")
         attributes = {k: form[k] for k in ("name", "hidden") if k in form}
         incoming = ResourceInput("image", None, attributes)
@@ -153,6 +156,14 @@ def image_file(store: Store, account: str, filename: str) -> tuple[bytes, str] |
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g}MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def _sniff(content: bytes) -> str | None:
+    """The format the file's own signature names (PNG, JPEG, GIF), if any."""
+    for signature, fmt in _SIGNATURES:
+        if content.startswith(signature):
+            return fmt
+    return None
 
 
 def _format(extension: str) -> str | None:
