@@ -32,6 +32,7 @@ SNAPSHOT_TYPE = "kdk-membership-snapshot"
 
 # (joined, left); left is None while the profile is still a member.
 Interval = tuple[dt.datetime, dt.datetime | None]
+_LONG_AGO = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def record_removals(tx: StoreTx, account: str, group: Record, left: dict[str, str | None], at: str) -> None:
@@ -71,11 +72,12 @@ def reconcile_snapshot(tx: StoreTx, account: str, segment: Record, current: dict
             joined[profile_id] = before[profile_id]
         elif stored is None:
             joined[profile_id] = computed or since
-        else:  # matched after the snapshot: when the profile last changed, never before the snapshot
-            joined[profile_id] = max(taken, _changed_at(tx, account, profile_id) or stamp)
+        else:  # matched after the snapshot: when the profile last changed, between the snapshot and now
+            joined[profile_id] = _clamp(_changed_at(tx, account, profile_id), taken, stamp)
     left = {pid: when for pid, when in before.items() if pid not in current}
     for profile_id, when in left.items():
-        removed = max(when, min(_changed_at(tx, account, profile_id) or stamp, stamp))
+        # When the profile last changed (a deleted one: now), not before it joined nor before the snapshot.
+        removed = _clamp(_changed_at(tx, account, profile_id), max(taken, when, key=_order), stamp)
         record_removals(tx, account, segment, {profile_id: when}, removed)
     if stored is None or left or joined != before:
         snapshot: Record = {
@@ -92,13 +94,12 @@ def intervals(tx: StoreTx, account: str, group: Record, current: dict[str, str])
     """Every membership interval of a group: the removed ones, then the current members' open ones."""
     out: list[Interval] = []
     for removal in _removals(tx.scan(account, REMOVAL_TYPE), group):
-        joined, left = _moment(removal.get("joined_at")), _moment(removal.get("removed_at"))
-        if joined is not None and left is not None:
-            out.append((joined, left))
-    for when in current.values():
-        joined = _moment(when)
-        if joined is not None:
-            out.append((joined, None))
+        left = _moment(removal.get("removed_at"))
+        if left is not None:
+            out.append((_moment(removal.get("joined_at")) or _LONG_AGO, left))
+    # A member whose join time nobody recorded (seed data without `joined` or `created`) has been one all along:
+    # counted in every total, never as added.
+    out.extend((_moment(when) or _LONG_AGO, None) for when in current.values())
     return out
 
 
@@ -114,6 +115,17 @@ def _changed_at(tx: StoreTx, account: str, profile_id: str) -> str | None:
     attrs = (profile or {}).get("attributes") or {}
     changed = attrs.get("updated") or attrs.get("created")
     return str(changed) if changed else None
+
+
+def _clamp(value: str | None, low: str, high: str) -> str:
+    """`value` (a time; None: `high`) kept within [low, high], compared as times, not as text."""
+    if value is None:
+        return high
+    return min(max(value, low, key=_order), high, key=_order)
+
+
+def _order(value: str) -> dt.datetime:
+    return _moment(value) or _LONG_AGO
 
 
 def _moment(value: Any) -> dt.datetime | None:

@@ -383,3 +383,58 @@ async def test_segment_reports_follow_a_computed_segment(client: httpx.AsyncClie
     assert (await client.post(f"/api/lists/{lid}/relationships/profiles", json=gone, headers=H)).status_code == 204
     assert await statistics() == {"total_members": 2, "members_added": 3, "members_removed": 1,
                                   "net_members_changed": 2}  # fmt: skip
+
+
+async def test_a_profile_that_stops_matching_leaves_when_it_changed(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    pids = {}
+    for name in ("Asha", "Ben"):
+        body = {"data": {"type": "profile", "attributes": {"email": f"{name}@example.com", "first_name": name}}}
+        pids[name] = (await client.post("/api/profiles", json=body, headers=H)).json()["data"]["id"]
+    condition = {
+        "type": "profile-property",
+        "property": "first_name",
+        "filter": {"type": "string", "operator": "equals", "value": "Asha"},
+    }
+    segment = {"data": {"type": "segment", "attributes": {"name": "Ashas", "definition": {
+        "condition_groups": [{"conditions": [condition]}]}}}}  # fmt: skip
+    assert (await client.post("/api/segments", json=segment, headers=H)).status_code == 201
+    now = dt.datetime.now(dt.UTC)
+    window = {"start": (now - dt.timedelta(hours=1)).isoformat(), "end": (now + dt.timedelta(hours=1)).isoformat()}
+    body = segment_report("segment-values-report", timeframe=window)
+
+    async def statistics() -> list[int]:
+        (row,) = (await client.post("/api/segment-values-reports", json=body, headers=H)).json()["data"]["attributes"][
+            "results"
+        ]
+        return [row["statistics"][s] for s in ("total_members", "members_added", "members_removed")]
+
+    assert await statistics() == [1, 1, 0]
+    rename = {"data": {"type": "profile", "id": pids["Asha"], "attributes": {"first_name": "Ana"}}}
+    renamed = await client.patch(f"/api/profiles/{pids['Asha']}", json=rename, headers=H)
+    assert await statistics() == [0, 1, 1]
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction(write=False) as tx:
+        (removal,) = tx.scan(account, REMOVAL_TYPE)
+    assert removal["attributes"]["profile_id"] == pids["Asha"]
+    assert removal["attributes"]["removed_at"] == renamed.json()["data"]["attributes"]["updated"]
+    rename = {"data": {"type": "profile", "id": pids["Ben"], "attributes": {"first_name": "Asha"}}}
+    await client.patch(f"/api/profiles/{pids['Ben']}", json=rename, headers=H)
+    assert await statistics() == [1, 2, 1]
+
+
+async def test_a_member_with_no_known_join_time_counts_all_along(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction() as tx:
+        members = {"many": True, "data": [{"type": "profile", "id": "p1"}]}  # no `joined`, no `created`
+        tx.put(account, {"type": "segment", "id": "S3", "attributes": {}, "relationships": {"profiles": members}})
+    response = await client.post("/api/segment-values-reports", json=segment_report("segment-values-report"), headers=H)
+    assert response.json()["data"]["attributes"]["results"] == [
+        {"groupings": {"segment_id": "S3"},
+         "statistics": {"total_members": 1, "members_added": 0, "members_removed": 0, "net_members_changed": 0}},
+    ]  # fmt: skip
