@@ -171,3 +171,16 @@ async def test_uploaded_bytes_are_served_from_every_store(
     else:
         async with core_client(compiled, make_behaviour(open_any_store(kind))) as client:
             assert (await client.get(url)).status_code == 404  # a new in-memory mock holds nothing
+
+
+async def test_the_journal_notes_an_uploads_bytes_by_size(client: httpx.AsyncClient) -> None:
+    made = await client.post("/api/image-upload", files={"file": ("logo.png", PNG, "image/png")}, headers=API_KEY)
+    assert made.status_code == 201
+    (entry,) = (await client.get("/__mock__/journal", headers=API_KEY)).json()["requests"]
+    assert entry["status"] == 201
+    assert entry["body"]["file"] == {
+        "filename": "logo.png",
+        "content_type": "image/png",
+        "size": len(PNG),
+        "content": f"<{len(PNG)} bytes>",
+    }
