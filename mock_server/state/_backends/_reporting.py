@@ -271,10 +271,7 @@ class ReportsBackend(Backend):
         rows = []
         with self.store.transaction() as tx:
             for group in sorted(tx.scan(account, subject), key=lambda g: str(g["id"])):
-                groupings = {
-                    f"{subject}_id": group["id"],
-                    f"{subject}_name": (group.get("attributes") or {}).get("name"),
-                }
+                groupings = {f"{subject}_id": group["id"]}  # the one field such a report filters on
                 if tree is not None and not evaluate(tree, groupings, lambda g, f: g.get(f)):
                     continue
                 current = lists.members(tx, account, group)
