@@ -136,7 +136,11 @@ class StatefulBehaviour:
 
         return [route(method, path) for method, path in _ADMIN_ENDPOINTS] + [
             # An uploaded image's `image_url`: public, like Klaviyo's CDN (its path holds no credential).
-            AdminRoute("get", IMAGE_FILES_PATH + "/{account}/{file}", self._image_file, public=True)
+            AdminRoute(method, IMAGE_FILES_PATH + "/{account}/{file}", self._image_file, public=True)
+            for method in (
+                "get",
+                "head",
+            )  # HEAD: a client checking a URL before it downloads (the server drops the body)
         ]
 
     async def _image_file(self, req: MockRequest) -> MockResponse:

@@ -142,14 +142,17 @@ class ImagesBackend(Backend):
 
 def image_file(store: Store, account: str, filename: str) -> tuple[bytes, str] | None:
     """The bytes and media type an image URL of the mock serves (None: no such file in that account)."""
-    token, dot, _extension = filename.partition(".")
+    token, dot, extension = filename.partition(".")
     if account_for_name(account) != account or not dot or not _TOKEN.fullmatch(token):  # an `acct_...` id only
         return None
     with store.transaction(write=False) as tx:
         found = tx.get(account, _FILE_TYPE, token)
     attrs = (found or {}).get("attributes") or {}
+    media_type = str(attrs.get("media_type") or "")
+    if _EXTENSIONS.get(media_type.partition("/")[2]) != extension:  # the URL as issued, not another extension
+        return None
     try:
-        return base64.b64decode(str(attrs["base64"]), validate=True), str(attrs["media_type"])
+        return base64.b64decode(str(attrs["base64"]), validate=True), media_type
     except (KeyError, binascii.Error, ValueError):
         return None
 

@@ -41,6 +41,8 @@ async def test_file_upload_is_stored_and_listed(client: httpx.AsyncClient, compi
     served = await client.get(attrs["image_url"])
     assert served.status_code == 200 and served.content == PNG
     assert served.headers["content-type"] == "image/png"
+    checked = await client.head(attrs["image_url"])  # a HEAD answers the same headers (uvicorn drops the body)
+    assert (checked.status_code, checked.headers["content-length"]) == (200, str(len(PNG)))
     listed = await client.get("/api/images", headers=API_KEY)
     assert response_errors(compiled, spec, "/api/images", "get", 200, listed.json()) == []
     assert [i["id"] for i in listed.json()["data"]] == [image["id"]]
@@ -146,9 +148,12 @@ async def test_images_stay_in_their_account(client: httpx.AsyncClient) -> None:
         f"/__mock__/images/{ACCOUNT_ONE}/{'0' * 32}.png",
         f"/__mock__/images/api_key:pk_test_one/{token}",
         f"/__mock__/images/{ACCOUNT_ONE}/{image['id']}.png",
+        f"/__mock__/images/{ACCOUNT_ONE}/{token.replace('.png', '.gif')}",
+        f"/__mock__/images/{ACCOUNT_ONE}/{token}x",
     ):
         missing = await client.get(wrong)
         assert missing.status_code == 404, wrong
+        assert (await client.head(wrong)).status_code == 404
         assert missing.json()["errors"][0]["status"] == 404
 
 
