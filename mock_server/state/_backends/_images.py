@@ -69,6 +69,8 @@ class ImagesBackend(Backend):
         fmt = fmt or _format(filename.rsplit(".", 1)[-1] if "." in filename else "")
         if fmt is None:
             raise invalid("Supported image formats: jpeg, png, gif.", pointer="/file")
+        if not raw:
+            raise invalid("The image file is empty.", pointer="/file")
         self._check_size(len(raw), "/file")
         attributes = {k: form[k] for k in ("name", "hidden") if k in form}
         incoming = ResourceInput("image", None, attributes)

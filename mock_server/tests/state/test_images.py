@@ -99,6 +99,8 @@ async def test_refusals(client: httpx.AsyncClient) -> None:
         assert refused.json()["errors"][0]["source"]["pointer"] == "/data/attributes/import_from_url"
     bmp = await client.post("/api/image-upload", files={"file": ("a.bmp", b"BM", "image/bmp")}, headers=API_KEY)
     assert bmp.status_code == 400
+    empty = await client.post("/api/image-upload", files={"file": ("a.png", b"", "image/png")}, headers=API_KEY)
+    assert empty.status_code == 400 and empty.json()["errors"][0]["source"]["pointer"] == "/file"
     assert (await client.get("/api/images", headers=API_KEY)).json()["data"] == []  # nothing refused was stored
 
 
