@@ -12,7 +12,7 @@ that no longer matches is recorded as removed when the profile last changed (its
 report noticed; one that newly matches joined when it last changed (never before the snapshot's time).
 
 Both types are the mock's own (no Klaviyo operation reads them): they stay in the account's store, so an
-export (`GET /__mock__/state`) carries the history and a load restores it.
+export (`GET /__mock__/state`) carries them and a load (`POST /__mock__/state`, `--seed-data`) restores them.
 """
 
 from __future__ import annotations
