@@ -23,7 +23,7 @@ from .._index import Kind, OpInfo
 from .._models import Outcome, Record, Ref, now
 from .._store import StoreTx
 from ._base import Backend, Call, _page_outcome
-from ._membership import record_removals
+from ._membership import leaving, record_removals
 
 __all__ = [
     "ListsBackend",
@@ -52,6 +52,11 @@ def per_call_limit(op_description: str) -> int | None:
         if number:
             return int(number.replace(",", ""))
     return None
+
+
+def is_computed(group: Record) -> bool:
+    """Whether a segment's members are computed from its definition (no stored membership to change)."""
+    return _evaluable_groups(group) is not None
 
 
 def drop_references(tx: StoreTx, account: str, gone: Ref) -> None:
@@ -130,19 +135,16 @@ class ListsBackend(Backend):
                 joined[reference["id"]] = stamp
 
     def remove_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
-        """Remove profiles from a stored list; each one that was a member leaves a removal record (the
-        history segment and list reports count from, `_membership.py`)."""
+        # Each member taken off leaves a removal record (when it joined and left): segment reports count from it.
+        record_removals(tx, account, group, leaving(self.members(tx, account, group), refs), now())
         rel = (group.get("relationships") or {}).get(_MEMBERS)
         if not rel:
             return
         gone = {(r["type"], r["id"]) for r in refs}
-        present = {r.get("id") for r in rel.get("data") or [] if (r.get("type"), r.get("id")) in gone}
         rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
         joined = rel.get("joined") or {}
-        left = {str(pid): joined.get(pid) for pid in present}
         for reference in refs:
             joined.pop(reference["id"], None)
-        record_removals(tx, account, group, left, now())
 
     def groups_of(self, tx: StoreTx, account: str, rtype: str, profile_id: str) -> builtins.list[Ref]:
         """The lists (or segments) a profile belongs to."""
@@ -302,11 +304,6 @@ class ListsBackend(Backend):
                 op.operation_id: str(op.node.get("description") or "") for op in iter_operations(self.index.spec)
             }
         return self._descriptions.get(operation_id, "")
-
-
-def is_computed(group: Record) -> bool:
-    """Whether a segment's members are computed from its definition (no stored membership to change)."""
-    return _evaluable_groups(group) is not None
 
 
 def _evaluable_groups(group: Record) -> builtins.list[builtins.list[dict[str, Any]]] | None:

@@ -25,7 +25,15 @@ from typing import Any
 from .._models import Record, now
 from .._store import StoreTx
 
-__all__ = ["REMOVAL_TYPE", "SNAPSHOT_TYPE", "Interval", "intervals", "reconcile_snapshot", "record_removals"]
+__all__ = [
+    "REMOVAL_TYPE",
+    "SNAPSHOT_TYPE",
+    "Interval",
+    "intervals",
+    "leaving",
+    "reconcile_snapshot",
+    "record_removals",
+]
 
 REMOVAL_TYPE = "kdk-membership-removal"
 SNAPSHOT_TYPE = "kdk-membership-snapshot"
@@ -33,6 +41,11 @@ SNAPSHOT_TYPE = "kdk-membership-snapshot"
 # (joined, left); left is None while the profile is still a member.
 Interval = tuple[dt.datetime, dt.datetime | None]
 _LONG_AGO = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def leaving(members: dict[str, str | None], refs: Iterable[dict[str, str]]) -> dict[str, str | None]:
+    """The profiles of `refs` that are members (profile id -> when each joined): who a removal takes off."""
+    return {r["id"]: members[r["id"]] for r in refs if r.get("type") == "profile" and r["id"] in members}
 
 
 def record_removals(tx: StoreTx, account: str, group: Record, left: dict[str, str | None], at: str) -> None:
