@@ -438,3 +438,25 @@ async def test_a_member_with_no_known_join_time_counts_all_along(
         {"groupings": {"segment_id": "S3"},
          "statistics": {"total_members": 1, "members_added": 0, "members_removed": 0, "net_members_changed": 0}},
     ]  # fmt: skip
+
+
+async def test_leaving_a_list_is_recorded_with_its_join_time(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    """The history a list-based report would count from: who left, when they had joined, and when they left."""
+    lid = (
+        await client.post("/api/lists", json={"data": {"type": "list", "attributes": {"name": "L"}}}, headers=H)
+    ).json()["data"]["id"]
+    body = {"data": {"type": "profile", "attributes": {"email": "a@example.com"}}}
+    pid = (await client.post("/api/profiles", json=body, headers=H)).json()["data"]["id"]
+    refs = {"data": [{"type": "profile", "id": pid}]}
+    await client.post(f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)
+    (member,) = (await client.get(f"/api/lists/{lid}/profiles", headers=API_KEY)).json()["data"]
+    await client.request("DELETE", f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)
+    await client.request("DELETE", f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)  # not a member
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction(write=False) as tx:
+        (removal,) = [r["attributes"] for r in tx.scan(account, REMOVAL_TYPE)]
+    assert (removal["group_type"], removal["group_id"], removal["profile_id"]) == ("list", lid, pid)
+    assert removal["joined_at"] == member["attributes"]["joined_group_at"] <= removal["removed_at"]
