@@ -1,8 +1,7 @@
-"""How much a long-running stateful mock keeps: the journal, webhook delivery log and uploaded image bytes.
+"""How much a long-running stateful mock keeps: the journal and webhook delivery log, per account.
 
 Every bound is per account, so one busy (or hostile) tenant cannot push another's records out. `kdk mock`
-takes them as `--journal-entries`, `--journal-bytes`, `--journal-body-bytes`, `--webhook-deliveries`,
-`--image-bytes` and `--account-image-bytes`.
+takes them as `--journal-entries`, `--journal-bytes`, `--journal-body-bytes` and `--webhook-deliveries`.
 """
 
 from __future__ import annotations
@@ -19,9 +18,11 @@ class ResourceLimits:
     journal_bytes: int = 4 * 1024 * 1024  # bytes of journal JSON kept per account (oldest entries dropped first)
     journal_body_bytes: int = 64 * 1024  # a larger request body is journaled as its size only
     webhook_deliveries: int = 500  # newest delivery attempts kept per account
-    image_bytes: int = 5 * 1024 * 1024  # the largest image an upload may store (Klaviyo's 5 MB)
-    account_image_bytes: int = 64 * 1024 * 1024  # bytes of uploaded images kept per account (then 413)
     rate_limit_file: str | None = None  # a SQLite file the workers of one mock share rate-limit buckets in
+    # Uploaded images' bytes (`kdk mock --image-bytes`, `--account-image-bytes`): the largest one image may be
+    # (Klaviyo's 5 MB; larger is a 400) and what one account's uploads may hold in all (past it, a 413).
+    image_bytes: int = 5 * 1024 * 1024
+    account_image_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ResourceLimits:

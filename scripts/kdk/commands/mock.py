@@ -89,6 +89,12 @@ def mock(
             "also allows --host beyond loopback without --admin-token.",
         ),
     ] = False,
+    image_bytes: Annotated[
+        int, typer.Option(min=1, help="Images: the largest upload (file or data URI) kept and served; larger is a 400.")
+    ] = 5 * 1024 * 1024,
+    account_image_bytes: Annotated[
+        int, typer.Option(min=1, help="Images: uploaded bytes kept per account; past it an upload is a 413.")
+    ] = 64 * 1024 * 1024,
     journal_entries: Annotated[int, typer.Option(min=1, help="Journal: newest requests kept per account.")] = 1000,
     journal_bytes: Annotated[
         int, typer.Option(min=1, help="Journal: bytes (JSON) kept per account; the oldest go first.")
@@ -97,12 +103,6 @@ def mock(
         int, typer.Option(min=1, help="Journal: a larger request body is recorded as its size only.")
     ] = 64 * 1024,
     webhook_deliveries: Annotated[int, typer.Option(min=1, help="Webhook delivery attempts kept per account.")] = 500,
-    image_bytes: Annotated[
-        int, typer.Option(min=1, help="Images: the largest upload (file or data URI) kept and served; larger is a 400.")
-    ] = 5 * 1024 * 1024,
-    account_image_bytes: Annotated[
-        int, typer.Option(min=1, help="Images: uploaded bytes kept per account; past it an upload is a 413.")
-    ] = 64 * 1024 * 1024,
     header_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds a client has to send its request headers (then 408).")
     ] = 10.0,
@@ -211,12 +211,12 @@ def mock(
         inject_drift=inject_drift.split(",") if inject_drift else [],
         admin_token=admin_token or None,
         insecure_open_admin=insecure_open_admin,
+        image_bytes=image_bytes,
+        account_image_bytes=account_image_bytes,
         journal_entries=journal_entries,
         journal_bytes=journal_bytes,
         journal_body_bytes=journal_body_bytes,
         webhook_deliveries=webhook_deliveries,
-        image_bytes=image_bytes,
-        account_image_bytes=account_image_bytes,
     )
     typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
     try:
