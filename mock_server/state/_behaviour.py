@@ -19,7 +19,7 @@ from mock_server import (
     error_response,
 )
 
-from ._backends import BODY_LIMITS, IMAGE_FILES_PATH, image_file
+from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
 from ._limits import DEFAULT_LIMITS, ResourceLimits
@@ -134,17 +134,18 @@ class StatefulBehaviour:
 
             return AdminRoute(method, ADMIN_PREFIX + path, handler)
 
-        return [route(method, path) for method, path in _ADMIN_ENDPOINTS] + [
-            # An uploaded image's `image_url`: public, like Klaviyo's CDN (its path holds no credential).
-            AdminRoute(method, IMAGE_FILES_PATH + "/{account}/{file}", self._image_file, public=True)
-            for method in (
-                "get",
-                "head",
-            )  # HEAD: a client checking a URL before it downloads (the server drops the body)
+        images = self.dispatcher.backends.images
+        # An uploaded image's `image_url`: public, like Klaviyo's CDN (its path holds no credential); HEAD for a
+        # client that checks a URL before downloading it (the server drops the body).
+        files = [
+            AdminRoute(m, images.files_path + "/{account}/{file}", self._image_file, public=True)
+            for m in ("get", "head")
         ]
+        return [route(method, path) for method, path in _ADMIN_ENDPOINTS] + files
 
     async def _image_file(self, req: MockRequest) -> MockResponse:
-        found = image_file(self.store, req.path_params.get("account", ""), req.path_params.get("file", ""))
+        path = req.path_params
+        found = self.dispatcher.backends.images.file(path.get("account", ""), path.get("file", ""))
         if found is None:
             return _admin_error(404, "No uploaded image has this URL.")
         content, media_type = found

@@ -21,7 +21,7 @@ from ._conversations import BODY_LIMITS, ConversationsBackend, has_consent
 from ._coupons import CouponsBackend
 from ._events import EventsBackend, carries_events
 from ._flows import FlowsBackend
-from ._images import IMAGE_FILES_PATH, ImagesBackend, image_file
+from ._images import ImagesBackend
 from ._jobs import JobsBackend
 from ._lists import ListsBackend
 from ._profiles import ConsentJobsBackend, ProfilesBackend
@@ -31,7 +31,6 @@ from ._templates import TemplatesBackend
 
 __all__ = [
     "BODY_LIMITS",
-    "IMAGE_FILES_PATH",
     "AggregatesBackend",
     "Backend",
     "Backends",
@@ -52,7 +51,6 @@ __all__ = [
     "carries_events",
     "consent_action",
     "has_consent",
-    "image_file",
     "report_subject",
 ]
 

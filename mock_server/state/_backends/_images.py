@@ -25,12 +25,11 @@ from mock_server import MockError, account_for_name
 
 from .._errors import invalid
 from .._models import Outcome, Record, ResourceInput, now
-from .._store import Store, StoreTx
+from .._store import StoreTx
 from ._base import Backend, Call
 
-__all__ = ["IMAGE_FILES_PATH", "ImagesBackend", "image_file"]
+__all__ = ["ImagesBackend"]
 
-IMAGE_FILES_PATH = "/__mock__/images"  # + /<account id>/<token>.<ext>: the uploaded bytes, served publicly
 _FILE_TYPE = "kdk-image-file"  # the mock's own record type: one image's bytes (base64) and media type
 _FORMATS = {"jpeg": "jpeg", "jpg": "jpeg", "png": "png", "gif": "gif"}
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "gif": "gif"}
@@ -42,6 +41,7 @@ _SOURCE = "/data/attributes/import_from_url"
 
 class ImagesBackend(Backend):
     types: ClassVar[tuple[str, ...]] = ("image",)
+    files_path: ClassVar[str] = "/__mock__/images"  # + /<account id>/<token>.<ext>: the bytes, served publicly
 
     def create(self, call: Call) -> Outcome:
         """`upload_image_from_url`: a URL or a data URI."""
@@ -139,24 +139,23 @@ class ImagesBackend(Backend):
                 "relationships": {},
             },
         )
-        return f"{call.req.base_url}{IMAGE_FILES_PATH}/{call.account}/{token}.{_EXTENSIONS[fmt]}"
+        return f"{call.req.base_url}{self.files_path}/{call.account}/{token}.{_EXTENSIONS[fmt]}"
 
-
-def image_file(store: Store, account: str, filename: str) -> tuple[bytes, str] | None:
-    """The bytes and media type an image URL of the mock serves (None: no such file in that account)."""
-    token, dot, extension = filename.partition(".")
-    if account_for_name(account) != account or not dot or not _TOKEN.fullmatch(token):  # an `acct_...` id only
-        return None
-    with store.transaction(write=False) as tx:
-        found = tx.get(account, _FILE_TYPE, token)
-    attrs = (found or {}).get("attributes") or {}
-    media_type = str(attrs.get("media_type") or "")
-    if _EXTENSIONS.get(media_type.partition("/")[2]) != extension:  # the URL as issued, not another extension
-        return None
-    try:
-        return base64.b64decode(str(attrs["base64"]), validate=True), media_type
-    except (KeyError, binascii.Error, ValueError):
-        return None
+    def file(self, account: str, filename: str) -> tuple[bytes, str] | None:
+        """The bytes and media type an image URL of the mock serves (None: no such file in that account)."""
+        token, dot, extension = filename.partition(".")
+        if account_for_name(account) != account or not dot or not _TOKEN.fullmatch(token):  # an `acct_...` id only
+            return None
+        with self.store.transaction(write=False) as tx:
+            found = tx.get(account, _FILE_TYPE, token)
+        attrs = (found or {}).get("attributes") or {}
+        media_type = str(attrs.get("media_type") or "")
+        if _EXTENSIONS.get(media_type.partition("/")[2]) != extension:  # the URL as issued, not another extension
+            return None
+        try:
+            return base64.b64decode(str(attrs["base64"]), validate=True), media_type
+        except (KeyError, binascii.Error, ValueError):
+            return None
 
 
 def _megabytes(size: int) -> str:
