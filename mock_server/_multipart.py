@@ -14,7 +14,7 @@ __all__ = ["parse_multipart"]
 
 
 async def parse_multipart(scope: MutableMapping[str, Any], raw: bytes, schema: dict[str, Any]) -> dict[str, Any]:
-    """The form as a JSON-able dict (files become {filename, content_type, size}); 400 if it breaks the schema."""
+    """The form as a dict (files become {filename, content_type, size, content}); 400 if it breaks the schema."""
     from starlette.datastructures import UploadFile
     from starlette.requests import Request
 
@@ -45,7 +45,12 @@ async def parse_multipart(scope: MutableMapping[str, Any], raw: bytes, schema: d
             continue
         if isinstance(value, UploadFile):
             content = await value.read()
-            parsed[name] = {"filename": value.filename, "content_type": value.content_type, "size": len(content)}
+            parsed[name] = {
+                "filename": value.filename,
+                "content_type": value.content_type,
+                "size": len(content),
+                "content": content,  # the bytes, for a behaviour that keeps the file (the journal notes only its size)
+            }
             continue
         if prop.get("format") == "binary":
             parsed[name] = {"filename": None, "content_type": None, "size": len(value.encode())}

@@ -84,7 +84,7 @@ class StatefulBehaviour:
         if configure_store:  # False: a store shared with another revision's behaviour, indexed by its plan
             self.store.configure(build_plan(self.index))  # what to index comes from the spec
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
-        self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
+        self.dispatcher = Dispatcher(self.index, self.store, self.webhooks, limits)
         self.scopes = required_scopes(self.index.spec)  # every operation's x-klaviyo-scopes
         self.known_scopes = known_scopes(self.index.spec)
         self.include_scopes = include_scopes(self.index)  # `include=lists` also needs `lists:read`
@@ -178,7 +178,23 @@ class StatefulBehaviour:
 
             return AdminRoute(method, ADMIN_PREFIX + path, handler)
 
-        return [route(method, path) for method, path in _ADMIN_ENDPOINTS]
+        images = self.dispatcher.backends.images
+        # An uploaded image's `image_url`: public, like Klaviyo's CDN (its path holds no credential); HEAD for a
+        # client that checks a URL before downloading it (the server drops the body).
+        files = [
+            AdminRoute(m, images.files_path + "/{account}/{file}", self._image_file, public=True)
+            for m in ("get", "head")
+        ]
+        return [route(method, path) for method, path in _ADMIN_ENDPOINTS] + files
+
+    async def _image_file(self, req: MockRequest) -> MockResponse:
+        path = req.path_params
+        found = self.dispatcher.backends.images.file(path.get("account", ""), path.get("file", ""))
+        if found is None:
+            return _admin_error(404, "No uploaded image has this URL.")
+        content, media_type = found
+        # The URL names its bytes for good (a new upload gets a new URL): a client or proxy may cache it.
+        return MockResponse(200, raw=content, media_type=media_type, headers={"cache-control": "public, max-age=86400"})
 
     async def _admin_call(self, method: str, path: str, req: MockRequest) -> MockResponse:
         body = req.body

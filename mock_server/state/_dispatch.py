@@ -12,6 +12,7 @@ from mock_server import MockError, MockRequest, MockResponse, id_rules
 from ._backends import Backends, Call, carries_events, consent_action, report_subject
 from ._collections import QueryError
 from ._index import Kind, OpInfo, ResourceIndex
+from ._limits import DEFAULT_LIMITS, ResourceLimits
 from ._models import Outcome
 from ._render import Renderer
 from ._schema import flatten, json_body_schema, success_response
@@ -39,10 +40,12 @@ _METHODS: dict[Kind, str] = {
 
 
 class Dispatcher:
-    def __init__(self, index: ResourceIndex, store: Store, webhooks: WebhookSender) -> None:
+    def __init__(
+        self, index: ResourceIndex, store: Store, webhooks: WebhookSender, limits: ResourceLimits = DEFAULT_LIMITS
+    ) -> None:
         self.index = index
         self.store = store
-        self.backends = Backends(index, store, id_rules(index.spec), webhooks)
+        self.backends = Backends(index, store, id_rules(index.spec), webhooks, limits)
         self.renderer = Renderer(index, store)
         # create_conversation_message has no readable collection, so it is not a CREATE in the index;
         # nor are the subscription bulk jobs (they can only be posted), which set consent.

@@ -19,6 +19,10 @@ class ResourceLimits:
     journal_body_bytes: int = 64 * 1024  # a larger request body is journaled as its size only
     webhook_deliveries: int = 500  # newest delivery attempts kept per account
     rate_limit_file: str | None = None  # a SQLite file the workers of one mock share rate-limit buckets in
+    # Uploaded images' bytes (`kdk mock --image-bytes`, `--account-image-bytes`): the largest one image may be
+    # (Klaviyo's 5 MB; larger is a 400) and what one account's uploads may hold in all (past it, a 413).
+    image_bytes: int = 5 * 1024 * 1024
+    account_image_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> ResourceLimits:

@@ -7,6 +7,8 @@ Responses are parsed into the SDK's own models (the default), so a body the SDK 
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,9 @@ __all__ = ["EMAIL", "STEPS"]
 EMAIL = "priya@example.com"
 PHONE = "+15005550006"
 PAGE_PROFILES = 25
+_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 _YEARS = ["greater-or-equal(datetime,2000-01-01T00:00:00)", "less-than(datetime,2100-01-01T00:00:00)"]
 
 
@@ -403,6 +408,46 @@ def images(s: Session) -> None:
     assert s.ctx["image"] in [i.id for i in s.client.Images.get_images().data]
 
 
+def upload_image_file(s: Session) -> None:
+    """The SDK sends bare bytes (named "file", `application/octet-stream`); the `image_url` it gets back serves
+    them, as Klaviyo's CDN would, to a plain download without credentials."""
+    import urllib.request
+
+    created = s.client.Images.upload_image_from_file(_PNG, name="pixel")
+    attributes = created.data.attributes
+    assert (attributes.name, attributes.format, attributes.size) == ("pixel", "png", len(_PNG))
+    with urllib.request.urlopen(attributes.image_url, timeout=10) as downloaded:
+        assert downloaded.headers["content-type"] == "image/png"
+        assert downloaded.read() == _PNG
+
+
+def segment_growth_report(s: Session) -> None:
+    """A segment defined by the list's membership: the segment report counts the profile on the list."""
+    condition = {"type": "profile-group-membership", "is_member": True, "group_ids": [s.ctx["list"]]}
+    definition = {"condition_groups": [{"conditions": [condition]}]}
+    body = {"data": {"type": "segment", "attributes": {"name": "On the list", "definition": definition}}}
+    s.ctx["segment"] = s.client.Segments.create_segment(body).data.id
+    assert _segment_statistics(s) == {"total_members": 1, "members_added": 1, "members_removed": 0}
+
+
+def _segment_statistics(s: Session) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    hour = dt.timedelta(hours=1)
+    body = {
+        "data": {
+            "type": "segment-values-report",
+            "attributes": {
+                "statistics": ["total_members", "members_added", "members_removed"],
+                "timeframe": {"start": (now - hour).isoformat(), "end": (now + hour).isoformat()},
+                "filter": f'equals(segment_id,"{s.ctx["segment"]}")',
+            },
+        }
+    }
+    (row,) = s.client.Reporting.query_segment_values(body).data.attributes.results
+    assert row.groupings == {"segment_id": s.ctx["segment"]}
+    return dict(row.statistics)
+
+
 def tags(s: Session) -> None:
     created = s.client.Tags.create_tag({"data": {"type": "tag", "attributes": {"name": "spring"}}})
     s.ctx["tag"] = created.data.id
@@ -432,6 +477,10 @@ def webhooks(s: Session) -> None:
 def remove_profile_from_list(s: Session) -> None:
     s.client.Lists.remove_profiles_from_list(s.ctx["list"], {"data": [{"type": "profile", "id": s.ctx["profile"]}]})
     assert s.client.Lists.get_profiles_for_list(s.ctx["list"]).data == []
+
+
+def segment_report_counts_the_departure(s: Session) -> None:
+    assert _segment_statistics(s) == {"total_members": 0, "members_added": 1, "members_removed": 1}
 
 
 def delete_and_404(s: Session) -> None:
@@ -483,9 +532,12 @@ STEPS: list[tuple[str, Callable[[Session], None]]] = [
         coupons,
         coupon_codes,
         images,
+        upload_image_file,
+        segment_growth_report,
         tags,
         webhooks,
         remove_profile_from_list,
+        segment_report_counts_the_departure,
         delete_and_404,
     )
 ]

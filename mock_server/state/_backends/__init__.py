@@ -9,6 +9,7 @@ from __future__ import annotations
 from mock_server import IdRules, job_effect
 
 from .._index import ResourceIndex
+from .._limits import DEFAULT_LIMITS, ResourceLimits
 from .._store import Store
 from .._webhooks import WebhookSender
 from ._aggregates import AggregatesBackend
@@ -58,8 +59,16 @@ __all__ = [
 class Backends:
     """The backend of each resource type."""
 
-    def __init__(self, index: ResourceIndex, store: Store, ids: IdRules, webhooks: WebhookSender) -> None:
+    def __init__(
+        self,
+        index: ResourceIndex,
+        store: Store,
+        ids: IdRules,
+        webhooks: WebhookSender,
+        limits: ResourceLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.webhooks = webhooks
+        self.limits = limits
         self.generic = Backend(index, store, ids, self)
         self.jobs = JobsBackend(index, store, ids, self)
         self.profiles = ProfilesBackend(index, store, ids, self)

@@ -23,8 +23,16 @@ from .._index import Kind, OpInfo
 from .._models import Outcome, Record, Ref, now
 from .._store import StoreTx
 from ._base import Backend, Call, _page_outcome
+from ._membership import leaving, record_removals
 
-__all__ = ["ListsBackend", "body_refs", "check_refs_exist", "drop_references", "per_call_limit"]
+__all__ = [
+    "ListsBackend",
+    "body_refs",
+    "check_refs_exist",
+    "drop_references",
+    "is_computed",
+    "per_call_limit",
+]
 
 _MEMBERS = "profiles"
 _JOINED = "joined_group_at"
@@ -44,6 +52,11 @@ def per_call_limit(op_description: str) -> int | None:
         if number:
             return int(number.replace(",", ""))
     return None
+
+
+def is_computed(group: Record) -> bool:
+    """Whether a segment's members are computed from its definition (no stored membership to change)."""
+    return _evaluable_groups(group) is not None
 
 
 def drop_references(tx: StoreTx, account: str, gone: Ref) -> None:
@@ -121,7 +134,9 @@ class ListsBackend(Backend):
                 data.append(reference)
                 joined[reference["id"]] = stamp
 
-    def remove_members(self, group: Record, refs: builtins.list[Ref]) -> None:
+    def remove_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
+        # Each member taken off leaves a removal record (when it joined and left): segment reports count from it.
+        record_removals(tx, account, group, leaving(self.members(tx, account, group), refs), now())
         rel = (group.get("relationships") or {}).get(_MEMBERS)
         if not rel:
             return
@@ -270,10 +285,10 @@ class ListsBackend(Backend):
             if call.op.kind is Kind.REL_ADD:
                 self.add_members(tx, call.account, group, refs)
             elif call.op.kind is Kind.REL_REMOVE:
-                self.remove_members(group, refs)
+                self.remove_members(tx, call.account, group, refs)
             else:
                 current = [{"type": "profile", "id": pid} for pid in self.members(tx, call.account, group)]
-                self.remove_members(group, [r for r in current if r not in refs])
+                self.remove_members(tx, call.account, group, [r for r in current if r not in refs])
                 self.add_members(tx, call.account, group, refs)
             group.setdefault("attributes", {})["updated"] = now()
             tx.put(call.account, group)

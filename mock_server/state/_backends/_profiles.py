@@ -186,7 +186,7 @@ class ProfilesBackend(Backend):
                 continue  # Klaviyo asks the profile to confirm first; the mock never receives that confirmation
             on_list = target_list is not None and profile["id"] in lists.members(tx, account, target_list)
             if action == "unsubscribe" and target_list is not None and on_list:
-                lists.remove_members(target_list, [ref])
+                lists.remove_members(tx, account, target_list, [ref])
                 list_suppression(profile, target_list["id"], stamp)
                 tx.put(account, profile)
                 continue

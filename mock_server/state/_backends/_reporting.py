@@ -26,11 +26,14 @@ from .._store import Record, StoreTx
 from ._aggregates import attribute_schema_of, buckets
 from ._base import Backend
 from ._events import event_moment, event_property, event_related_id, event_value
+from ._lists import is_computed
+from ._membership import Interval, intervals, reconcile_snapshot
 
 __all__ = ["ReportsBackend", "report_fields", "report_subject"]
 
 _POINTER = "/data/attributes"
 _BY_PROPERTY = "property:"  # a subject whose events name it in a property (`form_id`), not through a message
+_BY_MEMBERSHIP = "members:"  # a subject with members (a segment): counted from who joined and left when
 _INTERVALS = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}
 # Engagement statistics: (metric name prefix, count or unique profiles).
 _COUNTS: dict[str, tuple[str, bool]] = {
@@ -96,10 +99,13 @@ def report_subject(spec: Spec, request_schema: dict[str, Any] | None, types: Ite
         return senders[0]
     if len(subjects) != 1:
         return None
-    # Without messages, only statistics named after the subject's events (`viewed_form`) are counted from
-    # events; a segment's `total_members` is not an event count.
     items = flatten(spec, flatten(spec, props.get("statistics")).get("items"))
-    named = [str(v) for v in items.get("enum") or [] if subjects[0] in str(v).split("_")]
+    offered = [str(v) for v in items.get("enum") or []]
+    # A segment's `total_members`, `members_added`...: counted from its membership history, not from events.
+    if any("members" in name.split("_") for name in offered):
+        return f"{_BY_MEMBERSHIP}{subjects[0]}"
+    # Without messages, only statistics named after the subject's events (`viewed_form`) are counted from events.
+    named = [name for name in offered if subjects[0] in name.split("_")]
     return f"{_BY_PROPERTY}{subjects[0]}" if named else None
 
 
@@ -173,8 +179,9 @@ class ReportsBackend(Backend):
         missing = [g for g in _listed(group_doc, "required") if g not in group_by]
         if missing:
             raise invalid(f"`group_by` must include {', '.join(missing)}.", pointer=f"{_POINTER}/group_by")
-        tree = self._filter(attrs.get("filter"), fields)
-        allowed = set(fields)
+        tree = self._filter(
+            attrs.get("filter"), fields, str(flatten(spec, props.get("filter")).get("description") or "")
+        )
         interval = attrs.get("interval")
         series = "interval" in props
         if series:
@@ -185,7 +192,40 @@ class ReportsBackend(Backend):
                     pointer=f"{_POINTER}/timeframe",
                 )
         starts = buckets(start, end, _INTERVALS.get(str(interval), "day"), dt.UTC) if series else [start]
+        if subject.startswith(_BY_MEMBERSHIP):
+            rows = self._membership(req.account, subject[len(_BY_MEMBERSHIP) :], group_by, tree, starts, (start, end))
+        else:
+            groups = self._event_groups(req, props, attrs, subject, fields, group_by, tree, starts, (start, end))
+            count = _named_statistics if subject.startswith(_BY_PROPERTY) else _statistics
+            rows = [(key, [count(slot, statistics) for slot in slots]) for key, slots in sorted(groups.items())]
+        results = []
+        for key, values in rows:
+            stats = {s: [v[s] for v in values] if series else values[0][s] for s in statistics}
+            results.append({"groupings": dict(zip(group_by, key, strict=True)), "statistics": stats})
+        _status, response = success_response(spec, self._op_node(req.operation_id))
+        data_schema = flatten(spec, ((response or {}).get("properties") or {}).get("data"))
+        rtype = (flatten(spec, (data_schema.get("properties") or {}).get("type")).get("enum") or ["report"])[0]
+        attributes: dict[str, Any] = {"results": results}
+        if series:
+            attributes["date_times"] = [s.isoformat() for s in starts]
+        link = page_link(req.base_url, request_path(req), {})
+        return MockResponse(200, {"data": {"type": rtype, "attributes": attributes}, "links": {"self": link}})
 
+    def _event_groups(
+        self,
+        req: MockRequest,
+        props: dict[str, Any],
+        attrs: dict[str, Any],
+        subject: str,
+        fields: list[str],
+        group_by: list[str],
+        tree: Node | None,
+        starts: list[dt.datetime],
+        timeframe: tuple[dt.datetime, dt.datetime],
+    ) -> dict[tuple[str, ...], list[dict[str, list[Record]]]]:
+        """The events in the timeframe that count for the subject, by grouping and by time slot."""
+        allowed = set(fields)
+        start, end = timeframe
         with self.store.transaction(write=False) as tx:
             conversion_metric = attrs.get("conversion_metric_id")
             if "conversion_metric_id" in props and tx.get(req.account, "metric", str(conversion_metric)) is None:
@@ -212,23 +252,41 @@ class ReportsBackend(Backend):
                     continue
                 key = tuple(str(groupings.get(g) or "") for g in group_by)
                 slots = groups.setdefault(key, [{} for _ in starts])
-                slot = max(i for i, s in enumerate(starts) if s <= moment) if series else 0
+                slot = max(i for i, s in enumerate(starts) if s <= moment)
                 slots[slot].setdefault(kind, []).append(event)
+        return groups
 
-        results = []
-        for key, slots in sorted(groups.items()):
-            count = _named_statistics if subject.startswith(_BY_PROPERTY) else _statistics
-            values = [count(slot, statistics) for slot in slots]
-            stats = {s: [v[s] for v in values] if series else values[0][s] for s in statistics}
-            results.append({"groupings": dict(zip(group_by, key, strict=True)), "statistics": stats})
-        _status, response = success_response(spec, self._op_node(req.operation_id))
-        data_schema = flatten(spec, ((response or {}).get("properties") or {}).get("data"))
-        rtype = (flatten(spec, (data_schema.get("properties") or {}).get("type")).get("enum") or ["report"])[0]
-        attributes: dict[str, Any] = {"results": results}
-        if series:
-            attributes["date_times"] = [s.isoformat() for s in starts]
-        link = page_link(req.base_url, request_path(req), {})
-        return MockResponse(200, {"data": {"type": rtype, "attributes": attributes}, "links": {"self": link}})
+    def _membership(
+        self,
+        account: str,
+        subject: str,
+        group_by: list[str],
+        tree: Node | None,
+        starts: list[dt.datetime],
+        timeframe: tuple[dt.datetime, dt.datetime],
+    ) -> list[tuple[tuple[str, ...], list[dict[str, float]]]]:
+        """Each group's (segment's) statistics per time slot, from its membership history (`_membership.py`).
+        A computed segment's snapshot is brought up to date first, so the report writes."""
+        lists = self.backends.lists
+        rows = []
+        with self.store.transaction() as tx:
+            for group in sorted(tx.scan(account, subject), key=lambda g: str(g["id"])):
+                groupings = {f"{subject}_id": group["id"]}  # the one field such a report filters on
+                if tree is not None and not evaluate(tree, groupings, lambda g, f: g.get(f)):
+                    continue
+                current = lists.members(tx, account, group)
+                since = str((group.get("attributes") or {}).get("created") or "")
+                if is_computed(group):
+                    joined = reconcile_snapshot(tx, account, group, current)
+                else:
+                    joined = {pid: when or since for pid, when in current.items()}
+                spans = intervals(tx, account, group, joined)
+                # A series' first slot starts at the timeframe's start, even when its interval's start is earlier.
+                slots = [max(s, timeframe[0]) for s in starts]
+                ends = [*starts[1:], timeframe[1]]
+                values = [_membership_statistics(spans, a, b) for a, b in zip(slots, ends, strict=True)]
+                rows.append((tuple(str(groupings.get(g) or "") for g in group_by), values))
+        return rows
 
     def _op_node(self, operation_id: str) -> dict[str, Any]:
         for methods in self.index.spec.get("paths", {}).values():
@@ -237,18 +295,37 @@ class ReportsBackend(Backend):
                     return node
         return {}
 
-    def _filter(self, raw: Any, allowed: list[str]) -> Node | None:
+    def _filter(self, raw: Any, allowed: list[str], description: str) -> Node | None:
+        """The report's filter, held to the rules its description states (fields, operators, one filter per
+        attribute, the most items of a list filter)."""
         if not raw:
             return None
+        pointer = f"{_POINTER}/filter"
         try:
             tree = parse_filter(str(raw))
         except FilterError as exc:
-            raise invalid(f"Invalid filter: {exc}.", pointer=f"{_POINTER}/filter") from None
+            raise invalid(f"Invalid filter: {exc}.", pointer=pointer) from None
         if any(node.op in ("or", "not") for node in _nodes(tree)):
-            raise invalid("Only AND can be used as a combination operator.", pointer=f"{_POINTER}/filter")
+            raise invalid("Only AND can be used as a combination operator.", pointer=pointer)
         for name in fields_of(tree):
             if allowed and name not in allowed:
-                raise invalid(f"'{name}' is not a field this report can filter on.", pointer=f"{_POINTER}/filter")
+                raise invalid(f"'{name}' is not a field this report can filter on.", pointer=pointer)
+        leaves = [node for node in _nodes(tree) if not node.children]
+        operators = _operators(description)
+        most = re.search(r"Max of (\d+) \w+ per (?:ANY|list) filter", description, re.IGNORECASE)
+        seen: set[str] = set()
+        for leaf in leaves:
+            known = operators.get(leaf.field) or operators.get("")
+            if known and leaf.op not in known:
+                raise invalid(
+                    f"'{leaf.op}' is not an operator for '{leaf.field}' (use {', '.join(sorted(known))}).",
+                    pointer=pointer,
+                )
+            if leaf.field in seen and "only one filter can be used per attribute" in description.lower():
+                raise invalid(f"Only one filter can be used per attribute ('{leaf.field}').", pointer=pointer)
+            seen.add(leaf.field)
+            if most and isinstance(leaf.value, list) and len(leaf.value) > int(most.group(1)):
+                raise invalid(f"At most {most.group(1)} values per list filter.", pointer=pointer)
         return tree
 
     def _attribution(
@@ -343,10 +420,39 @@ def _named_statistics(slot: dict[str, list[Record]], wanted: list[str]) -> dict[
     return out
 
 
+def _membership_statistics(spans: list[Interval], start: dt.datetime, end: dt.datetime) -> dict[str, float]:
+    """A group's statistics over [start, end): `members_added` joins and `members_removed` departures in it,
+    `net_members_changed` their difference, `total_members` the members at its end (at most now); so
+    net_members_changed == total_members(end) - total_members(start)."""
+    closing = min(end, dt.datetime.now(dt.UTC))
+    added = sum(1 for joined, _ in spans if start <= joined < end)
+    removed = sum(1 for _, left in spans if left is not None and start <= left < end)
+    total = sum(1 for joined, left in spans if joined <= closing and (left is None or left > closing))
+    return {
+        "members_added": added,
+        "members_removed": removed,
+        "net_members_changed": added - removed,
+        "total_members": total,
+    }
+
+
 def _channel_of(metric_name: str) -> str:
     lowered = metric_name.lower()
     # The report's own channel names ("allowed values are email, push-notification, sms").
     return "sms" if "sms" in lowered else "push-notification" if "push" in lowered else "email"
+
+
+def _operators(description: str) -> dict[str, set[str]]:
+    """The operators a report's filter description allows, by field ("" for every field): "Allowed operators
+    are equals, any." or "Scalar attributes (send_channel, campaign_id): Supported operators: equals, contains-any."."""
+    out: dict[str, set[str]] = {}
+    for fields, ops in re.findall(r"\(([\w, ]+)\): Supported operators: ([\w, -]+)\.", description):
+        for name in re.findall(r"\w+", fields):
+            out[name] = set(re.findall(r"[\w-]+", ops))
+    found = re.search(r"Allowed operators are ([\w, -]+)\.", description)
+    if found:
+        out[""] = set(re.findall(r"[\w-]+", found.group(1)))
+    return out
 
 
 def _nodes(tree: Node) -> list[Node]:

@@ -1,7 +1,9 @@
-"""Campaign and flow reports computed from tracked events, against values worked out by hand."""
+"""Campaign, flow and form reports computed from tracked events, and segment reports from membership history,
+against values worked out by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,11 @@ import pytest
 
 from kdk.spec import apply_overlay, iter_operations, load_spec
 from mock_server import MockRequest
+from mock_server._auth import account_for_name
 from mock_server._compile import CompiledSpec
 from mock_server.state import StatefulBehaviour
 from mock_server.state._backends._aggregates import attribute_schema_of
+from mock_server.state._backends._membership import REMOVAL_TYPE
 from mock_server.state._schema import json_body_schema
 
 from .conftest import API_KEY, JSONAPI, response_errors
@@ -256,3 +260,203 @@ def _old_style(path: Path) -> dict[str, Any] | None:
             schema = json_body_schema(spec, op.node.get("requestBody"))
             return spec if "group_by" not in (attribute_schema_of(spec, schema).get("properties") or {}) else None
     return None
+
+
+# Segment reports: membership intervals (joined, left) worked out by hand. S1's members are stored (a definition
+# the mock cannot evaluate); p2 left on Mar 1 08:00 and joined again on Mar 2 09:00, p4 left on Mar 2 12:00.
+SEGMENT_SEED = [
+    {"type": "segment", "id": "S1", "attributes": {"name": "Buyers", "created": "2026-02-01T00:00:00+00:00"},
+     "relationships": {"profiles": {"many": True, "data": [{"type": "profile", "id": p} for p in ("p1", "p2", "p3")],
+                                    "joined": {"p1": "2026-03-01T10:00:00+00:00", "p2": "2026-03-02T09:00:00+00:00",
+                                               "p3": "2026-03-05T00:00:00+00:00"}}}},
+    {"type": "segment", "id": "S2", "attributes": {"name": "Old", "created": "2026-02-01T00:00:00+00:00"},
+     "relationships": {"profiles": {"many": True, "data": [{"type": "profile", "id": "p1"}],
+                                    "joined": {"p1": "2026-02-10T00:00:00+00:00"}}}},
+    *({"type": REMOVAL_TYPE, "id": f"r{n}", "attributes": {"group_type": "segment", "group_id": "S1",
+                                                           "profile_id": pid, "joined_at": joined, "removed_at": left}}
+      for n, (pid, joined, left) in enumerate([("p4", "2026-02-20T00:00:00+00:00", "2026-03-02T12:00:00+00:00"),
+                                               ("p2", "2026-02-25T00:00:00+00:00", "2026-03-01T08:00:00+00:00")])),
+]  # fmt: skip
+SEGMENT_STATISTICS = ["total_members", "members_added", "members_removed", "net_members_changed"]
+
+
+def _segment_history(behaviour: StatefulBehaviour) -> None:
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction() as tx:
+        for record in SEGMENT_SEED:
+            tx.put(account, {"relationships": {}, **record})
+
+
+def segment_report(rtype: str, **extra: Any) -> dict[str, Any]:
+    return {"data": {"type": rtype, "attributes": {"statistics": SEGMENT_STATISTICS, "timeframe": MARCH, **extra}}}
+
+
+async def test_segment_values_count_joins_and_departures(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour, compiled: CompiledSpec, spec: dict[str, Any]
+) -> None:
+    _segment_history(behaviour)
+    response = await client.post("/api/segment-values-reports", json=segment_report("segment-values-report"), headers=H)
+    assert response.status_code == 200, response.text
+    assert response_errors(compiled, spec, "/api/segment-values-reports", "post", 200, response.json()) == []
+    assert response.json()["data"]["type"] == "segment-values-report"
+    assert response.json()["data"]["attributes"]["results"] == [
+        # Joined in March: p1, p2 (again); left in March: p2 (Mar 1), p4. Members on Mar 4: p1, p2 (p3 joins
+        # on Mar 5). On Mar 1 there were p2 and p4: 2 + 0 = 2.
+        {"groupings": {"segment_id": "S1"},
+         "statistics": {"total_members": 2, "members_added": 2, "members_removed": 2, "net_members_changed": 0}},
+        {"groupings": {"segment_id": "S2"},
+         "statistics": {"total_members": 1, "members_added": 0, "members_removed": 0, "net_members_changed": 0}},
+    ]  # fmt: skip
+
+
+async def test_segment_series_and_filters(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour, compiled: CompiledSpec, spec: dict[str, Any]
+) -> None:
+    _segment_history(behaviour)
+    body = segment_report("segment-series-report", interval="daily", filter='equals(segment_id,"S1")')
+    response = await client.post("/api/segment-series-reports", json=body, headers=H)
+    assert response.status_code == 200, response.text
+    assert response_errors(compiled, spec, "/api/segment-series-reports", "post", 200, response.json()) == []
+    attributes = response.json()["data"]["attributes"]
+    assert attributes["date_times"] == [f"2026-03-0{d}T00:00:00+00:00" for d in (1, 2, 3)]
+    assert attributes["results"] == [
+        # Mar 1: p1 joins, p2 leaves (members at its end: p1, p4); Mar 2: p2 joins, p4 leaves (p1, p2); Mar 3: -.
+        {"groupings": {"segment_id": "S1"},
+         "statistics": {"total_members": [2, 2, 2], "members_added": [1, 1, 0], "members_removed": [1, 1, 0],
+                        "net_members_changed": [0, 0, 0]}},
+    ]  # fmt: skip
+    both = segment_report("segment-values-report", filter='any(segment_id,["S2","S9"])')
+    rows = (await client.post("/api/segment-values-reports", json=both, headers=H)).json()["data"]["attributes"]
+    assert [r["groupings"] for r in rows["results"]] == [{"segment_id": "S2"}]
+    refused = {
+        'equals(segment_id,"S1"),equals(segment_id,"S2")': "one filter",
+        'contains(segment_id,"S")': "operator",
+        'equals(segment_name,"Buyers")': "segment_name",
+        "any(segment_id,[" + ",".join(f'"S{n}"' for n in range(101)) + "])": "100",
+    }
+    for text, why in refused.items():
+        answer = await client.post(
+            "/api/segment-values-reports", json=segment_report("segment-values-report", filter=text), headers=H
+        )
+        assert answer.status_code == 400, (text, answer.text)
+        error = answer.json()["errors"][0]
+        assert why in error["detail"] and error["source"]["pointer"] == "/data/attributes/filter", error
+    too_long = segment_report("segment-series-report", interval="daily")
+    too_long["data"]["attributes"]["timeframe"] = {"start": "2026-01-01T00:00:00", "end": "2026-03-15T00:00:00"}
+    answer = await client.post("/api/segment-series-reports", json=too_long, headers=H)
+    assert answer.status_code == 400 and "60 days" in answer.json()["errors"][0]["detail"]
+
+
+async def test_segment_reports_follow_a_computed_segment(client: httpx.AsyncClient) -> None:
+    """A segment defined by list membership: leaving the list is a departure the next report counts."""
+    made = await client.post("/api/lists", json={"data": {"type": "list", "attributes": {"name": "VIP"}}}, headers=H)
+    lid = made.json()["data"]["id"]
+    pids = []
+    for email in ("a@example.com", "b@example.com"):
+        body = {"data": {"type": "profile", "attributes": {"email": email}}}
+        pids.append((await client.post("/api/profiles", json=body, headers=H)).json()["data"]["id"])
+    refs = {"data": [{"type": "profile", "id": pid} for pid in pids]}
+    assert (await client.post(f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)).status_code == 204
+    condition = {"type": "profile-group-membership", "is_member": True, "group_ids": [lid]}
+    definition = {"condition_groups": [{"conditions": [condition]}]}
+    segment = {"data": {"type": "segment", "attributes": {"name": "VIP members", "definition": definition}}}
+    made = await client.post("/api/segments", json=segment, headers=H)
+    assert made.status_code == 201, made.text
+    now = dt.datetime.now(dt.UTC)
+    window = {"start": (now - dt.timedelta(hours=1)).isoformat(), "end": (now + dt.timedelta(hours=1)).isoformat()}
+    body = segment_report("segment-values-report", timeframe=window)
+
+    async def statistics() -> dict[str, Any]:
+        response = await client.post("/api/segment-values-reports", json=body, headers=H)
+        assert response.status_code == 200, response.text
+        (row,) = response.json()["data"]["attributes"]["results"]
+        assert row["groupings"] == {"segment_id": made.json()["data"]["id"]}
+        return dict(row["statistics"])
+
+    assert await statistics() == {"total_members": 2, "members_added": 2, "members_removed": 0,
+                                  "net_members_changed": 2}  # fmt: skip
+    gone = {"data": [{"type": "profile", "id": pids[1]}]}
+    assert (await client.request("DELETE", f"/api/lists/{lid}/relationships/profiles", json=gone, headers=H)).is_success
+    assert await statistics() == {"total_members": 1, "members_added": 2, "members_removed": 1,
+                                  "net_members_changed": 1}  # fmt: skip
+    assert (await client.post(f"/api/lists/{lid}/relationships/profiles", json=gone, headers=H)).status_code == 204
+    assert await statistics() == {"total_members": 2, "members_added": 3, "members_removed": 1,
+                                  "net_members_changed": 2}  # fmt: skip
+
+
+async def test_a_profile_that_stops_matching_leaves_when_it_changed(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    pids = {}
+    for name in ("Asha", "Ben"):
+        body = {"data": {"type": "profile", "attributes": {"email": f"{name}@example.com", "first_name": name}}}
+        pids[name] = (await client.post("/api/profiles", json=body, headers=H)).json()["data"]["id"]
+    condition = {
+        "type": "profile-property",
+        "property": "first_name",
+        "filter": {"type": "string", "operator": "equals", "value": "Asha"},
+    }
+    segment = {"data": {"type": "segment", "attributes": {"name": "Ashas", "definition": {
+        "condition_groups": [{"conditions": [condition]}]}}}}  # fmt: skip
+    assert (await client.post("/api/segments", json=segment, headers=H)).status_code == 201
+    now = dt.datetime.now(dt.UTC)
+    window = {"start": (now - dt.timedelta(hours=1)).isoformat(), "end": (now + dt.timedelta(hours=1)).isoformat()}
+    body = segment_report("segment-values-report", timeframe=window)
+
+    async def statistics() -> list[int]:
+        (row,) = (await client.post("/api/segment-values-reports", json=body, headers=H)).json()["data"]["attributes"][
+            "results"
+        ]
+        return [row["statistics"][s] for s in ("total_members", "members_added", "members_removed")]
+
+    assert await statistics() == [1, 1, 0]
+    rename = {"data": {"type": "profile", "id": pids["Asha"], "attributes": {"first_name": "Ana"}}}
+    renamed = await client.patch(f"/api/profiles/{pids['Asha']}", json=rename, headers=H)
+    assert await statistics() == [0, 1, 1]
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction(write=False) as tx:
+        (removal,) = tx.scan(account, REMOVAL_TYPE)
+    assert removal["attributes"]["profile_id"] == pids["Asha"]
+    assert removal["attributes"]["removed_at"] == renamed.json()["data"]["attributes"]["updated"]
+    rename = {"data": {"type": "profile", "id": pids["Ben"], "attributes": {"first_name": "Asha"}}}
+    await client.patch(f"/api/profiles/{pids['Ben']}", json=rename, headers=H)
+    assert await statistics() == [1, 2, 1]
+
+
+async def test_a_member_with_no_known_join_time_counts_all_along(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction() as tx:
+        members = {"many": True, "data": [{"type": "profile", "id": "p1"}]}  # no `joined`, no `created`
+        tx.put(account, {"type": "segment", "id": "S3", "attributes": {}, "relationships": {"profiles": members}})
+    response = await client.post("/api/segment-values-reports", json=segment_report("segment-values-report"), headers=H)
+    assert response.json()["data"]["attributes"]["results"] == [
+        {"groupings": {"segment_id": "S3"},
+         "statistics": {"total_members": 1, "members_added": 0, "members_removed": 0, "net_members_changed": 0}},
+    ]  # fmt: skip
+
+
+async def test_leaving_a_list_is_recorded_with_its_join_time(
+    client: httpx.AsyncClient, behaviour: StatefulBehaviour
+) -> None:
+    """The history a list-based report would count from: who left, when they had joined, and when they left."""
+    lid = (
+        await client.post("/api/lists", json={"data": {"type": "list", "attributes": {"name": "L"}}}, headers=H)
+    ).json()["data"]["id"]
+    body = {"data": {"type": "profile", "attributes": {"email": "a@example.com"}}}
+    pid = (await client.post("/api/profiles", json=body, headers=H)).json()["data"]["id"]
+    refs = {"data": [{"type": "profile", "id": pid}]}
+    await client.post(f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)
+    (member,) = (await client.get(f"/api/lists/{lid}/profiles", headers=API_KEY)).json()["data"]
+    await client.request("DELETE", f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)
+    await client.request("DELETE", f"/api/lists/{lid}/relationships/profiles", json=refs, headers=H)  # not a member
+    account = account_for_name("api_key:pk_test_one")
+    assert account is not None
+    with behaviour.store.transaction(write=False) as tx:
+        (removal,) = [r["attributes"] for r in tx.scan(account, REMOVAL_TYPE)]
+    assert (removal["group_type"], removal["group_id"], removal["profile_id"]) == ("list", lid, pid)
+    assert removal["joined_at"] == member["attributes"]["joined_group_at"] <= removal["removed_at"]

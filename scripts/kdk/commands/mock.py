@@ -103,6 +103,12 @@ def mock(
             "also allows --host beyond loopback without --admin-token.",
         ),
     ] = False,
+    image_bytes: Annotated[
+        int, typer.Option(min=1, help="Images: the largest upload (file or data URI) kept and served; larger is a 400.")
+    ] = 5 * 1024 * 1024,
+    account_image_bytes: Annotated[
+        int, typer.Option(min=1, help="Images: uploaded bytes kept per account; past it an upload is a 413.")
+    ] = 64 * 1024 * 1024,
     journal_entries: Annotated[int, typer.Option(min=1, help="Journal: newest requests kept per account.")] = 1000,
     journal_bytes: Annotated[
         int, typer.Option(min=1, help="Journal: bytes (JSON) kept per account; the oldest go first.")
@@ -233,6 +239,8 @@ def mock(
         inject_drift=inject_drift.split(",") if inject_drift else [],
         admin_token=admin_token or None,
         insecure_open_admin=insecure_open_admin,
+        image_bytes=image_bytes,
+        account_image_bytes=account_image_bytes,
         journal_entries=journal_entries,
         journal_bytes=journal_bytes,
         journal_body_bytes=journal_body_bytes,

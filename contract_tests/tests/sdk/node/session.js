@@ -7,6 +7,9 @@
 "use strict";
 
 const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
 const klaviyo = require("klaviyo-api");
 
 const [baseUrl, apiKey] = process.argv.slice(2);
@@ -34,7 +37,12 @@ const images = api(klaviyo.ImagesApi);
 const tags = api(klaviyo.TagsApi);
 const webhooks = api(klaviyo.WebhooksApi);
 const reporting = api(klaviyo.ReportingApi);
+const segments = api(klaviyo.SegmentsApi);
 
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
 const EMAIL = "arjun@example.com";
 const PAGE_PROFILES = 25;
 const YEARS = ["greater-or-equal(datetime,2000-01-01T00:00:00)", "less-than(datetime,2100-01-01T00:00:00)"];
@@ -328,6 +336,46 @@ const steps = {
     ctx.image = body.data.id;
     assert.equal((await images.getImage(ctx.image)).body.data.attributes.name, "banner");
     assert.ok((await images.getImages()).body.data.map((i) => i.id).includes(ctx.image));
+  },
+  async imageFromFileIsServedAtItsUrl() {
+    // The SDK sends a file stream; the `image_url` it gets back serves the same bytes, like Klaviyo's CDN.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kdk-sdk-")), "pixel.png");
+    fs.writeFileSync(file, PNG);
+    const { body } = await images.uploadImageFromFile(fs.createReadStream(file), "pixel");
+    assert.deepEqual([body.data.attributes.name, body.data.attributes.format], ["pixel", "png"]);
+    const downloaded = await fetch(body.data.attributes.imageUrl);
+    assert.equal(downloaded.headers.get("content-type"), "image/png");
+    assert.ok(Buffer.from(await downloaded.arrayBuffer()).equals(PNG));
+  },
+  async segmentGrowthReport() {
+    const { body } = await segments.createSegment({
+      data: {
+        type: "segment",
+        attributes: {
+          name: "On the list",
+          definition: {
+            conditionGroups: [
+              { conditions: [{ type: "profile-group-membership", isMember: true, groupIds: [need("list")] }] },
+            ],
+          },
+        },
+      },
+    });
+    ctx.segment = body.data.id;
+    const hour = 3600 * 1000;
+    const report = await reporting.querySegmentValues({
+      data: {
+        type: "segment-values-report",
+        attributes: {
+          statistics: ["total_members", "members_added", "members_removed"],
+          timeframe: { start: new Date(Date.now() - hour), end: new Date(Date.now() + hour) },
+          filter: `equals(segment_id,"${ctx.segment}")`,
+        },
+      },
+    });
+    const rows = report.body.data.attributes.results;
+    assert.deepEqual(rows.map((r) => r.groupings), [{ segment_id: ctx.segment }]);
+    assert.deepEqual(rows[0].statistics, { total_members: 1, members_added: 1, members_removed: 0 });
   },
   async tagsOnLists() {
     const { body } = await tags.createTag({ data: { type: "tag", attributes: { name: "monsoon" } } });
