@@ -44,6 +44,12 @@ CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
 CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS ranges (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT COLLATE "C", num NUMERIC,
+    seq BIGINT NOT NULL, rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ranges_window ON ranges (account, rtype, field, key, num, seq);
+CREATE INDEX IF NOT EXISTS ranges_rid ON ranges (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE SEQUENCE IF NOT EXISTS resource_seq;

@@ -9,8 +9,9 @@ insertion order that keeps cursors stable.
 
 Besides get/put/delete/scan, a transaction answers from indexes (see `_plan.py` for what is indexed):
 `candidates` (equality on a field), `find` (one record by an identifier), `referencing` (the records
-pointing at one resource) and `walk` (records in sort order from a cursor position), so that a page or a
-lookup costs the same in a small and in a large account.
+pointing at one resource), `walk` (records in sort order from a cursor position) and `between` (a parent's
+children in a range of a field: a metric's events in a time window), so that a page, a lookup or a window
+costs the same in a small and in a large account.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
-from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
+from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
 
 __all__ = [
     "JOURNAL_LIMIT",
@@ -96,6 +97,14 @@ class StoreTx(Protocol):
         self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
     ) -> Iterator[tuple[SortKey, Record]]:
         """Records in sort order, strictly after `after` (in the walk's direction). Read-only."""
+        ...
+
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        """Records whose `parent` field has one of these keys and whose `field` lies within `bounds`
+        (`_plan.range_keys`), plus those whose values are not known, in `field` order; None when the plan
+        has no such range index. Read-only."""
         ...
 
 
@@ -197,11 +206,17 @@ class BatchingTx:
         self.flush()
         return self._tx.walk(account, rtype, sort_field, descending=descending, after=after)
 
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        self.flush()
+        return self._tx.between(account, rtype, parent, field, bounds)
+
 
 class _Table:
     """The records of one type in one account, with indexes built on first use and kept up to date."""
 
-    __slots__ = ("eq", "order", "refs", "rows", "unknown")
+    __slots__ = ("eq", "order", "ranges", "refs", "rows", "unknown")
 
     def __init__(self) -> None:
         self.rows: dict[str, Record] = {}
@@ -209,6 +224,7 @@ class _Table:
         self.unknown: dict[str, set[str]] = {}  # field -> ids whose key depends on other records
         self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
         self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
+        self.ranges: dict[tuple[str, str], _RangeIndex] = {}  # (parent field, range field) -> its index
 
     def add(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
@@ -219,6 +235,8 @@ class _Table:
         if self.refs is not None:
             for target in _refs(record):
                 self.refs.setdefault(target, set()).add(rid)
+        for (parent, field), ranged in self.ranges.items():
+            ranged.add(plan, parent, field, record)
 
     def remove(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
@@ -241,6 +259,8 @@ class _Table:
                     holders.discard(rid)
                     if not holders:
                         del self.refs[target]
+        for (parent, field), ranged in self.ranges.items():
+            ranged.remove(plan, parent, field, record)
 
     def _add_keys(self, plan: IndexPlan, path: str, record: Record) -> None:
         rid = record["id"]
@@ -270,6 +290,14 @@ class _Table:
             self.order[sort_field] = SortedList((*sort_key(r, sort_field), r["id"]) for r in self.rows.values())
         return self.order[sort_field]
 
+    def ranged(self, plan: IndexPlan, parent: str, field: str) -> _RangeIndex:
+        index = self.ranges.get((parent, field))
+        if index is None:
+            index = self.ranges[(parent, field)] = _RangeIndex()
+            for record in self.rows.values():
+                index.add(plan, parent, field, record)
+        return index
+
     def referencing(self) -> dict[str, set[str]]:
         if self.refs is None:
             self.refs = {}
@@ -277,6 +305,61 @@ class _Table:
                 for target in _refs(record):
                     self.refs.setdefault(target, set()).add(record["id"])
         return self.refs
+
+
+class _RangeIndex:
+    """One range index of a table: per parent key, the children's (number, seq, id) in order; and the ids
+    whose parent or number is unknown (always candidates)."""
+
+    __slots__ = ("by_parent", "unknown")
+
+    def __init__(self) -> None:
+        self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id)
+        self.unknown: set[str] = set()
+
+    @staticmethod
+    def _entries(plan: IndexPlan, parent: str, field: str, record: Record) -> list[tuple[str, tuple[float, int, str]]]:
+        parents = plan.equality_keys(record, parent)
+        numbers = range_keys(record, field)
+        if parents is None or numbers is None:
+            return []
+        rid, seq = record["id"], int(record.get("seq") or 0)
+        return [(key, (number, seq, rid)) for key in dict.fromkeys(parents) for number in dict.fromkeys(numbers)]
+
+    def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
+        if plan.equality_keys(record, parent) is None or range_keys(record, field) is None:
+            self.unknown.add(record["id"])
+        for key, entry in self._entries(plan, parent, field, record):
+            ordered = self.by_parent.get(key)
+            if ordered is None:
+                ordered = self.by_parent[key] = SortedList()
+            ordered.add(entry)
+
+    def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
+        self.unknown.discard(record["id"])
+        for key, entry in self._entries(plan, parent, field, record):
+            ordered = self.by_parent.get(key)
+            if ordered is not None:
+                ordered.discard(entry)
+                if not ordered:
+                    del self.by_parent[key]
+
+    def ids(self, keys: list[str], bounds: Range) -> list[str]:
+        low, high = bounds
+        found: dict[str, None] = dict.fromkeys(sorted(self.unknown))
+        hits: list[tuple[float, int, str]] = []
+        for key in dict.fromkeys(keys):
+            ordered = self.by_parent.get(key)
+            if ordered is None:
+                continue
+            # (number,) sorts before every (number, seq, id) and (number, inf) after them: inclusive bounds.
+            hits += ordered.irange(
+                minimum=None if low is None else (low,), maximum=None if high is None else (high, float("inf"))
+            )
+        if len(keys) > 1:
+            hits.sort()
+        found.update((rid, None) for _, _, rid in hits)
+        return list(found)
 
 
 def _refs(record: Record) -> set[str]:
@@ -384,6 +467,16 @@ class _MemoryTx:
         for rank, value, seq, rid in entries:
             yield (rank, value, seq), table.rows[rid]
 
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        if (parent[0], field) not in self._s.plan.ranges.get(rtype, ()):
+            return None
+        table = self._table(account, rtype)
+        if table is None:
+            return []
+        return [table.rows[rid] for rid in table.ranged(self._s.plan, parent[0], field).ids(parent[1], bounds)]
+
     def types(self, account: str) -> list[str]:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]
 
@@ -407,7 +500,7 @@ class MemoryStore:
             self.plan = plan
             for tables in self.data.values():  # indexes are rebuilt on first use with the new plan
                 for table in tables.values():
-                    table.eq, table.unknown, table.order, table.refs = {}, {}, {}, None
+                    table.eq, table.unknown, table.order, table.refs, table.ranges = {}, {}, {}, None, {}
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
