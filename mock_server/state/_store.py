@@ -43,6 +43,7 @@ __all__ = [
 Record = dict[str, Any]
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
+_NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
 _T = TypeVar("_T")
 
 
@@ -134,13 +135,15 @@ class BatchingTx:
     """A transaction whose writes are held and stored together by `flush()` (`put_many`: one round of
     statements in SQL instead of one per record), for bulk endpoints that write many records in a loop.
 
-    Reads see the held writes: `get` and `find` answer from them first; the other reads flush them first.
+    Reads see the held writes: `get`, `find` and `referencing` answer from them and the store; the other
+    reads flush them first.
     """
 
     def __init__(self, tx: StoreTx) -> None:
         self._tx = tx
         self._held: dict[tuple[str, str, str], Record] = {}  # (account, type, id) -> record, first put first
         self._by_key: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}  # (account, type, attr, key)
+        self._by_ref: dict[tuple[str, str, str], dict[tuple[str, str, str], None]] = {}  # (account, type, target)
 
     def flush(self) -> None:
         by_account: dict[str, list[Record]] = {}
@@ -148,6 +151,7 @@ class BatchingTx:
             by_account.setdefault(account, []).append(record)
         self._held.clear()
         self._by_key.clear()
+        self._by_ref.clear()
         for account, records in by_account.items():
             self._tx.put_many(account, records)
 
@@ -162,6 +166,8 @@ class BatchingTx:
             key = key_text(value)
             if key is not None:
                 self._by_key[(account, record["type"], attribute, key)] = where
+        for target in _refs(record):
+            self._by_ref.setdefault((account, record["type"], target), {})[where] = None
         return record
 
     def put_many(self, account: str, records: list[Record]) -> None:
@@ -197,8 +203,14 @@ class BatchingTx:
         return self._tx.candidates(account, rtype, field, keys)
 
     def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
-        self.flush()
-        return self._tx.referencing(account, rtype, target_type, target_id)
+        stored = self._tx.referencing(account, rtype, target_type, target_id)
+        target = ref_text(target_type, target_id)
+        if not self._held:
+            return stored
+        out = [r for r in stored if (account, rtype, r["id"]) not in self._held]  # a held version replaces it
+        held = [self._held[w] for w in self._by_ref.get((account, rtype, target), ()) if w in self._held]
+        out += [clone(r) for r in held if target in _refs(r)]  # (still pointing there)
+        return sorted(out, key=lambda r: int(r.get("seq") or _NEWEST))  # new ones: after every stored one
 
     def walk(
         self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None

@@ -20,7 +20,7 @@ from .._index import OpInfo
 from .._models import Outcome, Record, merge, now
 from .._plan import key_text
 from .._schema import Spec, flatten
-from .._store import StoreTx
+from .._store import BatchingTx, StoreTx
 from ._base import Backend, Call
 
 __all__ = [
@@ -101,7 +101,13 @@ class EventsBackend(Backend):
         if not found:
             raise invalid("The request carries no event to track.", pointer="/data")
         with self.store.transaction() as tx:
-            return sum(1 for attributes, profile in found if self.track(tx, req.account, attributes, profile))
+            # A bulk create's events, profiles and metric properties are stored together (`put_many`: one
+            # round of statements in SQL), like a profile bulk import's.
+            batch: StoreTx = BatchingTx(tx) if len(found) > 1 else tx
+            tracked = sum(1 for attributes, profile in found if self.track(batch, req.account, attributes, profile))
+            if isinstance(batch, BatchingTx):
+                batch.flush()
+            return tracked
 
     def track(self, tx: StoreTx, account: str, attributes: dict[str, Any], profile_data: Any) -> bool:
         metric_data = (attributes.get("metric") or {}).get("data") or {}
@@ -186,7 +192,7 @@ class EventsBackend(Backend):
             return
         known = {
             str((p.get("attributes") or {}).get("property")): p
-            for p in tx.scan(account, "metric-property")
+            for p in tx.referencing(account, "metric-property", "metric", metric["id"])  # indexed: this metric's
             if {"type": "metric", "id": metric["id"]}
             in ((p.get("relationships") or {}).get("metric") or {}).get("data", [])
         }
