@@ -122,6 +122,7 @@ def retry_while_locked(setup: Callable[[], None]) -> None:
 class SqliteStore:
     kind = "sqlite"
     shareable = True
+    concurrent = False  # one connection per process, under a lock
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

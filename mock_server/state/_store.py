@@ -112,6 +112,7 @@ class StoreTx(Protocol):
 class Store(Protocol):
     kind: str  # "memory" | "sqlite" | "postgresql"
     shareable: bool  # may several worker processes use it at once?
+    concurrent: bool  # do transactions on several threads of one process run at once (not one after another)?
 
     def configure(self, plan: IndexPlan) -> None: ...  # what to index (from the spec); before serving
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
@@ -498,6 +499,7 @@ class MemoryStore:
 
     kind = "memory"
     shareable = False
+    concurrent = False
 
     def __init__(self) -> None:
         self.data: dict[str, dict[str, _Table]] = {}

@@ -16,6 +16,8 @@ from mock_server.state import MemoryStore, ResourceIndex, SqliteStore, StatefulB
 from mock_server.state._collections import StoreSource, run_query
 from mock_server.state._fields import FieldReader
 from mock_server.state._plan import build_plan, key_text
+from mock_server.state._postgres import PostgresStore, _Postgres
+from mock_server.state._sqlite import _Sqlite
 from mock_server.state._store import StoreTx
 
 from .conftest import API_KEY, JSONAPI, STORE_KINDS, core_client
@@ -154,25 +156,25 @@ def test_range_indexes_come_from_the_spec(index: ResourceIndex) -> None:
 
 
 @contextmanager
-def _recorded(store: Any) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
-    """The statements a SQL store runs meanwhile (its dialect's `run`)."""
+def _recorded(dialect: type[Any]) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """The statements a SQL dialect runs meanwhile."""
     statements: list[tuple[str, tuple[Any, ...]]] = []
-    run = store._dialect.run
+    run = dialect.run
 
-    def recording(sql: str, args: Any = ()) -> Any:
+    def recording(self: Any, sql: str, args: Any = ()) -> Any:
         statements.append((sql, tuple(args)))
-        return run(sql, args)
+        return run(self, sql, args)
 
-    store._dialect.run = recording
+    dialect.run = recording
     try:
         yield statements
     finally:
-        store._dialect.run = run
+        dialect.run = run
 
 
-def _window_statement(store: Any) -> tuple[str, tuple[Any, ...]]:
+def _window_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
     month = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=31)).timestamp())
-    with _recorded(store) as statements, store.transaction(write=False) as tx:
+    with _recorded(dialect) as statements, store.transaction(write=False) as tx:
         assert tx.between(ACCOUNT, "event", ("metric_id", [key_text("M1") or ""]), "datetime", month)
     return next((sql, args) for sql, args in statements if "FROM ranges" in sql)
 
@@ -182,7 +184,7 @@ def test_sqlite_plans_a_window_as_index_ranges(index: ResourceIndex, tmp_path: A
     try:
         store.configure(build_plan(index))
         _fill(store)
-        sql, args = _window_statement(store)
+        sql, args = _window_statement(store, _Sqlite)
         with store.transaction(write=False):
             plan = [row[-1] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
         searches = [line for line in plan if "ranges" in line]
@@ -193,14 +195,14 @@ def test_sqlite_plans_a_window_as_index_ranges(index: ResourceIndex, tmp_path: A
 
 
 def test_postgres_plans_a_window_as_index_ranges(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
-    store: Any = open_any_store("postgresql")
+    store = open_any_store("postgresql")
+    assert isinstance(store, PostgresStore)
     store.configure(build_plan(index))
     _fill(store)
-    store._conn.execute("ANALYZE ranges")
-    sql, args = _window_statement(store)
-    with store.transaction(write=False):
-        rows = store._dialect.run(f"EXPLAIN {sql}", args).fetchall()
-    plan = "\n".join(r[0] for r in rows)
+    sql, args = _window_statement(store, _Postgres)
+    with store._transaction() as dialect:
+        dialect.run("ANALYZE ranges")
+        plan = "\n".join(r[0] for r in dialect.run(f"EXPLAIN {sql}", args).fetchall())
     assert "ranges_window" in plan and "Seq Scan" not in plan, plan
 
 
