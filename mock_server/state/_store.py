@@ -144,7 +144,9 @@ class BatchingTx:
         self._tx = tx
         self._held: dict[tuple[str, str, str], Record] = {}  # (account, type, id) -> record, first put first
         self._by_key: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}  # (account, type, attr, key)
-        self._by_ref: dict[tuple[str, str, str], dict[tuple[str, str, str], None]] = {}  # (account, type, target)
+        # (account, type, target) -> held records pointing there; built on the first `referencing` (a profile
+        # import never asks, so it never pays for it)
+        self._by_ref: dict[tuple[str, str, str], dict[tuple[str, str, str], None]] | None = None
 
     def flush(self) -> None:
         by_account: dict[str, list[Record]] = {}
@@ -152,7 +154,7 @@ class BatchingTx:
             by_account.setdefault(account, []).append(record)
         self._held.clear()
         self._by_key.clear()
-        self._by_ref.clear()
+        self._by_ref = None
         for account, records in by_account.items():
             self._tx.put_many(account, records)
 
@@ -167,9 +169,14 @@ class BatchingTx:
             key = key_text(value)
             if key is not None:
                 self._by_key[(account, record["type"], attribute, key)] = where
-        for target in _refs(record):
-            self._by_ref.setdefault((account, record["type"], target), {})[where] = None
+        if self._by_ref is not None:
+            self._hold_refs(where, record)
         return record
+
+    def _hold_refs(self, where: tuple[str, str, str], record: Record) -> None:
+        assert self._by_ref is not None
+        for target in _refs(record):
+            self._by_ref.setdefault((where[0], where[1], target), {})[where] = None
 
     def put_many(self, account: str, records: list[Record]) -> None:
         for record in records:
@@ -208,6 +215,10 @@ class BatchingTx:
         target = ref_text(target_type, target_id)
         if not self._held:
             return stored
+        if self._by_ref is None:
+            self._by_ref = {}
+            for where, record in self._held.items():
+                self._hold_refs(where, record)
         out = [r for r in stored if (account, rtype, r["id"]) not in self._held]  # a held version replaces it
         held = [self._held[w] for w in self._by_ref.get((account, rtype, target), ()) if w in self._held]
         out += [clone(r) for r in held if target in _refs(r)]  # (still pointing there)
@@ -331,18 +342,22 @@ class _RangeIndex:
         self.unknown: set[str] = set()
 
     @staticmethod
-    def _entries(plan: IndexPlan, parent: str, field: str, record: Record) -> list[tuple[str, tuple[float, int, str]]]:
+    def _entries(
+        plan: IndexPlan, parent: str, field: str, record: Record
+    ) -> list[tuple[str, tuple[float, int, str]]] | None:
+        """(parent key, (number, seq, id)) for each place of the record; None: it is unknown."""
         parents = plan.equality_keys(record, parent)
         numbers = range_keys(record, field)
         if parents is None or numbers is None:
-            return []
+            return None
         rid, seq = record["id"], int(record.get("seq") or 0)
         return [(key, (number, seq, rid)) for key in dict.fromkeys(parents) for number in dict.fromkeys(numbers)]
 
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
-        if plan.equality_keys(record, parent) is None or range_keys(record, field) is None:
+        entries = self._entries(plan, parent, field, record)
+        if entries is None:
             self.unknown.add(record["id"])
-        for key, entry in self._entries(plan, parent, field, record):
+        for key, entry in entries or ():
             ordered = self.by_parent.get(key)
             if ordered is None:
                 ordered = self.by_parent[key] = SortedList()
@@ -350,7 +365,7 @@ class _RangeIndex:
 
     def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         self.unknown.discard(record["id"])
-        for key, entry in self._entries(plan, parent, field, record):
+        for key, entry in self._entries(plan, parent, field, record) or ():
             ordered = self.by_parent.get(key)
             if ordered is not None:
                 ordered.discard(entry)
