@@ -60,8 +60,9 @@ def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) 
     """The `entries`, `orders`, `refs` and `ranges` rows of one record."""
     rtype, rid = record["type"], record["id"]
     entries: list[Sequence[Any]] = []
+    known: dict[str, list[str] | None] = {}  # field -> its keys (the range rows reuse them)
     for path in plan.fields.get(rtype, ()):
-        keys = plan.equality_keys(record, path)
+        keys = known[path] = plan.equality_keys(record, path)
         for key in [None] if keys is None else dict.fromkeys(keys):
             entries.append((account, rtype, path, key, rid))
     orders: list[Sequence[Any]] = []
@@ -78,11 +79,15 @@ def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) 
     }
     refs: list[Sequence[Any]] = [(account, rtype, target, rid) for target in sorted(targets)]
     ranges: list[Sequence[Any]] = []
+    numbers_of: dict[str, list[Any] | None] = {}
     for parent, path in sorted(plan.ranges.get(rtype, ())):
-        keys, numbers = plan.equality_keys(record, parent), range_keys(record, path)
+        keys = known[parent] if parent in known else plan.equality_keys(record, parent)
+        if path not in numbers_of:
+            found = range_keys(record, path)
+            numbers_of[path] = None if found is None else [dialect.number(n) for n in dict.fromkeys(found)]
+        numbers = numbers_of[path]
         for key in [None] if keys is None else dict.fromkeys(keys):
-            for number in [None] if numbers is None else dict.fromkeys(numbers):
-                num = None if number is None else dialect.number(number)
+            for num in [None] if numbers is None else numbers:
                 ranges.append((account, rtype, f"{parent}>{path}", key, num, record["seq"], rid))
     return [entries, orders, refs, ranges]
 
