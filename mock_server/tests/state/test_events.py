@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from mock_server import account_for_name
 from mock_server._compile import CompiledSpec
-from mock_server.state import MemoryStore, StatefulBehaviour
-from mock_server.state._store import Record, StoreTx
+from mock_server.state import MemoryStore, StatefulBehaviour, Store
+from mock_server.state._store import BatchingTx, Record, StoreTx
 
-from .conftest import ADMIN, API_KEY, JSONAPI, core_client
+from .conftest import ADMIN, API_KEY, JSONAPI, STORE_KINDS, core_client
 
 H = {**API_KEY, **JSONAPI}
 
@@ -344,3 +345,30 @@ async def test_bulk_create_is_one_batched_write(
         # A second job sees what the first stored (the same profiles, metrics and unique ids).
         assert (await client.post("/api/event-bulk-create-jobs", json=body, headers=H)).status_code == 202
         assert len((await client.get("/api/events", headers=API_KEY)).json()["data"]) == 4
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_batched_referencing_answers_from_held_writes(kind: str, open_any_store: Callable[[str], Store]) -> None:
+    """What the bulk path relies on: inside a batch, `referencing` sees the held records (new ones after the
+    stored ones), a held version replaces the stored one, and nothing is written before `flush`."""
+
+    def event(rid: str, profile: str) -> Record:
+        rel = {"many": False, "data": [{"type": "profile", "id": profile}]}
+        return {"type": "event", "id": rid, "attributes": {}, "relationships": {"profile": rel}}
+
+    store = open_any_store(kind)
+    with store.transaction() as tx:
+        tx.put("a", event("E1", "P1"))
+        tx.put("a", event("E2", "P1"))
+    with store.transaction() as tx:
+        batch = BatchingTx(tx)
+        batch.put("a", event("E3", "P1"))
+        batch.put("a", event("E2", "P2"))  # moved away from P1
+        assert [r["id"] for r in batch.referencing("a", "event", "profile", "P1")] == ["E1", "E3"]
+        assert [r["id"] for r in batch.referencing("a", "event", "profile", "P2")] == ["E2"]
+        assert [r["id"] for r in tx.referencing("a", "event", "profile", "P1")] == ["E1", "E2"]  # not yet stored
+        batch.put("a", event("E4", "P1"))
+        assert [r["id"] for r in batch.referencing("a", "event", "profile", "P1")] == ["E1", "E3", "E4"]
+        batch.flush()
+    with store.transaction(write=False) as tx:
+        assert [r["id"] for r in tx.referencing("a", "event", "profile", "P1")] == ["E1", "E3", "E4"]
