@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -140,6 +141,8 @@ class StatefulBehaviour:
                 )
         if not self.stateful:
             return None
+        if self.store.concurrent:  # round trips and other writers' locks: waited for off the event loop
+            return await asyncio.to_thread(self.dispatcher.handle, req)
         return self.dispatcher.handle(req)
 
     def _refusal(self, req: MockRequest) -> MockError | None:

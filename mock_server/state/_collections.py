@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ._filters import FieldLookup, FilterError, Node, check_allowed, evaluate, field_value, fields_of, parse_filter
 from ._index import DEFAULT_PAGE_SIZE, OpInfo
-from ._plan import SortKey, equality_terms, sort_key
+from ._plan import SortKey, equality_terms, range_terms, sort_key
 from ._store import Record, StoreTx
 
 __all__ = [
@@ -140,7 +140,17 @@ class StoreSource:
 
     def narrow(self, tree: Node) -> list[Record] | None:
         best: list[Record] | None = None
-        for field, keys in equality_terms(tree):
+        equal = equality_terms(tree)
+        # A parent's children in a range (a metric's events in a time window) come from a range index:
+        # fewer than the parent's children, which the equality index alone would give.
+        for field, bounds in range_terms(tree).items():
+            for parent in equal:
+                found = self.tx.between(self.account, self.rtype, parent, field, bounds)
+                if found is not None and (best is None or len(found) < len(best)):
+                    best = found
+        if best is not None:
+            return best
+        for field, keys in equal:
             found = self.tx.candidates(self.account, self.rtype, field, keys)
             if found is not None and (best is None or len(found) < len(best)):
                 best = found

@@ -1,36 +1,44 @@
 """What the store indexes, derived from the spec: per type, every field an operation filters on, every
-documented sort key, the identifiers looked up one by one; and how a stored record yields its index keys.
+documented sort key, the identifiers looked up one by one, and the time windows of a parent's children
+(`ranges`); and how a stored record yields its index keys.
 
 An index only *narrows* candidates and *orders* them; the filter itself is still evaluated by
 `_filters.evaluate` on what the index returns, so an indexed answer is the answer of a full scan. For that
 the keys of a record are a superset rule: when a filter `equals(F, v)`/`any(F, [...])` can match a record,
 `v` is among the record's keys for F, or the record is marked *unknown* for F (its value depends on other
-records, e.g. an inverse relationship) and is always a candidate.
+records, e.g. an inverse relationship) and is always a candidate. A range index keeps the same rule for
+`greater-*`/`less-*` filters: a record is found under its value as a number (a datetime as epoch seconds,
+bounds inclusive), or is unknown and always a candidate.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from mock_server import type_of_id_field
 
-from ._filters import Node, field_value
+from ._filters import FilterError, Node, field_value, parse_datetime
 from ._index import Kind, ResourceIndex
 from ._schema import flatten
 
 __all__ = [
     "IndexPlan",
+    "Range",
     "SortKey",
     "build_plan",
     "equality_terms",
     "key_text",
+    "range_keys",
+    "range_terms",
     "ref_text",
     "sort_key",
 ]
 
 Record = dict[str, Any]
+Range = tuple[float | None, float | None]  # inclusive bounds of a range filter (None: open on that side)
 SortKey = tuple[int, Any, int]  # (rank, value, seq): what cursors hold, ordered like `sorted` orders them
 
 # Fields looked up one by one (`tx.find`) that no filter names: Klaviyo's unique profile identifiers (its
@@ -86,12 +94,67 @@ def equality_terms(node: Node) -> list[tuple[str, list[str]]]:
     return terms
 
 
+_LOWER = ("greater-than", "greater-or-equal")
+_UPPER = ("less-than", "less-or-equal")
+
+
+def range_number(value: Any) -> float | None:
+    """A range filter's value, or a stored value it compares with, as a number: a datetime (or an ISO
+    datetime string, read as `_filters` reads it) as epoch seconds, a number as itself; None for the rest."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value).timestamp()
+        except (FilterError, OverflowError, ValueError):
+            return None
+    return None
+
+
+def range_keys(record: Record, path: str) -> list[float] | None:
+    """The numbers `record` is found under in a range index on `path`; None: unknown, always a candidate
+    (no value of its own: a reader may find one elsewhere; or a value no number stands for)."""
+    value = field_value(record, path)
+    keys = []
+    for item in value if isinstance(value, list) else [value]:
+        number = range_number(item)
+        if number is None:
+            return None
+        keys.append(number)
+    return keys or None
+
+
+def range_terms(node: Node) -> dict[str, Range]:
+    """The `greater-*`/`less-*` conditions every match of `node` must meet on a field, as one inclusive
+    range per field (datetime and number values only: a quoted string compares as text)."""
+    children = node.children if node.op == "and" else (node,)
+    found: dict[str, Range] = {}
+    for child in children:
+        if child.op not in _LOWER + _UPPER or isinstance(child.value, str):
+            continue
+        number = range_number(child.value)
+        if number is None:
+            continue
+        low, high = found.get(child.field, (None, None))
+        if child.op in _LOWER:
+            low = number if low is None else max(low, number)
+        else:
+            high = number if high is None else min(high, number)
+        found[child.field] = (low, high)
+    return found
+
+
 @dataclass
 class IndexPlan:
-    """Per type: the fields with an equality index and the fields with an order index."""
+    """Per type: the fields with an equality index, the fields with an order index, and the range indexes
+    (parent field, range field): a parent's children ordered by a field compared with ranges (an event's
+    `metric_id` and `datetime`), so a time window of one parent costs the window, not the parent's history."""
 
     fields: dict[str, frozenset[str]] = field(default_factory=dict)
     sorts: dict[str, frozenset[str]] = field(default_factory=dict)
+    ranges: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     index: ResourceIndex | None = None
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
     _field_reader: Any = None
@@ -99,6 +162,7 @@ class IndexPlan:
     def fingerprint(self) -> str:
         body = {t: sorted(f) for t, f in sorted(self.fields.items())}
         body |= {f"sort:{t}": sorted(f) for t, f in sorted(self.sorts.items())}
+        body |= {f"range:{t}": sorted(f"{p}>{r}" for p, r in f) for t, f in sorted(self.ranges.items()) if f}
         return json.dumps(body, sort_keys=True)
 
     def equality_keys(self, record: Record, path: str) -> list[str] | None:
@@ -165,6 +229,7 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
     """Every filter field and sort key the spec documents, per type they apply to."""
     fields: dict[str, set[str]] = {}
     sorts: dict[str, set[str]] = {}
+    ranged: dict[str, set[str]] = {}
     for op in index.ops.values():
         if op.kind is Kind.LIST:
             target = op.resource_type
@@ -177,8 +242,39 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
             name for name, rule in op.filters.items() if {"equals", "any"} & (rule.single | rule.many)
         )
         sorts.setdefault(target, set()).update(s.lstrip("-") for s in op.sorts)
+        ranged.setdefault(target, set()).update(
+            name for name, rule in op.filters.items() if set(_LOWER + _UPPER) & (rule.single | rule.many)
+        )
     for name in index.types:
         schema = index.resource_schema(name) or {}
         attributes = flatten(index.spec, (schema.get("properties") or {}).get("attributes")).get("properties") or {}
         fields.setdefault(name, {"id"}).update(f for f in _LOOKUPS if f in attributes)
-    return IndexPlan({t: frozenset(f) for t, f in fields.items()}, {t: frozenset(s) for t, s in sorts.items()}, index)
+    ranges = {
+        t: frozenset((p, r) for p in _parents(index, t, fields.get(t, set())) for r in f) for t, f in ranged.items()
+    }
+    return IndexPlan(
+        {t: frozenset(f) for t, f in fields.items()},
+        {t: frozenset(s) for t, s in sorts.items()},
+        {t: f for t, f in ranges.items() if f},
+        index,
+    )
+
+
+def _parents(index: ResourceIndex, rtype: str, filtered: set[str]) -> list[str]:
+    """The equality filter fields of `rtype` that name a relationship to another type (`metric_id`,
+    `coupon.id`): the parents whose children a range index keeps apart. (A range over the whole type is
+    left to the walk in sort order: it stops after a page, which a range read in full would not.)"""
+    from ._fields import FieldReader
+
+    reader = FieldReader(index, cast(Any, None), "")
+    shape = {"type": rtype, "id": "", "relationships": {}}
+    parents = []
+    for name in sorted(filtered):
+        head, _, rest = name.partition(".")
+        named = type_of_id_field(head) if not rest else None
+        if named == rtype or (rest and rest != "id") or (not rest and named is None):
+            continue
+        hit = reader.relationship(shape, named or head)
+        if hit is not None and hit[1] not in (None, rtype):
+            parents.append(name)
+    return parents

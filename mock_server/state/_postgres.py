@@ -1,20 +1,22 @@
 """The PostgreSQL backend: one state shared by several mock processes or machines (`--state postgresql://...`).
 
 The tables and index rows are SQLite's (see `_sql.py`), with PostgreSQL types: `txt` sorts with the "C"
-collation (code point order, as Python sorts), `num` is `numeric` (exact for every JSON number). A write
-transaction takes a transaction-scoped advisory lock per account before it reads, so a read-check-write
-(an email's uniqueness, a list's members) is atomic across processes; the locks go with the transaction.
+collation (code point order, as Python sorts), `num` is `numeric` (exact for every JSON number). Each
+transaction runs on its own connection from a pool (`POOL_SIZE`), so requests served on several threads do
+not queue behind one connection. A write transaction takes a transaction-scoped advisory lock per account
+before it reads, so a read-check-write (an email's uniqueness, a list's members) is atomic across
+connections and processes; the locks go with the transaction.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from ._plan import IndexPlan
 from ._sql import SqlTx, decimal_number, read_journal
@@ -44,6 +46,12 @@ CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
 CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS ranges (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT COLLATE "C", num NUMERIC,
+    seq BIGINT NOT NULL, rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ranges_window ON ranges (account, rtype, field, key, num, seq);
+CREATE INDEX IF NOT EXISTS ranges_rid ON ranges (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE SEQUENCE IF NOT EXISTS resource_seq;
@@ -103,38 +111,49 @@ class _Postgres:
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(account)])
 
 
+POOL_SIZE = 8  # connections one process holds at most (requests on worker threads each take one)
+
+
 class PostgresStore:
     kind = "postgresql"
     shareable = True
+    concurrent = True  # each transaction has its own pooled connection: requests may run on several threads
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self.url = url
-        # One connection per process, used under a lock (like SQLite's); transactions are explicit.
-        self._conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
-        self._lock = threading.RLock()
-        self._dialect = _Postgres(self._conn)
+        # A pool, not one connection under a lock: concurrent requests of one process wait only for one
+        # another's advisory locks (the writers of one account), as requests of other processes do.
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, name="kdk-state"
+        )
         self.plan = IndexPlan()
-        with self._exclusive():
-            self._conn.execute(_SCHEMA)
+        with self._exclusive() as dialect:
+            dialect.conn.execute(_SCHEMA)
 
     @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        with self._lock:
-            self._conn.execute("BEGIN")
+    def _transaction(self, begin: str = "BEGIN") -> Iterator[_Postgres]:
+        """A transaction on a pooled connection (explicit: the connections are in autocommit mode)."""
+        with self._pool.connection() as conn:
+            conn.execute(begin)
             try:
-                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [_SETUP_LOCK])
-                yield
+                yield _Postgres(conn)
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[_Postgres]:
+        with self._transaction() as dialect:
+            dialect.conn.execute("SELECT pg_advisory_xact_lock(%s)", [_SETUP_LOCK])
+            yield dialect
 
     def configure(self, plan: IndexPlan) -> None:
-        with self._exclusive():
-            row = self._conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
+        with self._exclusive() as dialect:
+            row = dialect.conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
             if row is None or row[0] != plan.fingerprint() + INDEX_VERSION:
-                reindex(self._dialect, plan)
-                self._conn.execute(
+                reindex(dialect, plan)
+                dialect.conn.execute(
                     "INSERT INTO meta VALUES ('plan', %s) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                     [plan.fingerprint() + INDEX_VERSION],
                 )
@@ -144,30 +163,20 @@ class PostgresStore:
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
-        with self._lock:
-            self._conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ")
-            try:
-                yield SqlTx(self._dialect, self.plan, write=write)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _write(self, sql: str, args: Sequence[Any] = ()) -> None:
-        with self._lock, self._conn.transaction():
-            self._dialect.run(sql, args)
+        with self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ") as dialect:
+            yield SqlTx(dialect, self.plan, write=write)
 
     def reset(self, account: str | None = None) -> None:
-        with self._lock, self._conn.transaction():
+        with self._transaction() as dialect:
             for table in ("resources", "journal", *INDEX_TABLES):
                 if account is None:
-                    self._conn.execute(f"DELETE FROM {table}")
+                    dialect.run(f"DELETE FROM {table}")
                 else:
-                    self._dialect.run(f"DELETE FROM {table} WHERE account=?", (account,))
+                    dialect.run(f"DELETE FROM {table} WHERE account=?", (account,))
 
     def accounts(self) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute("SELECT DISTINCT account FROM resources ORDER BY account").fetchall()
+        with self._transaction() as dialect:
+            rows = dialect.run("SELECT DISTINCT account FROM resources ORDER BY account").fetchall()
         return [r[0] for r in rows]
 
     def append_journal(
@@ -178,10 +187,10 @@ class PostgresStore:
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
-        with self._lock, self._conn.transaction():
-            self._dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
+        with self._transaction() as dialect:
+            dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
             # Newest first: keep while both the count and the running byte total stay within bounds.
-            self._dialect.run(
+            dialect.run(
                 "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER w AS n, "
                 "SUM(octet_length(entry)) OVER w AS bytes FROM journal WHERE account=? "
                 "WINDOW w AS (ORDER BY seq DESC)) AS ranked WHERE n > ? OR bytes > ?)",
@@ -189,15 +198,15 @@ class PostgresStore:
             )
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
-        with self._lock:
-            return read_journal(self._dialect, account, limit)
+        with self._transaction() as dialect:
+            return read_journal(dialect, account, limit)
 
     def clear_journal(self, account: str | None = None) -> None:
-        if account is None:
-            self._write("DELETE FROM journal")
-        else:
-            self._write("DELETE FROM journal WHERE account=?", (account,))
+        with self._transaction() as dialect:
+            if account is None:
+                dialect.run("DELETE FROM journal")
+            else:
+                dialect.run("DELETE FROM journal WHERE account=?", (account,))
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._pool.close()

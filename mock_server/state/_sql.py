@@ -3,9 +3,10 @@
 Tables: `resources` holds each record as JSON; `entries` holds its equality keys per indexed field (a NULL
 key: the value depends on other records, always a candidate); `orders` its position per sort field
 (`rank, num, txt, seq`: values of one kind compare among themselves, like `_plan.sort_key`; field '' is
-the creation order); `refs` the
-resources it points at. Every write replaces a record's rows in the same transaction as the record, so
-the indexes are exactly as durable and as consistent as the data.
+the creation order); `refs` the resources it points at; `ranges` its place in each range index of the plan
+(`field` is "parent>field", `key` the parent's key, `num` the number; a NULL key or number: unknown, always
+a candidate). Every write replaces a record's rows in the same transaction as the record, so the indexes
+are exactly as durable and as consistent as the data.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
+from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
 from ._store import Record, first_match
 
-__all__ = ["WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
+__all__ = ["INDEX_INSERTS", "INDEX_TABLES", "WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
 
+INDEX_TABLES = ("entries", "orders", "refs", "ranges")
 WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
 
 
@@ -46,14 +48,21 @@ def _load(body: str, seq: int) -> Record:
     return record
 
 
-def index_rows(
-    plan: IndexPlan, dialect: Dialect, account: str, record: Record
-) -> tuple[list[Sequence[Any]], list[Sequence[Any]], list[Sequence[Any]]]:
-    """The `entries`, `orders` and `refs` rows of one record."""
+INDEX_INSERTS = (  # one per index table, in the order `index_rows` returns their rows
+    "INSERT INTO entries VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO refs VALUES (?, ?, ?, ?)",
+    "INSERT INTO ranges VALUES (?, ?, ?, ?, ?, ?, ?)",
+)
+
+
+def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) -> list[list[Sequence[Any]]]:
+    """The `entries`, `orders`, `refs` and `ranges` rows of one record."""
     rtype, rid = record["type"], record["id"]
     entries: list[Sequence[Any]] = []
+    known: dict[str, list[str] | None] = {}  # field -> its keys (the range rows reuse them)
     for path in plan.fields.get(rtype, ()):
-        keys = plan.equality_keys(record, path)
+        keys = known[path] = plan.equality_keys(record, path)
         for key in [None] if keys is None else dict.fromkeys(keys):
             entries.append((account, rtype, path, key, rid))
     orders: list[Sequence[Any]] = []
@@ -69,7 +78,18 @@ def index_rows(
         if isinstance(ref, dict) and "type" in ref and "id" in ref
     }
     refs: list[Sequence[Any]] = [(account, rtype, target, rid) for target in sorted(targets)]
-    return entries, orders, refs
+    ranges: list[Sequence[Any]] = []
+    numbers_of: dict[str, list[Any] | None] = {}
+    for parent, path in sorted(plan.ranges.get(rtype, ())):
+        keys = known[parent] if parent in known else plan.equality_keys(record, parent)
+        if path not in numbers_of:
+            found = range_keys(record, path)
+            numbers_of[path] = None if found is None else [dialect.number(n) for n in dict.fromkeys(found)]
+        numbers = numbers_of[path]
+        for key in [None] if keys is None else dict.fromkeys(keys):
+            for num in [None] if numbers is None else numbers:
+                ranges.append((account, rtype, f"{parent}>{path}", key, num, record["seq"], rid))
+    return [entries, orders, refs, ranges]
 
 
 class SqlTx:
@@ -118,10 +138,7 @@ class SqlTx:
         stored: list[Sequence[Any]] = [(account, t, rid) for t, rid in known]  # their old index rows go first
         batch: list[tuple[str, list[Sequence[Any]]]] = []
         if stored:
-            batch += [
-                (f"DELETE FROM {t} WHERE account=? AND rtype=? AND rid=?", stored)
-                for t in ("entries", "orders", "refs")
-            ]
+            batch += [(f"DELETE FROM {t} WHERE account=? AND rtype=? AND rid=?", stored) for t in INDEX_TABLES]
         batch.append(
             (
                 "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
@@ -129,24 +146,16 @@ class SqlTx:
                 [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
             )
         )
-        entries: list[Sequence[Any]] = []
-        orders: list[Sequence[Any]] = []
-        refs: list[Sequence[Any]] = []
+        rows: list[list[Sequence[Any]]] = [[] for _ in INDEX_INSERTS]
         for record in records:
-            e, o, f = index_rows(self._plan, self._d, account, record)
-            entries += e
-            orders += o
-            refs += f
-        batch += [
-            ("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries),
-            ("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders),
-            ("INSERT INTO refs VALUES (?, ?, ?, ?)", refs),
-        ]
+            for into, new in zip(rows, index_rows(self._plan, self._d, account, record), strict=True):
+                into += new
+        batch += list(zip(INDEX_INSERTS, rows, strict=True))
         self._d.run_batch([(sql, rows) for sql, rows in batch if rows])  # one round trip where the database can
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)
-        for table in ("entries", "orders", "refs"):
+        for table in INDEX_TABLES:
             self._d.run(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
         cur: Any = self._d.run("DELETE FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
         return bool(cur.rowcount > 0)
@@ -232,6 +241,34 @@ class SqlTx:
                 yield after, record
             if len(rows) < WALK_CHUNK:
                 return
+
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        if (parent[0], field) not in self._plan.ranges.get(rtype, ()):
+            return None
+        self._account(account)
+        where = "account=? AND rtype=? AND field=?"
+        head: tuple[Any, ...] = (account, rtype, f"{parent[0]}>{field}")
+        # Unknown first (a NULL parent key, or a NULL number under a wanted key), then each wanted key's
+        # range of the (account, rtype, field, key, num) index: a UNION of index ranges, not an OR.
+        parts = [f"SELECT rid, num, seq FROM ranges WHERE {where} AND key IS NULL"]
+        args: list[Any] = [*head]
+        keys = list(dict.fromkeys(parent[1]))
+        if keys:
+            marks = ", ".join("?" for _ in keys)
+            parts.append(f"SELECT rid, num, seq FROM ranges WHERE {where} AND key IN ({marks}) AND num IS NULL")
+            args += [*head, *keys]
+            low, high = bounds
+            span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
+            parts.append(f"SELECT rid, num, seq FROM ranges WHERE {where} AND key IN ({marks}){span}")
+            args += [*head, *keys, *(self._d.number(b) for b in bounds if b is not None)]
+        rows = self._d.run(" UNION ALL ".join(parts), args).fetchall()
+        if len(keys) > 1:  # several parents' ranges: merged into one order
+            rows.sort(key=lambda row: (row[1] is not None, row[1] or 0, row[2]))  # unknown first
+        rids = list(dict.fromkeys(row[0] for row in rows))
+        found = self._records(account, rtype, rids)
+        return [found[rid] for rid in rids if rid in found]
 
 
 def decimal_number(value: Any) -> Decimal:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import Dialect, SqlTx, index_rows, read_journal
+from ._sql import INDEX_INSERTS, INDEX_TABLES, Dialect, SqlTx, index_rows, read_journal
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
-__all__ = ["SqliteStore", "retry_while_locked"]
+__all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "reindex", "retry_while_locked"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -36,13 +36,18 @@ CREATE INDEX IF NOT EXISTS orders_rid ON orders (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS refs (account TEXT NOT NULL, rtype TEXT NOT NULL, target TEXT NOT NULL, rid TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs (account, rtype, target);
 CREATE INDEX IF NOT EXISTS refs_rid ON refs (rid, rtype, account);
+CREATE TABLE IF NOT EXISTS ranges (
+    account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, key TEXT, num NUMERIC, seq INTEGER NOT NULL,
+    rid TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ranges_window ON ranges (account, rtype, field, key, num, seq);
+CREATE INDEX IF NOT EXISTS ranges_rid ON ranges (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-INDEX_TABLES = ("entries", "orders", "refs")
-INDEX_VERSION = ":2"  # bumped when the index rows of a record change shape (files are reindexed once)
+INDEX_VERSION = ":3"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
 class _Sqlite:
@@ -96,13 +101,9 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
     for account, body, seq in rows:
         record = json.loads(body)
         record["seq"] = seq
-        entries, orders, refs = index_rows(plan, dialect, account, record)
-        if entries:
-            dialect.run_many("INSERT INTO entries VALUES (?, ?, ?, ?, ?)", entries)
-        if orders:
-            dialect.run_many("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", orders)
-        if refs:
-            dialect.run_many("INSERT INTO refs VALUES (?, ?, ?, ?)", refs)
+        for sql, new in zip(INDEX_INSERTS, index_rows(plan, dialect, account, record), strict=True):
+            if new:
+                dialect.run_many(sql, new)
 
 
 def retry_while_locked(setup: Callable[[], None]) -> None:
@@ -121,6 +122,7 @@ def retry_while_locked(setup: Callable[[], None]) -> None:
 class SqliteStore:
     kind = "sqlite"
     shareable = True
+    concurrent = False  # one connection per process, under a lock
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -9,8 +9,9 @@ insertion order that keeps cursors stable.
 
 Besides get/put/delete/scan, a transaction answers from indexes (see `_plan.py` for what is indexed):
 `candidates` (equality on a field), `find` (one record by an identifier), `referencing` (the records
-pointing at one resource) and `walk` (records in sort order from a cursor position), so that a page or a
-lookup costs the same in a small and in a large account.
+pointing at one resource), `walk` (records in sort order from a cursor position) and `between` (a parent's
+children in a range of a field: a metric's events in a time window), so that a page, a lookup or a window
+costs the same in a small and in a large account.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
-from ._plan import IndexPlan, SortKey, key_text, ref_text, sort_key
+from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
 
 __all__ = [
     "JOURNAL_LIMIT",
@@ -42,6 +43,7 @@ __all__ = [
 Record = dict[str, Any]
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
+_NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
 _T = TypeVar("_T")
 
 
@@ -98,10 +100,19 @@ class StoreTx(Protocol):
         """Records in sort order, strictly after `after` (in the walk's direction). Read-only."""
         ...
 
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        """Records whose `parent` field has one of these keys and whose `field` lies within `bounds`
+        (`_plan.range_keys`), plus those whose values are not known, in `field` order; None when the plan
+        has no such range index. Read-only."""
+        ...
+
 
 class Store(Protocol):
     kind: str  # "memory" | "sqlite" | "postgresql"
     shareable: bool  # may several worker processes use it at once?
+    concurrent: bool  # do transactions on several threads of one process run at once (not one after another)?
 
     def configure(self, plan: IndexPlan) -> None: ...  # what to index (from the spec); before serving
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
@@ -125,13 +136,17 @@ class BatchingTx:
     """A transaction whose writes are held and stored together by `flush()` (`put_many`: one round of
     statements in SQL instead of one per record), for bulk endpoints that write many records in a loop.
 
-    Reads see the held writes: `get` and `find` answer from them first; the other reads flush them first.
+    Reads see the held writes: `get`, `find` and `referencing` answer from them and the store; the other
+    reads flush them first.
     """
 
     def __init__(self, tx: StoreTx) -> None:
         self._tx = tx
         self._held: dict[tuple[str, str, str], Record] = {}  # (account, type, id) -> record, first put first
         self._by_key: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}  # (account, type, attr, key)
+        # (account, type, target) -> held records pointing there; built on the first `referencing` (a profile
+        # import never asks, so it never pays for it)
+        self._by_ref: dict[tuple[str, str, str], dict[tuple[str, str, str], None]] | None = None
 
     def flush(self) -> None:
         by_account: dict[str, list[Record]] = {}
@@ -139,6 +154,7 @@ class BatchingTx:
             by_account.setdefault(account, []).append(record)
         self._held.clear()
         self._by_key.clear()
+        self._by_ref = None
         for account, records in by_account.items():
             self._tx.put_many(account, records)
 
@@ -153,7 +169,14 @@ class BatchingTx:
             key = key_text(value)
             if key is not None:
                 self._by_key[(account, record["type"], attribute, key)] = where
+        if self._by_ref is not None:
+            self._hold_refs(where, record)
         return record
+
+    def _hold_refs(self, where: tuple[str, str, str], record: Record) -> None:
+        assert self._by_ref is not None
+        for target in _refs(record):
+            self._by_ref.setdefault((where[0], where[1], target), {})[where] = None
 
     def put_many(self, account: str, records: list[Record]) -> None:
         for record in records:
@@ -188,8 +211,18 @@ class BatchingTx:
         return self._tx.candidates(account, rtype, field, keys)
 
     def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
-        self.flush()
-        return self._tx.referencing(account, rtype, target_type, target_id)
+        stored = self._tx.referencing(account, rtype, target_type, target_id)
+        target = ref_text(target_type, target_id)
+        if not self._held:
+            return stored
+        if self._by_ref is None:
+            self._by_ref = {}
+            for where, record in self._held.items():
+                self._hold_refs(where, record)
+        out = [r for r in stored if (account, rtype, r["id"]) not in self._held]  # a held version replaces it
+        held = [self._held[w] for w in self._by_ref.get((account, rtype, target), ()) if w in self._held]
+        out += [clone(r) for r in held if target in _refs(r)]  # (still pointing there)
+        return sorted(out, key=lambda r: int(r.get("seq") or _NEWEST))  # new ones: after every stored one
 
     def walk(
         self, account: str, rtype: str, sort_field: str | None, *, descending: bool, after: SortKey | None
@@ -197,11 +230,17 @@ class BatchingTx:
         self.flush()
         return self._tx.walk(account, rtype, sort_field, descending=descending, after=after)
 
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        self.flush()
+        return self._tx.between(account, rtype, parent, field, bounds)
+
 
 class _Table:
     """The records of one type in one account, with indexes built on first use and kept up to date."""
 
-    __slots__ = ("eq", "order", "refs", "rows", "unknown")
+    __slots__ = ("eq", "order", "ranges", "refs", "rows", "unknown")
 
     def __init__(self) -> None:
         self.rows: dict[str, Record] = {}
@@ -209,6 +248,7 @@ class _Table:
         self.unknown: dict[str, set[str]] = {}  # field -> ids whose key depends on other records
         self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
         self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
+        self.ranges: dict[tuple[str, str], _RangeIndex] = {}  # (parent field, range field) -> its index
 
     def add(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
@@ -219,6 +259,8 @@ class _Table:
         if self.refs is not None:
             for target in _refs(record):
                 self.refs.setdefault(target, set()).add(rid)
+        for (parent, field), ranged in self.ranges.items():
+            ranged.add(plan, parent, field, record)
 
     def remove(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
@@ -241,6 +283,8 @@ class _Table:
                     holders.discard(rid)
                     if not holders:
                         del self.refs[target]
+        for (parent, field), ranged in self.ranges.items():
+            ranged.remove(plan, parent, field, record)
 
     def _add_keys(self, plan: IndexPlan, path: str, record: Record) -> None:
         rid = record["id"]
@@ -270,6 +314,14 @@ class _Table:
             self.order[sort_field] = SortedList((*sort_key(r, sort_field), r["id"]) for r in self.rows.values())
         return self.order[sort_field]
 
+    def ranged(self, plan: IndexPlan, parent: str, field: str) -> _RangeIndex:
+        index = self.ranges.get((parent, field))
+        if index is None:
+            index = self.ranges[(parent, field)] = _RangeIndex()
+            for record in self.rows.values():
+                index.add(plan, parent, field, record)
+        return index
+
     def referencing(self) -> dict[str, set[str]]:
         if self.refs is None:
             self.refs = {}
@@ -277,6 +329,65 @@ class _Table:
                 for target in _refs(record):
                     self.refs.setdefault(target, set()).add(record["id"])
         return self.refs
+
+
+class _RangeIndex:
+    """One range index of a table: per parent key, the children's (number, seq, id) in order; and the ids
+    whose parent or number is unknown (always candidates)."""
+
+    __slots__ = ("by_parent", "unknown")
+
+    def __init__(self) -> None:
+        self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id)
+        self.unknown: set[str] = set()
+
+    @staticmethod
+    def _entries(
+        plan: IndexPlan, parent: str, field: str, record: Record
+    ) -> list[tuple[str, tuple[float, int, str]]] | None:
+        """(parent key, (number, seq, id)) for each place of the record; None: it is unknown."""
+        parents = plan.equality_keys(record, parent)
+        numbers = range_keys(record, field)
+        if parents is None or numbers is None:
+            return None
+        rid, seq = record["id"], int(record.get("seq") or 0)
+        return [(key, (number, seq, rid)) for key in dict.fromkeys(parents) for number in dict.fromkeys(numbers)]
+
+    def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
+        entries = self._entries(plan, parent, field, record)
+        if entries is None:
+            self.unknown.add(record["id"])
+        for key, entry in entries or ():
+            ordered = self.by_parent.get(key)
+            if ordered is None:
+                ordered = self.by_parent[key] = SortedList()
+            ordered.add(entry)
+
+    def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
+        self.unknown.discard(record["id"])
+        for key, entry in self._entries(plan, parent, field, record) or ():
+            ordered = self.by_parent.get(key)
+            if ordered is not None:
+                ordered.discard(entry)
+                if not ordered:
+                    del self.by_parent[key]
+
+    def ids(self, keys: list[str], bounds: Range) -> list[str]:
+        low, high = bounds
+        found: dict[str, None] = dict.fromkeys(sorted(self.unknown))
+        hits: list[tuple[float, int, str]] = []
+        for key in dict.fromkeys(keys):
+            ordered = self.by_parent.get(key)
+            if ordered is None:
+                continue
+            # (number,) sorts before every (number, seq, id) and (number, inf) after them: inclusive bounds.
+            hits += ordered.irange(
+                minimum=None if low is None else (low,), maximum=None if high is None else (high, float("inf"))
+            )
+        if len(keys) > 1:
+            hits.sort()
+        found.update((rid, None) for _, _, rid in hits)
+        return list(found)
 
 
 def _refs(record: Record) -> set[str]:
@@ -384,6 +495,16 @@ class _MemoryTx:
         for rank, value, seq, rid in entries:
             yield (rank, value, seq), table.rows[rid]
 
+    def between(
+        self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
+    ) -> list[Record] | None:
+        if (parent[0], field) not in self._s.plan.ranges.get(rtype, ()):
+            return None
+        table = self._table(account, rtype)
+        if table is None:
+            return []
+        return [table.rows[rid] for rid in table.ranged(self._s.plan, parent[0], field).ids(parent[1], bounds)]
+
     def types(self, account: str) -> list[str]:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]
 
@@ -393,6 +514,7 @@ class MemoryStore:
 
     kind = "memory"
     shareable = False
+    concurrent = False
 
     def __init__(self) -> None:
         self.data: dict[str, dict[str, _Table]] = {}
@@ -407,7 +529,7 @@ class MemoryStore:
             self.plan = plan
             for tables in self.data.values():  # indexes are rebuilt on first use with the new plan
                 for table in tables.values():
-                    table.eq, table.unknown, table.order, table.refs = {}, {}, {}, None
+                    table.eq, table.unknown, table.order, table.refs, table.ranges = {}, {}, {}, None, {}
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:

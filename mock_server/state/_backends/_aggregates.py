@@ -28,7 +28,7 @@ from .._render import request_path
 from .._schema import Spec, flatten
 from .._store import Record
 from ._base import Backend
-from ._events import event_moment, event_property, event_related_id, event_value
+from ._events import event_moment, event_property, event_related_id, event_value, events_between
 
 __all__ = ["INTERVALS", "AggregatesBackend", "attribute_schema_of", "buckets", "query_timezone", "time_range"]
 
@@ -156,7 +156,7 @@ class AggregatesBackend(Backend):
         with self.store.transaction(write=False) as tx:
             if tx.get(req.account, "metric", metric_id) is None:
                 raise not_found("metric", metric_id)
-            events = [e for e in tx.scan(req.account, "event") if event_related_id(e, "metric") == metric_id]
+            events = events_between(tx, req.account, [metric_id], start, end)
         starts = buckets(start, end, interval, tz)
         rows = _aggregate(events, starts, start, end, rest, dimensions, measurements)
         rows = _sorted(rows, attrs.get("sort"), dimensions)

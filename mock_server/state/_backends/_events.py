@@ -18,11 +18,20 @@ from mock_server import MockRequest
 from .._errors import invalid
 from .._index import OpInfo
 from .._models import Outcome, Record, merge, now
+from .._plan import key_text
 from .._schema import Spec, flatten
-from .._store import StoreTx
+from .._store import BatchingTx, StoreTx
 from ._base import Backend, Call
 
-__all__ = ["EventsBackend", "carries_events", "event_moment", "event_property", "event_related_id", "event_value"]
+__all__ = [
+    "EventsBackend",
+    "carries_events",
+    "event_moment",
+    "event_property",
+    "event_related_id",
+    "event_value",
+    "events_between",
+]
 
 _IDENTIFIERS = ("email", "phone_number", "external_id")
 _NOT_STORED_ON_PROFILE = ("meta", "_kx", "anonymous_id")  # how to identify/update, not what the profile holds
@@ -92,7 +101,13 @@ class EventsBackend(Backend):
         if not found:
             raise invalid("The request carries no event to track.", pointer="/data")
         with self.store.transaction() as tx:
-            return sum(1 for attributes, profile in found if self.track(tx, req.account, attributes, profile))
+            # A bulk create's events, profiles and metric properties are stored together (`put_many`: one
+            # round of statements in SQL), like a profile bulk import's.
+            batch: StoreTx = BatchingTx(tx) if len(found) > 1 else tx
+            tracked = sum(1 for attributes, profile in found if self.track(batch, req.account, attributes, profile))
+            if isinstance(batch, BatchingTx):
+                batch.flush()
+            return tracked
 
     def track(self, tx: StoreTx, account: str, attributes: dict[str, Any], profile_data: Any) -> bool:
         metric_data = (attributes.get("metric") or {}).get("data") or {}
@@ -177,7 +192,7 @@ class EventsBackend(Backend):
             return
         known = {
             str((p.get("attributes") or {}).get("property")): p
-            for p in tx.scan(account, "metric-property")
+            for p in tx.referencing(account, "metric-property", "metric", metric["id"])  # indexed: this metric's
             if {"type": "metric", "id": metric["id"]}
             in ((p.get("relationships") or {}).get("metric") or {}).get("data", [])
         }
@@ -254,6 +269,22 @@ def _events_in(node: Any, profile: Any) -> Any:
 
 
 # -- reading stored events (aggregates and reports count them) ---------------------------------------------
+def events_between(
+    tx: StoreTx, account: str, metric_ids: list[str], start: dt.datetime, end: dt.datetime
+) -> list[Record]:
+    """The events of these metrics that happened in [start, end), in the order they were stored: read from
+    the store's range index on the events' `metric_id` and `datetime` filter fields (the spec's, see
+    `_plan.build_plan`), so a month costs the month's events, not the metrics' history; a scan when the
+    spec gives the store no such index."""
+    keys = [k for m in metric_ids if (k := key_text(m)) is not None]
+    found = tx.between(account, "event", ("metric_id", keys), "datetime", (start.timestamp(), end.timestamp()))
+    if found is None:
+        wanted = set(metric_ids)
+        found = [e for e in tx.scan(account, "event") if event_related_id(e, "metric") in wanted]
+    inside = [e for e in found if (moment := event_moment(e)) is not None and start <= moment < end]
+    return sorted(inside, key=lambda e: int(e.get("seq") or 0))
+
+
 def event_moment(event: Record) -> dt.datetime | None:
     """When a stored event happened (its `datetime`, else its `timestamp`)."""
     attrs = event.get("attributes") or {}

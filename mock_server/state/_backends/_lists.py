@@ -1,8 +1,11 @@
 """Lists and segments: who is a member, since when, and how many.
 
-A list's membership is stored on the list (`relationships.profiles`, with the time each profile joined
-under `joined`), so a profile's lists are the lists naming it. Add/remove/replace check that the profiles
-exist (404 naming the item) and keep the per-call maximum the operation's description states.
+A list's membership is stored on each member profile (`relationships.lists`, with the time it joined each
+under `joined`), so adding or removing one profile rewrites that profile only, never a list of 100k; a
+list's members are the profiles pointing at it (the store's `referencing` index). Lists loaded with their
+members (`relationships.profiles` on the list, from seed or demo data) keep them there as well: both count.
+Add/remove/replace check that the profiles exist (404 naming the item) and keep the per-call maximum the
+operation's description states.
 
 Segments are read-mostly: when a segment's `definition` uses only conditions the mock can evaluate
 (list/segment membership, profile properties compared as strings/numbers/booleans, existence), its members
@@ -17,6 +20,7 @@ import re
 from typing import Any, ClassVar
 
 from kdk.spec import iter_operations
+from mock_server import relationship_name
 
 from .._errors import MockError, invalid, not_found
 from .._index import Kind, OpInfo
@@ -35,6 +39,7 @@ __all__ = [
 ]
 
 _MEMBERS = "profiles"
+_HELD = relationship_name("list")  # the relationship of a profile that holds the lists it joined
 _JOINED = "joined_group_at"
 _COUNT = "profile_count"
 _LIMIT = re.compile(
@@ -115,36 +120,62 @@ class ListsBackend(Backend):
             computed = self._segment_members(tx, account, group)
             if computed is not None:
                 return computed
-        rel = (group.get("relationships") or {}).get(_MEMBERS) or {}
-        raw = rel.get("joined")
-        joined: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        return {r["id"]: joined.get(r["id"]) for r in rel.get("data") or [] if r.get("type") == "profile"}
+        return {pid: joined for pid, (joined, _) in self._stored_members(tx, account, group).items()}
+
+    def _stored_members(self, tx: StoreTx, account: str, group: Record) -> dict[str, tuple[str | None, Record | None]]:
+        """Profile id -> (when it joined, the profile when already read): the members a list's profiles
+        name (read through the store's index of references), and those stored on the group itself."""
+        out: dict[str, tuple[str | None, Record | None]] = {pid: (j, None) for pid, j in _on_group(group).items()}
+        if group["type"] == "list":
+            for profile in tx.referencing(account, "profile", "list", group["id"]):
+                held = _held_lists(profile)
+                if group["id"] in held:
+                    out[profile["id"]] = (held[group["id"]], profile)
+        return out
 
     def add_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
-        """Add profiles to a stored list (already a member: nothing changes, as Klaviyo's repeat 204 says)."""
-        rel = group.setdefault("relationships", {}).setdefault(_MEMBERS, {"many": True, "data": []})
-        rel["many"] = True
-        data = rel.setdefault("data", [])
-        joined = rel.setdefault("joined", {})
+        """Add profiles to a stored list (already a member: nothing changes, as Klaviyo's repeat 204 says).
+        A list's new members hold it on their profile (one profile written per member, whatever the list's
+        size); a segment's (loaded membership) are stored on the segment."""
         stamp = now()
-        present = {(r.get("type"), r.get("id")) for r in data}
+        if group["type"] != "list":
+            _add_on_group(group, refs, stamp)
+            return
+        on_group = _on_group(group)
         for reference in refs:
-            if (reference["type"], reference["id"]) not in present:
-                present.add((reference["type"], reference["id"]))
-                data.append(reference)
-                joined[reference["id"]] = stamp
+            if reference["type"] != "profile" or reference["id"] in on_group:
+                continue
+            profile = tx.get(account, "profile", reference["id"])
+            if profile is None or group["id"] in _held_lists(profile):
+                continue
+            rel = profile.setdefault("relationships", {}).setdefault(_HELD, {"many": True, "data": []})
+            rel["many"] = True
+            rel.setdefault("data", []).append({"type": "list", "id": group["id"]})
+            rel.setdefault("joined", {})[group["id"]] = stamp
+            tx.put(account, profile)
 
     def remove_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
+        """Take profiles off a list or segment (the caller stores `group`; the profiles are stored here)."""
         # Each member taken off leaves a removal record (when it joined and left): segment reports count from it.
         record_removals(tx, account, group, leaving(self.members(tx, account, group), refs), now())
         rel = (group.get("relationships") or {}).get(_MEMBERS)
-        if not rel:
+        if rel:
+            gone = {(r["type"], r["id"]) for r in refs}
+            rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
+            joined = rel.get("joined") or {}
+            for reference in refs:
+                joined.pop(reference["id"], None)
+        if group["type"] != "list":
             return
-        gone = {(r["type"], r["id"]) for r in refs}
-        rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
-        joined = rel.get("joined") or {}
         for reference in refs:
-            joined.pop(reference["id"], None)
+            profile = tx.get(account, "profile", reference["id"]) if reference["type"] == "profile" else None
+            held = ((profile or {}).get("relationships") or {}).get(_HELD)
+            if profile is None or not isinstance(held, dict) or group["id"] not in _held_lists(profile):
+                continue
+            held["data"] = [r for r in held.get("data") or [] if (r.get("type"), r.get("id")) != ("list", group["id"])]
+            if isinstance(held.get("joined"), dict):
+                held["joined"].pop(group["id"], None)
+            tx.put(account, profile)
 
     def groups_of(self, tx: StoreTx, account: str, rtype: str, profile_id: str) -> builtins.list[Ref]:
         """The lists (or segments) a profile belongs to."""
@@ -158,16 +189,17 @@ class ListsBackend(Backend):
         ]
 
     def member_records(self, tx: StoreTx, account: str, group: Record) -> builtins.list[Record]:
-        """The member profiles in the order they joined, each with the `joined_group_at` the members
-        endpoints show (shallow copies: the stored profiles are never changed here)."""
-        members = self.members(tx, account, group)
-        if not members:
-            return []
-        rows = {p["id"]: p for p in tx.scan(account, "profile") if p["id"] in members}
+        """The member profiles, each with the `joined_group_at` the members endpoints show (shallow copies:
+        the stored profiles are never changed here)."""
+        stored: dict[str, tuple[str | None, Record | None]]
+        if group["type"] == "segment" and _evaluable_groups(group) is not None:
+            stored = {pid: (joined, None) for pid, joined in self.members(tx, account, group).items()}
+        else:
+            stored = self._stored_members(tx, account, group)
         since = (group.get("attributes") or {}).get("created")
         out = []
-        for pid, joined in members.items():
-            profile = rows.get(pid)
+        for pid, (joined, read) in stored.items():
+            profile = read if read is not None else tx.get(account, "profile", pid)
             if profile is None:
                 continue
             attrs = dict(profile.get("attributes") or {})
@@ -182,6 +214,8 @@ class ListsBackend(Backend):
         """Whether one profile belongs to a list or segment (a segment's definition evaluated for it alone)."""
         groups = _evaluable_groups(group)
         if groups is None:
+            if group["type"] == "list" and group["id"] in _held_lists(profile):
+                return True
             refs = ((group.get("relationships") or {}).get(_MEMBERS) or {}).get("data") or []
             return {"type": "profile", "id": profile["id"]} in refs
         if group["id"] in visiting:
@@ -304,6 +338,39 @@ class ListsBackend(Backend):
                 op.operation_id: str(op.node.get("description") or "") for op in iter_operations(self.index.spec)
             }
         return self._descriptions.get(operation_id, "")
+
+
+def _on_group(group: Record) -> dict[str, str | None]:
+    """Members stored on the list or segment itself (seed and demo data): profile id -> when it joined."""
+    rel = (group.get("relationships") or {}).get(_MEMBERS) or {}
+    raw = rel.get("joined")
+    joined: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return {r["id"]: joined.get(r["id"]) for r in rel.get("data") or [] if r.get("type") == "profile"}
+
+
+def _add_on_group(group: Record, refs: builtins.list[Ref], stamp: str) -> None:
+    rel = group.setdefault("relationships", {}).setdefault(_MEMBERS, {"many": True, "data": []})
+    rel["many"] = True
+    data = rel.setdefault("data", [])
+    joined = rel.setdefault("joined", {})
+    present = {(r.get("type"), r.get("id")) for r in data}
+    for reference in refs:
+        if (reference["type"], reference["id"]) not in present:
+            present.add((reference["type"], reference["id"]))
+            data.append(reference)
+            joined[reference["id"]] = stamp
+
+
+def _held_lists(profile: Record) -> dict[str, str | None]:
+    """The lists a profile holds itself: list id -> when it joined."""
+    rel = (profile.get("relationships") or {}).get(_HELD)
+    if not isinstance(rel, dict):
+        return {}
+    raw = rel.get("joined")
+    joined: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return {
+        r["id"]: joined.get(r["id"]) for r in rel.get("data") or [] if isinstance(r, dict) and r.get("type") == "list"
+    }
 
 
 def _evaluable_groups(group: Record) -> builtins.list[builtins.list[dict[str, Any]]] | None:

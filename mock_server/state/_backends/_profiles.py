@@ -184,11 +184,11 @@ class ProfilesBackend(Backend):
             channels = requested_channels(request.subscriptions.get(profile["id"]))
             if double_opt_in:
                 continue  # Klaviyo asks the profile to confirm first; the mock never receives that confirmation
-            on_list = target_list is not None and profile["id"] in lists.members(tx, account, target_list)
+            on_list = target_list is not None and lists.is_member(tx, account, target_list, profile)
             if action == "unsubscribe" and target_list is not None and on_list:
-                lists.remove_members(tx, account, target_list, [ref])
                 list_suppression(profile, target_list["id"], stamp)
                 tx.put(account, profile)
+                lists.remove_members(tx, account, target_list, [ref])  # (after: it rewrites the stored profile)
                 continue
             profile["attributes"] = merge(profile.get("attributes") or {}, request.profile_attributes)
             apply_consent(profile, action, channels, stamp, method_detail=request.custom_source)

@@ -25,7 +25,7 @@ from .._schema import Spec, flatten, success_response
 from .._store import Record, StoreTx
 from ._aggregates import attribute_schema_of, buckets
 from ._base import Backend
-from ._events import event_moment, event_property, event_related_id, event_value
+from ._events import event_moment, event_property, event_related_id, event_value, events_between
 from ._lists import is_computed
 from ._membership import Interval, intervals, reconcile_snapshot
 
@@ -234,7 +234,7 @@ class ReportsBackend(Backend):
                 m["id"]: str((m.get("attributes") or {}).get("name") or "") for m in tx.scan(req.account, "metric")
             }
             groups: dict[tuple[str, ...], list[dict[str, list[Record]]]] = {}
-            for event in tx.scan(req.account, "event"):
+            for event in events_between(tx, req.account, list(metric_names), start, end):
                 moment = event_moment(event)
                 if moment is None or not start <= moment < end:
                     continue

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from mock_server import account_for_name
+from mock_server._compile import CompiledSpec
+from mock_server.state import MemoryStore, StatefulBehaviour, Store
+from mock_server.state._store import BatchingTx, Record, StoreTx
 
-from .conftest import ADMIN, API_KEY, JSONAPI
+from .conftest import ADMIN, API_KEY, JSONAPI, STORE_KINDS, core_client
 
 H = {**API_KEY, **JSONAPI}
 
@@ -257,3 +263,112 @@ async def test_an_event_time_outside_the_calendar_is_400(client: httpx.AsyncClie
         response = await client.post("/api/events", json=body, headers=H)
         assert response.status_code == 400, (time, response.text)
         assert response.json()["errors"][0]["source"]["pointer"] == "/data/attributes/time"
+
+
+class _WriteCounting(MemoryStore):
+    """A memory store that counts the writes its transactions make (`put` one by one, `put_many` batches)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: dict[str, int] = {"put": 0, "put_many": 0}
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
+        with super().transaction(write=write) as tx:
+            put, put_many = tx.put, tx.put_many
+
+            inside = [False]  # the memory store's `put_many` calls `put` for each record
+
+            def counted_put(account: str, record: Record) -> Record:
+                self.writes["put"] += not inside[0]
+                return put(account, record)
+
+            def counted_put_many(account: str, records: list[Record]) -> None:
+                self.writes["put_many"] += 1
+                inside[0] = True
+                try:
+                    put_many(account, records)
+                finally:
+                    inside[0] = False
+
+            tx.put, tx.put_many = counted_put, counted_put_many  # type: ignore[method-assign]
+            yield tx
+
+
+def _bulk_job(*entries: tuple[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    def entry(email: str, events: list[tuple[str, str]]) -> dict[str, Any]:
+        return {
+            "type": "event-bulk-create",
+            "attributes": {
+                "profile": {"data": {"type": "profile", "attributes": {"email": email}}},
+                "events": {
+                    "data": [
+                        {
+                            "type": "event",
+                            "attributes": {
+                                "properties": {"n": unique},
+                                "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
+                                "unique_id": unique,
+                            },
+                        }
+                        for metric, unique in events
+                    ]
+                },
+            },
+        }
+
+    data = [entry(email, events) for email, events in entries]
+    return {"data": {"type": "event-bulk-create-job", "attributes": {"events-bulk-create": {"data": data}}}}
+
+
+async def test_bulk_create_is_one_batched_write(
+    compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]
+) -> None:
+    store = _WriteCounting()
+    async with core_client(compiled, make_behaviour(store)) as client:
+        body = _bulk_job(
+            ("a@example.com", [("Opened Email", "o-1"), ("Clicked Email", "c-1"), ("Opened Email", "o-1")]),
+            ("b@example.com", [("Opened Email", "o-1"), ("Opened Email", "o-2")]),
+        )
+        store.writes = {"put": 0, "put_many": 0}
+        assert (await client.post("/api/event-bulk-create-jobs", json=body, headers=H)).status_code == 202
+        # Everything the job made (events, profiles, metrics, metric properties) went in one `put_many`.
+        assert store.writes == {"put": 0, "put_many": 1}
+        events = (await client.get("/api/events", headers=API_KEY, params={"include": "profile"})).json()
+        # The repeated unique_id of a's Opened Email counts once, also inside one batch; b's o-1 is its own.
+        assert len(events["data"]) == 4
+        assert len((await client.get("/api/metrics", headers=API_KEY)).json()["data"]) == 2
+        assert len((await client.get("/api/profiles", headers=API_KEY)).json()["data"]) == 2
+        properties = (await client.get("/__mock__/state", headers=ADMIN)).json()["accounts"]
+        kinds = [r["type"] for records in properties.values() for r in records]
+        assert kinds.count("metric-property") == 2  # `n` of each metric, once
+        # A second job sees what the first stored (the same profiles, metrics and unique ids).
+        assert (await client.post("/api/event-bulk-create-jobs", json=body, headers=H)).status_code == 202
+        assert len((await client.get("/api/events", headers=API_KEY)).json()["data"]) == 4
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_batched_referencing_answers_from_held_writes(kind: str, open_any_store: Callable[[str], Store]) -> None:
+    """What the bulk path relies on: inside a batch, `referencing` sees the held records (new ones after the
+    stored ones), a held version replaces the stored one, and nothing is written before `flush`."""
+
+    def event(rid: str, profile: str) -> Record:
+        rel = {"many": False, "data": [{"type": "profile", "id": profile}]}
+        return {"type": "event", "id": rid, "attributes": {}, "relationships": {"profile": rel}}
+
+    store = open_any_store(kind)
+    with store.transaction() as tx:
+        tx.put("a", event("E1", "P1"))
+        tx.put("a", event("E2", "P1"))
+    with store.transaction() as tx:
+        batch = BatchingTx(tx)
+        batch.put("a", event("E3", "P1"))
+        batch.put("a", event("E2", "P2"))  # moved away from P1
+        assert [r["id"] for r in batch.referencing("a", "event", "profile", "P1")] == ["E1", "E3"]
+        assert [r["id"] for r in batch.referencing("a", "event", "profile", "P2")] == ["E2"]
+        assert [r["id"] for r in tx.referencing("a", "event", "profile", "P1")] == ["E1", "E2"]  # not yet stored
+        batch.put("a", event("E4", "P1"))
+        assert [r["id"] for r in batch.referencing("a", "event", "profile", "P1")] == ["E1", "E3", "E4"]
+        batch.flush()
+    with store.transaction(write=False) as tx:
+        assert [r["id"] for r in tx.referencing("a", "event", "profile", "P1")] == ["E1", "E3", "E4"]

@@ -46,7 +46,8 @@ def _event(rng: random.Random, i: int, profiles: int) -> dict[str, Any]:
         rels["metric"] = {"many": False, "data": [{"type": "metric", "id": rng.choice(["M1", "M2", "M3"])}]}
     if rng.random() < 0.9:
         rels["profile"] = {"many": False, "data": [{"type": "profile", "id": f"P{rng.randrange(profiles):03d}"}]}
-    stamp = rng.choice(STAMPS[:3])
+    # Times a range index must place (other offsets, a naive one, epoch seconds) or cannot (always candidates).
+    stamp = rng.choice([*STAMPS[:3], "2024-06-01T14:00:00+02:00", "2024-06-01T12:00:00", 1717243200, "soon", None])
     attrs = {"datetime": stamp, "timestamp": rng.randrange(1_700_000_000, 1_700_000_100)}
     return {"type": "event", "id": f"E{i:03d}", "attributes": attrs, "relationships": rels}
 
@@ -73,6 +74,9 @@ def _filters(rng: random.Random, rtype: str) -> list[str | None]:
             f"equals(metric_id,'{rng.choice(['M1', 'M2', 'M3', 'M9'])}')",
             f"equals(profile_id,'P{rng.randrange(40):03d}')",
             "equals(metric_id,'M1'),greater-or-equal(datetime,2024-06-01T00:00:00Z)",
+            "equals(metric_id,'M2'),greater-than(datetime,2024-06-01T12:00:00Z),less-or-equal(datetime,2025-01-01)",
+            f"equals(profile_id,'P{rng.randrange(40):03d}'),less-than(datetime,2024-06-01T12:00:00Z)",
+            "equals(metric_id,'M3'),greater-or-equal(timestamp,1700000050),less-than(timestamp,1700000090)",
             "has(profile)",
             "less-than(timestamp,1700000050)",
         ]
@@ -117,8 +121,13 @@ def test_indexed_queries_match_a_full_scan(
                 tx.put(ACCOUNT, record)
             for record in rng.sample(profiles, 3):
                 tx.delete(ACCOUNT, "profile", record["id"])
-            for i in range(60):
-                tx.put(ACCOUNT, _event(rng, i, 40))
+            events = [_event(rng, i, 40) for i in range(60)]
+            for record in events:
+                tx.put(ACCOUNT, record)
+            for record in rng.sample(events, 10):  # updates and deletes move events in the range indexes
+                tx.put(ACCOUNT, _event(rng, int(record["id"][1:]), 40))
+            for record in rng.sample(events, 4):
+                tx.delete(ACCOUNT, "event", record["id"])
         for rtype in ("profile", "event"):
             op = index.ops[index.types[rtype].list_op or ""]
             for text in _filters(rng, rtype):

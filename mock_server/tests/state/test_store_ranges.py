@@ -1,0 +1,245 @@
+"""Range indexes: a parent's children in a window of a field (a metric's events in a month) are read from an
+index, so the cost follows the window, not the parent's history. Proven by counting what the store hands
+out (every backend) and by the SQL plans (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN), never by time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from mock_server._compile import CompiledSpec
+from mock_server.state import MemoryStore, ResourceIndex, SqliteStore, StatefulBehaviour, Store
+from mock_server.state._collections import StoreSource, run_query
+from mock_server.state._fields import FieldReader
+from mock_server.state._plan import build_plan, key_text
+from mock_server.state._postgres import PostgresStore, _Postgres
+from mock_server.state._sqlite import _Sqlite
+from mock_server.state._store import StoreTx
+
+from .conftest import API_KEY, JSONAPI, STORE_KINDS, core_client
+from .test_events import event_body
+
+ACCOUNT = "api_key:pk_ranges"
+DAY0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+METRICS = ("M1", "M2", "M3")
+DAYS = 200  # events per metric: one a day
+
+
+def _event(n: int, metric: str, profile: str, moment: Any) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "id": f"E{metric}-{n:04d}",
+        "attributes": {"datetime": moment, "timestamp": 0},
+        "relationships": {
+            "metric": {"many": False, "data": [{"type": "metric", "id": metric}]},
+            "profile": {"many": False, "data": [{"type": "profile", "id": profile}]},
+        },
+    }
+
+
+def _fill(store: Store) -> None:
+    with store.transaction() as tx:
+        events = [
+            _event(n, metric, f"P{n % 7}", (DAY0 + dt.timedelta(days=n, hours=m)).isoformat())
+            for m, metric in enumerate(METRICS)
+            for n in range(DAYS)
+        ]
+        tx.put_many(ACCOUNT, events)
+        # Values a range index cannot place: always candidates, so the answer stays a full scan's.
+        tx.put(ACCOUNT, _event(9001, "M1", "P1", "not a time"))
+        tx.put(ACCOUNT, _event(9002, "M1", "P1", None))
+
+
+class _Counting:
+    """A transaction that counts the records each read hands out (what a query costs the store)."""
+
+    def __init__(self, tx: StoreTx) -> None:
+        self._tx = tx
+        self.read: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._tx, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            if name == "walk":
+                return self._walked(result)
+            size = len(result) if isinstance(result, list) else int(result is not None)
+            self.read[name] = self.read.get(name, 0) + size
+            return result
+
+        return counted
+
+    def _walked(self, rows: Iterator[Any]) -> Iterator[Any]:
+        for row in rows:
+            self.read["walk"] = self.read.get("walk", 0) + 1
+            yield row
+
+
+def _window(days: tuple[int, int]) -> str:
+    start, end = ((DAY0 + dt.timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ") for d in days)
+    return f"greater-or-equal(datetime,{start}),less-than(datetime,{end})"
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_a_window_of_one_metric_reads_the_window(
+    kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store]
+) -> None:
+    store = open_any_store(kind)
+    store.configure(build_plan(index))
+    _fill(store)
+    op = index.ops[index.types["event"].list_op or ""]
+    for text in (
+        f"equals(metric_id,'M1'),{_window((10, 20))}",
+        f"equals(metric_id,'M3'),less-or-equal(datetime,{(DAY0 + dt.timedelta(days=5, hours=2)).isoformat()})",
+        f"equals(profile_id,'P3'),{_window((0, 70))}",
+        f"equals(metric_id,'M2'),greater-than(datetime,{(DAY0 + dt.timedelta(days=DAYS - 3)).isoformat()[:19]})",
+    ):
+        with store.transaction(write=False) as tx:
+            counting = _Counting(tx)
+            reader = FieldReader(index, tx, ACCOUNT)
+            query = {"filter": text, "page[size]": "100"}
+            indexed = run_query(op, StoreSource(counting, ACCOUNT, "event"), query, lookup=reader)  # type: ignore[arg-type]
+            scanned = run_query(op, tx.scan(ACCOUNT, "event"), query, lookup=reader)
+        assert [r["id"] for r in indexed.records] == [r["id"] for r in scanned.records], text
+        assert indexed.records, text
+        # The window and the two records no range index can place: not the metric's 200 events, nor the 600.
+        assert sum(counting.read.values()) <= len(indexed.records) + 3, (text, counting.read)
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_between_keeps_up_with_updates_and_deletes(
+    kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store]
+) -> None:
+    store = open_any_store(kind)
+    store.configure(build_plan(index))
+    _fill(store)
+    month = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=31)).timestamp())
+    with store.transaction() as tx:
+        moved = _event(5, "M1", "P5", (DAY0 + dt.timedelta(days=100)).isoformat())  # out of the month
+        tx.put(ACCOUNT, moved)
+        tx.delete(ACCOUNT, "event", "EM1-0006")
+        tx.put(ACCOUNT, _event(150, "M2", "P1", (DAY0 + dt.timedelta(days=3)).isoformat()) | {"id": "EM1-0150"})
+    with store.transaction(write=False) as tx:
+        found = tx.between(ACCOUNT, "event", ("metric_id", [key_text("M1") or ""]), "datetime", month)
+        assert found is not None
+        ids = [r["id"] for r in found]
+        assert "EM1-0005" not in ids and "EM1-0006" not in ids and "EM1-0150" not in ids
+        assert {"EM1-9001", "EM1-9002"} <= set(ids)  # unknown: always candidates (first)
+        placed = [i for i in ids if i not in ("EM1-9001", "EM1-9002")]
+        assert placed == [f"EM1-{n:04d}" for n in range(32) if n not in (5, 6)]  # in time order
+        assert tx.between(ACCOUNT, "event", ("id", ["x"]), "datetime", month) is None  # no such index
+        week = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=2)).timestamp())
+        both = tx.between(
+            ACCOUNT, "event", ("metric_id", [key_text("M1") or "", key_text("M3") or ""]), "datetime", week
+        )
+        assert both is not None
+        assert [r["id"] for r in both][2:] == [
+            "EM1-0000",
+            "EM3-0000",
+            "EM1-0001",
+            "EM3-0001",
+            "EM1-0002",
+        ]  # merged, in time order (bounds inclusive)
+
+
+def test_range_indexes_come_from_the_spec(index: ResourceIndex) -> None:
+    plan = build_plan(index)
+    # Events: the parents a filter names (metric, profile) by the fields the spec compares with ranges.
+    assert {("metric_id", "datetime"), ("profile_id", "datetime")} <= plan.ranges["event"]
+    # A type with range filters but no parent field gets none (its windows are walked in sort order).
+    assert "profile" not in plan.ranges
+
+
+@contextmanager
+def _recorded(dialect: type[Any]) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """The statements a SQL dialect runs meanwhile."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    run = dialect.run
+
+    def recording(self: Any, sql: str, args: Any = ()) -> Any:
+        statements.append((sql, tuple(args)))
+        return run(self, sql, args)
+
+    dialect.run = recording
+    try:
+        yield statements
+    finally:
+        dialect.run = run
+
+
+def _window_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
+    month = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=31)).timestamp())
+    with _recorded(dialect) as statements, store.transaction(write=False) as tx:
+        assert tx.between(ACCOUNT, "event", ("metric_id", [key_text("M1") or ""]), "datetime", month)
+    return next((sql, args) for sql, args in statements if "FROM ranges" in sql)
+
+
+def test_sqlite_plans_a_window_as_index_ranges(index: ResourceIndex, tmp_path: Any) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    try:
+        store.configure(build_plan(index))
+        _fill(store)
+        sql, args = _window_statement(store, _Sqlite)
+        with store.transaction(write=False):
+            plan = [row[-1] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+        searches = [line for line in plan if "ranges" in line]
+        assert searches and all("USING INDEX ranges_window" in line for line in searches), plan
+        assert not any(line.startswith("SCAN") for line in plan), plan
+    finally:
+        store.close()
+
+
+def test_postgres_plans_a_window_as_index_ranges(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
+    store = open_any_store("postgresql")
+    assert isinstance(store, PostgresStore)
+    store.configure(build_plan(index))
+    _fill(store)
+    sql, args = _window_statement(store, _Postgres)
+    with store._transaction() as dialect:
+        dialect.run("ANALYZE ranges")
+        plan = "\n".join(r[0] for r in dialect.run(f"EXPLAIN {sql}", args).fetchall())
+    assert "ranges_window" in plan and "Seq Scan" not in plan, plan
+
+
+class _CountingStore(MemoryStore):
+    """A memory store whose transactions count what they hand out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: _Counting | None = None
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
+        with super().transaction(write=write) as tx:
+            self.last = _Counting(tx)
+            yield self.last  # type: ignore[misc]
+
+
+async def test_aggregates_read_the_month_not_the_metric(
+    compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]
+) -> None:
+    store = _CountingStore()
+    headers = {**API_KEY, **JSONAPI}
+    async with core_client(compiled, make_behaviour(store)) as client:
+        for day in range(60):
+            time = (DAY0 + dt.timedelta(days=day)).isoformat()
+            body = event_body("Placed Order", {"email": "a@example.com"}, unique_id=f"o-{day}", value=1, time=time)
+            assert (await client.post("/api/events", json=body, headers=headers)).status_code == 202
+        metric = (await client.get("/api/metrics", headers=API_KEY)).json()["data"][0]["id"]
+        window = ["greater-or-equal(datetime,2025-01-11T00:00:00)", "less-than(datetime,2025-01-21T00:00:00)"]
+        attributes = {"metric_id": metric, "measurements": ["count"], "filter": window, "interval": "day"}
+        answer = await client.post(
+            "/api/metric-aggregates",
+            json={"data": {"type": "metric-aggregate", "attributes": attributes}},
+            headers=headers,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["attributes"]["data"][0]["measurements"]["count"] == [1] * 10
+        assert store.last is not None
+        read = store.last.read
+        assert "scan" not in read and read.get("between") == 11, read  # the month and its end (bounds inclusive)
