@@ -154,10 +154,26 @@ class ListsBackend(Backend):
             rel.setdefault("joined", {})[group["id"]] = stamp
             tx.put(account, profile)
 
+    def _members_among(
+        self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]
+    ) -> dict[str, str | None]:
+        """The members among `refs` (profile id -> when it joined), reading only those profiles: a removal
+        from a big list costs what it removes, not the list's size."""
+        if group["type"] != "list":
+            return self.members(tx, account, group)
+        found = _on_group(group)
+        out = {r["id"]: found[r["id"]] for r in refs if r["id"] in found}
+        for reference in refs:
+            profile = tx.get(account, "profile", reference["id"]) if reference["id"] not in out else None
+            held = _held_lists(profile) if profile is not None else {}
+            if group["id"] in held:
+                out[reference["id"]] = held[group["id"]]
+        return out
+
     def remove_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
         """Take profiles off a list or segment (the caller stores `group`; the profiles are stored here)."""
         # Each member taken off leaves a removal record (when it joined and left): segment reports count from it.
-        record_removals(tx, account, group, leaving(self.members(tx, account, group), refs), now())
+        record_removals(tx, account, group, leaving(self._members_among(tx, account, group, refs), refs), now())
         rel = (group.get("relationships") or {}).get(_MEMBERS)
         if rel:
             gone = {(r["type"], r["id"]) for r in refs}

@@ -80,7 +80,8 @@ async def test_one_add_writes_one_profile_whatever_the_lists_size(
             "DELETE", f"/api/lists/{lid}/relationships/profiles", json=_refs(pids[0]), headers=H
         )
         assert removed.status_code == 204
-        assert sorted(t for t, _, _ in store.written) == ["list", "profile"]
+        # The member, the list's `updated`, and the departure that segment/list growth reports count.
+        assert sorted(t for t, _, _ in store.written) == ["kdk-membership-removal", "list", "profile"]
 
         store.scanned.clear()
         page = await client.get(f"/api/lists/{lid}/profiles", headers=API_KEY, params={"page[size]": "100"})
