@@ -47,6 +47,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON_API = "application/vnd.api+json"
 _CONNEXION_ROUTING = "connexion_routing"
+_API_PREFIXES = ("/api/", "/client/", ADMIN_PREFIX)
 
 
 class MockCore:
@@ -108,13 +109,21 @@ class MockCore:
 
     # -- ASGI -------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def answers(path: str) -> bool:
+        """Whether the core answers `path` itself (API, admin and spec paths), whatever app it is in front of."""
+        return path.startswith(_API_PREFIXES) or path in ("/api", "/client", "/openapi.json")
+
+    async def send_error(self, send: Send, status: int, detail: str) -> None:
+        await self._send(send, error_response(status, detail), self.compiled.revision)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if self.app is not None:
                 await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(("/api/", "/client/", ADMIN_PREFIX)) or path in ("/api", "/client"):
+        if path.startswith(_API_PREFIXES) or path in ("/api", "/client"):
             await self._send(send, *await self._answer(scope, receive))
         elif path == "/openapi.json":
             served, _ = self._choose(_header(scope, b"revision"))
@@ -161,8 +170,10 @@ class MockCore:
             response = error_response(500, "The mock server failed to answer this request (a bug in the mock).")
         if op is not None:
             response = conform(op, response)
-            if seen.account:
-                _observe(served.behaviours, seen.exchange(op, scope, response))
+            if seen.account and served.observers:
+                exchange = seen.exchange(op, scope, response)
+                for observe in served.observers:
+                    observe(exchange)
         if delay:
             await asyncio.sleep(delay / 1000)
         return response, served.compiled.revision
@@ -316,19 +327,17 @@ class _Seen:
         )
 
 
-def _observe(behaviours: Sequence[Behaviour], exchange: Exchange) -> None:
-    for behaviour in behaviours:
-        observe = getattr(behaviour, "observe", None)  # optional, like `admin_routes`
-        if callable(observe):
-            observe(exchange)
-
-
 class ServedRevision:
     """One revision the mock serves: its compiled spec, router, body validators, renderer and behaviours."""
 
     def __init__(self, compiled: CompiledSpec, behaviours: Sequence[Behaviour], max_body_bytes: int) -> None:
         self.compiled = compiled
         self.behaviours = list(behaviours)
+        # Behaviours that watch finished exchanges (the journal): an optional `observe`, like `admin_routes`.
+        # Without one (the stateless mock) no exchange is built at all.
+        self.observers: list[Callable[[Exchange], object]] = [
+            observe for b in self.behaviours if callable(observe := getattr(b, "observe", None))
+        ]
         self.router = Router(compiled)
         self.bodies = BodyReader(compiled, max_body_bytes)
         self.renderer = Renderer(compiled)
@@ -351,7 +360,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    return dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True))
+    raw = scope.get("query_string")
+    if not raw:
+        return {}
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _base_url(scope: Scope, headers: dict[str, str]) -> str:
