@@ -15,6 +15,7 @@ Every step produces or raises one response type, `MockResponse`; this module onl
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -191,11 +192,12 @@ class MockCore:
             body = json.dumps(response.body, separators=(",", ":")).encode()
         else:
             body = b""
-        headers = [(b"revision", revision.encode())]
+        headers = [(b"revision", _encoded(revision))]
         if body:
-            headers.append((b"content-type", (response.media_type or JSON_API).encode()))
+            headers.append((b"content-type", _encoded(response.media_type or JSON_API)))
         headers.append((b"content-length", str(len(body)).encode()))
-        headers.extend((k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items())
+        if response.headers:
+            headers.extend((k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items())
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -251,31 +253,39 @@ class MockCore:
         check_params(op.params, query, path_params, headers)
         body = await served.bodies.read(op, scope, receive, headers)
         seen.body = body
-        request = MockRequest(
-            operation_id=op.operation_id,
-            method=op.method,
-            path_template=op.path,
-            path_params=path_params,
-            query=query,
-            headers=headers,
-            body=body,
-            account=account,
-            auth_kind=auth_kind,
-            revision=revision,
-            base_url=_base_url(scope, headers),
-            served_revision=served.compiled.revision,
-        )
+        base_url = _base_url(scope, headers)
         forced = prefer_code(headers.get("prefer"), op)
         if forced is not None:
-            return self._forced(served, op, forced, request, scope)
-        for behaviour in served.behaviours:
-            answer = await behaviour.handle(request)
-            if answer is not None:
-                return answer
-        return self._generated(served, op, str(op.success), op.success, request, scope)
+            return self._forced(served, op, forced, path_params, base_url, scope)
+        if served.behaviours:  # the stateless mock has none: no request object to build
+            request = MockRequest(
+                operation_id=op.operation_id,
+                method=op.method,
+                path_template=op.path,
+                path_params=path_params,
+                query=query,
+                headers=headers,
+                body=body,
+                account=account,
+                auth_kind=auth_kind,
+                revision=revision,
+                base_url=base_url,
+                served_revision=served.compiled.revision,
+            )
+            for behaviour in served.behaviours:
+                answer = await behaviour.handle(request)
+                if answer is not None:
+                    return answer
+        return self._generated(served, op, str(op.success), op.success, path_params, base_url, scope)
 
     def _forced(
-        self, served: ServedRevision, op: Operation, status: int, request: MockRequest, scope: Scope
+        self,
+        served: ServedRevision,
+        op: Operation,
+        status: int,
+        path_params: dict[str, str],
+        base_url: str,
+        scope: Scope,
     ) -> MockResponse:
         if status >= 400:
             code, title = standard_code(status)
@@ -284,14 +294,21 @@ class MockCore:
                 status, f"Simulated by 'Prefer: code={status}'.", code=code, title=title, headers=headers
             )
         key = documented_key(op, status)
-        return self._generated(served, op, key or "", status, request, scope)
+        return self._generated(served, op, key or "", status, path_params, base_url, scope)
 
     def _generated(
-        self, served: ServedRevision, op: Operation, key: str, status: int, request: MockRequest, scope: Scope
+        self,
+        served: ServedRevision,
+        op: Operation,
+        key: str,
+        status: int,
+        path_params: dict[str, str],
+        base_url: str,
+        scope: Scope,
     ) -> MockResponse:
         path = request_path(scope.get("raw_path"), scope.get("path", ""))
         query = scope.get("query_string", b"").decode("latin-1")
-        return served.renderer.response(op, key, status, request.path_params, request.base_url, path, query)
+        return served.renderer.response(op, key, status, path_params, base_url, path, query)
 
 
 @dataclass
@@ -350,6 +367,12 @@ class ServedRevision:
         if self._spec_bytes is None:
             self._spec_bytes = self.compiled.patched_json.read_bytes()
         return MockResponse(200, raw=self._spec_bytes, media_type="application/json")
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded(value: str) -> bytes:
+    """A revision or media type as header bytes (a handful of values, sent with every answer)."""
+    return value.encode("latin-1")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -254,10 +254,13 @@ def start_until(command: list[str], port: int, cwd: Path, limit: float = 600) ->
     """Start a server and wait for its answer to GET_PATH and then /ui/ (the background Connexion build)."""
     process, _ = start(command, port, GET_PATH, HEADERS, limit, cwd=cwd)
     if "mock" in command:
-        deadline = time.perf_counter() + 60
+        deadline = time.perf_counter() + limit
         while time.perf_counter() < deadline:
-            if get(port, "/ui/", {}, timeout=10) == 200:
-                break
+            try:
+                if get(port, "/ui/", {}, timeout=limit) == 200:
+                    break
+            except OSError:
+                pass
             time.sleep(0.1)
     return process
 
