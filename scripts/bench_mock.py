@@ -120,6 +120,12 @@ def rss_mb(pid: int) -> float | None:
 
 def wrk(port: int, path: str, headers: dict[str, str], connections: int, duration: int) -> tuple[float, float]:
     """(requests/s, p99 ms) from wrk with one thread (the other core is the server's)."""
+    rps, p99, _ = wrk_run(port, path, headers, connections, duration)
+    return rps, p99
+
+
+def wrk_run(port: int, path: str, headers: dict[str, str], connections: int, duration: int) -> tuple[float, float, int]:
+    """(requests/s, p99 ms, requests) from wrk with one thread."""
     args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -131,7 +137,8 @@ def wrk(port: int, path: str, headers: dict[str, str], connections: int, duratio
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    return rps, p99
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return rps, p99, requests
 
 
 def bench_kdk(args: argparse.Namespace) -> dict[str, str]:
@@ -219,6 +226,8 @@ class Checkout:
     create_cpu_ms: list[float]
     mock_rps: list[float]
     bare_rps: list[float]
+    mock_cpu_us: list[float]  # the server's CPU per request under wrk: what the code costs, whatever the box's load
+    bare_cpu_us: list[float]
 
 
 def single_creates(port: int, pid: int, count: int, tag: str) -> tuple[float, float]:
@@ -265,8 +274,7 @@ def start_until(command: list[str], port: int, cwd: Path, limit: float = 600) ->
     return process
 
 
-def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
-    """One measurement of each figure for `checkout`, appended to its lists (fresh servers every round)."""
+def _create_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
     kdk = kdk_command(checkout.root)
     port = free_port()
     account = ["--demo-data", args.create_account, "--demo-account", "api_key:pk_bench"]
@@ -279,6 +287,13 @@ def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: in
         checkout.create_cpu_ms.append(cpu)
     finally:
         stop(mock)
+
+
+def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
+    """One measurement of each figure for `checkout`, appended to its lists (fresh servers every round)."""
+    kdk = kdk_command(checkout.root)
+    if args.creates > 0:
+        _create_round(checkout, args, round_number)
     if shutil.which("wrk") is None:
         return
     for kind in ("stateless", "bare"):
@@ -291,10 +306,13 @@ def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: in
         server = start_until(command, port, checkout.root)
         try:
             wrk(port, GET_PATH, HEADERS, args.connections, 1)  # warm-up
-            rps, _ = wrk(port, GET_PATH, HEADERS, args.connections, args.hotpath_duration)
+            cpu_before = cpu_seconds(server.pid)
+            rps, _, requests = wrk_run(port, GET_PATH, HEADERS, args.connections, args.hotpath_duration)
+            cpu_us = (cpu_seconds(server.pid) - cpu_before) * 1e6 / max(requests, 1)
         finally:
             stop(server)
         (checkout.mock_rps if kind == "stateless" else checkout.bare_rps).append(rps)
+        (checkout.mock_cpu_us if kind == "stateless" else checkout.bare_cpu_us).append(cpu_us)
 
 
 def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_before: tuple[float, ...]) -> str:
@@ -315,36 +333,38 @@ def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_befo
         f"{args.hotpath_duration} s, `kdk mock --stateless` and a bare ASGI app under the same `uvicorn_kwargs`.",
         "",
         "| checkout | single creates/s | server CPU per create | stateless GET req/s | bare ASGI req/s "
-        "| stateless / bare |",
-        "|---|---|---|---|---|---|",
+        "| stateless / bare | server CPU per GET: stateless, bare (bare / stateless) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in checkouts:
         ratios = [m / b for m, b in zip(c.mock_rps, c.bare_rps, strict=True)]
+        cpu_ratios = [b / m for m, b in zip(c.mock_cpu_us, c.bare_cpu_us, strict=True)]
         lines.append(
             f"| {c.label} | {median(c.creates, ',.0f')}{spread(c.creates)} | {median(c.create_cpu_ms, '.2f')} ms "
             f"| {median(c.mock_rps, ',.0f')}{spread(c.mock_rps)} | {median(c.bare_rps, ',.0f')}{spread(c.bare_rps)} "
-            f"| {median(ratios, '.0%')} |"
+            f"| {median(ratios, '.0%')} | {median(c.mock_cpu_us, '.0f')} us, {median(c.bare_cpu_us, '.0f')} us "
+            f"({median(cpu_ratios, '.0%')}) |"
         )
-    lines.append(f"| goal | >= {GOALS['creates']:,.0f} | | | | >= {GOALS['bare_share']:.0%} |")
-    if len(checkouts) == 2 and checkouts[1].creates:
+    lines.append(f"| goal | >= {GOALS['creates']:,.0f} | | | | >= {GOALS['bare_share']:.0%} | |")
+    if len(checkouts) == 2:
         this, base = checkouts
+
+        def times(mine: list[float], theirs: list[float]) -> str:
+            return f"{statistics.median(mine) / statistics.median(theirs):.2f}x" if mine and theirs else "-"
+
         lines.append(
-            f"| {this.label} / {base.label} | {statistics.median(this.creates) / statistics.median(base.creates):.2f}x "
-            f"| {statistics.median(this.create_cpu_ms) / statistics.median(base.create_cpu_ms):.2f}x "
-            + (
-                f"| {statistics.median(this.mock_rps) / statistics.median(base.mock_rps):.2f}x | | |"
-                if this.mock_rps and base.mock_rps
-                else "| | | |"
-            )
+            f"| {this.label} / {base.label} | {times(this.creates, base.creates)} "
+            f"| {times(this.create_cpu_ms, base.create_cpu_ms)} | {times(this.mock_rps, base.mock_rps)} | | "
+            f"| {times(this.mock_cpu_us, base.mock_cpu_us)} |"
         )
     return "\n".join(lines)
 
 
 def bench_hotpath(args: argparse.Namespace) -> str:
-    checkouts = [Checkout(f"this ({ROOT.name})", ROOT, [], [], [], [])]
+    checkouts = [Checkout(f"this ({ROOT.name})", ROOT, [], [], [], [], [], [])]
     if args.baseline:
         checkouts.append(
-            Checkout(f"baseline ({args.baseline.resolve().name})", args.baseline.resolve(), [], [], [], [])
+            Checkout(f"baseline ({args.baseline.resolve().name})", args.baseline.resolve(), [], [], [], [], [], [])
         )
     load_before = os.getloadavg()
     for round_number in range(args.rounds):
@@ -391,7 +411,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("startup", "hotpath"), help="one table only (default: both)")
     parser.add_argument("--baseline", type=Path, help="another checkout (with its .venv) measured side by side")
     parser.add_argument("--rounds", type=int, default=3, help="request-path rounds per checkout (median reported)")
-    parser.add_argument("--creates", type=int, default=2000, help="timed creates per round")
+    parser.add_argument("--creates", type=int, default=2000, help="timed creates per round (0: no create figure)")
     parser.add_argument("--create-account", default="1k", help="demo size of the create account, or 'empty'")
     parser.add_argument("--hotpath-duration", type=int, default=5, help="wrk seconds per request-path GET figure")
     parser.add_argument("--output", type=Path, help="also write the tables here")
