@@ -251,7 +251,7 @@ class MockCore:
         if revision_error is not None:
             raise revision_error
         check_params(op.params, query, path_params, headers)
-        body = await served.bodies.read(op, scope, receive, headers)
+        body = await served.bodies.read(op, scope, receive, headers) if op.body is not None else None
         seen.body = body
         base_url = _base_url(scope, headers)
         forced = prefer_code(headers.get("prefer"), op)
