@@ -262,15 +262,18 @@ def single_creates(port: int, pid: int, count: int, tag: str) -> tuple[float, fl
 def start_until(command: list[str], port: int, cwd: Path, limit: float = 600) -> subprocess.Popen[bytes]:
     """Start a server and wait for its answer to GET_PATH and then /ui/ (the background Connexion build)."""
     process, _ = start(command, port, GET_PATH, HEADERS, limit, cwd=cwd)
-    if "mock" in command:
+    try:
         deadline = time.perf_counter() + limit
-        while time.perf_counter() < deadline:
+        while "mock" in command and time.perf_counter() < deadline:
             try:
                 if get(port, "/ui/", {}, timeout=limit) == 200:
                     break
             except OSError:
                 pass
             time.sleep(0.1)
+    except BaseException:  # stopped meanwhile: leave no server behind
+        stop(process)
+        raise
     return process
 
 
