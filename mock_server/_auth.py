@@ -10,6 +10,7 @@ from its id, only guessed, so guessable keys (`pk_test`) are no secret on a shar
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -31,6 +32,7 @@ ACCOUNT_ID_PATTERN = re.compile(r"acct_[0-9a-f]{20}")
 _KINDS = ("api_key", "oauth", "company")
 
 
+@functools.lru_cache(maxsize=4096)  # every request derives it: the same few credentials, again and again
 def account_id(kind: str, credential: str) -> str:
     """The opaque id of the account of a credential: `acct_` and 20 hex digits of a keyed hash."""
     digest = hmac.new(_ACCOUNT_KEY, f"{kind}:{credential}".encode("utf-8", "surrogatepass"), hashlib.sha256)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._compile import CompiledSpec, Operation
 from ._errors import MockError, error_object
+
+if TYPE_CHECKING:
+    from ._jsonschema import BodyValidator
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyReader", "Receive", "Scope", "read_all"]
 
@@ -26,7 +29,7 @@ class BodyReader:
     def __init__(self, compiled: CompiledSpec, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
         self.compiled = compiled
         self.max_body_bytes = max_body_bytes
-        self._validators: dict[str, Any] = {}
+        self._validators: dict[str, BodyValidator] = {}
 
     async def read(self, op: Operation, scope: Scope, receive: Receive, headers: dict[str, str]) -> Any:
         """The parsed body (JSON document, multipart fields) or None; raises MockError 400/413/415."""
@@ -54,14 +57,14 @@ class BodyReader:
         return document
 
     def validate(self, op: Operation, document: Any) -> None:
-        from ._jsonschema import make_validator, schema_errors
-
         validator = self._validators.get(op.operation_id)
         if validator is None:
+            from ._jsonschema import BodyValidator
+
             assert op.body is not None
-            validator = make_validator(op.body.json_schema, self.compiled.components)
+            validator = BodyValidator(op.body.json_schema, self.compiled.components)
             self._validators[op.operation_id] = validator
-        problems = schema_errors(validator, document)
+        problems = validator.errors(document)
         if problems:
             errors = [error_object(400, p.message, pointer=p.pointer) for p in problems]
             raise MockError(400, problems[0].message, errors=errors)

@@ -15,6 +15,7 @@ Every step produces or raises one response type, `MockResponse`; this module onl
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -47,6 +48,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON_API = "application/vnd.api+json"
 _CONNEXION_ROUTING = "connexion_routing"
+_API_PREFIXES = ("/api/", "/client/", ADMIN_PREFIX)
 
 
 class MockCore:
@@ -108,13 +110,21 @@ class MockCore:
 
     # -- ASGI -------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def answers(path: str) -> bool:
+        """Whether the core answers `path` itself (API, admin and spec paths), whatever app it is in front of."""
+        return path.startswith(_API_PREFIXES) or path in ("/api", "/client", "/openapi.json")
+
+    async def send_error(self, send: Send, status: int, detail: str) -> None:
+        await self._send(send, error_response(status, detail), self.compiled.revision)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if self.app is not None:
                 await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(("/api/", "/client/", ADMIN_PREFIX)) or path in ("/api", "/client"):
+        if path.startswith(_API_PREFIXES) or path in ("/api", "/client"):
             await self._send(send, *await self._answer(scope, receive))
         elif path == "/openapi.json":
             served, _ = self._choose(_header(scope, b"revision"))
@@ -161,8 +171,10 @@ class MockCore:
             response = error_response(500, "The mock server failed to answer this request (a bug in the mock).")
         if op is not None:
             response = conform(op, response)
-            if seen.account:
-                _observe(served.behaviours, seen.exchange(op, scope, response))
+            if seen.account and served.observers:
+                exchange = seen.exchange(op, scope, response)
+                for observe in served.observers:
+                    observe(exchange)
         if delay:
             await asyncio.sleep(delay / 1000)
         return response, served.compiled.revision
@@ -180,11 +192,12 @@ class MockCore:
             body = json.dumps(response.body, separators=(",", ":")).encode()
         else:
             body = b""
-        headers = [(b"revision", revision.encode())]
+        headers = [(b"revision", _encoded(revision))]
         if body:
-            headers.append((b"content-type", (response.media_type or JSON_API).encode()))
+            headers.append((b"content-type", _encoded(response.media_type or JSON_API)))
         headers.append((b"content-length", str(len(body)).encode()))
-        headers.extend((k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items())
+        if response.headers:
+            headers.extend((k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items())
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -238,33 +251,41 @@ class MockCore:
         if revision_error is not None:
             raise revision_error
         check_params(op.params, query, path_params, headers)
-        body = await served.bodies.read(op, scope, receive, headers)
+        body = await served.bodies.read(op, scope, receive, headers) if op.body is not None else None
         seen.body = body
-        request = MockRequest(
-            operation_id=op.operation_id,
-            method=op.method,
-            path_template=op.path,
-            path_params=path_params,
-            query=query,
-            headers=headers,
-            body=body,
-            account=account,
-            auth_kind=auth_kind,
-            revision=revision,
-            base_url=_base_url(scope, headers),
-            served_revision=served.compiled.revision,
-        )
+        base_url = _base_url(scope, headers)
         forced = prefer_code(headers.get("prefer"), op)
         if forced is not None:
-            return self._forced(served, op, forced, request, scope)
-        for behaviour in served.behaviours:
-            answer = await behaviour.handle(request)
-            if answer is not None:
-                return answer
-        return self._generated(served, op, str(op.success), op.success, request, scope)
+            return self._forced(served, op, forced, path_params, base_url, scope)
+        if served.behaviours:  # the stateless mock has none: no request object to build
+            request = MockRequest(
+                operation_id=op.operation_id,
+                method=op.method,
+                path_template=op.path,
+                path_params=path_params,
+                query=query,
+                headers=headers,
+                body=body,
+                account=account,
+                auth_kind=auth_kind,
+                revision=revision,
+                base_url=base_url,
+                served_revision=served.compiled.revision,
+            )
+            for behaviour in served.behaviours:
+                answer = await behaviour.handle(request)
+                if answer is not None:
+                    return answer
+        return self._generated(served, op, str(op.success), op.success, path_params, base_url, scope)
 
     def _forced(
-        self, served: ServedRevision, op: Operation, status: int, request: MockRequest, scope: Scope
+        self,
+        served: ServedRevision,
+        op: Operation,
+        status: int,
+        path_params: dict[str, str],
+        base_url: str,
+        scope: Scope,
     ) -> MockResponse:
         if status >= 400:
             code, title = standard_code(status)
@@ -273,14 +294,21 @@ class MockCore:
                 status, f"Simulated by 'Prefer: code={status}'.", code=code, title=title, headers=headers
             )
         key = documented_key(op, status)
-        return self._generated(served, op, key or "", status, request, scope)
+        return self._generated(served, op, key or "", status, path_params, base_url, scope)
 
     def _generated(
-        self, served: ServedRevision, op: Operation, key: str, status: int, request: MockRequest, scope: Scope
+        self,
+        served: ServedRevision,
+        op: Operation,
+        key: str,
+        status: int,
+        path_params: dict[str, str],
+        base_url: str,
+        scope: Scope,
     ) -> MockResponse:
         path = request_path(scope.get("raw_path"), scope.get("path", ""))
         query = scope.get("query_string", b"").decode("latin-1")
-        return served.renderer.response(op, key, status, request.path_params, request.base_url, path, query)
+        return served.renderer.response(op, key, status, path_params, base_url, path, query)
 
 
 @dataclass
@@ -316,19 +344,17 @@ class _Seen:
         )
 
 
-def _observe(behaviours: Sequence[Behaviour], exchange: Exchange) -> None:
-    for behaviour in behaviours:
-        observe = getattr(behaviour, "observe", None)  # optional, like `admin_routes`
-        if callable(observe):
-            observe(exchange)
-
-
 class ServedRevision:
     """One revision the mock serves: its compiled spec, router, body validators, renderer and behaviours."""
 
     def __init__(self, compiled: CompiledSpec, behaviours: Sequence[Behaviour], max_body_bytes: int) -> None:
         self.compiled = compiled
         self.behaviours = list(behaviours)
+        # Behaviours that watch finished exchanges (the journal): an optional `observe`, like `admin_routes`.
+        # Without one (the stateless mock) no exchange is built at all.
+        self.observers: list[Callable[[Exchange], object]] = [
+            observe for b in self.behaviours if callable(observe := getattr(b, "observe", None))
+        ]
         self.router = Router(compiled)
         self.bodies = BodyReader(compiled, max_body_bytes)
         self.renderer = Renderer(compiled)
@@ -343,6 +369,12 @@ class ServedRevision:
         return MockResponse(200, raw=self._spec_bytes, media_type="application/json")
 
 
+@functools.lru_cache(maxsize=64)
+def _encoded(value: str) -> bytes:
+    """A revision or media type as header bytes (a handful of values, sent with every answer)."""
+    return value.encode("latin-1")
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers") or ():
         if key.lower() == name:
@@ -351,7 +383,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    return dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True))
+    raw = scope.get("query_string")
+    if not raw:
+        return {}
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def _base_url(scope: Scope, headers: dict[str, str]) -> str:

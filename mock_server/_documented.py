@@ -8,7 +8,6 @@ produced a response (validation, a behaviour, fault injection), it leaves the mo
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from ._compile import Operation, documented_key
@@ -58,7 +57,7 @@ def conform(op: Operation, response: MockResponse) -> MockResponse:
         if detail:
             headers[UNDOCUMENTED_DETAIL_HEADER] = detail.encode("ascii", "replace").decode()[:500]
     if media is None and status != response.status:  # an error body under a status documented without one
-        return replace(response, status=status, headers=headers, raw=None, body=None)
+        return MockResponse(status, None, headers, None, response.media_type)
     if media is None:
         # A behaviour's body where the spec documents none (e.g. the stateful 202 of a sent message): kept, in
         # the revision's own JSON media type.
@@ -67,7 +66,9 @@ def conform(op: Operation, response: MockResponse) -> MockResponse:
             return response
     if status == response.status and response.media_type is not None:
         return response
-    return replace(response, status=status, headers=headers, media_type=response.media_type or media)
+    # Built directly, not with `dataclasses.replace` (which inspects the fields on every call): every answer
+    # passes here.
+    return MockResponse(status, response.body, headers, response.raw, response.media_type or media)
 
 
 def _error_detail(response: MockResponse) -> str | None:

@@ -18,17 +18,13 @@ __all__ = ["check_params"]
 def check_params(params: list[Param], query: dict[str, str], path: dict[str, str], headers: dict[str, str]) -> None:
     """Raise MockError (400, every problem listed, each naming its parameter) if a parameter is invalid."""
     problems: list[dict[str, Any]] = []
-    for param in params:
+    for param in _to_check(params, bool(query)):
         if param.location == "query":
             raw = query.get(param.name)
         elif param.location == "path":
             raw = path.get(param.name)
-        elif param.location == "header":
-            if param.name.lower() == "revision":
-                continue  # checked on its own, before everything else
-            raw = headers.get(param.name.lower())
         else:
-            continue
+            raw = headers.get(param.name.lower())
         if raw is None or (raw == "" and param.kind == "array"):
             # An empty `fields[x]=` / `include=` is valid JSON:API (an empty list: "no fields" / "nothing
             # included"), which Klaviyo accepts; the stateful layer may honour it, the core ignores it.
@@ -40,6 +36,25 @@ def check_params(params: list[Param], query: dict[str, str], path: dict[str, str
             problems.append(_problem(param, detail))
     if problems:
         raise MockError(400, problems[0]["detail"], errors=problems)
+
+
+# Per parameter list (by id, the list kept so its id cannot be reused): the parameters worth a look, in order,
+# with and without a query string. The `revision` header is checked on its own, before everything else; without
+# a query, an optional query parameter has nothing to check.
+_CHECKED: dict[int, tuple[list[Param], list[Param], list[Param]]] = {}
+
+
+def _to_check(params: list[Param], has_query: bool) -> list[Param]:
+    hit = _CHECKED.get(id(params))
+    if hit is None or hit[0] is not params:
+        checked = [
+            p
+            for p in params
+            if p.location in ("query", "path") or (p.location == "header" and p.name.lower() != "revision")
+        ]
+        hit = (params, checked, [p for p in checked if p.location != "query" or p.required])
+        _CHECKED[id(params)] = hit
+    return hit[1] if has_query else hit[2]
 
 
 def _problem(param: Param, detail: str, code: str = "invalid") -> dict[str, Any]:

@@ -83,7 +83,7 @@ class Router:
 def path_segments(raw_path: bytes | None, path: str) -> list[str]:
     """The request path's segments, each percent-decoded once (so an id may contain an encoded `/`)."""
     text = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else path
-    return [unquote(s) for s in text.strip("/").split("/")]
+    return [unquote(s) if "%" in s else s for s in text.strip("/").split("/")]
 
 
 def _lookup(tables: tuple[Static, Dynamic], segments: list[str]) -> tuple[PathEntry | None, dict[str, str]]:

@@ -2,9 +2,10 @@
 
 Importing Connexion alone takes ~1 s (it pulls in Flask, Jinja, requests, httpx, the test client...), so a
 single-worker `kdk mock` starts answering API requests from the MockCore at once (it needs only the cached
-compiled spec) while a background thread imports Connexion and builds the full AsyncApp; once that is ready,
-every request goes through it. API answers are identical either way: the same core does the work. Only /ui
-(served by the AsyncApp's router) waits for the build.
+compiled spec) while a background thread imports Connexion and builds the full AsyncApp for the rest (/ui,
+which waits for the build). API, admin and spec paths stay with the core after the build too: it answers
+every error itself in Klaviyo's envelope, so Connexion's layers around it would only add time to each request
+(a guard here does their one remaining job, a 500 envelope for an error that escapes the core).
 """
 
 from __future__ import annotations
@@ -103,16 +104,19 @@ def _behaviours(options: ServeOptions, compiled: CompiledSpec, alongside: Sequen
 class _FastStartApp:
     """Core now, Connexion AsyncApp as soon as it is built (see module docstring)."""
 
-    def __init__(self, options: ServeOptions) -> None:
+    def __init__(self, options: ServeOptions, *, background: bool = True) -> None:
         self.core = build_core(options)
         self.compiled = self.core.compiled
-        _freeze_heap(collect=False)  # a full collection here would delay the first answer by ~30 ms
         self.full: Any = None
         self.ready = threading.Event()
+        self._build_lock = threading.Lock()
+        self._build_started = not background
+        if not background:  # a `--workers` process: nothing is served before it is built
+            self._build()
+            return
+        _freeze_heap(collect=False)  # a full collection here would delay the first answer by ~30 ms
         # The build competes for the GIL, so it starts once the first request is answered (or after 1 s).
         self._builder = threading.Thread(target=self._build, name="kdk-mock-connexion", daemon=True)
-        self._build_lock = threading.Lock()
-        self._build_started = False
         timer = threading.Timer(1.0, self._start_build)
         timer.daemon = True
         timer.start()
@@ -135,15 +139,20 @@ class _FastStartApp:
             self.ready.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.core.answers(scope["path"]):
+            try:
+                await self.core(scope, receive, send)
+            except Exception:
+                # What Connexion's ServerErrorMiddleware does: a 500 envelope (unless the answer has started),
+                # then the error goes on to the server, which logs it.
+                with contextlib.suppress(Exception):
+                    await self.core.send_error(send, 500, "The mock server failed to answer this request.")
+                raise
+            if not self._build_started:
+                self._start_build()
+            return
         if self.full is not None:
             await self.full(scope, receive, send)
-            return
-        path = scope.get("path", "")
-        if scope["type"] == "http" and (
-            path.startswith(("/api/", "/client/", "/__mock__/")) or path == "/openapi.json"
-        ):
-            await self.core(scope, receive, send)
-            self._start_build()
             return
         self._start_build()
         while not self.ready.is_set():
@@ -218,12 +227,8 @@ def _shared_rate_limits(options: ServeOptions) -> Iterator[None]:
 
 def worker_app() -> Any:
     """uvicorn factory for `--workers N`."""
-    from ._app import create_app
-
     options = ServeOptions(json.loads(os.environ.get(_OPTIONS_ENV, "{}")))
-    app = create_app(core=build_core(options))
-    _freeze_heap()
-    return _with_outer_layers(app, options)
+    return _with_outer_layers(_FastStartApp(options, background=False), options)
 
 
 def _with_outer_layers(app: Any, options: ServeOptions) -> Any:

@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Benchmark `kdk mock`: start-up to first answered request, single-worker GET throughput/p99 (wrk), RSS.
+"""Benchmark `kdk mock`: start-up to first answered request, single-worker GET throughput/p99 (wrk), RSS, and
+the request path's two figures (issue #12): single creates/s into the default in-memory stateful mock, and
+stateless GET req/s against a bare ASGI app on the same uvicorn setup.
 
     uv run python scripts/bench_mock.py [--duration 10] [--connections 32] [--runs 5] [--output FILE]
+        [--only startup|hotpath] [--baseline DIR] [--rounds 3] [--creates 2000] [--create-account 1k]
 
-Writes a Markdown table (stdout, and FILE if given). Needs `wrk` (Debian: apt-get install -y wrk) for the
+Writes Markdown tables (stdout, and FILE if given). Needs `wrk` (Debian: apt-get install -y wrk) for the
 throughput rows; Prism (`npx @stoplight/prism-cli`) is measured side by side only when npx can run it.
-The machine's load average is printed with the results: on a shared 2-core box it dominates p99.
+`--baseline DIR` (another checkout with its own `.venv`, e.g. `git worktree add DIR main`) is measured in the
+same run, round after round interleaved with this one, so both see the same machine; each figure is the median
+of `--rounds`. The machine's load average is printed with the results: on a shared 2-core box it dominates.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -20,12 +26,14 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Authorization": "Klaviyo-API-Key pk_bench", "revision": "2026-07-15"}
 GET_PATH = "/api/profiles/01GMTZY2TEKN4KFRP30JZ59KGB"
-GOALS = {"startup": 1.0, "rps": 2500.0, "p99_ms": 25.0, "rss_mb": 150.0}
+GOALS = {"startup": 1.0, "rps": 2500.0, "p99_ms": 25.0, "rss_mb": 150.0, "creates": 2000.0, "bare_share": 0.5}
+JSON_API = "application/vnd.api+json"
 
 
 def free_port() -> int:
@@ -35,9 +43,14 @@ def free_port() -> int:
     return port
 
 
-def kdk_command() -> list[str]:
-    venv_kdk = ROOT / ".venv" / "bin" / "kdk"
-    return [str(venv_kdk)] if venv_kdk.exists() else ["uv", "run", "kdk"]
+def kdk_command(root: Path = ROOT) -> list[str]:
+    venv_kdk = root / ".venv" / "bin" / "kdk"
+    return [str(venv_kdk)] if venv_kdk.exists() else ["uv", "run", "--project", str(root), "kdk"]
+
+
+def python_command(root: Path = ROOT) -> list[str]:
+    venv_python = root / ".venv" / "bin" / "python"
+    return [str(venv_python)] if venv_python.exists() else ["uv", "run", "--project", str(root), "python"]
 
 
 def get(port: int, path: str, headers: dict[str, str], timeout: float = 2.0) -> int:
@@ -52,11 +65,11 @@ def get(port: int, path: str, headers: dict[str, str], timeout: float = 2.0) -> 
 
 
 def start(
-    command: list[str], port: int, path: str, headers: dict[str, str], limit: float
+    command: list[str], port: int, path: str, headers: dict[str, str], limit: float, cwd: Path = ROOT
 ) -> tuple[subprocess.Popen[bytes], float]:
     """Start a server; return it and the seconds until `path` was first answered."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     while True:
         try:
             get(port, path, headers, timeout=1.0)
@@ -107,6 +120,12 @@ def rss_mb(pid: int) -> float | None:
 
 def wrk(port: int, path: str, headers: dict[str, str], connections: int, duration: int) -> tuple[float, float]:
     """(requests/s, p99 ms) from wrk with one thread (the other core is the server's)."""
+    rps, p99, _ = wrk_run(port, path, headers, connections, duration)
+    return rps, p99
+
+
+def wrk_run(port: int, path: str, headers: dict[str, str], connections: int, duration: int) -> tuple[float, float, int]:
+    """(requests/s, p99 ms, requests) from wrk with one thread."""
     args = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -118,7 +137,8 @@ def wrk(port: int, path: str, headers: dict[str, str], connections: int, duratio
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    return rps, p99
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return rps, p99, requests
 
 
 def bench_kdk(args: argparse.Namespace) -> dict[str, str]:
@@ -176,15 +196,190 @@ def bench_prism(args: argparse.Namespace, spec: Path) -> dict[str, str] | None:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="wrk seconds per measurement")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--runs", type=int, default=5, help="start-up runs (median reported)")
-    parser.add_argument("--prism", action="store_true", help="also try Prism through npx (slow to install)")
-    parser.add_argument("--output", type=Path, help="also write the table here")
-    args = parser.parse_args()
+# -- the request path (issue #12): single creates, stateless GET vs a bare ASGI app ---------------------------------
+# The bare app runs under the checkout's own `uvicorn_kwargs`: the same protocol, loop and limits as `kdk mock`.
+BARE_APP = """
+import sys
+import uvicorn
+from mock_server import HttpLimits, uvicorn_kwargs
 
+BODY = b'{"data": {"type": "profile", "id": "01GMTZY2TEKN4KFRP30JZ59KGB", "attributes": {}}}'
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/vnd.api+json")]})
+    await send({"type": "http.response.body", "body": BODY})
+
+uvicorn.run(app, lifespan="off", **uvicorn_kwargs("127.0.0.1", int(sys.argv[1]), "warning", HttpLimits()))
+"""
+
+
+@dataclass
+class Checkout:
+    """A checkout of the project to measure (its own `.venv`): this one, or a `--baseline`."""
+
+    label: str
+    root: Path
+    creates: list[float]
+    create_cpu_ms: list[float]
+    mock_rps: list[float]
+    bare_rps: list[float]
+    mock_cpu_us: list[float]  # the server's CPU per request under wrk: what the code costs, whatever the box's load
+    bare_cpu_us: list[float]
+
+
+def single_creates(port: int, pid: int, count: int, tag: str) -> tuple[float, float]:
+    """(creates/s, server CPU ms per create): one client, one `POST /api/profiles` at a time on a kept-alive
+    connection, the way `scripts/bench_state.py` measures it (the client encodes and parses JSON too)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.connect()
+    # Without this, Nagle and delayed ACKs add ~40 ms to some requests: the figure would be the kernel's.
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    headers = {**HEADERS, "content-type": JSON_API}
+
+    def create(i: int) -> None:
+        body = {"data": {"type": "profile", "attributes": {"email": f"hp.{tag}.{i}@example.com"}}}
+        connection.request("POST", "/api/profiles", body=json.dumps(body).encode(), headers=headers)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        if response.status != 201:
+            raise RuntimeError(f"POST /api/profiles: {response.status} {json.dumps(answer)[:300]}")
+
+    try:
+        for i in range(min(200, count)):  # warm-up: validators, indexes and the journal reach their steady state
+            create(-1 - i)
+        cpu_before, started = cpu_seconds(pid), time.perf_counter()
+        for i in range(count):
+            create(i)
+        elapsed = time.perf_counter() - started
+        return count / elapsed, (cpu_seconds(pid) - cpu_before) * 1000 / count
+    finally:
+        connection.close()
+
+
+def start_until(command: list[str], port: int, cwd: Path, limit: float = 600) -> subprocess.Popen[bytes]:
+    """Start a server and wait for its answer to GET_PATH and then /ui/ (the background Connexion build)."""
+    process, _ = start(command, port, GET_PATH, HEADERS, limit, cwd=cwd)
+    try:
+        deadline = time.perf_counter() + limit
+        while "mock" in command and time.perf_counter() < deadline:
+            try:
+                if get(port, "/ui/", {}, timeout=limit) == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+    except BaseException:  # stopped meanwhile: leave no server behind
+        stop(process)
+        raise
+    return process
+
+
+def _create_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
+    kdk = kdk_command(checkout.root)
+    port = free_port()
+    account = ["--demo-data", args.create_account, "--demo-account", "api_key:pk_bench"]
+    mock = start_until(
+        [*kdk, "mock", "--port", str(port), *(account if args.create_account != "empty" else [])], port, checkout.root
+    )
+    try:
+        rate, cpu = single_creates(port, mock.pid, args.creates, f"{os.getpid()}.{round_number}")
+        checkout.creates.append(rate)
+        checkout.create_cpu_ms.append(cpu)
+    finally:
+        stop(mock)
+
+
+def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
+    """One measurement of each figure for `checkout`, appended to its lists (fresh servers every round)."""
+    kdk = kdk_command(checkout.root)
+    if args.creates > 0:
+        _create_round(checkout, args, round_number)
+    if shutil.which("wrk") is None:
+        return
+    for kind in ("stateless", "bare"):
+        port = free_port()
+        command = (
+            [*kdk, "mock", "--stateless", "--port", str(port)]
+            if kind == "stateless"
+            else [*python_command(checkout.root), "-c", BARE_APP, str(port)]
+        )
+        server = start_until(command, port, checkout.root)
+        try:
+            wrk(port, GET_PATH, HEADERS, args.connections, 1)  # warm-up
+            cpu_before = cpu_seconds(server.pid)
+            rps, _, requests = wrk_run(port, GET_PATH, HEADERS, args.connections, args.hotpath_duration)
+            cpu_us = (cpu_seconds(server.pid) - cpu_before) * 1e6 / max(requests, 1)
+        finally:
+            stop(server)
+        (checkout.mock_rps if kind == "stateless" else checkout.bare_rps).append(rps)
+        (checkout.mock_cpu_us if kind == "stateless" else checkout.bare_cpu_us).append(cpu_us)
+
+
+def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_before: tuple[float, ...]) -> str:
+    def median(values: list[float], fmt: str) -> str:
+        return format(statistics.median(values), fmt) if values else "-"
+
+    def spread(values: list[float]) -> str:
+        return f" ({min(values):,.0f}-{max(values):,.0f})" if len(values) > 1 else ""
+
+    load = os.getloadavg()
+    account = "an empty account" if args.create_account == "empty" else f"a `--demo-data {args.create_account}` account"
+    lines = [
+        f"Request path, {len(checkouts[0].creates)} round(s) per checkout, interleaved, median (min-max); "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        "after.",
+        f"Single creates: {args.creates} sequential `POST /api/profiles` on one kept-alive connection into "
+        f"`kdk mock` (in-memory state) with {account}. GET: `{GET_PATH}`, wrk -t1 -c{args.connections} "
+        f"{args.hotpath_duration} s, `kdk mock --stateless` and a bare ASGI app under the same `uvicorn_kwargs`.",
+        "",
+        "| checkout | single creates/s | server CPU per create | stateless GET req/s | bare ASGI req/s "
+        "| stateless / bare | server CPU per GET: stateless, bare (bare / stateless) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in checkouts:
+        ratios = [m / b for m, b in zip(c.mock_rps, c.bare_rps, strict=True)]
+        cpu_ratios = [b / m for m, b in zip(c.mock_cpu_us, c.bare_cpu_us, strict=True)]
+        lines.append(
+            f"| {c.label} | {median(c.creates, ',.0f')}{spread(c.creates)} | {median(c.create_cpu_ms, '.2f')} ms "
+            f"| {median(c.mock_rps, ',.0f')}{spread(c.mock_rps)} | {median(c.bare_rps, ',.0f')}{spread(c.bare_rps)} "
+            f"| {median(ratios, '.0%')} | {median(c.mock_cpu_us, '.0f')} us, {median(c.bare_cpu_us, '.0f')} us "
+            f"({median(cpu_ratios, '.0%')}) |"
+        )
+    lines.append(f"| goal | >= {GOALS['creates']:,.0f} | | | | >= {GOALS['bare_share']:.0%} | |")
+    if len(checkouts) == 2:
+        this, base = checkouts
+
+        def times(mine: list[float], theirs: list[float]) -> str:
+            return f"{statistics.median(mine) / statistics.median(theirs):.2f}x" if mine and theirs else "-"
+
+        lines.append(
+            f"| {this.label} / {base.label} | {times(this.creates, base.creates)} "
+            f"| {times(this.create_cpu_ms, base.create_cpu_ms)} | {times(this.mock_rps, base.mock_rps)} | | "
+            f"| {times(this.mock_cpu_us, base.mock_cpu_us)} |"
+        )
+    return "\n".join(lines)
+
+
+def bench_hotpath(args: argparse.Namespace) -> str:
+    checkouts = [Checkout(f"this ({ROOT.name})", ROOT, [], [], [], [], [], [])]
+    if args.baseline:
+        checkouts.append(
+            Checkout(f"baseline ({args.baseline.resolve().name})", args.baseline.resolve(), [], [], [], [], [], [])
+        )
+    load_before = os.getloadavg()
+    for round_number in range(args.rounds):
+        # Alternate which checkout goes first, so neither always meets the machine in the same state.
+        order = checkouts if round_number % 2 == 0 else list(reversed(checkouts))
+        for checkout in order:
+            print(f"bench_mock: round {round_number + 1}/{args.rounds}: {checkout.label}", file=sys.stderr, flush=True)
+            hotpath_round(checkout, args, round_number)
+    return hotpath_table(checkouts, args, load_before)
+
+
+def startup_table(args: argparse.Namespace) -> str:
     # Compile (or find cached) the pinned spec first, so start-up rows measure the cached path.
     from mock_server import default_spec_path, load_compiled
 
@@ -207,10 +402,33 @@ def main() -> None:
         f"| goal | <= {GOALS['startup']:.0f} s | >= {GOALS['rps']:,.0f} | <= {GOALS['p99_ms']:.0f} ms "
         f"| <= {GOALS['rss_mb']:.0f} MB |",
     ]
-    table = "\n".join(lines)
-    print(table)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="wrk seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=5, help="start-up runs (median reported)")
+    parser.add_argument("--prism", action="store_true", help="also try Prism through npx (slow to install)")
+    parser.add_argument("--only", choices=("startup", "hotpath"), help="one table only (default: both)")
+    parser.add_argument("--baseline", type=Path, help="another checkout (with its .venv) measured side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="request-path rounds per checkout (median reported)")
+    parser.add_argument("--creates", type=int, default=2000, help="timed creates per round (0: no create figure)")
+    parser.add_argument("--create-account", default="1k", help="demo size of the create account, or 'empty'")
+    parser.add_argument("--hotpath-duration", type=int, default=5, help="wrk seconds per request-path GET figure")
+    parser.add_argument("--output", type=Path, help="also write the tables here")
+    args = parser.parse_args()
+
+    tables = []
+    if args.only in (None, "startup"):
+        tables.append(startup_table(args))
+    if args.only in (None, "hotpath"):
+        tables.append(bench_hotpath(args))
+    text = "\n\n".join(tables)
+    print(text)
     if args.output:
-        args.output.write_text(table + "\n", encoding="utf-8")
+        args.output.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ asked for, sparse fieldsets trim them, and relationships carry `links` (plus `da
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from kdk.spec import iter_operations, operation_parameters
@@ -39,6 +40,8 @@ def request_path(req: MockRequest) -> str:
 
 def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     """`value` with every property its (object) schema requires filled in, recursively."""
+    if not isinstance(value, dict):
+        return value  # only an object has members to fill (every attribute of every answer passes here)
     node = flatten(spec, schema)
     choices = node.get("oneOf") or node.get("anyOf")
     if depth <= 10 and isinstance(value, dict) and isinstance(choices, list):
@@ -211,6 +214,8 @@ def render_resource(
         )
         out["attributes"] = sparse(attributes, kept, spec, attrs_schema) if kept is not None else attributes
 
+    # Quoting works character by character, so the resource's own URL is quoted once and the links extend it.
+    here = base_url + quote_path(f"{collection}/{record['id']}/")
     rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
     if rel_props:
         relationships: dict[str, Any] = {}
@@ -218,10 +223,8 @@ def render_resource(
             rel_node = flatten(spec, rel_schema)
             rel_out: dict[str, Any] = {}
             if "links" in (rel_node.get("properties") or {}):
-                rel_out["links"] = {
-                    "self": base_url + quote_path(f"{collection}/{record['id']}/relationships/{name}/"),
-                    "related": base_url + quote_path(f"{collection}/{record['id']}/{name}/"),
-                }
+                quoted = _quoted_name(name)
+                rel_out["links"] = {"self": f"{here}relationships/{quoted}/", "related": f"{here}{quoted}/"}
             data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
             if relationship_data and name in relationship_data:
                 rel_out["data"] = relationship_data[name]
@@ -236,8 +239,14 @@ def render_resource(
             relationships[name] = rel_out
         out["relationships"] = relationships
     if "links" in props:
-        out["links"] = object_links(base_url, collection, record["id"])
+        out["links"] = {"self": here}  # object_links
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted_name(name: str) -> str:
+    """A relationship name as a path segment (the spec's few names, quoted once)."""
+    return quote_path(name)
 
 
 def _check_nothing_related(op: OpInfo) -> None:

@@ -522,6 +522,7 @@ class MemoryStore:
         self.plan = IndexPlan()
         self._journal: dict[str, list[dict[str, Any]]] = {}
         self._journal_sizes: dict[str, list[int]] = {}  # parallel to _journal: each entry's journal_size
+        self._journal_bytes: dict[str, int] = {}  # the sum of each account's _journal_sizes
         self._lock = threading.RLock()
 
     def configure(self, plan: IndexPlan) -> None:
@@ -562,13 +563,14 @@ class MemoryStore:
             sizes = self._journal_sizes.setdefault(account, [])
             entries.append(entry)
             sizes.append(size)
-            total, keep = 0, 0
-            for size in reversed(sizes):
-                if keep == max_entries or total + size > max_bytes:
-                    break
-                total, keep = total + size, keep + 1
-            del entries[: len(entries) - keep]
-            del sizes[: len(sizes) - keep]
+            # The oldest entries go until the newest fit both bounds (a running total: no walk over the journal).
+            total, drop = self._journal_bytes.get(account, 0) + size, 0
+            while len(sizes) - drop > max_entries or total > max_bytes:
+                total -= sizes[drop]
+                drop += 1
+            del entries[:drop]
+            del sizes[:drop]
+            self._journal_bytes[account] = total
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
@@ -582,9 +584,11 @@ class MemoryStore:
             if account is None:
                 self._journal.clear()
                 self._journal_sizes.clear()
+                self._journal_bytes.clear()
             else:
                 self._journal.pop(account, None)
                 self._journal_sizes.pop(account, None)
+                self._journal_bytes.pop(account, None)
 
     def close(self) -> None:
         return None
