@@ -26,6 +26,7 @@ import itertools
 import math
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
@@ -51,7 +52,7 @@ from mock_server.tests._hostile import (  # noqa: E402
 from mock_server.tests._served import Served, raw_exchange, read_answer, start_mock  # noqa: E402
 
 KEY = "pk_bench_reliability_000000000000"
-CHECKS = ("fuzz", "hostile", "durability", "spec")
+CHECKS = ("fuzz", "hostile", "soak", "durability", "spec")
 FILTER_BUDGET_MS = 100.0
 
 
@@ -65,17 +66,13 @@ class Row:
     result: str
     notes: str
 
+    def cells(self, run: int) -> list[str]:
+        values = (self.check, f"{self.requests:,}", self.server_errors, self.crashes, self.hangs, self.result, run)
+        # a cell never holds the table's separator
+        return [*(str(v) for v in values), self.notes.replace(" | ", " / ").replace("|", "/")]
+
     def markdown(self) -> str:
-        cells = (
-            self.check,
-            f"{self.requests:,}",
-            self.server_errors,
-            self.crashes,
-            self.hangs,
-            self.result,
-            self.notes,
-        )
-        return "| " + " | ".join(str(c) for c in cells) + " |"
+        return "| " + " | ".join(self.cells(0)) + " |"
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -122,23 +119,61 @@ def state_label(state: str) -> str:
 # --- fuzzing over HTTP --------------------------------------------------------------------------------
 
 
-def bench_fuzz(state: str, budget: int, seed: int) -> Row:
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threading.Event) -> Row:
+    """schemathesis over HTTP, every phase, about `budget` requests; a row even when cut short.
+
+    The coverage phase alone sends ~200 requests per operation (boundary and negative mutations of every
+    parameter and body member), so left whole it is ~80k requests and ~1 h here. To spend the budget across
+    every phase and every operation, coverage cases beyond a quota per operation and generation mode
+    (positive, negative) are not sent; the other phases are bounded by the spec's examples,
+    `max_examples` and the stateful step limit. At `minutes` (or on SIGTERM / Ctrl-C, which set `stop`)
+    the run ends after the current scenario and the row says how far it got ("partial").
+    """
     from contract_tests import ContractOptions, run_contract
     from kdk.spec import iter_operations, load_pinned_spec
 
     spec = load_pinned_spec()
     operations = sum(1 for _ in iter_operations(spec))
-    # The examples, coverage and stateful phases add ~20 requests per operation; fuzzing adds ~2 per example.
-    max_examples = max(3, math.ceil((budget / operations - 20) / 2))
+    # About a third of the budget each for coverage and fuzzing (~2 requests per example: the case and its
+    # negative twin), the rest for the examples and stateful phases.
+    coverage_quota = max(2, math.ceil(budget / 3 / operations / 2))
+    max_examples = max(3, math.ceil(budget / 3 / operations / 2))
+    coverage_sent: dict[tuple[str, str], int] = {}
+    quota_lock = threading.Lock()
+
+    def within_quota(case: Any) -> bool:
+        meta = getattr(case, "meta", None)
+        phase = getattr(getattr(meta, "phase", None), "name", None)
+        if str(phase) != "coverage":
+            return True
+        mode = getattr(getattr(meta, "generation", None), "mode", "")
+        key = (f"{case.operation.method} {case.operation.path}", str(mode))
+        with quota_lock:
+            coverage_sent[key] = coverage_sent.get(key, 0) + 1
+            return coverage_sent[key] <= coverage_quota
+
     tally = {"requests": 0, "5xx": 0, "no_answer": 0}
+    per_phase: dict[str, int] = dict.fromkeys(PHASES, 0)
+    operations_per_phase: dict[str, set[str]] = {phase: set() for phase in PHASES}
     slowest = [0.0]
     shown = [0]
+    started = time.perf_counter()
+    deadline = threading.Timer(minutes * 60, stop.set)
+    deadline.daemon = True
 
     def on_event(event: Any) -> None:
         if type(event).__name__ != "ScenarioFinished":
             return
+        phase = str(getattr(event.phase, "value", event.phase)).lower()
+        phase = next((p for p in PHASES if p in phase), phase)
         for interaction in event.recorder.interactions.values():
             tally["requests"] += 1
+            per_phase[phase] = per_phase.get(phase, 0) + 1
+            if phase != "stateful":
+                operations_per_phase.setdefault(phase, set()).add(event.recorder.label)
             response = interaction.response
             if response is None:
                 tally["no_answer"] += 1
@@ -149,32 +184,49 @@ def bench_fuzz(state: str, budget: int, seed: int) -> Row:
         if tally["requests"] // 1000 > shown[0]:  # progress on stderr: a run cut short still says how far it got
             shown[0] = tally["requests"] // 1000
             print(
-                f"fuzz {state_label(state)}: {tally['requests']:,} requests, {tally['5xx']} 5xx, "
+                f"fuzz {state_label(state)}: {tally['requests']:,} requests ({phase}), {tally['5xx']} 5xx, "
                 f"{tally['no_answer']} unanswered, {(time.perf_counter() - started) / 60:.1f} min, "
                 f"last {event.recorder.label}",
                 file=sys.stderr,
                 flush=True,
             )
 
-    started = time.perf_counter()
+    result: Any = None
+    crashed = alive = False
     with mock(state_args(state)) as served:
         options = ContractOptions(
             target=served.base_url, profile="full", max_examples=max_examples, seed=seed, api_key=KEY
         )
         options.on_event = on_event
-        result = run_contract(options)
+        options.case_filter = within_quota
+        options.stop = stop
+        deadline.start()
+        try:
+            result = run_contract(options)
+        finally:
+            deadline.cancel()
         crashed = served.process.poll() is not None
         alive = not crashed and answers(served)
     elapsed = time.perf_counter() - started
+    cut = stop.is_set()
     timeouts = sum(1 for e in result.errors if "timeout" in e.lower() or "timed out" in e.lower())
     hangs = timeouts + (0 if alive or crashed else 1)
     failures = len(result.failures)
-    ok = tally["5xx"] == 0 and not crashed and hangs == 0 and tally["requests"] >= budget
+    held = tally["5xx"] == 0 and not crashed and hangs == 0
+    ok = held and tally["requests"] >= budget and not cut
+    phases = ", ".join(
+        f"{phase} {per_phase.get(phase, 0):,}"
+        + (f" ({len(operations_per_phase[phase])} ops)" if phase != "stateful" else "")
+        for phase in PHASES
+    )
     notes = (
-        f"{len(result.tested_operations)}/{operations} operations, every phase and check, {max_examples} examples/op, "
+        f"{len(result.tested_operations)}/{operations} operations, every check; requests per phase: {phases}; "
+        f"coverage {coverage_quota} cases per operation and mode, {max_examples} fuzzing examples/op; "
         f"{elapsed / 60:.1f} min, slowest answer {slowest[0]:.2f} s; {failures} check failure(s), "
         f"{len(result.errors)} error(s)"
     )
+    if cut:
+        notes = f"stopped after {elapsed / 60:.1f} min (deadline --fuzz-minutes {minutes:g} or a signal); " + notes
     if failures:
         notes += ": " + "; ".join(sorted({f"{f.operation} {f.check}" for f in result.failures})[:5])
     return Row(
@@ -183,7 +235,7 @@ def bench_fuzz(state: str, budget: int, seed: int) -> Row:
         tally["5xx"],
         int(crashed),
         hangs,
-        "pass" if ok else "FAIL",
+        "pass" if ok else ("partial" if held else "FAIL"),
         notes,
     )
 
@@ -341,6 +393,13 @@ def bench_hostile(state: str) -> list[Row]:
     return rows
 
 
+# --- soak ---------------------------------------------------------------------------------------------
+
+
+def bench_soak(state: str, seconds: int) -> list[Row]:
+    return []
+
+
 # --- durability under kill -9 -------------------------------------------------------------------------
 
 
@@ -465,21 +524,75 @@ def machine() -> str:
     )
 
 
-def report(rows: list[Row], states: list[str], budget: int, started: dt.datetime, only: str) -> str:
+COLUMNS = ("check", "requests", "5xx", "crashes", "hangs", "result", "run", "notes")
+
+
+def run_line(started: dt.datetime, command: str) -> str:
+    return f"{started:%Y-%m-%d %H:%M} UTC `{command}` on {machine()}"
+
+
+def _run_key(line: str) -> str:
+    return line.split(" on ", 1)[0]  # the start time and the command: one invocation
+
+
+def read_measured(path: Path, marker: str = "bench_reliability") -> tuple[list[str], list[list[str]]]:
+    """The runs (numbered lines) and the table rows (cells) of the measured section of `path`."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    _, _, rest = text.partition(f"<!-- {marker}: begin -->")
+    section, _, _ = rest.partition(f"<!-- {marker}: end -->")
+    runs: list[str] = []
+    rows: list[list[str]] = []
+    for line in section.splitlines():
+        number, dot, run = line.partition(". ")
+        if dot and number.isdigit():
+            runs.append(run)
+        elif line.startswith("| ") and not line.startswith(("| check ", "| ---")):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            if len(cells) == len(COLUMNS):
+                rows.append(cells)
+    return runs, rows
+
+
+def merge(path: Path, rows: list[Row], run: str) -> tuple[list[str], list[list[str]]]:
+    """The section of `path` with this run's rows replacing the rows of the same checks (others kept)."""
+    runs, table = read_measured(path)
+    runs = [r for r in runs if _run_key(r) != _run_key(run)]
+    current = len(runs) + 1
+    runs.append(run)
+    fresh = {row.check: row.cells(current) for row in rows}
+    merged = [fresh.pop(cells[0], cells) for cells in table]
+    merged += fresh.values()
+    # keep the runs some row still comes from, renumbered in the order they ran
+    used = sorted({int(cells[6]) for cells in merged if cells[6].isdigit()})
+    number = {old: new for new, old in enumerate(used, 1)}
+    for cells in merged:
+        cells[6] = str(number.get(int(cells[6]), 0)) if cells[6].isdigit() else cells[6]
+    return [runs[old - 1] for old in used if old <= len(runs)], merged
+
+
+def render(runs: list[str], table: list[list[str]], *, notes: bool = True) -> str:
+    columns = COLUMNS if notes else COLUMNS[:-1]
+    align = {"requests": "---:", "5xx": "---:", "crashes": "---:", "hangs": "---:", "run": "---:"}
     lines = [
-        "| check | requests | 5xx | crashes | hangs | result | notes |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
-        *(row.markdown() for row in rows),
+        f"Measured by `scripts/bench_reliability.py` ({len(runs)} run(s); the `run` column says which):",
+        *(f"{n}. {run}" for n, run in enumerate(runs, 1)),
+        "",
+        "| " + " | ".join(columns) + " |",
+        "| " + " | ".join(align.get(c, "---") for c in columns) + " |",
+        *("| " + " | ".join(cells[: len(columns)]) + " |" for cells in table),
     ]
-    return "\n".join(
-        [
-            f"Measured {started:%Y-%m-%d %H:%M} UTC by `scripts/bench_reliability.py "
-            f"{' '.join(f'--state {s}' for s in states)} --requests {budget} --only {only}` on {machine()}.",
-            "",
-            *lines,
-            "",
-        ]
-    )
+    return "\n".join([*lines, ""])
+
+
+def publish(output: Path | None, readme: bool, rows: list[Row], run: str) -> None:
+    """Write this run's rows so far into `output` (and the README summary): after every row, so a run cut
+    short still leaves what it measured."""
+    if output is None or not rows:
+        return
+    runs, table = merge(output, rows, run)
+    write_section(output, render(runs, table))
+    if readme:
+        write_section(ROOT / "README.md", render(runs, table, notes=False), marker="reliability-summary")
 
 
 def main() -> None:
@@ -493,6 +606,10 @@ def main() -> None:
     )
     parser.add_argument("--stateless", action="store_true", help="Add the stateless (example-mode) mock.")
     parser.add_argument("--requests", type=int, default=10_000, help="Request budget of each fuzzing run.")
+    parser.add_argument(
+        "--fuzz-minutes", type=float, default=60, help="Each fuzzing run stops here and writes a partial row."
+    )
+    parser.add_argument("--soak-seconds", type=int, default=60, help="Length of each soak phase (wrk, writes).")
     parser.add_argument("--only", default=",".join(CHECKS), help=f"Comma-separated subset of {','.join(CHECKS)}.")
     parser.add_argument("--durability-rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
@@ -503,47 +620,60 @@ def main() -> None:
     if args.stateless and "stateless" not in states:
         states.append("stateless")
     only = {c.strip() for c in args.only.split(",") if c.strip()}
+    unknown = only - set(CHECKS)
+    if unknown:
+        parser.error(f"--only: unknown check(s) {', '.join(sorted(unknown))} (choose from {', '.join(CHECKS)})")
     started = dt.datetime.now(dt.UTC)
+    command = (
+        f"scripts/bench_reliability.py {' '.join(f'--state {s}' for s in states)} "
+        f"--only {','.join(c for c in CHECKS if c in only)}"
+        + (f" --requests {args.requests}" if "fuzz" in only else "")
+    )
     rows: list[Row] = []
+    # SIGTERM (a CI timeout, `timeout`) and Ctrl-C end a fuzzing run early instead of killing the script:
+    # its row is written as "partial" with how far it got; a second signal stops at once.
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print("bench_reliability: stopping after the current scenario (again to abort)", file=sys.stderr)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def add(row: Row) -> None:
+        rows.append(row)
+        print(row.markdown(), flush=True)
+        publish(args.output, args.readme, rows, run_line(started, command))
+
     with tempfile.TemporaryDirectory(prefix="kdk-reliability-") as tmp:
         # `sqlite:` alone means a fresh file per check
         resolved = [f"sqlite:{Path(tmp) / f'fuzz-{i}.db'}" if s == "sqlite:" else s for i, s in enumerate(states)]
         if "fuzz" in only:
             for state in resolved:
-                rows.append(bench_fuzz(state, args.requests, args.seed))
-                print(rows[-1].markdown(), flush=True)
-        if "hostile" in only:
+                if stop.is_set():
+                    break
+                add(bench_fuzz(state, args.requests, args.seed, args.fuzz_minutes, stop))
+        if "hostile" in only and not stop.is_set():
             for one in bench_hostile(resolved[0]):
-                rows.append(one)
-                print(one.markdown(), flush=True)
-        if "durability" in only:
+                add(one)
+        if "soak" in only and not stop.is_set():
+            for one in bench_soak(resolved[0], args.soak_seconds):
+                add(one)
+        if "durability" in only and not stop.is_set():
             durable = [s for s in resolved if s.startswith(("sqlite:", "postgresql:"))] or [
                 f"sqlite:{Path(tmp) / 'durable.db'}"
             ]
             for state in durable:
                 for workers in (1, 2):
                     fresh = f"sqlite:{Path(tmp) / f'durable-{workers}.db'}" if state.startswith("sqlite:") else state
-                    rows.append(bench_durability(fresh, workers, args.durability_rounds))
-                    print(rows[-1].markdown(), flush=True)
-        if "spec" in only:
-            rows.append(bench_spec())
-            print(rows[-1].markdown(), flush=True)
-    text = report(rows, states, args.requests, started, ",".join(c for c in CHECKS if c in only))
+                    add(bench_durability(fresh, workers, args.durability_rounds))
+        if "spec" in only and not stop.is_set():
+            add(bench_spec())
     print()
-    print(text)
-    if args.output:
-        write_section(args.output, text)
-    if args.readme:
-        write_section(ROOT / "README.md", summary(rows, text.splitlines()[0]), marker="reliability-summary")
-
-
-def summary(rows: list[Row], measured: str) -> str:
-    """The README's short table: the columns that say whether it held, without the notes."""
-    lines = ["| check | requests | 5xx | crashes | hangs | result |", "| --- | ---: | ---: | ---: | ---: | --- |"]
-    lines += [
-        f"| {r.check} | {r.requests:,} | {r.server_errors} | {r.crashes} | {r.hangs} | {r.result} |" for r in rows
-    ]
-    return "\n".join([measured, "", *lines, ""])
+    print(render([run_line(started, command)], [row.cells(1) for row in rows]))
 
 
 def write_section(path: Path, table: str, marker: str = "bench_reliability") -> None:
