@@ -22,7 +22,7 @@ from mock_server import (
 from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
-from ._limits import DEFAULT_LIMITS, ResourceLimits
+from ._limits import DEFAULT_LIMITS, AccountBound, ResourceLimits, account_limit_response
 from ._plan import build_plan
 from ._ratelimit import RateLimiter, bucket_store
 from ._schema import Spec
@@ -66,6 +66,7 @@ class StatefulBehaviour:
         self.store = store or MemoryStore()
         self.limits = limits
         self.store.configure(build_plan(self.index))  # what to index comes from the spec
+        self.accounts = AccountBound(limits.max_accounts, self.store.accounts)
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks)
         self.limiter = (
@@ -80,7 +81,10 @@ class StatefulBehaviour:
     def observe(self, exchange: Exchange) -> None:
         """The journal: every API request of an account with its final status (validation errors, `Prefer:`
         faults and generated answers included) and, for an error, the JSON:API errors it was answered with.
-        Bounded per account (`ResourceLimits`): a body larger than `journal_body_bytes` is kept as its size."""
+        Bounded per account (`ResourceLimits`): a body larger than `journal_body_bytes` is kept as its size.
+        An account past `max_accounts` has no journal (nothing is kept for it)."""
+        if not self.accounts.admit(exchange.account):
+            return
         body, body_bytes = _journal_body(exchange.body, self.limits.journal_body_bytes)
         entry: dict[str, Any] = {
             "seq": time.time_ns(),
@@ -105,6 +109,8 @@ class StatefulBehaviour:
         )
 
     async def _answer(self, req: MockRequest) -> MockResponse | None:
+        if not self.accounts.admit(req.account):
+            return account_limit_response(self.accounts.limit)
         if self.limiter is not None:
             throttled = self.limiter.take(req.account, req.operation_id)
             if throttled:
@@ -162,6 +168,7 @@ class StatefulBehaviour:
             if self.limiter:
                 self.limiter.reset(target)
             self.webhooks.forget(target)
+            self.accounts.forget(target)
             return MockResponse(200, {"reset": target or "all"})
         if (method, path) == ("GET", "/state"):
             return MockResponse(200, export_state(self.store, target))
@@ -214,6 +221,8 @@ class StatefulBehaviour:
             doc = {"accounts": {self._named(req, name): items for name, items in body["accounts"].items()}}
         else:
             return _admin_error(400, 'Send seed data: `{"accounts": {<account>: [...]}}` or `{"resources": [...]}`.')
+        if not req.admin and not all(self.accounts.admit(account) for account in doc["accounts"]):
+            return account_limit_response(self.accounts.limit)
         try:
             loaded = apply_seed(self.index, self.store, doc)
         except (SeedError, KeyError, TypeError) as exc:
