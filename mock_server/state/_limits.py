@@ -69,9 +69,7 @@ class AccountBound:
         with self._lock:
             if len(self._known) >= self.limit:
                 self._known |= set(self._stored())  # another worker may have stored it meanwhile
-                if account in self._known:
-                    return True
-                return False
+                return account in self._known
             self._known.add(account)
             return True
 
