@@ -23,9 +23,11 @@ import argparse
 import contextlib
 import datetime as dt
 import itertools
+import json
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -395,9 +398,227 @@ def bench_hostile(state: str) -> list[Row]:
 
 # --- soak ---------------------------------------------------------------------------------------------
 
+SOAK_CONNECTIONS = 64
+SOAK_POOL = 400  # profiles the load reads, updates and re-creates (409): the stored data stays the same size
+SOAK_LISTS = 10
+SOAK_GROWTH_BUDGET = 0.10  # RSS growth allowed from the end of the warm-up to the end of both phases
+
+_SOAK_LUA_COMMON = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  ok, expected, bad, bad_codes = 0, 0, 0, ""
+  pending = {}
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1e6))
+end
+local headers = {["Authorization"] = "Klaviyo-API-Key " .. KEY, ["revision"] = REVISION,
+  ["Accept"] = "application/vnd.api+json", ["Content-Type"] = "application/vnd.api+json"}
+local function pick(items) return items[math.random(#items)] end
+local function send(method, path, body) return wrk.format(method, path, headers, body) end
+function response(status, hdrs, body)
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+    if status == 201 and body then  -- a list this thread created: its delete is the next request
+      local id = body:match('"id"%s*:%s*"([^"]+)"')
+      if id then table.insert(pending, id) end
+    end
+  elseif status == EXPECTED then
+    expected = expected + 1
+  else
+    bad = bad + 1
+    if #bad_codes < 200 then bad_codes = bad_codes .. status .. " " end
+  end
+end
+function done(summary, latency, requests)
+  local s = {ok = 0, expected = 0, bad = 0}
+  local codes = ""
+  for _, thread in ipairs(threads) do
+    s.ok = s.ok + thread:get("ok")
+    s.expected = s.expected + thread:get("expected")
+    s.bad = s.bad + thread:get("bad")
+    codes = codes .. thread:get("bad_codes")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'SOAK {"requests": %d, "seconds": %.3f, "ok": %d, "expected": %d, "bad": %d, "bad_codes": "%s", ' ..
+    '"connect": %d, "read": %d, "write": %d, "timeout": %d, "p50_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
+    summary.requests, summary.duration / 1e6, s.ok, s.expected, s.bad, codes, e.connect, e.read, e.write,
+    e.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+# Reads of a collection, by id and by filter, and creates: profile creates reuse the pool's emails (409,
+# the expected 4xx), list creates are deleted by the next request of the same thread (201, 204).
+_SOAK_LUA_MIXED = r"""
+EXPECTED = 409
+function request()
+  local id = table.remove(pending)
+  if id then return send("DELETE", "/api/lists/" .. id) end
+  local r = math.random(100)
+  if r <= 25 then return send("GET", "/api/profiles?page%5Bsize%5D=20")
+  elseif r <= 45 then return send("GET", "/api/profiles/" .. pick(PROFILE_IDS))
+  elseif r <= 60 then return send("GET", "/api/profiles?filter=" .. pick(EMAIL_FILTERS))
+  elseif r <= 70 then return send("GET", "/api/lists")
+  elseif r <= 80 then return send("GET", "/api/lists/" .. pick(LIST_IDS))
+  elseif r <= 90 then
+    return send("POST", "/api/profiles", '{"data":{"type":"profile","attributes":{"email":"' .. pick(EMAILS) .. '"}}}')
+  else
+    return send("POST", "/api/lists", '{"data":{"type":"list","attributes":{"name":"soak"}}}')
+  end
+end
+"""
+
+# Writes only: upserts and updates of the pool's profiles, events (a bounded set of unique_id values, so a
+# repeat records nothing), subscriptions and list additions.
+_SOAK_LUA_WRITES = r"""
+EXPECTED = -1
+function request()
+  local r = math.random(100)
+  local email = pick(EMAILS)
+  if r <= 25 then
+    return send("POST", "/api/profile-import", '{"data":{"type":"profile","attributes":{"email":"' .. email ..
+      '","first_name":"n' .. math.random(1000) .. '"}}}')
+  elseif r <= 45 then
+    local id = pick(PROFILE_IDS)
+    return send("PATCH", "/api/profiles/" .. id, '{"data":{"type":"profile","id":"' .. id ..
+      '","attributes":{"last_name":"l' .. math.random(1000) .. '","properties":{"n":' .. math.random(1000) .. '}}}}')
+  elseif r <= 70 then
+    return send("POST", "/api/events", '{"data":{"type":"event","attributes":{"properties":{"v":1},' ..
+      '"unique_id":"u' .. math.random(2000) .. '","metric":{"data":{"type":"metric","attributes":{"name":"Soak ' ..
+      math.random(5) .. '"}}},"profile":{"data":{"type":"profile","attributes":{"email":"' .. email .. '"}}}}}}')
+  elseif r <= 85 then
+    return send("POST", "/api/profile-subscription-bulk-create-jobs",
+      '{"data":{"type":"profile-subscription-bulk-create-job","attributes":{"profiles":{"data":[{"type":"profile",' ..
+      '"attributes":{"email":"' .. email .. '","subscriptions":{"email":{"marketing":' ..
+      '{"consent":"SUBSCRIBED"}}}}}]}},' ..
+      '"relationships":{"list":{"data":{"type":"list","id":"' .. pick(LIST_IDS) .. '"}}}}}')
+  else
+    return send("POST", "/api/lists/" .. pick(LIST_IDS) .. "/relationships/profiles",
+      '{"data":[{"type":"profile","id":"' .. pick(PROFILE_IDS) .. '"}]}')
+  end
+end
+"""
+
+
+def _lua_strings(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+def _wrk(served: Served, script: str, seconds: int, folder: Path) -> dict[str, Any]:
+    """Run wrk (64 connections, one thread per core) with `script`; its SOAK summary line, parsed."""
+    path = folder / "soak.lua"
+    path.write_text(script, encoding="utf-8")
+    command = [
+        "wrk",
+        f"-t{min(4, os.cpu_count() or 2)}",
+        f"-c{SOAK_CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(path),
+        served.base_url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 120)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("SOAK ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary (exit {done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
+    summary: dict[str, Any] = json.loads(line.removeprefix("SOAK "))
+    return summary
+
 
 def bench_soak(state: str, seconds: int) -> list[Row]:
-    return []
+    """wrk against one long-running mock: mixed reads and creates, then concurrent writes, `seconds` each, after a
+    warm-up of both. Errors: any answer but a 2xx (or a 409 for a create of a pool email), and socket errors.
+    RSS of the mock from the end of the warm-up to the end: the pool keeps the stored data the same size, so
+    growth is what the mock keeps per request (journal, caches, indexes of deleted records...)."""
+    if shutil.which("wrk") is None:
+        return [Row("soak (wrk)", 0, 0, 0, 0, "FAIL", "wrk is not installed (apt-get install wrk)")]
+    rows: list[Row] = []
+    with mock(state_args(state)) as served, tempfile.TemporaryDirectory(prefix="kdk-soak-") as tmp:
+        pid = served.process.pid
+        folder = Path(tmp)
+        headers = {"Content-Type": "application/vnd.api+json"}
+        emails = [f"soak{i}@soak.example.com" for i in range(SOAK_POOL)]
+
+        def create(path: str, body: dict[str, Any]) -> str:
+            answer = served.request("POST", path, json=body, headers=headers)
+            answer.raise_for_status()
+            return str(answer.json()["data"]["id"])
+
+        with ThreadPoolExecutor(8) as pool:
+            profile_ids = list(
+                pool.map(
+                    lambda e: create("/api/profiles", {"data": {"type": "profile", "attributes": {"email": e}}}),
+                    emails,
+                )
+            )
+            list_ids = list(
+                pool.map(
+                    lambda i: create("/api/lists", {"data": {"type": "list", "attributes": {"name": f"soak {i}"}}}),
+                    range(SOAK_LISTS),
+                )
+            )
+        encoded = [urllib.parse.quote(f'equals(email,"{e}")', safe="") for e in emails]
+        head = (
+            f"KEY = {json.dumps(KEY)}\nREVISION = {json.dumps(served.revision)}\n"
+            f"EMAILS = {_lua_strings(emails)}\nPROFILE_IDS = {_lua_strings(profile_ids)}\n"
+            f"LIST_IDS = {_lua_strings(list_ids)}\nEMAIL_FILTERS = {_lua_strings(encoded)}\n"
+        )
+        mixed = head + _SOAK_LUA_COMMON + _SOAK_LUA_MIXED
+        writes = head + _SOAK_LUA_COMMON + _SOAK_LUA_WRITES
+        warm = max(5, seconds // 4)
+        _wrk(served, mixed, warm, folder)  # warm-up: the journal fills, indexes and caches are built
+        _wrk(served, writes, warm, folder)
+        rss = [rss_mb(pid)]
+        phases = (
+            ("reads of a collection, by id and by filter, creates (409 for pool emails) and deletes", mixed),
+            ("concurrent writes: profile import and update, events, subscriptions, list additions", writes),
+        )
+        for label, script in phases:
+            result = _wrk(served, script, seconds, folder)
+            rss.append(rss_mb(pid))
+            crashed = served.process.poll() is not None
+            socket_errors = result["connect"] + result["read"] + result["write"]
+            errors = result["bad"] + socket_errors + result["timeout"]
+            codes = " ".join(sorted(set(result["bad_codes"].split()))) or "none"
+            rows.append(
+                Row(
+                    f"soak, {state_label(state)}: wrk {SOAK_CONNECTIONS} connections, {seconds} s of "
+                    + label.split(":")[0],
+                    int(result["requests"]),
+                    sum(1 for c in result["bad_codes"].split() if c.startswith("5")),
+                    int(crashed),
+                    int(result["timeout"]),
+                    "pass" if errors == 0 and not crashed else "FAIL",
+                    f"{label}: {result['requests'] / result['seconds']:,.0f} req/s, {result['ok']:,} 2xx, "
+                    f"{result['expected']:,} expected 409, {result['bad']} other non-2xx ({codes}), socket errors "
+                    f"{socket_errors} (connect {result['connect']}, read {result['read']}, write {result['write']}), "
+                    f"{result['timeout']} timeouts; p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms; "
+                    f"RSS {rss[-2]:.1f} -> {rss[-1]:.1f} MB; load {_load()}",
+                )
+            )
+        followed = answers(served)
+        growth = (rss[-1] - rss[0]) / rss[0] if rss[0] else math.inf
+        rows.append(
+            Row(
+                f"soak, {state_label(state)}: RSS growth after warm-up (< {SOAK_GROWTH_BUDGET:.0%})",
+                1,
+                0,
+                int(served.process.poll() is not None),
+                0 if followed else 1,
+                "pass" if growth < SOAK_GROWTH_BUDGET and followed else "FAIL",
+                f"RSS {rss[0]:.1f} MB after a {warm} s warm-up of each phase -> "
+                + " -> ".join(f"{mb:.1f}" for mb in rss[1:])
+                + f" MB after each {seconds} s phase: {growth:+.1%}; stored data stays the pool "
+                f"({SOAK_POOL} profiles, {SOAK_LISTS} lists, <= 2,000 events x 5 metrics)",
+            )
+        )
+    return rows
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # --- durability under kill -9 -------------------------------------------------------------------------
