@@ -132,7 +132,8 @@ def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threadi
     parameter and body member), so left whole it is ~80k requests and ~1 h here. To spend the budget across
     every phase and every operation, coverage cases beyond a quota per operation and generation mode
     (positive, negative) are not sent; the other phases are bounded by the spec's examples,
-    `max_examples` and the stateful step limit. At `minutes` (or on SIGTERM / Ctrl-C, which set `stop`)
+    `max_examples` and the stateful step limit; still short of the budget after every phase, more fuzzing passes
+    (fresh seeds) follow until it is reached. At `minutes` (or on SIGTERM / Ctrl-C, which set `stop`)
     the run ends after the current scenario and the row says how far it got ("partial").
     """
     from contract_tests import ContractOptions, run_contract
@@ -140,10 +141,10 @@ def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threadi
 
     spec = load_pinned_spec()
     operations = sum(1 for _ in iter_operations(spec))
-    # About a third of the budget each for coverage and fuzzing (~2 requests per example: the case and its
-    # negative twin), the rest for the examples and stateful phases.
+    # About a third of the budget each for coverage (positive and negative cases) and fuzzing (~1 request per
+    # example), the rest for the examples and stateful phases; short of the budget, more fuzzing passes follow.
     coverage_quota = max(2, math.ceil(budget / 3 / operations / 2))
-    max_examples = max(3, math.ceil(budget / 3 / operations / 2))
+    max_examples = max(3, math.ceil(budget / 3 / operations))
     coverage_sent: dict[tuple[str, str], int] = {}
     quota_lock = threading.Lock()
 
@@ -164,10 +165,13 @@ def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threadi
     slowest = [0.0]
     shown = [0]
     started = time.perf_counter()
-    deadline = threading.Timer(minutes * 60, stop.set)
+    run_stop = threading.Event()  # this run's end: the deadline, or `stop` (a signal) passed on below
+    deadline = threading.Timer(minutes * 60, run_stop.set)
     deadline.daemon = True
 
     def on_event(event: Any) -> None:
+        if stop.is_set():
+            run_stop.set()
         if type(event).__name__ != "ScenarioFinished":
             return
         phase = str(getattr(event.phase, "value", event.phase)).lower()
@@ -196,22 +200,35 @@ def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threadi
 
     result: Any = None
     crashed = alive = False
+    rounds = 0
     with mock(state_args(state)) as served:
         options = ContractOptions(
             target=served.base_url, profile="full", max_examples=max_examples, seed=seed, api_key=KEY
         )
         options.on_event = on_event
         options.case_filter = within_quota
-        options.stop = stop
+        options.stop = run_stop
         deadline.start()
         try:
             result = run_contract(options)
+            # Below the budget after every phase: more fuzzing (examples and fuzzing phases, a fresh seed)
+            # until it is reached.
+            while tally["requests"] < budget and not run_stop.is_set() and served.process.poll() is None:
+                rounds += 1
+                extra = math.ceil((budget - tally["requests"]) / operations) + 1
+                more = ContractOptions(
+                    target=served.base_url, profile="smoke", max_examples=extra, seed=seed + rounds, api_key=KEY
+                )
+                more.on_event, more.stop = on_event, run_stop
+                again = run_contract(more)
+                result.failures.extend(again.failures)
+                result.errors.extend(again.errors)
         finally:
             deadline.cancel()
         crashed = served.process.poll() is not None
         alive = not crashed and answers(served)
     elapsed = time.perf_counter() - started
-    cut = stop.is_set()
+    cut = run_stop.is_set()
     timeouts = sum(1 for e in result.errors if "timeout" in e.lower() or "timed out" in e.lower())
     hangs = timeouts + (0 if alive or crashed else 1)
     failures = len(result.failures)
@@ -224,7 +241,8 @@ def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threadi
     )
     notes = (
         f"{len(result.tested_operations)}/{operations} operations, every check; requests per phase: {phases}; "
-        f"coverage {coverage_quota} cases per operation and mode, {max_examples} fuzzing examples/op; "
+        f"coverage {coverage_quota} cases per operation and mode, {max_examples} fuzzing examples/op, "
+        f"{rounds} more fuzzing pass(es) to reach the budget; "
         f"{elapsed / 60:.1f} min, slowest answer {slowest[0]:.2f} s; {failures} check failure(s), "
         f"{len(result.errors)} error(s)"
     )
@@ -391,7 +409,7 @@ def bench_hostile(state: str) -> list[Row]:
             [s for _, s, _ in results for _ in range(3)],
             within,
             ", ".join(f"{n}: {s} in {ms:.0f} ms" for n, s, ms in results)
-            + f" (a plain filter: {baseline:.0f} ms; fastest of 3 each)",
+            + f" (a plain filter: {baseline:.0f} ms; fastest of 3 each; load average {_load()})",
         )
     return rows
 

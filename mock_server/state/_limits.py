@@ -9,6 +9,7 @@ rate-limit buckets). `kdk mock` takes them as `--journal-entries`, `--journal-by
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -58,6 +59,7 @@ class AccountBound:
         self._stored = stored
         self._lock = threading.Lock()
         self._known: set[str] = set(stored())
+        self._refreshed = 0.0
 
     def __len__(self) -> int:
         return len(self._known)
@@ -68,7 +70,12 @@ class AccountBound:
             return True
         with self._lock:
             if len(self._known) >= self.limit:
-                self._known |= set(self._stored())  # another worker may have stored it meanwhile
+                # Another worker may have stored it meanwhile; read the store at most once a second (a stream
+                # of new keys must not turn into a stream of full scans of the accounts).
+                now = time.monotonic()
+                if now - self._refreshed >= 1.0:
+                    self._refreshed = now
+                    self._known |= set(self._stored())
                 return account in self._known
             self._known.add(account)
             return True
