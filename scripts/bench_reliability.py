@@ -486,8 +486,8 @@ function request()
 end
 """
 
-# Writes only: upserts and updates of the pool's profiles, events (a bounded set of unique_id values, so a
-# repeat records nothing), subscriptions and list additions.
+# Writes only: upserts and updates of the pool's profiles, events (2,000 at most: a repeated unique_id for the
+# same profile and metric records nothing), subscriptions and list additions.
 _SOAK_LUA_WRITES = r"""
 EXPECTED = -1
 function request()
@@ -501,9 +501,12 @@ function request()
     return send("PATCH", "/api/profiles/" .. id, '{"data":{"type":"profile","id":"' .. id ..
       '","attributes":{"last_name":"l' .. math.random(1000) .. '","properties":{"n":' .. math.random(1000) .. '}}}}')
   elseif r <= 70 then
+    -- one of 2,000 events (profile, metric and unique_id follow from k): a repeat records nothing
+    local k = math.random(2000)
     return send("POST", "/api/events", '{"data":{"type":"event","attributes":{"properties":{"v":1},' ..
-      '"unique_id":"u' .. math.random(2000) .. '","metric":{"data":{"type":"metric","attributes":{"name":"Soak ' ..
-      math.random(5) .. '"}}},"profile":{"data":{"type":"profile","attributes":{"email":"' .. email .. '"}}}}}}')
+      '"unique_id":"u' .. k .. '","metric":{"data":{"type":"metric","attributes":{"name":"Soak ' .. (k % 5) ..
+      '"}}},"profile":{"data":{"type":"profile","attributes":{"email":"' .. EMAILS[(k % #EMAILS) + 1] ..
+      '"}}}}}}')
   elseif r <= 85 then
     return send("POST", "/api/profile-subscription-bulk-create-jobs",
       '{"data":{"type":"profile-subscription-bulk-create-job","attributes":{"profiles":{"data":[{"type":"profile",' ..
@@ -629,7 +632,7 @@ def bench_soak(state: str, seconds: int) -> list[Row]:
                 f"RSS {rss[0]:.1f} MB after a {warm} s warm-up of each phase -> "
                 + " -> ".join(f"{mb:.1f}" for mb in rss[1:])
                 + f" MB after each {seconds} s phase: {growth:+.1%}; stored data stays the pool "
-                f"({SOAK_POOL} profiles, {SOAK_LISTS} lists, <= 2,000 events x 5 metrics)",
+                f"({SOAK_POOL} profiles, {SOAK_LISTS} lists, <= 2,000 events of 5 metrics)",
             )
         )
     return rows
