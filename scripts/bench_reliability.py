@@ -419,6 +419,7 @@ def bench_hostile(state: str) -> list[Row]:
 SOAK_CONNECTIONS = 64
 SOAK_POOL = 400  # profiles the load reads, updates and re-creates (409): the stored data stays the same size
 SOAK_LISTS = 10
+SOAK_EVENTS = 2000  # the events the writes post again (a repeated unique_id records nothing)
 SOAK_GROWTH_BUDGET = 0.10  # RSS growth allowed from the end of the warm-up to the end of both phases
 
 _SOAK_LUA_COMMON = r"""
@@ -502,7 +503,7 @@ function request()
       '","attributes":{"last_name":"l' .. math.random(1000) .. '","properties":{"n":' .. math.random(1000) .. '}}}}')
   elseif r <= 70 then
     -- one of 2,000 events (profile, metric and unique_id follow from k): a repeat records nothing
-    local k = math.random(2000)
+    local k = math.random(EVENTS)
     return send("POST", "/api/events", '{"data":{"type":"event","attributes":{"properties":{"v":1},' ..
       '"unique_id":"u' .. k .. '","metric":{"data":{"type":"metric","attributes":{"name":"Soak ' .. (k % 5) ..
       '"}}},"profile":{"data":{"type":"profile","attributes":{"email":"' .. EMAILS[(k % #EMAILS) + 1] ..
@@ -534,8 +535,8 @@ def _wrk(served: Served, script: str, seconds: int, folder: Path) -> dict[str, A
         f"-t{min(4, os.cpu_count() or 2)}",
         f"-c{SOAK_CONNECTIONS}",
         f"-d{seconds}s",
-        "--timeout",
-        "10s",
+        "--timeout",  # an answer later than this counts as a hang (on a loaded shared machine answers wait)
+        "30s",
         "-s",
         str(path),
         served.base_url,
@@ -580,11 +581,25 @@ def bench_soak(state: str, seconds: int) -> list[Row]:
                     range(SOAK_LISTS),
                 )
             )
+        with ThreadPoolExecutor(8) as pool:  # every event the writes draw from exists before the measurement
+
+            def event(k: int) -> None:
+                attributes = {
+                    "properties": {"v": 1},
+                    "unique_id": f"u{k}",
+                    "metric": {"data": {"type": "metric", "attributes": {"name": f"Soak {k % 5}"}}},
+                    "profile": {"data": {"type": "profile", "attributes": {"email": emails[k % len(emails)]}}},
+                }
+                served.request(
+                    "POST", "/api/events", json={"data": {"type": "event", "attributes": attributes}}, headers=headers
+                ).raise_for_status()
+
+            list(pool.map(event, range(1, SOAK_EVENTS + 1)))
         encoded = [urllib.parse.quote(f'equals(email,"{e}")', safe="") for e in emails]
         head = (
             f"KEY = {json.dumps(KEY)}\nREVISION = {json.dumps(served.revision)}\n"
             f"EMAILS = {_lua_strings(emails)}\nPROFILE_IDS = {_lua_strings(profile_ids)}\n"
-            f"LIST_IDS = {_lua_strings(list_ids)}\nEMAIL_FILTERS = {_lua_strings(encoded)}\n"
+            f"LIST_IDS = {_lua_strings(list_ids)}\nEMAIL_FILTERS = {_lua_strings(encoded)}\nEVENTS = {SOAK_EVENTS}\n"
         )
         mixed = head + _SOAK_LUA_COMMON + _SOAK_LUA_MIXED
         writes = head + _SOAK_LUA_COMMON + _SOAK_LUA_WRITES
@@ -615,7 +630,8 @@ def bench_soak(state: str, seconds: int) -> list[Row]:
                     f"{label}: {result['requests'] / result['seconds']:,.0f} req/s, {result['ok']:,} 2xx, "
                     f"{result['expected']:,} expected 409, {result['bad']} other non-2xx ({codes}), socket errors "
                     f"{socket_errors} (connect {result['connect']}, read {result['read']}, write {result['write']}), "
-                    f"{result['timeout']} timeouts; p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms; "
+                    f"{result['timeout']} timeouts; p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
+                    f"max {result['max_ms']:.0f} ms; "
                     f"RSS {rss[-2]:.1f} -> {rss[-1]:.1f} MB; load {_load()}",
                 )
             )
@@ -632,7 +648,7 @@ def bench_soak(state: str, seconds: int) -> list[Row]:
                 f"RSS {rss[0]:.1f} MB after a {warm} s warm-up of each phase -> "
                 + " -> ".join(f"{mb:.1f}" for mb in rss[1:])
                 + f" MB after each {seconds} s phase: {growth:+.1%}; stored data stays the pool "
-                f"({SOAK_POOL} profiles, {SOAK_LISTS} lists, <= 2,000 events of 5 metrics)",
+                f"({SOAK_POOL} profiles, {SOAK_LISTS} lists, {SOAK_EVENTS:,} events of 5 metrics, created before)",
             )
         )
     return rows
