@@ -608,10 +608,14 @@ def bench_soak(state: str, seconds: int) -> list[Row]:
         _wrk(served, writes, warm, folder)
         rss = [rss_mb(pid)]
         phases = (
-            ("reads of a collection, by id and by filter, creates (409 for pool emails) and deletes", mixed),
-            ("concurrent writes: profile import and update, events, subscriptions, list additions", writes),
+            (
+                "mixed load",
+                "reads of a collection, by id and by filter, creates (409 for pool emails) and deletes",
+                mixed,
+            ),
+            ("concurrent writes", "profile import and update, events, subscriptions, list additions", writes),
         )
-        for label, script in phases:
+        for name, label, script in phases:
             result = _wrk(served, script, seconds, folder)
             rss.append(rss_mb(pid))
             crashed = served.process.poll() is not None
@@ -620,8 +624,7 @@ def bench_soak(state: str, seconds: int) -> list[Row]:
             codes = " ".join(sorted(set(result["bad_codes"].split()))) or "none"
             rows.append(
                 Row(
-                    f"soak, {state_label(state)}: wrk {SOAK_CONNECTIONS} connections, {seconds} s of "
-                    + label.split(":")[0],
+                    f"soak, {state_label(state)}: {seconds} s of {name} (wrk, {SOAK_CONNECTIONS} connections)",
                     int(result["requests"]),
                     sum(1 for c in result["bad_codes"].split() if c.startswith("5")),
                     int(crashed),
