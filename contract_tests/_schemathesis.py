@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -108,6 +109,10 @@ class ContractOptions:
     # "mock" and no `app`, the mock is built from this same spec.
     spec: PatchedSpec | Spec | None = None
     on_event: Callable[[Any], None] | None = None  # progress hook (gets every engine event)
+    # Request budgets (scripts/bench_reliability.py): generated cases this returns False for are not sent, and
+    # once `stop` is set the run ends after the current scenario (the result holds what ran until then).
+    case_filter: Callable[[Any], bool] | None = None
+    stop: threading.Event | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -242,6 +247,8 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
         schema: Any = schemathesis.openapi.from_dict(documented.spec, config=config)
         schema.hook("filter_failure")(_drop_stateless_failures if stateless else _drop_excluded_failures)
         schema.hook("after_call")(functools.partial(_after_call, documented))
+        if options.case_filter is not None:
+            schema.hook("filter_case")(functools.partial(_filter_case, options.case_filter))
         if app is not None:
             schema.app = app
         else:
@@ -252,13 +259,22 @@ def run_contract(options: ContractOptions | None = None) -> ContractResult:
         schema = schema.include(operation_id=wanted)
         operations = [labels.get(_operation_label(op), "") for op in schema.get_all_operations()]
         result.operations.extend(op for op in operations if op)
-        for event in from_schema(schema).execute():
+        if options.stop is not None and options.stop.is_set():
+            break
+        stream = from_schema(schema).execute()
+        for event in stream:
             if options.on_event is not None:
                 options.on_event(event)
             _record(event, result, labels, base_url)
+            if options.stop is not None and options.stop.is_set():
+                stream.stop()
     result.operations.sort()
     result.elapsed = time.perf_counter() - started
     return result
+
+
+def _filter_case(keep: Callable[[Any], bool], context: Any, case: Any) -> bool:
+    return keep(case)
 
 
 def _after_call(documented: Any, context: Any, case: Any, response: Any) -> None:

@@ -23,15 +23,19 @@ import argparse
 import contextlib
 import datetime as dt
 import itertools
+import json
 import math
 import os
 import platform
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,7 +55,7 @@ from mock_server.tests._hostile import (  # noqa: E402
 from mock_server.tests._served import Served, raw_exchange, read_answer, start_mock  # noqa: E402
 
 KEY = "pk_bench_reliability_000000000000"
-CHECKS = ("fuzz", "hostile", "durability", "spec")
+CHECKS = ("fuzz", "hostile", "soak", "durability", "spec")
 FILTER_BUDGET_MS = 100.0
 
 
@@ -65,17 +69,13 @@ class Row:
     result: str
     notes: str
 
+    def cells(self, run: int) -> list[str]:
+        values = (self.check, f"{self.requests:,}", self.server_errors, self.crashes, self.hangs, self.result, run)
+        # a cell never holds the table's separator
+        return [*(str(v) for v in values), self.notes.replace(" | ", " / ").replace("|", "/")]
+
     def markdown(self) -> str:
-        cells = (
-            self.check,
-            f"{self.requests:,}",
-            self.server_errors,
-            self.crashes,
-            self.hangs,
-            self.result,
-            self.notes,
-        )
-        return "| " + " | ".join(str(c) for c in cells) + " |"
+        return "| " + " | ".join(self.cells(0)) + " |"
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -122,23 +122,71 @@ def state_label(state: str) -> str:
 # --- fuzzing over HTTP --------------------------------------------------------------------------------
 
 
-def bench_fuzz(state: str, budget: int, seed: int) -> Row:
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+def bench_fuzz(state: str, budget: int, seed: int, minutes: float, stop: threading.Event) -> Row:
+    """schemathesis over HTTP, every phase, about `budget` requests; a row even when cut short.
+
+    The coverage phase alone sends ~200 requests per operation (boundary and negative mutations of every
+    parameter and body member), so left whole it is ~80k requests and ~1 h here. To spend the budget across
+    every phase and every operation, coverage cases beyond a quota per operation and generation mode
+    (positive, negative) are not sent; the other phases are bounded by the spec's examples,
+    `max_examples` and the stateful step limit; still short of the budget after every phase, more fuzzing passes
+    (fresh seeds) follow, and the run ends as soon as it is reached. At `minutes` (or on SIGTERM / Ctrl-C,
+    which set `stop`) the run ends after the current scenario and the row says how far it got ("partial").
+    """
     from contract_tests import ContractOptions, run_contract
     from kdk.spec import iter_operations, load_pinned_spec
 
     spec = load_pinned_spec()
     operations = sum(1 for _ in iter_operations(spec))
-    # The examples, coverage and stateful phases add ~20 requests per operation; fuzzing adds ~2 per example.
-    max_examples = max(3, math.ceil((budget / operations - 20) / 2))
+    # About a third of the budget each for coverage (positive and negative cases) and fuzzing (~1 request per
+    # example), the rest for the examples and stateful phases; short of the budget, more fuzzing passes follow.
+    coverage_quota = max(2, math.ceil(budget / 3 / operations / 2))
+    max_examples = max(3, math.ceil(budget / 3 / operations))
+    coverage_sent: dict[tuple[str, str], int] = {}
+    quota_lock = threading.Lock()
+
+    def within_quota(case: Any) -> bool:
+        meta = getattr(case, "meta", None)
+        phase = getattr(getattr(meta, "phase", None), "name", None)
+        if str(phase) != "coverage":
+            return True
+        mode = getattr(getattr(meta, "generation", None), "mode", "")
+        key = (f"{case.operation.method} {case.operation.path}", str(mode))
+        with quota_lock:
+            coverage_sent[key] = coverage_sent.get(key, 0) + 1
+            return coverage_sent[key] <= coverage_quota
+
     tally = {"requests": 0, "5xx": 0, "no_answer": 0}
+    per_phase: dict[str, int] = dict.fromkeys(PHASES, 0)
+    operations_per_phase: dict[str, set[str]] = {phase: set() for phase in PHASES}
     slowest = [0.0]
     shown = [0]
+    started = time.perf_counter()
+    run_stop = threading.Event()  # this run's end: the deadline, or `stop` (a signal) passed on below
+    deadline = threading.Timer(minutes * 60, run_stop.set)
+    deadline.daemon = True
+
+    topping_up = threading.Event()  # every phase has run: the run ends as soon as the budget is reached
+    reached = threading.Event()
 
     def on_event(event: Any) -> None:
+        if stop.is_set():
+            run_stop.set()
+        if topping_up.is_set() and tally["requests"] >= budget:
+            reached.set()
+            run_stop.set()
         if type(event).__name__ != "ScenarioFinished":
             return
+        phase = str(getattr(event.phase, "value", event.phase)).lower()
+        phase = next((p for p in PHASES if p in phase), phase)
         for interaction in event.recorder.interactions.values():
             tally["requests"] += 1
+            per_phase[phase] = per_phase.get(phase, 0) + 1
+            if phase != "stateful":
+                operations_per_phase.setdefault(phase, set()).add(event.recorder.label)
             response = interaction.response
             if response is None:
                 tally["no_answer"] += 1
@@ -149,32 +197,67 @@ def bench_fuzz(state: str, budget: int, seed: int) -> Row:
         if tally["requests"] // 1000 > shown[0]:  # progress on stderr: a run cut short still says how far it got
             shown[0] = tally["requests"] // 1000
             print(
-                f"fuzz {state_label(state)}: {tally['requests']:,} requests, {tally['5xx']} 5xx, "
+                f"fuzz {state_label(state)}: {tally['requests']:,} requests ({phase}), {tally['5xx']} 5xx, "
                 f"{tally['no_answer']} unanswered, {(time.perf_counter() - started) / 60:.1f} min, "
                 f"last {event.recorder.label}",
                 file=sys.stderr,
                 flush=True,
             )
 
-    started = time.perf_counter()
+    result: Any = None
+    crashed = alive = False
+    rounds = 0
     with mock(state_args(state)) as served:
         options = ContractOptions(
             target=served.base_url, profile="full", max_examples=max_examples, seed=seed, api_key=KEY
         )
         options.on_event = on_event
-        result = run_contract(options)
+        options.case_filter = within_quota
+        options.stop = run_stop
+        deadline.start()
+        try:
+            result = run_contract(options)
+            # Below the budget after every phase: more fuzzing (examples and fuzzing phases, a fresh seed)
+            # until it is reached.
+            topping_up.set()
+            while tally["requests"] < budget and not run_stop.is_set() and served.process.poll() is None:
+                rounds += 1
+                extra = math.ceil((budget - tally["requests"]) / operations) + 1
+                more = ContractOptions(
+                    target=served.base_url, profile="smoke", max_examples=extra, seed=seed + rounds, api_key=KEY
+                )
+                more.on_event, more.stop = on_event, run_stop
+                again = run_contract(more)
+                result.failures.extend(again.failures)
+                result.errors.extend(again.errors)
+        finally:
+            deadline.cancel()
         crashed = served.process.poll() is not None
         alive = not crashed and answers(served)
     elapsed = time.perf_counter() - started
+    cut = run_stop.is_set() and not reached.is_set()  # by the deadline or a signal, not by the budget
     timeouts = sum(1 for e in result.errors if "timeout" in e.lower() or "timed out" in e.lower())
     hangs = timeouts + (0 if alive or crashed else 1)
     failures = len(result.failures)
-    ok = tally["5xx"] == 0 and not crashed and hangs == 0 and tally["requests"] >= budget
+    held = tally["5xx"] == 0 and not crashed and hangs == 0
+    every_phase = all(per_phase.get(phase, 0) > 0 for phase in PHASES)
+    ok = held and tally["requests"] >= budget and every_phase
+    phases = ", ".join(
+        f"{phase} {per_phase.get(phase, 0):,}"
+        + (f" ({len(operations_per_phase[phase])} ops)" if phase != "stateful" else "")
+        for phase in PHASES
+    )
     notes = (
-        f"{len(result.tested_operations)}/{operations} operations, every phase and check, {max_examples} examples/op, "
+        f"{len(result.tested_operations)}/{operations} operations, every check; requests per phase: {phases}; "
+        f"coverage {coverage_quota} cases per operation and mode, {max_examples} fuzzing examples/op, "
+        f"{rounds} more fuzzing pass(es) to reach the budget; "
         f"{elapsed / 60:.1f} min, slowest answer {slowest[0]:.2f} s; {failures} check failure(s), "
         f"{len(result.errors)} error(s)"
     )
+    if reached.is_set():
+        notes = f"ended at the budget of {budget:,} requests, every phase done; " + notes
+    elif cut:
+        notes = f"stopped after {elapsed / 60:.1f} min (deadline --fuzz-minutes {minutes:g} or a signal); " + notes
     if failures:
         notes += ": " + "; ".join(sorted({f"{f.operation} {f.check}" for f in result.failures})[:5])
     return Row(
@@ -183,7 +266,7 @@ def bench_fuzz(state: str, budget: int, seed: int) -> Row:
         tally["5xx"],
         int(crashed),
         hangs,
-        "pass" if ok else "FAIL",
+        "pass" if ok else ("partial" if held and (cut or not every_phase) else "FAIL"),
         notes,
     )
 
@@ -336,9 +419,256 @@ def bench_hostile(state: str) -> list[Row]:
             [s for _, s, _ in results for _ in range(3)],
             within,
             ", ".join(f"{n}: {s} in {ms:.0f} ms" for n, s, ms in results)
-            + f" (a plain filter: {baseline:.0f} ms; fastest of 3 each)",
+            + f" (a plain filter: {baseline:.0f} ms; fastest of 3 each; load average {_load()})",
         )
     return rows
+
+
+# --- soak ---------------------------------------------------------------------------------------------
+
+SOAK_CONNECTIONS = 64
+SOAK_POOL = 400  # profiles the load reads, updates and re-creates (409): the stored data stays the same size
+SOAK_LISTS = 10
+SOAK_EVENTS = 2000  # the events the writes post again (a repeated unique_id records nothing)
+SOAK_GROWTH_BUDGET = 0.10  # RSS growth allowed from the end of the warm-up to the end of both phases
+
+_SOAK_LUA_COMMON = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  ok, expected, bad, bad_codes = 0, 0, 0, ""
+  pending = {}
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1e6))
+end
+local headers = {["Authorization"] = "Klaviyo-API-Key " .. KEY, ["revision"] = REVISION,
+  ["Accept"] = "application/vnd.api+json", ["Content-Type"] = "application/vnd.api+json"}
+local function pick(items) return items[math.random(#items)] end
+local function send(method, path, body) return wrk.format(method, path, headers, body) end
+function response(status, hdrs, body)
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+    if status == 201 and body then  -- a list this thread created: its delete is the next request
+      local id = body:match('"id"%s*:%s*"([^"]+)"')
+      if id then table.insert(pending, id) end
+    end
+  elseif status == EXPECTED then
+    expected = expected + 1
+  else
+    bad = bad + 1
+    if #bad_codes < 200 then bad_codes = bad_codes .. status .. " " end
+  end
+end
+function done(summary, latency, requests)
+  local s = {ok = 0, expected = 0, bad = 0}
+  local codes = ""
+  for _, thread in ipairs(threads) do
+    s.ok = s.ok + thread:get("ok")
+    s.expected = s.expected + thread:get("expected")
+    s.bad = s.bad + thread:get("bad")
+    codes = codes .. thread:get("bad_codes")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'SOAK {"requests": %d, "seconds": %.3f, "ok": %d, "expected": %d, "bad": %d, "bad_codes": "%s", ' ..
+    '"connect": %d, "read": %d, "write": %d, "timeout": %d, "p50_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
+    summary.requests, summary.duration / 1e6, s.ok, s.expected, s.bad, codes, e.connect, e.read, e.write,
+    e.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+# Reads of a collection, by id and by filter, and creates: profile creates reuse the pool's emails (409,
+# the expected 4xx), list creates are deleted by the next request of the same thread (201, 204).
+_SOAK_LUA_MIXED = r"""
+EXPECTED = 409
+function request()
+  local id = table.remove(pending)
+  if id then return send("DELETE", "/api/lists/" .. id) end
+  local r = math.random(100)
+  if r <= 25 then return send("GET", "/api/profiles?page%5Bsize%5D=20")
+  elseif r <= 45 then return send("GET", "/api/profiles/" .. pick(PROFILE_IDS))
+  elseif r <= 60 then return send("GET", "/api/profiles?filter=" .. pick(EMAIL_FILTERS))
+  elseif r <= 70 then return send("GET", "/api/lists")
+  elseif r <= 80 then return send("GET", "/api/lists/" .. pick(LIST_IDS))
+  elseif r <= 90 then
+    return send("POST", "/api/profiles", '{"data":{"type":"profile","attributes":{"email":"' .. pick(EMAILS) .. '"}}}')
+  else
+    return send("POST", "/api/lists", '{"data":{"type":"list","attributes":{"name":"soak"}}}')
+  end
+end
+"""
+
+# Writes only: upserts and updates of the pool's profiles, events (2,000 at most: a repeated unique_id for the
+# same profile and metric records nothing), subscriptions and list additions.
+_SOAK_LUA_WRITES = r"""
+EXPECTED = -1
+function request()
+  local r = math.random(100)
+  local email = pick(EMAILS)
+  if r <= 25 then
+    return send("POST", "/api/profile-import", '{"data":{"type":"profile","attributes":{"email":"' .. email ..
+      '","first_name":"n' .. math.random(1000) .. '"}}}')
+  elseif r <= 45 then
+    local id = pick(PROFILE_IDS)
+    return send("PATCH", "/api/profiles/" .. id, '{"data":{"type":"profile","id":"' .. id ..
+      '","attributes":{"last_name":"l' .. math.random(1000) .. '","properties":{"n":' .. math.random(1000) .. '}}}}')
+  elseif r <= 70 then
+    -- one of 2,000 events (profile, metric and unique_id follow from k): a repeat records nothing
+    local k = math.random(EVENTS)
+    return send("POST", "/api/events", '{"data":{"type":"event","attributes":{"properties":{"v":1},' ..
+      '"unique_id":"u' .. k .. '","metric":{"data":{"type":"metric","attributes":{"name":"Soak ' .. (k % 5) ..
+      '"}}},"profile":{"data":{"type":"profile","attributes":{"email":"' .. EMAILS[(k % #EMAILS) + 1] ..
+      '"}}}}}}')
+  elseif r <= 85 then
+    return send("POST", "/api/profile-subscription-bulk-create-jobs",
+      '{"data":{"type":"profile-subscription-bulk-create-job","attributes":{"profiles":{"data":[{"type":"profile",' ..
+      '"attributes":{"email":"' .. email .. '","subscriptions":{"email":{"marketing":' ..
+      '{"consent":"SUBSCRIBED"}}}}}]}},' ..
+      '"relationships":{"list":{"data":{"type":"list","id":"' .. pick(LIST_IDS) .. '"}}}}}')
+  else
+    return send("POST", "/api/lists/" .. pick(LIST_IDS) .. "/relationships/profiles",
+      '{"data":[{"type":"profile","id":"' .. pick(PROFILE_IDS) .. '"}]}')
+  end
+end
+"""
+
+
+def _lua_strings(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+def _wrk(served: Served, script: str, seconds: int, folder: Path) -> dict[str, Any]:
+    """Run wrk (64 connections, one thread per core) with `script`; its SOAK summary line, parsed."""
+    path = folder / "soak.lua"
+    path.write_text(script, encoding="utf-8")
+    command = [
+        "wrk",
+        f"-t{min(4, os.cpu_count() or 2)}",
+        f"-c{SOAK_CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",  # an answer later than this counts as a hang (on a loaded shared machine answers wait)
+        "30s",
+        "-s",
+        str(path),
+        served.base_url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=seconds + 120)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("SOAK ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary (exit {done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
+    summary: dict[str, Any] = json.loads(line.removeprefix("SOAK "))
+    return summary
+
+
+def bench_soak(state: str, seconds: int) -> list[Row]:
+    """wrk against one long-running mock: mixed reads and creates, then concurrent writes, `seconds` each, after a
+    warm-up of both. Errors: any answer but a 2xx (or a 409 for a create of a pool email), and socket errors.
+    RSS of the mock from the end of the warm-up to the end: the pool keeps the stored data the same size, so
+    growth is what the mock keeps per request (journal, caches, indexes of deleted records...)."""
+    if shutil.which("wrk") is None:
+        return [Row("soak (wrk)", 0, 0, 0, 0, "FAIL", "wrk is not installed (apt-get install wrk)")]
+    rows: list[Row] = []
+    with mock(state_args(state)) as served, tempfile.TemporaryDirectory(prefix="kdk-soak-") as tmp:
+        pid = served.process.pid
+        folder = Path(tmp)
+        headers = {"Content-Type": "application/vnd.api+json"}
+        emails = [f"soak{i}@soak.example.com" for i in range(SOAK_POOL)]
+
+        def create(path: str, body: dict[str, Any]) -> str:
+            answer = served.request("POST", path, json=body, headers=headers)
+            answer.raise_for_status()
+            return str(answer.json()["data"]["id"])
+
+        with ThreadPoolExecutor(8) as pool:
+            profile_ids = list(
+                pool.map(
+                    lambda e: create("/api/profiles", {"data": {"type": "profile", "attributes": {"email": e}}}),
+                    emails,
+                )
+            )
+            list_ids = list(
+                pool.map(
+                    lambda i: create("/api/lists", {"data": {"type": "list", "attributes": {"name": f"soak {i}"}}}),
+                    range(SOAK_LISTS),
+                )
+            )
+        with ThreadPoolExecutor(8) as pool:  # every event the writes draw from exists before the measurement
+
+            def event(k: int) -> None:
+                attributes = {
+                    "properties": {"v": 1},
+                    "unique_id": f"u{k}",
+                    "metric": {"data": {"type": "metric", "attributes": {"name": f"Soak {k % 5}"}}},
+                    "profile": {"data": {"type": "profile", "attributes": {"email": emails[k % len(emails)]}}},
+                }
+                served.request(
+                    "POST", "/api/events", json={"data": {"type": "event", "attributes": attributes}}, headers=headers
+                ).raise_for_status()
+
+            list(pool.map(event, range(1, SOAK_EVENTS + 1)))
+        encoded = [urllib.parse.quote(f'equals(email,"{e}")', safe="") for e in emails]
+        head = (
+            f"KEY = {json.dumps(KEY)}\nREVISION = {json.dumps(served.revision)}\n"
+            f"EMAILS = {_lua_strings(emails)}\nPROFILE_IDS = {_lua_strings(profile_ids)}\n"
+            f"LIST_IDS = {_lua_strings(list_ids)}\nEMAIL_FILTERS = {_lua_strings(encoded)}\nEVENTS = {SOAK_EVENTS}\n"
+        )
+        mixed = head + _SOAK_LUA_COMMON + _SOAK_LUA_MIXED
+        writes = head + _SOAK_LUA_COMMON + _SOAK_LUA_WRITES
+        warm = max(5, seconds // 4)
+        _wrk(served, mixed, warm, folder)  # warm-up: the journal fills, indexes and caches are built
+        _wrk(served, writes, warm, folder)
+        rss = [rss_mb(pid)]
+        phases = (
+            (
+                "mixed load",
+                "reads of a collection, by id and by filter, creates (409 for pool emails) and deletes",
+                mixed,
+            ),
+            ("concurrent writes", "profile import and update, events, subscriptions, list additions", writes),
+        )
+        for name, label, script in phases:
+            result = _wrk(served, script, seconds, folder)
+            rss.append(rss_mb(pid))
+            crashed = served.process.poll() is not None
+            socket_errors = result["connect"] + result["read"] + result["write"]
+            errors = result["bad"] + socket_errors + result["timeout"]
+            codes = " ".join(sorted(set(result["bad_codes"].split()))) or "none"
+            rows.append(
+                Row(
+                    f"soak, {state_label(state)}: {seconds} s of {name} (wrk, {SOAK_CONNECTIONS} connections)",
+                    int(result["requests"]),
+                    sum(1 for c in result["bad_codes"].split() if c.startswith("5")),
+                    int(crashed),
+                    int(result["timeout"]),
+                    "pass" if errors == 0 and not crashed else "FAIL",
+                    f"{label}: {result['requests'] / result['seconds']:,.0f} req/s, {result['ok']:,} 2xx, "
+                    f"{result['expected']:,} expected 409, {result['bad']} other non-2xx ({codes}), socket errors "
+                    f"{socket_errors} (connect {result['connect']}, read {result['read']}, write {result['write']}), "
+                    f"{result['timeout']} timeouts; p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, "
+                    f"max {result['max_ms']:.0f} ms; "
+                    f"RSS {rss[-2]:.1f} -> {rss[-1]:.1f} MB; load {_load()}",
+                )
+            )
+        followed = answers(served)
+        growth = (rss[-1] - rss[0]) / rss[0] if rss[0] else math.inf
+        rows.append(
+            Row(
+                f"soak, {state_label(state)}: RSS growth after warm-up (< {SOAK_GROWTH_BUDGET:.0%})",
+                1,
+                0,
+                int(served.process.poll() is not None),
+                0 if followed else 1,
+                "pass" if growth < SOAK_GROWTH_BUDGET and followed else "FAIL",
+                f"RSS {rss[0]:.1f} MB after a {warm} s warm-up of each phase -> "
+                + " -> ".join(f"{mb:.1f}" for mb in rss[1:])
+                + f" MB after each {seconds} s phase: {growth:+.1%}; stored data stays the pool "
+                f"({SOAK_POOL} profiles, {SOAK_LISTS} lists, {SOAK_EVENTS:,} events of 5 metrics, created before)",
+            )
+        )
+    return rows
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 # --- durability under kill -9 -------------------------------------------------------------------------
@@ -465,21 +795,75 @@ def machine() -> str:
     )
 
 
-def report(rows: list[Row], states: list[str], budget: int, started: dt.datetime, only: str) -> str:
+COLUMNS = ("check", "requests", "5xx", "crashes", "hangs", "result", "run", "notes")
+
+
+def run_line(started: dt.datetime, command: str) -> str:
+    return f"{started:%Y-%m-%d %H:%M} UTC `{command}` on {machine()}"
+
+
+def _run_key(line: str) -> str:
+    return line.split(" on ", 1)[0]  # the start time and the command: one invocation
+
+
+def read_measured(path: Path, marker: str = "bench_reliability") -> tuple[list[str], list[list[str]]]:
+    """The runs (numbered lines) and the table rows (cells) of the measured section of `path`."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    _, _, rest = text.partition(f"<!-- {marker}: begin -->")
+    section, _, _ = rest.partition(f"<!-- {marker}: end -->")
+    runs: list[str] = []
+    rows: list[list[str]] = []
+    for line in section.splitlines():
+        number, dot, run = line.partition(". ")
+        if dot and number.isdigit():
+            runs.append(run)
+        elif line.startswith("| ") and not line.startswith(("| check ", "| ---")):
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            if len(cells) == len(COLUMNS):
+                rows.append(cells)
+    return runs, rows
+
+
+def merge(path: Path, rows: list[Row], run: str) -> tuple[list[str], list[list[str]]]:
+    """The section of `path` with this run's rows replacing the rows of the same checks (others kept)."""
+    runs, table = read_measured(path)
+    runs = [r for r in runs if _run_key(r) != _run_key(run)]
+    current = len(runs) + 1
+    runs.append(run)
+    fresh = {row.check: row.cells(current) for row in rows}
+    merged = [fresh.pop(cells[0], cells) for cells in table]
+    merged += fresh.values()
+    # keep the runs some row still comes from, renumbered in the order they ran
+    used = sorted({int(cells[6]) for cells in merged if cells[6].isdigit()})
+    number = {old: new for new, old in enumerate(used, 1)}
+    for cells in merged:
+        cells[6] = str(number.get(int(cells[6]), 0)) if cells[6].isdigit() else cells[6]
+    return [runs[old - 1] for old in used if old <= len(runs)], merged
+
+
+def render(runs: list[str], table: list[list[str]], *, notes: bool = True) -> str:
+    columns = COLUMNS if notes else COLUMNS[:-1]
+    align = {"requests": "---:", "5xx": "---:", "crashes": "---:", "hangs": "---:", "run": "---:"}
     lines = [
-        "| check | requests | 5xx | crashes | hangs | result | notes |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
-        *(row.markdown() for row in rows),
+        f"Measured by `scripts/bench_reliability.py` ({len(runs)} run(s); the `run` column says which):",
+        *(f"{n}. {run}" for n, run in enumerate(runs, 1)),
+        "",
+        "| " + " | ".join(columns) + " |",
+        "| " + " | ".join(align.get(c, "---") for c in columns) + " |",
+        *("| " + " | ".join(cells[: len(columns)]) + " |" for cells in table),
     ]
-    return "\n".join(
-        [
-            f"Measured {started:%Y-%m-%d %H:%M} UTC by `scripts/bench_reliability.py "
-            f"{' '.join(f'--state {s}' for s in states)} --requests {budget} --only {only}` on {machine()}.",
-            "",
-            *lines,
-            "",
-        ]
-    )
+    return "\n".join([*lines, ""])
+
+
+def publish(output: Path | None, readme: bool, rows: list[Row], run: str) -> None:
+    """Write this run's rows so far into `output` (and the README summary): after every row, so a run cut
+    short still leaves what it measured."""
+    if output is None or not rows:
+        return
+    runs, table = merge(output, rows, run)
+    write_section(output, render(runs, table))
+    if readme:
+        write_section(ROOT / "README.md", render(runs, table, notes=False), marker="reliability-summary")
 
 
 def main() -> None:
@@ -493,6 +877,10 @@ def main() -> None:
     )
     parser.add_argument("--stateless", action="store_true", help="Add the stateless (example-mode) mock.")
     parser.add_argument("--requests", type=int, default=10_000, help="Request budget of each fuzzing run.")
+    parser.add_argument(
+        "--fuzz-minutes", type=float, default=60, help="Each fuzzing run stops here and writes a partial row."
+    )
+    parser.add_argument("--soak-seconds", type=int, default=60, help="Length of each soak phase (wrk, writes).")
     parser.add_argument("--only", default=",".join(CHECKS), help=f"Comma-separated subset of {','.join(CHECKS)}.")
     parser.add_argument("--durability-rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
@@ -503,47 +891,60 @@ def main() -> None:
     if args.stateless and "stateless" not in states:
         states.append("stateless")
     only = {c.strip() for c in args.only.split(",") if c.strip()}
+    unknown = only - set(CHECKS)
+    if unknown:
+        parser.error(f"--only: unknown check(s) {', '.join(sorted(unknown))} (choose from {', '.join(CHECKS)})")
     started = dt.datetime.now(dt.UTC)
+    command = (
+        f"scripts/bench_reliability.py {' '.join(f'--state {s}' for s in states)} "
+        f"--only {','.join(c for c in CHECKS if c in only)}"
+        + (f" --requests {args.requests}" if "fuzz" in only else "")
+    )
     rows: list[Row] = []
+    # SIGTERM (a CI timeout, `timeout`) and Ctrl-C end a fuzzing run early instead of killing the script:
+    # its row is written as "partial" with how far it got; a second signal stops at once.
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        print("bench_reliability: stopping after the current scenario (again to abort)", file=sys.stderr)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def add(row: Row) -> None:
+        rows.append(row)
+        print(row.markdown(), flush=True)
+        publish(args.output, args.readme, rows, run_line(started, command))
+
     with tempfile.TemporaryDirectory(prefix="kdk-reliability-") as tmp:
         # `sqlite:` alone means a fresh file per check
         resolved = [f"sqlite:{Path(tmp) / f'fuzz-{i}.db'}" if s == "sqlite:" else s for i, s in enumerate(states)]
         if "fuzz" in only:
             for state in resolved:
-                rows.append(bench_fuzz(state, args.requests, args.seed))
-                print(rows[-1].markdown(), flush=True)
-        if "hostile" in only:
+                if stop.is_set():
+                    break
+                add(bench_fuzz(state, args.requests, args.seed, args.fuzz_minutes, stop))
+        if "hostile" in only and not stop.is_set():
             for one in bench_hostile(resolved[0]):
-                rows.append(one)
-                print(one.markdown(), flush=True)
-        if "durability" in only:
+                add(one)
+        if "soak" in only and not stop.is_set():
+            for one in bench_soak(resolved[0], args.soak_seconds):
+                add(one)
+        if "durability" in only and not stop.is_set():
             durable = [s for s in resolved if s.startswith(("sqlite:", "postgresql:"))] or [
                 f"sqlite:{Path(tmp) / 'durable.db'}"
             ]
             for state in durable:
                 for workers in (1, 2):
                     fresh = f"sqlite:{Path(tmp) / f'durable-{workers}.db'}" if state.startswith("sqlite:") else state
-                    rows.append(bench_durability(fresh, workers, args.durability_rounds))
-                    print(rows[-1].markdown(), flush=True)
-        if "spec" in only:
-            rows.append(bench_spec())
-            print(rows[-1].markdown(), flush=True)
-    text = report(rows, states, args.requests, started, ",".join(c for c in CHECKS if c in only))
+                    add(bench_durability(fresh, workers, args.durability_rounds))
+        if "spec" in only and not stop.is_set():
+            add(bench_spec())
     print()
-    print(text)
-    if args.output:
-        write_section(args.output, text)
-    if args.readme:
-        write_section(ROOT / "README.md", summary(rows, text.splitlines()[0]), marker="reliability-summary")
-
-
-def summary(rows: list[Row], measured: str) -> str:
-    """The README's short table: the columns that say whether it held, without the notes."""
-    lines = ["| check | requests | 5xx | crashes | hangs | result |", "| --- | ---: | ---: | ---: | ---: | --- |"]
-    lines += [
-        f"| {r.check} | {r.requests:,} | {r.server_errors} | {r.crashes} | {r.hangs} | {r.result} |" for r in rows
-    ]
-    return "\n".join([measured, "", *lines, ""])
+    print(render([run_line(started, command)], [row.cells(1) for row in rows]))
 
 
 def write_section(path: Path, table: str, marker: str = "bench_reliability") -> None:

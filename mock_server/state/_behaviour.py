@@ -34,7 +34,7 @@ from ._account_settings import (
 from ._backends import BODY_LIMITS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
-from ._limits import DEFAULT_LIMITS, ResourceLimits
+from ._limits import DEFAULT_LIMITS, AccountBound, ResourceLimits, account_limit_response
 from ._plan import build_plan
 from ._ratelimit import RateLimiter, bucket_store
 from ._schema import Spec
@@ -84,6 +84,7 @@ class StatefulBehaviour:
         self.limits = limits
         if configure_store:  # False: a store shared with another revision's behaviour, indexed by its plan
             self.store.configure(build_plan(self.index))  # what to index comes from the spec
+        self.accounts = AccountBound(limits.max_accounts, self.store.accounts)
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks, limits)
         self.scopes = required_scopes(self.index.spec)  # every operation's x-klaviyo-scopes
@@ -101,7 +102,10 @@ class StatefulBehaviour:
     def observe(self, exchange: Exchange) -> None:
         """The journal: every API request of an account with its final status (validation errors, `Prefer:`
         faults and generated answers included) and, for an error, the JSON:API errors it was answered with.
-        Bounded per account (`ResourceLimits`): a body larger than `journal_body_bytes` is kept as its size."""
+        Bounded per account (`ResourceLimits`): a body larger than `journal_body_bytes` is kept as its size.
+        An account past `max_accounts` has no journal (nothing is kept for it)."""
+        if not self.accounts.admit(exchange.account):
+            return
         body, body_bytes = _journal_body(exchange.body, self.limits.journal_body_bytes)
         entry: dict[str, Any] = {
             "seq": time.time_ns(),
@@ -126,6 +130,8 @@ class StatefulBehaviour:
         )
 
     async def _answer(self, req: MockRequest) -> MockResponse | None:
+        if not self.accounts.admit(req.account):
+            return account_limit_response(self.accounts.limit)
         refused = self._refusal(req)
         if refused is not None:
             return refused.response()
@@ -227,6 +233,7 @@ class StatefulBehaviour:
             if self.limiter:
                 self.limiter.reset(target)
             self.webhooks.forget(target)
+            self.accounts.forget(target)
             return MockResponse(200, {"reset": target or "all"})
         if (method, path) == ("GET", "/state"):
             return MockResponse(200, export_state(self.store, target))
@@ -292,6 +299,8 @@ class StatefulBehaviour:
                 'Send seed data: `{"accounts": {<account>: [...]}, "settings": {<account>: {...}}}` or '
                 '`{"resources": [...], "settings": {...}}`.',
             )
+        if not req.admin and not all(self.accounts.admit(account) for account in doc["accounts"]):
+            return account_limit_response(self.accounts.limit)
         try:
             loaded = apply_seed(self.index, self.store, doc)
         except (SeedError, KeyError, TypeError) as exc:

@@ -68,6 +68,9 @@ MAX_FILTER_DEPTH = 32
 # Conditions plus list values in one filter: past this a filter is refused (400) instead of costing
 # records x terms evaluations on every request (a 600-way `or(...)` over a few hundred profiles took ~2 s).
 MAX_FILTER_TERMS = 100
+# Characters in one filter: 100 conditions with ids or emails fit in a few KB; a longer filter is refused before
+# it is parsed (a 20,000-character string value was compared with every candidate record).
+MAX_FILTER_LENGTH = 10_000
 
 
 class _Parser:
@@ -197,6 +200,8 @@ def parse_datetime(token: str, naive_tz: dt.tzinfo = dt.UTC) -> dt.datetime:
 
 def parse_filter(text: str, naive_tz: dt.tzinfo = dt.UTC) -> Node:
     """The filter's tree; datetimes without an offset are read in `naive_tz`."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(f"longer than {MAX_FILTER_LENGTH:,} characters ({len(text):,})")
     parser = _Parser(text, naive_tz)
     nodes = [parser.expr()]
     while parser.peek() == ",":

@@ -69,10 +69,11 @@ def test_non_loopback_with_a_token_or_the_insecure_flag_starts(monkeypatch: pyte
 
 def test_bounds_reach_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["--journal-entries", "10", "--journal-bytes", "5000", "--journal-body-bytes", "100"]
-    result, served = _kdk_mock([*args, "--webhook-deliveries", "7"], monkeypatch)
+    result, served = _kdk_mock([*args, "--webhook-deliveries", "7", "--max-accounts", "3"], monkeypatch)
     assert result.exit_code == 0, result.output
     got = {k: served[0][k] for k in ("journal_entries", "journal_bytes", "journal_body_bytes", "webhook_deliveries")}
     assert got == {"journal_entries": 10, "journal_bytes": 5000, "journal_body_bytes": 100, "webhook_deliveries": 7}
+    assert served[0]["max_accounts"] == 3
 
 
 def test_account_ids_are_opaque_and_stable() -> None:

@@ -117,6 +117,12 @@ def mock(
         int, typer.Option(min=1, help="Journal: a larger request body is recorded as its size only.")
     ] = 64 * 1024,
     webhook_deliveries: Annotated[int, typer.Option(min=1, help="Webhook delivery attempts kept per account.")] = 500,
+    max_accounts: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Accounts (API keys, OAuth tokens, company ids) served; a new one past it gets a 403."
+        ),
+    ] = 1000,
     header_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds a client has to send its request headers (then 408).")
     ] = 10.0,
@@ -245,6 +251,7 @@ def mock(
         journal_bytes=journal_bytes,
         journal_body_bytes=journal_body_bytes,
         webhook_deliveries=webhook_deliveries,
+        max_accounts=max_accounts,
     )
     typer.echo(f"kdk mock: http://{host}:{port}/  (Swagger UI: http://{host}:{port}/ui)", err=True)
     try:
