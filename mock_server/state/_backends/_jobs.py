@@ -97,8 +97,10 @@ class JobsBackend(Backend):
             # Lists (etc.) named in the job's relationships gain the resources it made.
             for rel in list(rels.values()):
                 for target in rel.get("data") or []:
+                    if target["type"] == rtype:  # the job's own resources (10,000 of them): not a target
+                        continue
                     other = tx.get(account, target["type"], target["id"])
-                    if other is None or target["type"] == rtype:
+                    if other is None:
                         continue
                     target_backend = self.backends.for_type(other["type"])
                     if isinstance(target_backend, ListsBackend) and rtype == "profile":
