@@ -16,7 +16,7 @@ from .._errors import conflict, duplicate, invalid, not_found
 from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
-from .._render import conform, related_ids, related_type_of
+from .._render import conform, may_conform, related_ids, related_type_of
 from .._schema import flatten, value_for_schema
 from .._store import Store, StoreTx
 
@@ -68,31 +68,10 @@ def _completion(spec: dict[str, Any], schema: dict[str, Any]) -> _Completion:
             for n in schema.get("required") or []
             if n in props
         ),
-        conformed=tuple(n for n, sub in props.items() if _may_conform(spec, sub, 0)),
+        conformed=tuple(n for n, sub in props.items() if may_conform(spec, sub)),
     )
     _COMPLETIONS[id(schema)] = (schema, plan)
     return plan
-
-
-def _may_conform(spec: dict[str, Any], schema: Any, depth: int) -> bool:
-    """Can `conform` change a value of this schema? Only where some object in it requires members or offers
-    a choice of alternatives (most attributes are plain values, or objects with optional members)."""
-    if depth > 10:
-        return False
-    node = flatten(spec, schema)
-    key = (id(node), depth)  # flatten's results live as long as the spec: their ids are stable
-    known = _MAY_CONFORM.get(key)
-    if known is None:
-        props: dict[str, Any] = node.get("properties") or {}
-        known = bool(node.get("oneOf") or node.get("anyOf")) or (
-            bool(props)
-            and (bool(node.get("required")) or any(_may_conform(spec, sub, depth + 1) for sub in props.values()))
-        )
-        _MAY_CONFORM[key] = known
-    return known
-
-
-_MAY_CONFORM: dict[tuple[int, int], bool] = {}
 
 
 @dataclass
@@ -163,13 +142,15 @@ class Backend:
         """Fill what the type's responses require, once, so every later read returns the same values."""
         spec = self.index.spec
         attrs = record.setdefault("attributes", {})
+        stamp = ""
         first = self.attribute_schema(op, record["type"])
         second = self.attribute_schema(None, record["type"])
         for schema in (first,) if second is first else (first, second):  # often one and the same
             plan = _completion(spec, schema)
             for name in plan.timestamps:
                 if attrs.get(name) is None:
-                    attrs[name] = now()
+                    stamp = stamp or now()  # one moment: a new record's created and updated agree
+                    attrs[name] = stamp
             self.complete_attributes(attrs, plan.props)
             if plan.draft is not None and attrs.get("status") is None:
                 attrs["status"] = plan.draft  # what you create starts as a draft where the type has drafts
