@@ -23,7 +23,7 @@ from mock_server import MockError, account_for_name, id_rules
 from ._backends import Backends
 from ._index import ResourceIndex
 from ._models import ResourceInput
-from ._store import Store, StoreTx
+from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
 __all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
@@ -86,8 +86,10 @@ def apply_seed(
                 # Checked in the first write transaction: workers starting together on one SQLite file load once.
                 if first and only_empty and tx.types(str(account)):
                     break
+                held = BatchingTx(tx)  # the batch's records stored together (one round of statements in SQL)
                 for i, item in batch:
-                    _load_one(index, backends, tx, str(account), f"accounts.{name}[{i}]", item, check_unique)
+                    _load_one(index, backends, held, str(account), f"accounts.{name}[{i}]", item, check_unique)
+                held.flush()
             first = False
             count += len(batch)
             if not batch_size or not batch:
