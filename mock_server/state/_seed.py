@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,23 @@ from mock_server import MockError, account_for_name, id_rules
 from ._backends import Backends
 from ._index import ResourceIndex
 from ._models import ResourceInput
+from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
 from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
 __all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
 
 
-class SeedError(ValueError):
-    pass
+_STREAM_BATCH = 5_000  # resources per transaction for a streamed account
 
 
 def load_seed_file(path: str | Path) -> dict[str, Any]:
     file = Path(path)
+    if file.suffix == ".json" and file.is_file() and file.stat().st_size >= STREAM_FROM_BYTES:
+        try:  # a large account (`kdk seed generate 1m`): its resources are read as they are stored
+            return stream_seed_file(file)
+        except OSError as exc:
+            raise SeedError(f"{file}: cannot read seed data: {exc.strerror}") from exc
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -80,8 +85,10 @@ def apply_seed(
             )
         items = enumerate(resources)
         first = True
+        # A streamed account (a generator: demo data, a large seed file) is stored batch by batch as it comes.
+        size = batch_size or (_STREAM_BATCH if isinstance(resources, Iterator) else None)
         while True:
-            batch = list(itertools.islice(items, batch_size)) if batch_size else list(items)
+            batch = list(itertools.islice(items, size)) if size else list(items)
             with store.transaction() as tx:
                 # Checked in the first write transaction: workers starting together on one SQLite file load once.
                 if first and only_empty and tx.types(str(account)):
@@ -92,7 +99,7 @@ def apply_seed(
                 held.flush()
             first = False
             count += len(batch)
-            if not batch_size or not batch:
+            if not size or not batch:
                 break
     return count
 
