@@ -565,6 +565,8 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             row["rss_per_profile"] = max(0.0, row["rss"] - baseline) * 1024 / profiles
             rows.append(row)
             print(f"bench_state: {row}", file=sys.stderr, flush=True)
+            if args.results:  # kept as soon as measured: a long run stopped later loses no finished row
+                merge_results(args.results, [row], [b for b, _ in backends])
     shutil.rmtree(work, ignore_errors=True)
     if args.results:
         rows = merge_results(args.results, rows, [b for b, _ in backends])
