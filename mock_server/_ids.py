@@ -39,6 +39,9 @@ IdShape = str  # "ulid" | "short" | "hex32" | "hex12" | "uuid" | "digits"
 Spec = dict[str, Any]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_PAIRS = [high + low for high in _CROCKFORD for low in _CROCKFORD]  # 10 bits -> 2 characters
+_ULID_MASK = (1 << 130) - 1  # 26 characters of 5 bits
+_ULID_SHIFTS = tuple(range(120, -1, -10))
 _ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 # Klaviyo's docs (not the spec, which shows no example of their resource ids) give these shapes: 6-character
 # metric/segment/flow/template/flow-message ids, numeric flow-action ids (a flow definition's action `id` example
@@ -75,11 +78,10 @@ def id_shape_for_example(example: str | None) -> IdShape:
 
 
 def _encode_ulid(number: int) -> str:
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[number & 31])
-        number >>= 5
-    return "".join(reversed(chars))
+    """The low 130 bits of `number` as 26 Crockford base-32 characters, most significant first (two characters
+    per lookup: a bulk import makes 10,000 ids per request)."""
+    number &= _ULID_MASK
+    return "".join([_CROCKFORD_PAIRS[(number >> shift) & 1023] for shift in _ULID_SHIFTS])
 
 
 def _from_bytes(shape: IdShape, raw: bytes, ulid_number: int) -> str:

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Benchmark the stateful mock at scale: demo accounts of growing size on each store backend.
 
-    uv run python scripts/bench_state.py [--sizes 1k,10k,100k] [--backends memory,sqlite] [--postgres DSN]
-        [--requests 200] [--max-seconds 10] [--docs docs/benchmarks.md] [--plot docs/benchmarks-state.png]
+    uv run python scripts/bench_state.py [--sizes 1k,10k,100k] [--backends memory,sqlite] [--postgres DSN|auto]
+        [--requests 200] [--max-seconds 10] [--bulk-profiles 30000] [--results FILE]
+        [--docs docs/benchmarks.md] [--plot docs/benchmarks-state.png]
 
 For every backend and size, a `kdk mock --demo-data SIZE` process (demo accounts: about 10 events per profile)
 is started and measured from outside over HTTP, one request at a time on a kept-alive connection: load rate,
 single creates/s, GET by id p50/p99, filter by email p50, a page of 20 p50 (walking `links.next`), a
 `sort=-updated` page p50, events filtered by metric and a month's time window p50, `query_metric_aggregates`
-over a month p50, and the server's RSS (and per profile, beyond the empty server). Side by side in the same
-run: stateless GET req/s of `kdk mock --stateless` against a bare ASGI app on the same uvicorn setup (wrk).
+over a month p50, and the server's RSS (and per profile, beyond the empty server); then a bulk import over HTTP
+(`POST /api/profile-bulk-import-jobs`, 10,000 profiles per job as Klaviyo allows): profiles/s, and the RSS each
+imported profile adds (a profile alone, without events). Side by side in the same run: stateless GET req/s of
+`kdk mock --stateless` against a bare ASGI app on the same uvicorn setup (wrk). `--postgres auto` measures
+PostgreSQL in a throwaway local cluster (mock_server/tests/postgres_cluster.py: Debian's binaries).
 
 Writes a Markdown table to stdout, into the `bench_state` section of `--docs` (the machine, its load average
 and the date with it), and the growth curve as a PNG (`--plot`, matplotlib). 1M profiles is opt-in
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +69,8 @@ COLUMNS = (  # key, heading
     ("aggregates_p50", "metric aggregates (month) p50"),
     ("rss", "RSS"),
     ("rss_per_profile", "RSS per profile"),
+    ("bulk", "bulk import (profiles/s)"),
+    ("rss_per_imported", "RSS per imported profile"),
     ("load_avg", "load avg"),
 )
 CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever else runs on the box
@@ -76,7 +83,9 @@ CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever e
     ("sort_cpu", "sort=-updated page"),
     ("events_cpu", "events by metric + month"),
     ("aggregates_cpu", "metric aggregates (month)"),
+    ("bulk_cpu_rate", "bulk import (profiles per CPU s)"),
 )
+BULK_JOB = 10_000  # profiles per job: Klaviyo's limit
 PLOTTED = ("get_cpu", "email_cpu", "page_cpu", "sort_cpu", "events_cpu", "aggregates_cpu")
 
 
@@ -195,6 +204,13 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
             client.close()
         row["rss"] = rss_mb(process.pid)
         row["load_avg"] = os.getloadavg()[0]  # the box is shared: each row says how busy it was
+        if args.bulk_profiles:
+            client = Client(port, key)
+            try:
+                row.update(bulk_import(client, args.bulk_profiles, process.pid, size))
+            finally:
+                client.close()
+            row["rss_per_imported"] = max(0.0, rss_mb(process.pid) - row["rss"]) * 1024 / args.bulk_profiles
     finally:
         stop(process)
     return row
@@ -244,6 +260,39 @@ def _create(client: Client, email: str) -> None:
     )
     if status != 201:
         raise RuntimeError(f"POST /api/profiles: {status} {json.dumps(body)[:300]}")
+
+
+def bulk_import(client: Client, profiles: int, pid: int, tag: str) -> dict[str, float]:
+    """`profiles` new profiles through `POST /api/profile-bulk-import-jobs`, 10,000 per job, one job at a time:
+    profiles per second as the client saw it, and per second of the server's CPU. The bodies are made before
+    the clock starts."""
+    bodies = []
+    for start in range(0, profiles, BULK_JOB):
+        items = [_imported(f"{tag}.{i}") for i in range(start, min(profiles, start + BULK_JOB))]
+        job = {"data": {"type": "profile-bulk-import-job", "attributes": {"profiles": {"data": items}}}}
+        bodies.append(job)
+    cpu_before, started = cpu_seconds(pid), time.perf_counter()
+    for body in bodies:
+        status, answer = client.request("POST", "/api/profile-bulk-import-jobs", body)
+        if status != 202:
+            raise RuntimeError(f"POST /api/profile-bulk-import-jobs: {status} {json.dumps(answer)[:300]}")
+    seconds, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
+    return {"bulk": profiles / seconds, "bulk_cpu_rate": profiles / cpu if cpu else float("nan")}
+
+
+def _imported(tag: str) -> dict[str, Any]:
+    """A profile as an integration imports one: identifiers, name, location, a few properties."""
+    return {
+        "type": "profile",
+        "attributes": {
+            "email": f"import.{tag}@example.com",
+            "external_id": f"imp-{tag}",
+            "first_name": "Avery",
+            "last_name": "Import",
+            "location": {"city": "Boston", "region": "MA", "country": "United States", "zip": "02110"},
+            "properties": {"source": "bulk import", "loyalty_tier": "Silver"},
+        },
+    }
 
 
 def _walker(client: Client, params: dict[str, str]) -> Callable[[int], None]:
@@ -359,11 +408,11 @@ def _cell(key: str, value: Any) -> str:
         return value
     if key in ("profiles", "resources"):
         return f"{value:,}"
-    if key in ("load", "create"):
+    if key in ("load", "create", "bulk", "bulk_cpu_rate"):
         return f"{value:,.0f}"
     if key == "rss":
         return f"{value:,.0f} MB"
-    if key == "rss_per_profile":
+    if key in ("rss_per_profile", "rss_per_imported"):
         return f"{value:,.1f} KB"
     if key == "load_avg":
         return f"{value:.1f}"
@@ -460,7 +509,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1k,10k,100k", help="demo sizes (1m is opt-in: add it here)")
     parser.add_argument("--backends", default="memory,sqlite", help="memory, sqlite (postgresql: --postgres)")
-    parser.add_argument("--postgres", metavar="DSN", help="also measure --state postgresql://... (this DSN)")
+    parser.add_argument(
+        "--postgres",
+        metavar="DSN",
+        help="also measure --state postgresql://... (this DSN; `auto`: a throwaway local cluster for the run)",
+    )
+    parser.add_argument(
+        "--bulk-profiles", type=int, default=30_000, help="profiles to bulk import per row (jobs of 10,000; 0: none)"
+    )
     parser.add_argument("--requests", type=int, default=200, help="requests per latency figure (at most)")
     parser.add_argument("--max-seconds", type=float, default=10.0, help="seconds per latency figure (at most)")
     parser.add_argument("--duration", type=int, default=5, help="wrk seconds for the stateless comparison")
@@ -478,7 +534,15 @@ def main() -> None:
     args = parser.parse_args()
     # Stopped with SIGTERM: unwind, so every mock started so far is stopped too (no server left behind).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with ExitStack() as stack:
+        if args.postgres == "auto":
+            from mock_server.tests.postgres_cluster import postgres_cluster
 
+            args.postgres = stack.enter_context(postgres_cluster()).url
+        run(parser, args)
+
+
+def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     from mock_server.state import parse_demo_size
 
     sizes = [(s.strip(), parse_demo_size(s.strip())) for s in args.sizes.split(",") if s.strip()]
@@ -501,6 +565,8 @@ def main() -> None:
             row["rss_per_profile"] = max(0.0, row["rss"] - baseline) * 1024 / profiles
             rows.append(row)
             print(f"bench_state: {row}", file=sys.stderr, flush=True)
+            if args.results:  # kept as soon as measured: a long run stopped later loses no finished row
+                merge_results(args.results, [row], [b for b, _ in backends])
     shutil.rmtree(work, ignore_errors=True)
     if args.results:
         rows = merge_results(args.results, rows, [b for b, _ in backends])

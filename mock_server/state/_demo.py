@@ -518,7 +518,8 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
     and segments come last, once their members are known)."""
     account = _Account(index, profiles, seed)
     yield from account.fixed_resources()
-    members: dict[str, list[dict[str, str]]] = {name: [] for name in (*account.list_ids, *account.segment_ids)}
+    # Member ids only (a reference object each would hold ~200 bytes per membership until the end: 1M profiles).
+    members: dict[str, list[str]] = {name: [] for name in (*account.list_ids, *account.segment_ids)}
     recent = DEMO_UNTIL - dt.timedelta(days=90)
     lapsed = DEMO_UNTIL - dt.timedelta(days=180)
     order_metric = account.metric_ids["Placed Order"]
@@ -527,7 +528,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
         profile, events = account.profile(i)
         yield profile
         yield from events
-        attrs, ref = profile["attributes"], {"type": "profile", "id": profile["id"]}
+        attrs, ref = profile["attributes"], profile["id"]
         subscriptions = attrs.get("subscriptions") or {}
         orders = [e for e in events if e["relationships"]["metric"]["data"]["id"] == order_metric]
         if (subscriptions.get("email") or {}).get("marketing", {}).get("consent") == "SUBSCRIBED":
@@ -557,7 +558,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
             "type": "list",
             "id": account.list_ids[name],
             "attributes": {"name": name, "opt_in_process": opt_in, "created": created, "updated": _stamp(DEMO_UNTIL)},
-            "relationships": {"profiles": {"data": members[name]}, **account.triggers(name)},
+            "relationships": {"profiles": {"data": _profile_refs(members.pop(name))}, **account.triggers(name)},
         }
     for name in _SEGMENTS:
         yield {
@@ -571,8 +572,12 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
                 "is_processing": False,
                 "is_starred": name.startswith("Engaged"),
             },
-            "relationships": {"profiles": {"data": members[name]}},
+            "relationships": {"profiles": {"data": _profile_refs(members.pop(name))}},
         }
+
+
+def _profile_refs(ids: list[str]) -> list[dict[str, str]]:
+    return [{"type": "profile", "id": pid} for pid in ids]
 
 
 DEMO_BATCH = 5_000  # resources per store transaction while a demo account loads

@@ -22,6 +22,7 @@ from ._store import Record, Store, StoreTx
 __all__ = [
     "Renderer",
     "conform",
+    "may_conform",
     "object_links",
     "related_ids",
     "related_type_of",
@@ -58,7 +59,7 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
             moved = _moved_member(spec, props, value, name)
             out[name] = value_for_schema(spec, props[name]) if moved is _ABSENT else moved
     for name, child in list(out.items()):
-        if name in props and isinstance(child, dict):
+        if name in props and isinstance(child, dict) and may_conform(spec, props[name], depth + 1):
             out[name] = conform(spec, props[name], child, depth=depth + 1)
     return out
 
@@ -87,6 +88,31 @@ def _moved_member(spec: Spec, props: dict[str, Any], value: dict[str, Any], name
         if isinstance(child, dict) and name in child:
             return child[name]
     return _ABSENT
+
+
+def may_conform(spec: Spec, schema: Any, depth: int = 0) -> bool:
+    """Can `conform` change a value of this schema? Only where some object in it requires members, or offers a
+    choice among object alternatives: most values (strings, objects of optional members) need no walk, and a
+    bulk import conforms thousands of records."""
+    if depth > 10:
+        return False
+    node = flatten(spec, schema)
+    key = (id(node), depth)  # flatten's results live as long as the spec: their ids stay theirs
+    known = _MAY_CONFORM.get(key)
+    if known is None:
+        choices = node.get("oneOf") or node.get("anyOf")
+        props: dict[str, Any] = node.get("properties") or {}
+        if isinstance(choices, list):
+            known = any(flatten(spec, choice).get("properties") for choice in choices)
+        else:
+            known = bool(props) and (
+                bool(node.get("required")) or any(may_conform(spec, sub, depth + 1) for sub in props.values())
+            )
+        _MAY_CONFORM[key] = known
+    return known
+
+
+_MAY_CONFORM: dict[tuple[int, int], bool] = {}
 
 
 def _alternative_for(spec: Spec, choices: list[Any], value: dict[str, Any]) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +36,23 @@ from ._account_settings import (
 from ._backends import Backends
 from ._index import ResourceIndex
 from ._models import ResourceInput
-from ._store import Store, StoreTx
+from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
+from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
 __all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
 
 
-class SeedError(ValueError):
-    pass
+_STREAM_BATCH = 5_000  # resources per transaction for a streamed account
 
 
 def load_seed_file(path: str | Path) -> dict[str, Any]:
     file = Path(path)
+    if file.suffix == ".json" and file.is_file() and file.stat().st_size >= STREAM_FROM_BYTES:
+        try:  # a large account (`kdk seed generate 1m`): its resources are read as they are stored
+            return stream_seed_file(file)
+        except OSError as exc:
+            raise SeedError(f"{file}: cannot read seed data: {exc.strerror}") from exc
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -97,18 +102,22 @@ def apply_seed(
             )
         items = enumerate(resources)
         first = True
+        # A streamed account (a generator: demo data, a large seed file) is stored batch by batch as it comes.
+        size = batch_size or (_STREAM_BATCH if isinstance(resources, Iterator) else None)
         while True:
-            batch = list(itertools.islice(items, batch_size)) if batch_size else list(items)
+            batch = list(itertools.islice(items, size)) if size else list(items)
             with store.transaction() as tx:
                 # Checked in the first write transaction: workers starting together on one SQLite file load once.
                 if first and only_empty and set(tx.types(str(account))) - {SETTINGS_TYPE}:
                     kept.add(str(account))
                     break
+                held = BatchingTx(tx)  # the batch's records stored together (one round of statements in SQL)
                 for i, item in batch:
-                    _load_one(index, backends, tx, str(account), f"accounts.{name}[{i}]", item, check_unique)
+                    _load_one(index, backends, held, str(account), f"accounts.{name}[{i}]", item, check_unique)
+                held.flush()
             first = False
             count += len(batch)
-            if not batch_size or not batch:
+            if not size or not batch:
                 break
     if settings:
         # With `only_empty`, an account that held anything before this seed (`kept`, or settings) keeps it all.

@@ -16,7 +16,7 @@ from .._errors import conflict, duplicate, invalid, not_found
 from .._fields import FieldReader
 from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
-from .._render import conform, related_ids, related_type_of
+from .._render import conform, may_conform, related_ids, related_type_of
 from .._schema import flatten, value_for_schema
 from .._store import Store, StoreTx
 
@@ -35,6 +35,43 @@ def _refuse_control_characters(value: str, pointer: str) -> None:
     found = _CONTROL_CHARACTERS.search(value)
     if found:
         raise invalid(f"An id cannot hold the control character U+{ord(found.group()):04X}.", pointer=pointer)
+
+
+@dataclass(frozen=True)
+class _Completion:
+    """What `complete` does for one attributes schema, worked out once (a bulk job completes thousands of
+    records against the same schema)."""
+
+    props: dict[str, Any]
+    timestamps: tuple[str, ...]  # created/updated members, filled with now() when absent
+    draft: Any  # the `status` a new record starts with where the type has drafts, else None
+    required: tuple[tuple[str, bool], ...]  # (required member, a boolean switch turned on by default?)
+    conformed: tuple[str, ...]  # members whose schema `conform` can change (requires members, or a choice)
+
+
+_COMPLETIONS: dict[int, tuple[Any, _Completion]] = {}  # by id of the schema, kept alongside (as flatten does)
+
+
+def _completion(spec: dict[str, Any], schema: dict[str, Any]) -> _Completion:
+    hit = _COMPLETIONS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    props = schema.get("properties") or {}
+    status = flatten(spec, props.get("status")) if "status" in props else {}
+    drafts = [v for v in status.get("enum") or [] if str(v).lower() == "draft"]
+    plan = _Completion(
+        props=props,
+        timestamps=tuple(n for n in props if n in TIMESTAMPS_CREATED + TIMESTAMPS_UPDATED),
+        draft=drafts[0] if drafts else None,
+        required=tuple(
+            (n, n in _SWITCHES and flatten(spec, props[n]).get("type") == "boolean")
+            for n in schema.get("required") or []
+            if n in props
+        ),
+        conformed=tuple(n for n, sub in props.items() if may_conform(spec, sub)),
+    )
+    _COMPLETIONS[id(schema)] = (schema, plan)
+    return plan
 
 
 @dataclass
@@ -105,25 +142,27 @@ class Backend:
         """Fill what the type's responses require, once, so every later read returns the same values."""
         spec = self.index.spec
         attrs = record.setdefault("attributes", {})
-        for schema in (self.attribute_schema(op, record["type"]), self.attribute_schema(None, record["type"])):
-            props = schema.get("properties") or {}
-            for name in props:
-                if name in TIMESTAMPS_CREATED + TIMESTAMPS_UPDATED and attrs.get(name) is None:
-                    attrs[name] = now()
-            self.complete_attributes(attrs, props)
-            status = flatten(spec, props.get("status")) if "status" in props else {}
-            draft = [v for v in status.get("enum") or [] if str(v).lower() == "draft"]
-            if draft and attrs.get("status") is None:
-                attrs["status"] = draft[0]  # what you create starts as a draft where the type has drafts
-            for name in schema.get("required") or []:
-                if name in props and name not in attrs:
-                    if name in _SWITCHES and flatten(spec, props[name]).get("type") == "boolean":
+        stamp = ""
+        first = self.attribute_schema(op, record["type"])
+        second = self.attribute_schema(None, record["type"])
+        for schema in (first,) if second is first else (first, second):  # often one and the same
+            plan = _completion(spec, schema)
+            for name in plan.timestamps:
+                if attrs.get(name) is None:
+                    stamp = stamp or now()  # one moment: a new record's created and updated agree
+                    attrs[name] = stamp
+            self.complete_attributes(attrs, plan.props)
+            if plan.draft is not None and attrs.get("status") is None:
+                attrs["status"] = plan.draft  # what you create starts as a draft where the type has drafts
+            for name, switch in plan.required:
+                if name not in attrs:
+                    if switch:
                         attrs[name] = True  # what you create is switched on unless you say otherwise
                     else:
-                        attrs[name] = value_for_schema(spec, props[name], seed=f"{record['id']}:{name}")
-            for name, value in list(attrs.items()):
-                if name in props:
-                    attrs[name] = conform(spec, props[name], value)
+                        attrs[name] = value_for_schema(spec, plan.props[name], seed=f"{record['id']}:{name}")
+            for name in plan.conformed:
+                if name in attrs:
+                    attrs[name] = conform(spec, plan.props[name], attrs[name])
 
     def complete_attributes(self, attrs: dict[str, Any], props: dict[str, Any]) -> None:
         """Type-specific defaults before the schema fills the rest (a job's status, a campaign's...)."""
