@@ -20,6 +20,7 @@ What an account holds (counts scale with the number of profiles):
 
 from __future__ import annotations
 
+import array
 import bisect
 import datetime as dt
 import functools
@@ -518,8 +519,9 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
     and segments come last, once their members are known)."""
     account = _Account(index, profiles, seed)
     yield from account.fixed_resources()
-    # Member ids only (a reference object each would hold ~200 bytes per membership until the end: 1M profiles).
-    members: dict[str, list[str]] = {name: [] for name in (*account.list_ids, *account.segment_ids)}
+    # Member ids and join times (epoch seconds) only: a reference object each would hold ~200 bytes per
+    # membership until the end (1M profiles).
+    members: dict[str, _Members] = {name: _Members() for name in (*account.list_ids, *account.segment_ids)}
     recent = DEMO_UNTIL - dt.timedelta(days=90)
     lapsed = DEMO_UNTIL - dt.timedelta(days=180)
     order_metric = account.metric_ids["Placed Order"]
@@ -529,36 +531,46 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
         yield profile
         yield from events
         attrs, ref = profile["attributes"], profile["id"]
+        created = attrs["created"]
         subscriptions = attrs.get("subscriptions") or {}
-        orders = [e for e in events if e["relationships"]["metric"]["data"]["id"] == order_metric]
-        if (subscriptions.get("email") or {}).get("marketing", {}).get("consent") == "SUBSCRIBED":
-            members["Newsletter"].append(ref)
-        if (subscriptions.get("sms") or {}).get("marketing", {}).get("consent") == "SUBSCRIBED":
-            members["SMS Subscribers"].append(ref)
+        orders = [
+            e["attributes"]["datetime"] for e in events if e["relationships"]["metric"]["data"]["id"] == order_metric
+        ]
+        # Each member joined when it qualified: at its consent, its second order, its first recent engagement, ...
+        email = (subscriptions.get("email") or {}).get("marketing") or {}
+        if email.get("consent") == "SUBSCRIBED":
+            members["Newsletter"].add(ref, email.get("consent_timestamp") or created)
+        sms = (subscriptions.get("sms") or {}).get("marketing") or {}
+        if sms.get("consent") == "SUBSCRIBED":
+            members["SMS Subscribers"].add(ref, sms.get("consent_timestamp") or created)
         if attrs["properties"]["loyalty_tier"] in ("Gold", "Platinum"):
-            members["VIP Customers"].append(ref)
+            members["VIP Customers"].add(ref, orders[0] if orders else created)
         if i % 10 == 3:
-            members["Holiday Leads"].append(ref)
+            members["Holiday Leads"].add(ref, created)
         if i % 25 == 7:
-            members["Product Launch Waitlist"].append(ref)
-        if any(
-            e["relationships"]["metric"]["data"]["id"] in engaged and e["attributes"]["datetime"] >= recent.isoformat()
+            members["Product Launch Waitlist"].add(ref, created)
+        engagements = [
+            e["attributes"]["datetime"]
             for e in events
-        ):
-            members["Engaged (last 90 days)"].append(ref)
+            if e["relationships"]["metric"]["data"]["id"] in engaged
+            and e["attributes"]["datetime"] >= recent.isoformat()
+        ]
+        if engagements:
+            members["Engaged (last 90 days)"].add(ref, min(engagements))
         if len(orders) >= 2:
-            members["Repeat buyers"].append(ref)
+            members["Repeat buyers"].add(ref, orders[1])
         if not orders:
-            members["Never purchased"].append(ref)
-        elif orders[-1]["attributes"]["datetime"] < lapsed.isoformat():
-            members["Lapsed customers (180 days)"].append(ref)
+            members["Never purchased"].add(ref, created)
+        elif orders[-1] < lapsed.isoformat():
+            lapsed_at = dt.datetime.fromisoformat(orders[-1]) + dt.timedelta(days=180)
+            members["Lapsed customers (180 days)"].add(ref, _stamp(lapsed_at))
     created = _stamp(account.start - dt.timedelta(days=200))
     for name, opt_in in _LISTS:
         yield {
             "type": "list",
             "id": account.list_ids[name],
             "attributes": {"name": name, "opt_in_process": opt_in, "created": created, "updated": _stamp(DEMO_UNTIL)},
-            "relationships": {"profiles": {"data": _profile_refs(members.pop(name))}, **account.triggers(name)},
+            "relationships": {"profiles": members.pop(name).relationship(), **account.triggers(name)},
         }
     for name in _SEGMENTS:
         yield {
@@ -572,12 +584,29 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
                 "is_processing": False,
                 "is_starred": name.startswith("Engaged"),
             },
-            "relationships": {"profiles": {"data": _profile_refs(members.pop(name))}},
+            "relationships": {"profiles": members.pop(name).relationship()},
         }
 
 
-def _profile_refs(ids: list[str]) -> list[dict[str, str]]:
-    return [{"type": "profile", "id": pid} for pid in ids]
+class _Members:
+    """A list's or segment's members while a demo account streams: ids, and join times as epoch seconds."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.joined = array.array("q")
+
+    def add(self, profile_id: str, joined: str) -> None:
+        self.ids.append(profile_id)
+        self.joined.append(int(dt.datetime.fromisoformat(joined).timestamp()))
+
+    def relationship(self) -> dict[str, Any]:
+        """`relationships.profiles` as a list holds it: the members and when each joined."""
+        return {
+            "data": [{"type": "profile", "id": pid} for pid in self.ids],
+            "joined": {
+                pid: _stamp(dt.datetime.fromtimestamp(t, dt.UTC)) for pid, t in zip(self.ids, self.joined, strict=True)
+            },
+        }
 
 
 DEMO_BATCH = 5_000  # resources per store transaction while a demo account loads

@@ -88,7 +88,8 @@ class ResourceInput:
             "type": self.type,
             "id": rid,
             "attributes": dict(self.attributes),
-            "relationships": {k: {"many": v["many"], "data": list(v["data"])} for k, v in self.relationships.items()},
+            # (`joined`, when a seed's list carries when each member joined, is kept beside `data`)
+            "relationships": {k: {**v, "data": list(v["data"])} for k, v in self.relationships.items()},
         }
 
 

@@ -88,7 +88,10 @@ def apply_seed(
     for long, nor one huge SQLite transaction). `check_unique=False` skips the per-resource search for a
     resource with the same identifiers, for resources made unique by construction (demo accounts)."""
     backends = Backends(index, store, id_rules(index.spec), WebhookSender())
-    settings = _parse_settings(index, doc.get("settings"))  # checked before anything is written
+    # Checked before anything is written, when the document holds them already: a streamed seed file has parsed
+    # only what comes before its accounts, and asking it for a later member would read past (and lose) them.
+    early = "settings" in doc
+    settings = _parse_settings(index, doc.get("settings")) if early else {}
     count = 0
     kept: set[str] = set()  # accounts `only_empty` left alone (their settings too)
     for name, resources in (doc.get("accounts") or {}).items():
@@ -119,6 +122,8 @@ def apply_seed(
             count += len(batch)
             if not size or not batch:
                 break
+    if not early:
+        settings = _parse_settings(index, doc.get("settings"))
     if settings:
         # With `only_empty`, an account that held anything before this seed (`kept`, or settings) keeps it all.
         with store.transaction() as tx:
@@ -164,6 +169,9 @@ def _load_one(
     for name, rel in data["relationships"].items():
         if rel.get("data") is None:
             incoming.relationships[name] = {"many": False, "data": []}
+        elif isinstance(rel.get("joined"), dict) and name in incoming.relationships:
+            # When each member joined (a list's or segment's, as an export writes it): growth reports count it.
+            incoming.relationships[name]["joined"] = {str(k): v for k, v in rel["joined"].items()}
     try:
         record = incoming.record(backend.new_id(tx, account, incoming))
     except MockError as exc:  # an id the API would refuse (a control character)

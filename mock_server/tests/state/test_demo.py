@@ -180,3 +180,39 @@ def test_kdk_mock_refuses_demo_data_it_cannot_serve(args: list[str], message: st
     result = CliRunner().invoke(cli.app, ["mock", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+async def test_members_joined_over_the_history_so_growth_reports_grow(
+    compiled: CompiledSpec, spec: dict[str, Any], index: ResourceIndex
+) -> None:
+    """Each list and segment member joined when it qualified (its consent, its second order, ...), spread over
+    the demo's history, and the seed loader keeps those times: a segment series report over the last year adds
+    members month by month instead of answering a flat line (every member "joined" when its list was made)."""
+    behaviour = StatefulBehaviour(spec, MemoryStore(), index=index)
+    load_demo(index, behaviour.store, 200)
+    with behaviour.store.transaction(write=False) as tx:
+        newsletter = next(g for g in tx.scan(DEMO_ID, "list") if g["attributes"]["name"] == "Newsletter")
+        joined = newsletter["relationships"]["profiles"]["joined"]
+        segments = tx.scan(DEMO_ID, "segment")
+    assert len(joined) == len(newsletter["relationships"]["profiles"]["data"]) > 10
+    assert len(set(joined.values())) > len(joined) // 2  # spread out, not one stamp for all
+    body = {
+        "data": {
+            "type": "segment-series-report",
+            "attributes": {
+                "statistics": ["total_members", "members_added"],
+                "timeframe": {"key": "last_12_months"},
+                "interval": "weekly",
+                "filter": "any(segment_id,[" + ",".join(f'"{s["id"]}"' for s in segments) + "])",
+            },
+        }
+    }
+    async with core_client(compiled, behaviour) as client:
+        answer = await client.post(
+            "/api/segment-series-reports", json=body, headers={**DEMO_KEY, "content-type": "application/vnd.api+json"}
+        )
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["data"]["attributes"]["results"]
+    assert len(results) == len(segments)
+    assert sum(sum(r["statistics"]["members_added"]) for r in results) > 0
+    assert any(len(set(r["statistics"]["total_members"])) > 1 for r in results)
