@@ -49,26 +49,50 @@ function renderTypes() {
   }));
 }
 
-function relationshipList(relationships) {
-  const items = [];
-  Object.entries(relationships || {}).forEach(([name, rel]) => {
-    const data = Array.isArray(rel.data) ? rel.data : rel.data ? [rel.data] : [];
-    data.forEach((ref) => {
-      const link = el("a", { href: `#${ref.type}-${ref.id}` }, `${ref.type} ${ref.id}`);
-      link.onclick = () => { state.type = ref.type; render(); };
-      items.push(el("li", {}, `${name}: `, link));
-    });
+function refsOf(rel) {
+  return Array.isArray(rel.data) ? rel.data : rel.data ? [rel.data] : [];
+}
+
+// Who points at each resource: a list's members are stored on the profiles (their `lists`), not on the list,
+// so the list shows them from there ("profiles: profile ...").
+function inverseRelationships(resources) {
+  const inverse = {};
+  resources.forEach((r) => {
+    Object.values(r.relationships || {}).forEach((rel) => refsOf(rel).forEach((ref) => {
+      const key = `${ref.type}-${ref.id}`;
+      (inverse[key] = inverse[key] || []).push([`${r.type}s`, { type: r.type, id: r.id }]);
+    }));
   });
+  return inverse;
+}
+
+function relationshipList(relationships, pointing) {
+  const items = [];
+  const seen = new Set();
+  const pairs = [];
+  Object.entries(relationships || {}).forEach(([name, rel]) => refsOf(rel).forEach((ref) => pairs.push([name, ref])));
+  const INVERSE_SHOWN = 100; // a metric of a demo account has thousands of events pointing at it
+  (pointing || []).slice(0, INVERSE_SHOWN).forEach((pair) => pairs.push(pair));
+  pairs.forEach(([name, ref]) => {
+    const key = `${ref.type}-${ref.id}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const link = el("a", { href: `#${key}` }, `${ref.type} ${ref.id}`);
+    link.onclick = () => { state.type = ref.type; render(); };
+    items.push(el("li", {}, `${name}: `, link));
+  });
+  if ((pointing || []).length > INVERSE_SHOWN) items.push(el("li", {}, `… and ${pointing.length - INVERSE_SHOWN} more`));
   return items.length ? el("ul", { class: "relationships" }, ...items) : "";
 }
 
 function renderResources() {
+  const inverse = inverseRelationships(state.resources);
   const shown = state.resources.filter((r) => r.type === state.type);
   $("resources-title").textContent = state.type ? `Resources: ${state.type}` : "Resources (none yet)";
   $("resources").replaceChildren(...shown.map((r) => el("div", { class: "resource", id: `${r.type}-${r.id}` },
     el("div", { class: "id" }, `${r.type} ${r.id}`),
     el("pre", {}, JSON.stringify(r.attributes, null, 1)),
-    relationshipList(r.relationships))));
+    relationshipList(r.relationships, inverse[`${r.type}-${r.id}`]))));
 }
 
 function renderJournal() {
