@@ -197,23 +197,9 @@ def bench_prism(args: argparse.Namespace, spec: Path) -> dict[str, str] | None:
 
 
 # -- the request path (issue #12): single creates, stateless GET vs a bare ASGI app ---------------------------------
-# The bare app runs under the checkout's own `uvicorn_kwargs`: the same protocol, loop and limits as `kdk mock`.
-BARE_APP = """
-import sys
-import uvicorn
-from mock_server import HttpLimits, uvicorn_kwargs
-
-BODY = b'{"data": {"type": "profile", "id": "01GMTZY2TEKN4KFRP30JZ59KGB", "attributes": {}}}'
-
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/vnd.api+json")]})
-    await send({"type": "http.response.body", "body": BODY})
-
-uvicorn.run(app, lifespan="off", **uvicorn_kwargs("127.0.0.1", int(sys.argv[1]), "warning", HttpLimits()))
-"""
+# The bare app (scripts/_bare_asgi_app.py) runs under each checkout's own `uvicorn_kwargs` (its venv's python):
+# the same protocol, loop and limits as that checkout's `kdk mock`.
+BARE_APP = Path(__file__).resolve().with_name("_bare_asgi_app.py")
 
 
 @dataclass
@@ -304,7 +290,7 @@ def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: in
         command = (
             [*kdk, "mock", "--stateless", "--port", str(port)]
             if kind == "stateless"
-            else [*python_command(checkout.root), "-c", BARE_APP, str(port)]
+            else [*python_command(checkout.root), str(BARE_APP), str(port)]
         )
         server = start_until(command, port, checkout.root)
         try:

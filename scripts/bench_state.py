@@ -347,22 +347,7 @@ def empty_rss(state: str, args: argparse.Namespace) -> float:
 
 
 # -- stateless GET vs a bare ASGI app ---------------------------------------------------------------------------
-_BARE_APP = """
-import sys
-import uvicorn
-from mock_server import HttpLimits, uvicorn_kwargs
-
-BODY = b'{"data": {"type": "profile", "id": "01GMTZY2TEKN4KFRP30JZ59KGB", "attributes": {}}}'
-
-async def app(scope, receive, send):
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/vnd.api+json")]})
-    await send({"type": "http.response.body", "body": BODY})
-
-uvicorn.run(app, lifespan="off", **uvicorn_kwargs("127.0.0.1", int(sys.argv[1]), "warning", HttpLimits()))
-"""
+_BARE_APP = Path(__file__).resolve().with_name("_bare_asgi_app.py")  # the same app bench_mock measures
 
 
 def stateless_vs_bare(args: argparse.Namespace) -> dict[str, str]:
@@ -381,7 +366,7 @@ def stateless_vs_bare(args: argparse.Namespace) -> dict[str, str]:
     port = free_port()
     python = ROOT / ".venv" / "bin" / "python"
     bare = subprocess.Popen(
-        [str(python) if python.exists() else sys.executable, "-c", _BARE_APP, str(port)],
+        [str(python) if python.exists() else sys.executable, str(_BARE_APP), str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
