@@ -208,7 +208,7 @@ class ListsBackend(Backend):
         """The member profiles, each with the `joined_group_at` the members endpoints show (shallow copies:
         the stored profiles are never changed here)."""
         stored: dict[str, tuple[str | None, Record | None]]
-        if group["type"] == "segment" and _evaluable_groups(group) is not None:
+        if is_computed(group):
             stored = {pid: (joined, None) for pid, joined in self.members(tx, account, group).items()}
         else:
             stored = self._stored_members(tx, account, group)
@@ -356,12 +356,21 @@ class ListsBackend(Backend):
         return self._descriptions.get(operation_id, "")
 
 
-def _on_group(group: Record) -> dict[str, str | None]:
-    """Members stored on the list or segment itself (seed and demo data): profile id -> when it joined."""
-    rel = (group.get("relationships") or {}).get(_MEMBERS) or {}
+def _joined(record: Record, relationship: str, rtype: str) -> dict[str, str | None]:
+    """The `rtype` ids a relationship holds, each with when it joined (its `joined` map beside `data`)."""
+    rel = (record.get("relationships") or {}).get(relationship)
+    if not isinstance(rel, dict):
+        return {}
     raw = rel.get("joined")
     joined: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    return {r["id"]: joined.get(r["id"]) for r in rel.get("data") or [] if r.get("type") == "profile"}
+    return {
+        r["id"]: joined.get(r["id"]) for r in rel.get("data") or [] if isinstance(r, dict) and r.get("type") == rtype
+    }
+
+
+def _on_group(group: Record) -> dict[str, str | None]:
+    """Members stored on the list or segment itself (seed and demo data): profile id -> when it joined."""
+    return _joined(group, _MEMBERS, "profile")
 
 
 def _add_on_group(group: Record, refs: builtins.list[Ref], stamp: str) -> None:
@@ -379,14 +388,7 @@ def _add_on_group(group: Record, refs: builtins.list[Ref], stamp: str) -> None:
 
 def _held_lists(profile: Record) -> dict[str, str | None]:
     """The lists a profile holds itself: list id -> when it joined."""
-    rel = (profile.get("relationships") or {}).get(_HELD)
-    if not isinstance(rel, dict):
-        return {}
-    raw = rel.get("joined")
-    joined: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    return {
-        r["id"]: joined.get(r["id"]) for r in rel.get("data") or [] if isinstance(r, dict) and r.get("type") == "list"
-    }
+    return _joined(profile, _HELD, "list")
 
 
 def _evaluable_groups(group: Record) -> builtins.list[builtins.list[dict[str, Any]]] | None:
