@@ -45,12 +45,12 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
         return value  # only an object has members to fill (every attribute of every answer passes here)
     node = flatten(spec, schema)
     choices = node.get("oneOf") or node.get("anyOf")
-    if depth <= 10 and isinstance(value, dict) and isinstance(choices, list):
+    if depth <= 10 and isinstance(choices, list):
         # A choice (a push message's `definition` among the channels'): conform to the alternative the value's
         # enum-valued members select (`channel: mobile_push`), so a partly given value still matches one.
         chosen = _alternative_for(spec, choices, value)
         return value if chosen is None else conform(spec, chosen, value, depth=depth + 1)
-    if depth > 10 or not isinstance(value, dict) or not node.get("properties"):
+    if depth > 10 or not node.get("properties"):
         return value
     props = node["properties"]
     out = dict(value)
@@ -219,13 +219,19 @@ def render_resource(
     elif attr_props is not None:
         attributes = {}
         required = set(attrs_schema.get("required") or [])
+        # Members this schema does not know (another revision wrote the record): only then can one have moved.
+        foreign = not stored.keys() <= attr_props.keys()
         for name, prop in attr_props.items():
             if name in additional_allowed and name not in additional and name not in required:
                 continue
             # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
             if name in stored and (stored[name] is not None or flatten(spec, prop).get("nullable")):
                 attributes[name] = conform(spec, prop, stored[name])
-            elif name not in stored and (moved := _moved_member(spec, attr_props, stored, name)) is not _ABSENT:
+            elif (
+                foreign
+                and name not in stored
+                and (moved := _moved_member(spec, attr_props, stored, name)) is not _ABSENT
+            ):
                 attributes[name] = conform(spec, prop, moved)
             elif name in required or (name in additional and name in additional_allowed):
                 attributes[name] = conform(spec, prop, value_for_schema(spec, prop))
