@@ -154,44 +154,30 @@ class ListsBackend(Backend):
             rel.setdefault("joined", {})[group["id"]] = stamp
             tx.put(account, profile)
 
-    def _members_among(
-        self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]
-    ) -> dict[str, str | None]:
-        """The members among `refs` (profile id -> when it joined), reading only those profiles: a removal
-        from a big list costs what it removes, not the list's size."""
-        if group["type"] != "list":
-            return self.members(tx, account, group)
-        found = _on_group(group)
-        out = {r["id"]: found[r["id"]] for r in refs if r["id"] in found}
-        for reference in refs:
-            profile = tx.get(account, "profile", reference["id"]) if reference["id"] not in out else None
-            held = _held_lists(profile) if profile is not None else {}
-            if group["id"] in held:
-                out[reference["id"]] = held[group["id"]]
-        return out
-
     def remove_members(self, tx: StoreTx, account: str, group: Record, refs: builtins.list[Ref]) -> None:
-        """Take profiles off a list or segment (the caller stores `group`; the profiles are stored here)."""
-        # Each member taken off leaves a removal record (when it joined and left): segment reports count from it.
-        record_removals(tx, account, group, leaving(self._members_among(tx, account, group, refs), refs), now())
-        rel = (group.get("relationships") or {}).get(_MEMBERS)
-        if rel:
-            gone = {(r["type"], r["id"]) for r in refs}
-            rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
-            joined = rel.get("joined") or {}
-            for reference in refs:
-                joined.pop(reference["id"], None)
+        """Take profiles off a list or segment (the caller stores `group`; the profiles are stored here).
+        Each member taken off leaves a removal record (when it joined and left): segment reports count from it.
+        A list reads and writes only the profiles removed: a removal costs what it removes, not the list's size."""
+        stamp = now()
         if group["type"] != "list":
+            record_removals(tx, account, group, leaving(self.members(tx, account, group), refs), stamp)
+            _drop_on_group(group, refs)
             return
+        on_group = _on_group(group)
+        left = leaving(on_group, refs)
         for reference in refs:
             profile = tx.get(account, "profile", reference["id"]) if reference["type"] == "profile" else None
-            held = ((profile or {}).get("relationships") or {}).get(_HELD)
-            if profile is None or not isinstance(held, dict) or group["id"] not in _held_lists(profile):
+            held = _held_lists(profile) if profile is not None else {}
+            if profile is None or group["id"] not in held:
                 continue
-            held["data"] = [r for r in held.get("data") or [] if (r.get("type"), r.get("id")) != ("list", group["id"])]
-            if isinstance(held.get("joined"), dict):
-                held["joined"].pop(group["id"], None)
+            left.setdefault(reference["id"], held[group["id"]])
+            rel = profile["relationships"][_HELD]
+            rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) != ("list", group["id"])]
+            if isinstance(rel.get("joined"), dict):
+                rel["joined"].pop(group["id"], None)
             tx.put(account, profile)
+        record_removals(tx, account, group, left, stamp)
+        _drop_on_group(group, refs)
 
     def groups_of(self, tx: StoreTx, account: str, rtype: str, profile_id: str) -> builtins.list[Ref]:
         """The lists (or segments) a profile belongs to."""
@@ -384,6 +370,17 @@ def _add_on_group(group: Record, refs: builtins.list[Ref], stamp: str) -> None:
             present.add((reference["type"], reference["id"]))
             data.append(reference)
             joined[reference["id"]] = stamp
+
+
+def _drop_on_group(group: Record, refs: builtins.list[Ref]) -> None:
+    rel = (group.get("relationships") or {}).get(_MEMBERS)
+    if not rel:
+        return
+    gone = {(r["type"], r["id"]) for r in refs}
+    rel["data"] = [r for r in rel.get("data") or [] if (r.get("type"), r.get("id")) not in gone]
+    joined = rel.get("joined") or {}
+    for reference in refs:
+        joined.pop(reference["id"], None)
 
 
 def _held_lists(profile: Record) -> dict[str, str | None]:
