@@ -16,13 +16,21 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from .._paths import cache_dir, generated_dir
 from ..spec import PatchedSpec, load_patched
-from ._run import GENERATOR_VERSION, PACKAGE_NAME, GenerateResult, generate_project, generator_dir, runtime_modules
+from ._run import (
+    GENERATOR_VERSION,
+    PACKAGE_NAME,
+    GenerateResult,
+    GenerationCounts,
+    generate_project,
+    generator_dir,
+    runtime_modules,
+)
 
 __all__ = [
     "STAMP_NAME",
@@ -52,22 +60,10 @@ class GenerationIncompleteError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Report:
-    """What `kdk generate` prints: counts, warnings and time of the run that produced the tree."""
+class Report(GenerationCounts):
+    """What `kdk generate` prints: the counts, warnings and time of the run that produced the tree."""
 
     key: str
-    revision: str
-    version: str
-    operations_expected: int
-    operations_generated: int
-    missing_operations: list[str]
-    schemas_expected: int
-    dropped_schemas: list[str]
-    models: int
-    modules: int
-    warnings: list[str]
-    seconds: float
-    timings: dict[str, float]
     cached: bool = False
 
     @property
@@ -76,21 +72,10 @@ class Report:
 
     @classmethod
     def from_result(cls, key: str, result: GenerateResult) -> Report:
-        return cls(
-            key=key,
-            revision=result.revision,
-            version=result.version,
-            operations_expected=result.operations_expected,
-            operations_generated=result.operations_generated,
-            missing_operations=result.missing_operations,
-            schemas_expected=result.schemas_expected,
-            dropped_schemas=result.dropped_schemas,
-            models=result.models,
-            modules=result.modules,
-            warnings=result.warnings,
-            seconds=round(result.seconds, 2),
-            timings={k: round(v, 2) for k, v in result.timings.items()},
-        )
+        counts = {f.name: getattr(result, f.name) for f in fields(GenerationCounts)}
+        counts["seconds"] = round(result.seconds, 2)
+        counts["timings"] = {k: round(v, 2) for k, v in result.timings.items()}
+        return cls(key=key, **counts)
 
 
 def _hash_tree(digest: Any, root: Path) -> None:

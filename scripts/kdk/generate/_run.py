@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +54,10 @@ def ruff_bin() -> str:
     return str(find_ruff_bin())
 
 
-@dataclass
-class GenerateResult:
-    project_dir: Path
+@dataclass(frozen=True)
+class GenerationCounts:
+    """What one generator run produced: counts, what it left out, its warnings and its time."""
+
     revision: str
     version: str
     operations_expected: int
@@ -68,7 +69,12 @@ class GenerateResult:
     modules: int
     warnings: list[str]
     seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class GenerateResult(GenerationCounts):
+    project_dir: Path
 
     @property
     def package_dir(self) -> Path:
