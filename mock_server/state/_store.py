@@ -16,6 +16,7 @@ costs the same in a small and in a large account.
 
 from __future__ import annotations
 
+import heapq
 import json
 import marshal
 import threading
@@ -25,7 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
-from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
+from ._plan import IndexPlan, Range, SortKey, key_text, range_resume, ref_text, sort_key
 
 __all__ = [
     "JOURNAL_LIMIT",
@@ -38,6 +39,7 @@ __all__ = [
     "StoreTx",
     "clone",
     "journal_size",
+    "merge_sorted",
 ]
 
 Record = dict[str, Any]
@@ -136,6 +138,23 @@ class StoreTx(Protocol):
         has no such range index. Read-only."""
         ...
 
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        """`between`'s records (a superset of the window) in the order of `sort_field` (None: creation
+        order; else the range field itself), strictly after `after`, read lazily so that a page costs a
+        page; None when the index cannot walk in that order (read `between` whole instead). Read-only."""
+        ...
+
 
 class Store(Protocol):
     kind: str  # "memory" | "sqlite" | "postgresql"
@@ -152,6 +171,25 @@ class Store(Protocol):
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]: ...
     def clear_journal(self, account: str | None = None) -> None: ...
     def close(self) -> None: ...
+
+
+def merge_sorted(
+    placed: Iterator[tuple[SortKey, Record]],
+    side: list[Record],
+    sort_field: str | None,
+    *,
+    descending: bool,
+    after: SortKey | None,
+) -> Iterator[tuple[SortKey, Record]]:
+    """An ordered walk of a range index (`placed`, already in sort order and after the cursor) with the
+    records it cannot place in order (unknown, odd) merged in by their sort keys."""
+    keyed = [(sort_key(r, sort_field), r) for r in side]
+    if after is not None:
+        keyed = [(key, r) for key, r in keyed if (key < after if descending else key > after)]
+    if not keyed:
+        return placed
+    keyed.sort(key=lambda kr: kr[0], reverse=descending)
+    return heapq.merge(placed, keyed, key=lambda kr: kr[0], reverse=descending)
 
 
 def first_match(records: Iterable[Record], attribute: str, value: Any) -> Record | None:
@@ -271,6 +309,23 @@ class BatchingTx:
         self.flush()
         return self._tx.between(account, rtype, parent, field, bounds)
 
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        self.flush()
+        return self._tx.walk_between(
+            account, rtype, parent, field, bounds, sort_field, descending=descending, after=after
+        )
+
 
 class _Table:
     """The records of one type in one account, with indexes built on first use and kept up to date."""
@@ -367,62 +422,108 @@ class _Table:
 
 
 class _RangeIndex:
-    """One range index of a table: per parent key, the children's (number, seq, id) in order; and the ids
-    whose parent or number is unknown (always candidates)."""
+    """One range index of a table: per parent key, the children's (number, seq, id) in order, the regular
+    ones (`_plan.sorts_as_ranged`: their sort position is their number's) apart from the odd ones; and the
+    ids whose parent or number is unknown (always candidates)."""
 
-    __slots__ = ("by_parent", "unknown")
+    __slots__ = ("by_parent", "odd", "unknown")
 
     def __init__(self) -> None:
-        self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id)
+        self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
+        self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
 
-    @staticmethod
-    def _entries(
-        plan: IndexPlan, parent: str, field: str, record: Record
-    ) -> list[tuple[str, tuple[float, int, str]]] | None:
-        """(parent key, (number, seq, id)) for each place of the record; None: it is unknown."""
-        parents = plan.equality_keys(record, parent)
-        numbers = range_keys(record, field)
-        if parents is None or numbers is None:
-            return None
-        rid, seq = record["id"], int(record.get("seq") or 0)
-        return [(key, (number, seq, rid)) for key in dict.fromkeys(parents) for number in dict.fromkeys(numbers)]
-
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
-        entries = self._entries(plan, parent, field, record)
-        if entries is None:
+        place = plan.range_place(record, parent, field)
+        if place is None:
             self.unknown.add(record["id"])
-        for key, entry in entries or ():
-            ordered = self.by_parent.get(key)
+            return
+        keys, numbers, regular = place
+        into = self.by_parent if regular else self.odd
+        rid, seq = record["id"], int(record.get("seq") or 0)
+        for key in dict.fromkeys(keys):
+            ordered = into.get(key)
             if ordered is None:
-                ordered = self.by_parent[key] = SortedList()
-            ordered.add(entry)
+                ordered = into[key] = SortedList()
+            ordered.update((number, seq, rid) for number in dict.fromkeys(numbers))
 
     def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         self.unknown.discard(record["id"])
-        for key, entry in self._entries(plan, parent, field, record) or ():
-            ordered = self.by_parent.get(key)
+        place = plan.range_place(record, parent, field)
+        if place is None:
+            return
+        keys, numbers, regular = place
+        into = self.by_parent if regular else self.odd
+        rid, seq = record["id"], int(record.get("seq") or 0)
+        for key in dict.fromkeys(keys):
+            ordered = into.get(key)
             if ordered is not None:
-                ordered.discard(entry)
+                for number in dict.fromkeys(numbers):
+                    ordered.discard((number, seq, rid))
                 if not ordered:
-                    del self.by_parent[key]
+                    del into[key]
+
+    @staticmethod
+    def _span(ordered: Any, bounds: Range, after: tuple[float, int] | None, descending: bool) -> Iterator[Any]:
+        """The entries of one parent within `bounds` (inclusive), strictly after `after` (number, seq)."""
+        low, high = bounds
+        # (number,) sorts before every (number, seq, id) and (number, inf) after them: inclusive bounds.
+        lowest: tuple[Any, ...] | None = None if low is None else (low,)
+        highest: tuple[Any, ...] | None = None if high is None else (high, float("inf"))
+        if after is not None and descending:  # (number, seq) sorts before its own (number, seq, id)
+            highest = after if highest is None else min(highest, after)
+        elif after is not None:
+            start = (after[0], after[1] + 1)
+            lowest = start if lowest is None else max(lowest, start)
+        if lowest is not None and highest is not None and lowest > highest:
+            return iter(())
+        return cast(Iterator[Any], ordered.irange(minimum=lowest, maximum=highest, reverse=descending))
 
     def ids(self, keys: list[str], bounds: Range) -> list[str]:
-        low, high = bounds
         found: dict[str, None] = dict.fromkeys(sorted(self.unknown))
         hits: list[tuple[float, int, str]] = []
         for key in dict.fromkeys(keys):
-            ordered = self.by_parent.get(key)
-            if ordered is None:
-                continue
-            # (number,) sorts before every (number, seq, id) and (number, inf) after them: inclusive bounds.
-            hits += ordered.irange(
-                minimum=None if low is None else (low,), maximum=None if high is None else (high, float("inf"))
-            )
-        if len(keys) > 1:
+            for into in (self.by_parent, self.odd):
+                ordered = into.get(key)
+                if ordered is not None:
+                    hits += self._span(ordered, bounds, None, False)
+        if len(keys) > 1 or any(k in self.odd for k in keys):
             hits.sort()
         found.update((rid, None) for _, _, rid in hits)
         return list(found)
+
+    def side(self, keys: list[str], bounds: Range) -> list[str]:
+        """What an ordered walk merges by sort key: the unknown ids and the odd ones in the window."""
+        found: dict[str, None] = dict.fromkeys(sorted(self.unknown))
+        for key in dict.fromkeys(keys):
+            ordered = self.odd.get(key)
+            if ordered is not None:
+                found.update((rid, None) for _, _, rid in self._span(ordered, bounds, None, False))
+        return list(found)
+
+    def walk(
+        self, keys: list[str], bounds: Range, *, by_seq: bool, descending: bool, after: tuple[float, int] | None
+    ) -> Iterator[str]:
+        """The regular ids in the window in order: by (number, seq), lazily, so a page reads a page; or by
+        seq (creation order), which the window's entries are sorted into first (tuples, no record read)."""
+        parents = [o for k in dict.fromkeys(keys) if (o := self.by_parent.get(k)) is not None]
+        if by_seq:
+            seqs = {(seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)}
+            if after is not None:
+                seqs = {e for e in seqs if (e[0] < after[1] if descending else e[0] > after[1])}
+            for _, rid in sorted(seqs, reverse=descending):
+                yield rid
+            return
+        spans = [self._span(ordered, bounds, after, descending) for ordered in parents]
+        if len(spans) == 1:
+            for _, _, rid in spans[0]:
+                yield rid
+            return
+        seen: set[str] = set()  # a child of several of these parents is in each one's list
+        for _, _, rid in heapq.merge(*spans, reverse=descending):
+            if rid not in seen:
+                seen.add(rid)
+                yield rid
 
 
 def _refs(record: Record) -> set[str]:
@@ -534,6 +635,38 @@ class _MemoryTx:
         if table is None:
             return []
         return [table.rows[rid] for rid in table.ranged(self._s.plan, parent[0], field).ids(parent[1], bounds)]
+
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        plan = self._s.plan
+        if (parent[0], field) not in plan.ranges.get(rtype, ()) or sort_field not in (None, field):
+            return None
+        resume = range_resume(plan.range_ranks.get((rtype, field), 2), sort_field, after, descending)
+        if resume is None:
+            return None
+        table = self._table(account, rtype)
+        if table is None:
+            return iter(())
+        index = table.ranged(plan, parent[0], field)
+        side = [table.rows[rid] for rid in index.side(parent[1], bounds)]
+        rids = (
+            iter(())
+            if resume[0] == "none"
+            else index.walk(parent[1], bounds, by_seq=sort_field is None, descending=descending, after=resume[1])
+        )
+        rows = table.rows
+        placed = ((sort_key(r, sort_field), r) for r in (rows[rid] for rid in rids))
+        return merge_sorted(placed, side, sort_field, descending=descending, after=after)
 
     def types(self, account: str) -> list[str]:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]

@@ -72,11 +72,12 @@ class EventsBackend(Backend):
 
     def complete(self, record: Record, op: OpInfo | None) -> None:
         """An event loaded as seed data reads back like a tracked one: its time in both forms (now when it
-        has neither), a uuid, and properties (never null)."""
+        has neither; its `datetime` in UTC, as Klaviyo answers it and as it sorts as a time), a uuid, and
+        properties (never null)."""
         attrs = record.setdefault("attributes", {})
         moment = event_moment(record) or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        if attrs.get("datetime") is None:
-            attrs["datetime"] = moment.isoformat()
+        if attrs.get("datetime") is None or event_moment({"attributes": {"datetime": attrs["datetime"]}}):
+            attrs["datetime"] = moment.astimezone(dt.UTC).isoformat()
         if attrs.get("timestamp") is None:
             attrs["timestamp"] = int(moment.timestamp())
         if not attrs.get("uuid"):
