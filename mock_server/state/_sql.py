@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
 from typing import Any, Protocol
 
 from ._filters import field_value
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, range_resume, ref_text, sort_key, sorts_as_ranged
-from ._store import Record, first_match, merge_sorted
+from ._store import Record, Rollup, first_match, merge_sorted
 
 __all__ = ["INDEX_INSERTS", "INDEX_TABLES", "ODD", "WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
 
@@ -328,6 +328,17 @@ class SqlTx:
             )
             placed = self._placed(account, rtype, rows, sort_field)
         return merge_sorted(placed, side, sort_field, descending=descending, after=after)
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        return None  # no totals kept in SQL: the caller reads the window
 
     def _window_rows(
         self,

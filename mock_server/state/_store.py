@@ -17,11 +17,14 @@ costs the same in a small and in a large account.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import marshal
+import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
@@ -34,6 +37,7 @@ __all__ = [
     "BatchingTx",
     "MemoryStore",
     "Record",
+    "Rollup",
     "SortKey",
     "Store",
     "StoreTx",
@@ -43,6 +47,9 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+# `rollup`'s answer: per slot (count, exact sum), and the records the caller places and measures itself
+Rollup = tuple[list[tuple[int, Fraction]], list[Record]]
+HOUR = 3600  # the span of a rollup's totals, in seconds: slots in any whole-hour timezone are whole hours
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
 _NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
@@ -153,6 +160,21 @@ class StoreTx(Protocol):
         """`between`'s records (a superset of the window) in the order of `sort_field` (None: creation
         order; else the range field itself), strictly after `after`, read lazily so that a page costs a
         page; None when the index cannot walk in that order (read `between` whole instead). Read-only."""
+        ...
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        """Per slot [edges[i], edges[i+1]) of one parent's window: how many regular children lie there and the
+        exact sum of `measure` over them, from hourly totals kept on write, plus the records the caller must
+        place itself (unknown, odd, and those in the parts of a slot that are not whole hours); None when
+        the store keeps no such totals (the caller reads the window). Read-only."""
         ...
 
 
@@ -326,6 +348,18 @@ class BatchingTx:
             account, rtype, parent, field, bounds, sort_field, descending=descending, after=after
         )
 
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        self.flush()
+        return self._tx.rollup(account, rtype, parent, field, edges, measure)
+
 
 class _Table:
     """The records of one type in one account, with indexes built on first use and kept up to date."""
@@ -426,12 +460,34 @@ class _RangeIndex:
     ones (`_plan.sorts_as_ranged`: their sort position is their number's) apart from the odd ones; and the
     ids whose parent or number is unknown (always candidates)."""
 
-    __slots__ = ("by_parent", "odd", "unknown")
+    __slots__ = ("by_parent", "odd", "rollups", "unknown")
 
     def __init__(self) -> None:
         self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
         self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
+        # measure -> parent key -> hour -> [count, exact sum, non-finite values]: of the regular entries,
+        # built on a measure's first rollup and kept on every write after it
+        self.rollups: dict[Callable[[Record], float], dict[str, dict[int, list[Any]]]] = {}
+
+    def _roll(self, record: Record, keys: list[str], number: float, sign: int) -> None:
+        for measure, by_key in self.rollups.items():
+            built = [hours for key in dict.fromkeys(keys) if (hours := by_key.get(key)) is not None]
+            if built:
+                value = measure(record)
+                for hours in built:
+                    _add_total(hours, number, value, sign)
+
+    def totals(self, table: _Table, key: str, measure: Callable[[Record], float]) -> dict[int, list[Any]]:
+        """The hourly totals of one parent, built on its first rollup (its regular children read once) and
+        kept by every write after it."""
+        by_key = self.rollups.setdefault(measure, {})
+        hours = by_key.get(key)
+        if hours is None:
+            hours = by_key[key] = {}
+            for number, _, rid in self.by_parent.get(key, ()):
+                _add_total(hours, number, measure(table.rows[rid]), 1)
+        return hours
 
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         place = plan.range_place(record, parent, field)
@@ -446,6 +502,8 @@ class _RangeIndex:
             if ordered is None:
                 ordered = into[key] = SortedList()
             ordered.update((number, seq, rid) for number in dict.fromkeys(numbers))
+        if regular and self.rollups:
+            self._roll(record, keys, numbers[0], 1)
 
     def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         self.unknown.discard(record["id"])
@@ -462,6 +520,8 @@ class _RangeIndex:
                     ordered.discard((number, seq, rid))
                 if not ordered:
                     del into[key]
+        if regular and self.rollups:
+            self._roll(record, keys, numbers[0], -1)
 
     @staticmethod
     def _span(ordered: Any, bounds: Range, after: tuple[float, int] | None, descending: bool) -> Iterator[Any]:
@@ -524,6 +584,21 @@ class _RangeIndex:
             if rid not in seen:
                 seen.add(rid)
                 yield rid
+
+
+def _add_total(hours: dict[int, list[Any]], number: float, value: float, sign: int) -> None:
+    """Count a value in (sign 1) or out of (sign -1) the totals of its hour: [count, exact sum, non-finite]."""
+    hour = math.floor(number / HOUR)
+    totals = hours.get(hour)
+    if totals is None:
+        totals = hours[hour] = [0, Fraction(0), 0]
+    totals[0] += sign
+    if math.isfinite(value):
+        totals[1] += sign * Fraction(value)
+    else:
+        totals[2] += sign
+    if not totals[0]:
+        del hours[hour]
 
 
 def _refs(record: Record) -> set[str]:
@@ -667,6 +742,53 @@ class _MemoryTx:
         rows = table.rows
         placed = ((sort_key(r, sort_field), r) for r in (rows[rid] for rid in rids))
         return merge_sorted(placed, side, sort_field, descending=descending, after=after)
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        plan = self._s.plan
+        if (parent[0], field) not in plan.ranges.get(rtype, ()) or len(edges) < 2:
+            return None
+        table = self._table(account, rtype)
+        if table is None:
+            return [(0, Fraction(0)) for _ in edges[1:]], []
+        index = table.ranged(plan, parent[0], field)
+        hours = index.totals(table, parent[1], measure)
+        ordered = index.by_parent.get(parent[1])
+        slots: list[tuple[int, Fraction]] = []
+        loose: list[str] = index.side([parent[1]], (edges[0], edges[-1]))
+        for low, high in itertools.pairwise(edges):
+            first, last = math.ceil(low / HOUR), math.floor(high / HOUR)  # the whole hours in [low, high)
+            count, total = 0, Fraction(0)
+            if first < last and ordered is not None:
+                for hour in (
+                    range(first, last) if last - first <= len(hours) else [h for h in hours if first <= h < last]
+                ):
+                    found = hours.get(hour)
+                    if found is None:
+                        continue
+                    if found[2]:
+                        return None  # a value no exact sum holds (inf, nan): the caller adds them up
+                    count += found[0]
+                    total += found[1]
+                parts = [(low, first * HOUR), (last * HOUR, high)]
+            else:
+                parts = [(low, high)]
+            for part_low, part_high in parts:  # a slot's ends that are not whole hours: the caller's
+                if ordered is not None and part_low < part_high:
+                    loose += [
+                        rid
+                        for number, _, rid in ordered.irange(minimum=(part_low,), maximum=(part_high,))
+                        if number < part_high
+                    ]
+            slots.append((count, total))
+        return slots, [table.rows[rid] for rid in dict.fromkeys(loose)]
 
     def types(self, account: str) -> list[str]:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]

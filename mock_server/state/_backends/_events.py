@@ -280,9 +280,14 @@ def events_between(
     keys = [k for m in metric_ids if (k := key_text(m)) is not None]
     found = tx.between(account, "event", ("metric_id", keys), "datetime", (start.timestamp(), end.timestamp()))
     if found is None:
-        wanted = set(metric_ids)
-        found = [e for e in tx.scan(account, "event") if event_related_id(e, "metric") in wanted]
-    inside = [e for e in found if (moment := event_moment(e)) is not None and start <= moment < end]
+        found = tx.scan(account, "event")
+    # The index's candidates include records it cannot place (of any metric): each is checked here.
+    wanted = set(metric_ids)
+    inside = [
+        e
+        for e in found
+        if event_related_id(e, "metric") in wanted and (moment := event_moment(e)) is not None and start <= moment < end
+    ]
     return sorted(inside, key=lambda e: int(e.get("seq") or 0))
 
 

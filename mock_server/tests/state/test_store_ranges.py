@@ -234,17 +234,21 @@ async def test_aggregates_read_the_month_not_the_metric(
             assert (await client.post("/api/events", json=body, headers=headers)).status_code == 202
         metric = (await client.get("/api/metrics", headers=API_KEY)).json()["data"][0]["id"]
         window = ["greater-or-equal(datetime,2025-01-11T00:00:00)", "less-than(datetime,2025-01-21T00:00:00)"]
-        attributes = {"metric_id": metric, "measurements": ["count"], "filter": window, "interval": "day"}
-        answer = await client.post(
-            "/api/metric-aggregates",
-            json={"data": {"type": "metric-aggregate", "attributes": attributes}},
-            headers=headers,
-        )
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["data"]["attributes"]["data"][0]["measurements"]["count"] == [1] * 10
-        assert store.last is not None
-        read = store.last.read
-        assert "scan" not in read and read.get("between") == 11, read  # the month and its end (bounds inclusive)
+        for measurements in (["count", "unique"], ["count", "sum_value"]):
+            attributes = {"metric_id": metric, "measurements": measurements, "filter": window, "interval": "day"}
+            answer = await client.post(
+                "/api/metric-aggregates",
+                json={"data": {"type": "metric-aggregate", "attributes": attributes}},
+                headers=headers,
+            )
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["data"]["attributes"]["data"][0]["measurements"]["count"] == [1] * 10
+            assert store.last is not None
+            read = store.last.read
+            if "unique" in measurements:  # each event's profile: the month's events (and its end: bounds inclusive)
+                assert "scan" not in read and read.get("between") == 11, read
+            else:  # hourly totals: no event read at all (one answer: the totals, with no record to place)
+                assert read == {"get": 1, "rollup": 1}, read
 
 
 def _random_events(rng: random.Random) -> list[dict[str, Any]]:
