@@ -567,12 +567,20 @@ class _RangeIndex:
         """The regular ids in the window in order: by (number, seq), lazily, so a page reads a page; or by
         seq (creation order), which the window's entries are sorted into first (tuples, no record read)."""
         parents = [o for k in dict.fromkeys(keys) if (o := self.by_parent.get(k)) is not None]
-        if by_seq:
-            seqs = {(seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)}
+        if by_seq:  # a heap of the window's (seq, id): each record handed out costs a pop, not a full sort
+            sign = -1 if descending else 1
+            heap = [
+                (sign * seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)
+            ]
             if after is not None:
-                seqs = {e for e in seqs if (e[0] < after[1] if descending else e[0] > after[1])}
-            for _, rid in sorted(seqs, reverse=descending):
-                yield rid
+                heap = [e for e in heap if e[0] > sign * after[1]]
+            heapq.heapify(heap)
+            last = None
+            while heap:
+                entry = heapq.heappop(heap)
+                if entry != last:  # a child of several of these parents is in each one's list
+                    last = entry
+                    yield entry[1]
             return
         spans = [self._span(ordered, bounds, after, descending) for ordered in parents]
         if len(spans) == 1:
