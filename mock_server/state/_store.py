@@ -172,7 +172,8 @@ class StoreTx(Protocol):
         measure: Callable[[Record], float],
     ) -> Rollup | None:
         """Per slot [edges[i], edges[i+1]) of one parent's window: how many regular children lie there and the
-        exact sum of `measure` over them, from hourly totals kept on write, plus the records the caller must
+        exact sum of `measure` over them, from hourly totals (added up on an hour's first read, kept by every
+        write after it), plus the records the caller must
         place itself (unknown, odd, and those in the parts of a slot that are not whole hours); None when
         the store keeps no such totals (the caller reads the window). Read-only."""
         ...
@@ -466,28 +467,33 @@ class _RangeIndex:
         self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
         self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
-        # measure -> parent key -> hour -> [count, exact sum, non-finite values]: of the regular entries,
-        # built on a measure's first rollup and kept on every write after it
+        # measure -> parent key -> hour -> [count, exact sum, non-finite values] of the regular entries:
+        # an hour is added up on its first read and kept by every write after it
         self.rollups: dict[Callable[[Record], float], dict[str, dict[int, list[Any]]]] = {}
 
     def _roll(self, record: Record, keys: list[str], number: float, sign: int) -> None:
+        hour = math.floor(number / HOUR)
         for measure, by_key in self.rollups.items():
-            built = [hours for key in dict.fromkeys(keys) if (hours := by_key.get(key)) is not None]
-            if built:
+            held = [totals for key in dict.fromkeys(keys) if (totals := by_key.get(key, {}).get(hour)) is not None]
+            if held:  # an hour nobody asked for yet is added up from the index when first asked
                 value = measure(record)
-                for hours in built:
-                    _add_total(hours, number, value, sign)
+                for totals in held:
+                    _add_total(totals, value, sign)
 
-    def totals(self, table: _Table, key: str, measure: Callable[[Record], float]) -> dict[int, list[Any]]:
-        """The hourly totals of one parent, built on its first rollup (its regular children read once) and
-        kept by every write after it."""
-        by_key = self.rollups.setdefault(measure, {})
-        hours = by_key.get(key)
-        if hours is None:
-            hours = by_key[key] = {}
-            for number, _, rid in self.by_parent.get(key, ()):
-                _add_total(hours, number, measure(table.rows[rid]), 1)
-        return hours
+    def totals(self, table: _Table, key: str, measure: Callable[[Record], float], hours: range) -> Iterator[list[Any]]:
+        """[count, exact sum, non-finite values] of each of these hours of one parent's regular children:
+        added up from the index on an hour's first read (its children read once), kept by writes after it."""
+        held = self.rollups.setdefault(measure, {}).setdefault(key, {})
+        ordered = self.by_parent.get(key)
+        for hour in hours:
+            totals = held.get(hour)
+            if totals is None:
+                totals = held[hour] = [0, Fraction(0), 0]
+                if ordered is not None:
+                    for number, _, rid in ordered.irange(minimum=(hour * HOUR,), maximum=((hour + 1) * HOUR,)):
+                        if number < (hour + 1) * HOUR:
+                            _add_total(totals, measure(table.rows[rid]), 1)
+            yield totals
 
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         place = plan.range_place(record, parent, field)
@@ -594,19 +600,13 @@ class _RangeIndex:
                 yield rid
 
 
-def _add_total(hours: dict[int, list[Any]], number: float, value: float, sign: int) -> None:
-    """Count a value in (sign 1) or out of (sign -1) the totals of its hour: [count, exact sum, non-finite]."""
-    hour = math.floor(number / HOUR)
-    totals = hours.get(hour)
-    if totals is None:
-        totals = hours[hour] = [0, Fraction(0), 0]
+def _add_total(totals: list[Any], value: float, sign: int) -> None:
+    """Count a value in (sign 1) or out of (sign -1) an hour's totals: [count, exact sum, non-finite]."""
     totals[0] += sign
     if math.isfinite(value):
         totals[1] += sign * Fraction(value)
     else:
         totals[2] += sign
-    if not totals[0]:
-        del hours[hour]
 
 
 def _refs(record: Record) -> set[str]:
@@ -767,34 +767,24 @@ class _MemoryTx:
         if table is None:
             return [(0, Fraction(0)) for _ in edges[1:]], []
         index = table.ranged(plan, parent[0], field)
-        hours = index.totals(table, parent[1], measure)
         ordered = index.by_parent.get(parent[1])
         slots: list[tuple[int, Fraction]] = []
         loose: list[str] = index.side([parent[1]], (edges[0], edges[-1]))
         for low, high in itertools.pairwise(edges):
             first, last = math.ceil(low / HOUR), math.floor(high / HOUR)  # the whole hours in [low, high)
             count, total = 0, Fraction(0)
-            if first < last and ordered is not None:
-                for hour in (
-                    range(first, last) if last - first <= len(hours) else [h for h in hours if first <= h < last]
-                ):
-                    found = hours.get(hour)
-                    if found is None:
-                        continue
-                    if found[2]:
+            parts = [(low, high)]
+            if first < last:
+                for totals in index.totals(table, parent[1], measure, range(first, last)):
+                    if totals[2]:
                         return None  # a value no exact sum holds (inf, nan): the caller adds them up
-                    count += found[0]
-                    total += found[1]
+                    count += totals[0]
+                    total += totals[1]
                 parts = [(low, first * HOUR), (last * HOUR, high)]
-            else:
-                parts = [(low, high)]
             for part_low, part_high in parts:  # a slot's ends that are not whole hours: the caller's
                 if ordered is not None and part_low < part_high:
-                    loose += [
-                        rid
-                        for number, _, rid in ordered.irange(minimum=(part_low,), maximum=(part_high,))
-                        if number < part_high
-                    ]
+                    span = ordered.irange(minimum=(part_low,), maximum=(part_high,))
+                    loose += [rid for number, _, rid in span if number < part_high]
             slots.append((count, total))
         return slots, [table.rows[rid] for rid in dict.fromkeys(loose)]
 
