@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ._filters import FieldLookup, FilterError, Node, check_allowed, evaluate, field_value, fields_of, parse_filter
 from ._index import DEFAULT_PAGE_SIZE, OpInfo
-from ._plan import SortKey, equality_terms, range_terms, sort_key
+from ._plan import Range, SortKey, equality_terms, range_terms, sort_key
 from ._store import Record, StoreTx
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "QueryError",
     "RecordSource",
     "StoreSource",
+    "WindowSource",
     "bare_cursor",
     "page_link",
     "quote_path",
@@ -87,8 +88,9 @@ def _valid_key(key: Any) -> bool:
 class RecordSource(Protocol):
     """Where a query reads its records: a list in memory, or a store's indexes."""
 
-    def narrow(self, tree: Node) -> list[Record] | None:
-        """A superset of the records `tree` can match, from an index (None: no index helps)."""
+    def narrow(self, tree: Node) -> list[Record] | RecordSource | None:
+        """A superset of the records `tree` can match, from an index, as records or as a source to walk
+        (None: no index helps)."""
         ...
 
     def walk(self, sort_field: str | None, descending: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
@@ -138,7 +140,17 @@ class StoreSource:
     def __init__(self, tx: StoreTx, account: str, rtype: str) -> None:
         self.tx, self.account, self.rtype = tx, account, rtype
 
-    def narrow(self, tree: Node) -> list[Record] | None:
+    def narrow(self, tree: Node) -> list[Record] | RecordSource | None:
+        # One window of a parent's children (a metric's events in a month) is walked in order from a range
+        # index and stops at a page; of several, the smallest is read whole.
+        windows = [
+            (parent, field, bounds) for field, bounds in range_terms(tree).items() for parent in equality_terms(tree)
+        ]
+        if len(windows) == 1:
+            return WindowSource(self.tx, self.account, self.rtype, *windows[0], whole=lambda: self._narrowed(tree))
+        return self._narrowed(tree)
+
+    def _narrowed(self, tree: Node) -> list[Record] | None:
         best: list[Record] | None = None
         equal = equality_terms(tree)
         # A parent's children in a range (a metric's events in a time window) come from a range index:
@@ -164,6 +176,56 @@ class StoreSource:
 
     def everything(self) -> list[Record]:
         return self.tx.scan(self.account, self.rtype)
+
+
+class WindowSource:
+    """A parent's children in a range of a field (a metric's events in a month): walked from the store's
+    range index in the page's order (`tx.walk_between`), so a page costs a page whatever the window holds;
+    read whole (`whole`: the window, else what other indexes narrow it to; None: every record) and sorted
+    when the index cannot walk in that order."""
+
+    def __init__(
+        self,
+        tx: StoreTx,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        *,
+        whole: Callable[[], list[Record] | None],
+    ) -> None:
+        self.tx, self.account, self.rtype = tx, account, rtype
+        self.parent, self.field, self.bounds = parent, field, bounds
+        self._read_whole = whole
+        self._whole: ListSource | None = None
+
+    def narrow(self, tree: Node) -> list[Record] | RecordSource | None:
+        return None
+
+    def walk(self, sort_field: str | None, descending: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
+        walked = self.tx.walk_between(
+            self.account,
+            self.rtype,
+            self.parent,
+            self.field,
+            self.bounds,
+            sort_field,
+            descending=descending,
+            after=after,
+        )
+        if walked is not None:
+            return walked
+        if self._whole is None:
+            found = self._read_whole()
+            self._whole = ListSource(found if found is not None else self.tx.scan(self.account, self.rtype))
+        return self._whole.walk(sort_field, descending, after)
+
+    def sample(self) -> list[Record]:
+        return [r for _, r in islice(self.walk(None, False, None), 1)]
+
+    def everything(self) -> list[Record]:
+        return [r for _, r in self.walk(None, False, None)]
 
 
 def _at(bound: SortKey, descending: bool) -> SortKey:
@@ -210,7 +272,7 @@ def run_query(
                 raise QueryError("filter", problem)
         narrowed = source.narrow(tree)
         if narrowed is not None:
-            source = ListSource(narrowed)
+            source = ListSource(narrowed) if isinstance(narrowed, list) else narrowed
 
     sort = query.get("sort")
     field: str | None = None

@@ -8,7 +8,10 @@ the keys of a record are a superset rule: when a filter `equals(F, v)`/`any(F, [
 `v` is among the record's keys for F, or the record is marked *unknown* for F (its value depends on other
 records, e.g. an inverse relationship) and is always a candidate. A range index keeps the same rule for
 `greater-*`/`less-*` filters: a record is found under its value as a number (a datetime as epoch seconds,
-bounds inclusive), or is unknown and always a candidate.
+bounds inclusive), or is unknown and always a candidate. A page of a window sorted by the range field (or in
+creation order) is walked from the range index in order and stops once full; for that a placed record is
+*regular* when its sort position (`sort_key`) is where its number puts it (`sorts_as_ranged`); the few that
+are not are kept apart (`odd`) and merged into a walk by their sort key, like the unknown ones.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ __all__ = [
     "equality_terms",
     "key_text",
     "range_keys",
+    "range_resume",
     "range_terms",
     "ref_text",
     "sort_key",
+    "sorts_as_ranged",
 ]
 
 Record = dict[str, Any]
@@ -126,6 +131,49 @@ def range_keys(record: Record, path: str) -> list[float] | None:
     return keys or None
 
 
+def _utc_text(number: float) -> str | None:
+    try:
+        return dt.datetime.fromtimestamp(number, dt.UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def sorts_as_ranged(value: Any, rank: int) -> bool:
+    """Does a stored value sort (`sort_key`) where its range number puts it, among the values of its index's
+    kind? A number in a numeric index (rank 1); in a datetime index (rank 2) a text in the one form
+    `isoformat` writes in UTC (what the mock stores): such texts sort as their times, others need not
+    (`...-05:00`, `...Z` next to `...+00:00`)."""
+    if isinstance(value, bool):
+        return False
+    if rank == 1:
+        return isinstance(value, int | float) and float(value) == value
+    if not isinstance(value, str):
+        return False
+    number = range_number(value)
+    return number is not None and _utc_text(number) == value
+
+
+def range_resume(
+    rank: int, sort_field: str | None, after: SortKey | None, descending: bool
+) -> tuple[str, tuple[float, int] | None] | None:
+    """Where a walk of a range index's regular entries resumes after the cursor key `after`, for a walk in
+    creation order (`sort_field` None: entries by seq) or by the range field (entries by (number, seq)):
+    ("from", bound) strictly after the bound, bound None: from the start; ("none",): none is after it.
+    None: the cursor holds a position the index cannot find (a key of another sort): the caller reads
+    the window whole instead."""
+    if after is None:
+        return ("from", None)
+    at, value, seq = after
+    if sort_field is None:
+        return ("from", (0.0, seq)) if at == 0 else None
+    if at != rank:  # every regular entry has this index's rank: all of them sort on one side of the cursor
+        return ("from", None) if (at < rank) != descending else ("none", None)
+    if not sorts_as_ranged(value, rank):
+        return None
+    number = range_number(value)
+    return None if number is None else ("from", (number, seq))
+
+
 def range_terms(node: Node) -> dict[str, Range]:
     """The `greater-*`/`less-*` conditions every match of `node` must meet on a field, as one inclusive
     range per field (datetime and number values only: a quoted string compares as text)."""
@@ -156,6 +204,8 @@ class IndexPlan:
     sorts: dict[str, frozenset[str]] = field(default_factory=dict)
     ranges: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     index: ResourceIndex | None = None
+    # (type, range field) -> the `sort_key` rank its regular values have: 1 numbers, 2 datetime texts
+    range_ranks: dict[tuple[str, str], int] = field(default_factory=dict)
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
     _field_reader: Any = None
 
@@ -163,7 +213,18 @@ class IndexPlan:
         body = {t: sorted(f) for t, f in sorted(self.fields.items())}
         body |= {f"sort:{t}": sorted(f) for t, f in sorted(self.sorts.items())}
         body |= {f"range:{t}": sorted(f"{p}>{r}" for p, r in f) for t, f in sorted(self.ranges.items()) if f}
+        body |= {f"rank:{t}>{r}": [str(n)] for (t, r), n in sorted(self.range_ranks.items())}
         return json.dumps(body, sort_keys=True)
+
+    def range_place(self, record: Record, parent: str, path: str) -> tuple[list[str], list[float], bool] | None:
+        """Where `record` sits in the range index (parent, path): its parent keys, its numbers, and whether
+        it is regular (`sorts_as_ranged`); None: unknown, always a candidate."""
+        keys = self.equality_keys(record, parent)
+        numbers = range_keys(record, path)
+        if keys is None or numbers is None:
+            return None
+        rank = self.range_ranks.get((record["type"], path), 2)
+        return keys, numbers, sorts_as_ranged(field_value(record, path), rank)
 
     def equality_keys(self, record: Record, path: str) -> list[str] | None:
         """The keys `record` is found under for `path` (None: unknown, always a candidate). Mirrors
@@ -252,11 +313,19 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
     ranges = {
         t: frozenset((p, r) for p in _parents(index, t, fields.get(t, set())) for r in f) for t, f in ranged.items()
     }
+    ranks: dict[tuple[str, str], int] = {}
+    for t, pairs in ranges.items():
+        schema = index.resource_schema(t) or {}
+        attributes = flatten(index.spec, (schema.get("properties") or {}).get("attributes")).get("properties") or {}
+        for _, path in pairs:
+            kind = flatten(index.spec, attributes.get(path.partition(".")[0])).get("type")
+            ranks[(t, path)] = 1 if kind in ("integer", "number") else 2
     return IndexPlan(
         {t: frozenset(f) for t, f in fields.items()},
         {t: frozenset(s) for t, s in sorts.items()},
         {t: f for t, f in ranges.items() if f},
         index,
+        ranks,
     )
 
 

@@ -11,18 +11,22 @@ are exactly as durable and as consistent as the data.
 
 from __future__ import annotations
 
+import heapq
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Protocol
 
-from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
-from ._store import Record, first_match
+from ._filters import field_value
+from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, range_resume, ref_text, sort_key, sorts_as_ranged
+from ._store import Record, Rollup, first_match, merge_sorted
 
-__all__ = ["INDEX_INSERTS", "INDEX_TABLES", "WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
+__all__ = ["INDEX_INSERTS", "INDEX_TABLES", "ODD", "WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
 
 INDEX_TABLES = ("entries", "orders", "refs", "ranges")
 WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
+ODD = "~"  # suffix of a range index's name for its placed rows that do not sort where their number puts them
 
 
 class Cursor(Protocol):
@@ -79,16 +83,19 @@ def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) 
     }
     refs: list[Sequence[Any]] = [(account, rtype, target, rid) for target in sorted(targets)]
     ranges: list[Sequence[Any]] = []
-    numbers_of: dict[str, list[Any] | None] = {}
+    numbers_of: dict[str, tuple[list[Any] | None, bool]] = {}  # path -> its numbers, and are they regular
     for parent, path in sorted(plan.ranges.get(rtype, ())):
         keys = known[parent] if parent in known else plan.equality_keys(record, parent)
         if path not in numbers_of:
             found = range_keys(record, path)
-            numbers_of[path] = None if found is None else [dialect.number(n) for n in dict.fromkeys(found)]
-        numbers = numbers_of[path]
+            regular = sorts_as_ranged(field_value(record, path), plan.range_ranks.get((rtype, path), 2))
+            numbers_of[path] = (None if found is None else [dialect.number(n) for n in dict.fromkeys(found)], regular)
+        numbers, regular = numbers_of[path]
+        # Placed records not in sort order go under the index's odd name: a walk merges them by sort key.
+        name = f"{parent}>{path}" + ("" if regular or keys is None or numbers is None else ODD)
         for key in [None] if keys is None else dict.fromkeys(keys):
             for num in [None] if numbers is None else numbers:
-                ranges.append((account, rtype, f"{parent}>{path}", key, num, record["seq"], rid))
+                ranges.append((account, rtype, name, key, num, record["seq"], rid))
     return [entries, orders, refs, ranges]
 
 
@@ -248,27 +255,141 @@ class SqlTx:
         if (parent[0], field) not in self._plan.ranges.get(rtype, ()):
             return None
         self._account(account)
-        where = "account=? AND rtype=? AND field=?"
-        head: tuple[Any, ...] = (account, rtype, f"{parent[0]}>{field}")
-        # Unknown first (a NULL parent key, or a NULL number under a wanted key), then each wanted key's
-        # range of the (account, rtype, field, key, num) index: a UNION of index ranges, not an OR.
-        parts = [f"SELECT rid, num, seq FROM ranges WHERE {where} AND key IS NULL"]
-        args: list[Any] = [*head]
         keys = list(dict.fromkeys(parent[1]))
-        if keys:
-            marks = ", ".join("?" for _ in keys)
-            parts.append(f"SELECT rid, num, seq FROM ranges WHERE {where} AND key IN ({marks}) AND num IS NULL")
-            args += [*head, *keys]
-            low, high = bounds
-            span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
-            parts.append(f"SELECT rid, num, seq FROM ranges WHERE {where} AND key IN ({marks}){span}")
-            args += [*head, *keys, *(self._d.number(b) for b in bounds if b is not None)]
-        rows = self._d.run(" UNION ALL ".join(parts), args).fetchall()
-        if len(keys) > 1:  # several parents' ranges: merged into one order
+        sql, args = self._window_sql(account, rtype, f"{parent[0]}>{field}", keys, bounds, "rid, num, seq", placed=True)
+        rows = self._d.run(sql, args).fetchall()
+        if len(keys) > 1 or any(row[3] for row in rows):  # several parents' ranges, or odd rows: one order
             rows.sort(key=lambda row: (row[1] is not None, row[1] or 0, row[2]))  # unknown first
         rids = list(dict.fromkeys(row[0] for row in rows))
         found = self._records(account, rtype, rids)
         return [found[rid] for rid in rids if rid in found]
+
+    def _window_sql(
+        self, account: str, rtype: str, name: str, keys: list[str], bounds: Range, columns: str, *, placed: bool
+    ) -> tuple[str, list[Any]]:
+        """The rows of a window that a walk cannot place in order (unknown first: a NULL parent key, or a
+        NULL number under a wanted key; then the odd rows in the window), and with `placed` the window's
+        regular rows after them: a UNION of ranges of the (account, rtype, field, key, num) index, not an OR.
+        A last column tells the odd rows apart."""
+        where = "account=? AND rtype=? AND field=?"
+        head: list[Any] = [account, rtype, name]
+        parts = [f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IS NULL"]
+        args: list[Any] = [*head]
+        if keys:
+            marks = ", ".join("?" for _ in keys)
+            low, high = bounds
+            span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
+            numbers = [self._d.number(b) for b in bounds if b is not None]
+            parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IN ({marks}) AND num IS NULL")
+            args += [*head, *keys]
+            parts.append(f"SELECT {columns}, 1 FROM ranges WHERE {where} AND key IN ({marks}){span}")
+            args += [account, rtype, name + ODD, *keys, *numbers]
+            if placed:
+                parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IN ({marks}){span}")
+                args += [*head, *keys, *numbers]
+        return " UNION ALL ".join(parts), args
+
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        if (parent[0], field) not in self._plan.ranges.get(rtype, ()) or sort_field not in (None, field):
+            return None
+        resume = range_resume(self._plan.range_ranks.get((rtype, field), 2), sort_field, after, descending)
+        if resume is None:
+            return None
+        self._account(account)
+        name, keys = f"{parent[0]}>{field}", list(dict.fromkeys(parent[1]))
+        sql, args = self._window_sql(account, rtype, name, keys, bounds, "rid", placed=False)
+        side = list(self._records(account, rtype, [r[0] for r in self._d.run(sql, args).fetchall()]).values())
+        if resume[0] == "none" or not keys:
+            placed: Iterator[tuple[SortKey, Record]] = iter(())
+        elif sort_field is None:  # creation order: the window's rows sorted by seq (by the database)
+            placed = self._placed(
+                account,
+                rtype,
+                self._window_rows(name, account, rtype, keys, bounds, True, descending, resume[1]),
+                sort_field,
+            )
+        else:  # each parent's index range in order, merged
+            spans = [self._window_rows(name, account, rtype, [k], bounds, False, descending, resume[1]) for k in keys]
+            rows = (
+                spans[0]
+                if len(spans) == 1
+                else heapq.merge(*spans, key=lambda row: (row[1], row[2]), reverse=descending)
+            )
+            placed = self._placed(account, rtype, rows, sort_field)
+        return merge_sorted(placed, side, sort_field, descending=descending, after=after)
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        return None  # no totals kept in SQL: the caller reads the window
+
+    def _window_rows(
+        self,
+        name: str,
+        account: str,
+        rtype: str,
+        keys: list[str],
+        bounds: Range,
+        by_seq: bool,
+        descending: bool,
+        after: tuple[float, int] | None,
+    ) -> Iterator[tuple[str, Any, int]]:
+        """(rid, num, seq) of the regular rows of a window, strictly after `after`, in order (by seq, or by
+        (num, seq): one range of the index read in its order), fetched WALK_CHUNK at a time."""
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        marks = ", ".join("?" for _ in keys)
+        low, high = bounds
+        span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
+        head = [account, rtype, name, *keys, *(self._d.number(b) for b in bounds if b is not None)]
+        order = f"seq {direction}" if by_seq else f"num {direction}, seq {direction}"
+        bound: tuple[Any, int] | None = None if after is None else (self._d.number(after[0]), after[1])
+        while True:
+            resume, extra = "", []
+            if bound is not None:
+                resume = f" AND seq {compare} ?" if by_seq else f" AND (num, seq) {compare} (?, ?)"
+                extra = [bound[1]] if by_seq else [bound[0], bound[1]]
+            rows = self._d.run(
+                f"SELECT rid, num, seq FROM ranges WHERE account=? AND rtype=? AND field=? AND key IN ({marks})"
+                f"{span}{resume} ORDER BY {order} LIMIT {WALK_CHUNK}",
+                [*head, *extra],
+            ).fetchall()
+            yield from rows
+            if len(rows) < WALK_CHUNK:
+                return
+            bound = (rows[-1][1], rows[-1][2])
+
+    def _placed(
+        self, account: str, rtype: str, rows: Iterator[tuple[str, Any, int]], sort_field: str | None
+    ) -> Iterator[tuple[SortKey, Record]]:
+        """The records of walked rows, a chunk of bodies at a time, each once."""
+        seen: set[str] = set()
+        while True:
+            chunk = [row[0] for row in islice(rows, WALK_CHUNK)]
+            fresh = [rid for rid in dict.fromkeys(chunk) if rid not in seen]
+            seen.update(fresh)
+            bodies = self._records(account, rtype, fresh)
+            for rid in fresh:
+                if rid in bodies:
+                    yield sort_key(bodies[rid], sort_field), bodies[rid]
+            if len(chunk) < WALK_CHUNK:
+                return
 
 
 def decimal_number(value: Any) -> Decimal:

@@ -47,7 +47,7 @@ CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-INDEX_VERSION = ":3"  # bumped when the index rows of a record change shape (files are reindexed once)
+INDEX_VERSION = ":4"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
 class _Sqlite:

@@ -16,16 +16,20 @@ costs the same in a small and in a large account.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import marshal
+import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
-from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
+from ._plan import IndexPlan, Range, SortKey, key_text, range_resume, ref_text, sort_key
 
 __all__ = [
     "JOURNAL_LIMIT",
@@ -33,14 +37,19 @@ __all__ = [
     "BatchingTx",
     "MemoryStore",
     "Record",
+    "Rollup",
     "SortKey",
     "Store",
     "StoreTx",
     "clone",
     "journal_size",
+    "merge_sorted",
 ]
 
 Record = dict[str, Any]
+# `rollup`'s answer: per slot (count, exact sum), and the records the caller places and measures itself
+Rollup = tuple[list[tuple[int, Fraction]], list[Record]]
+HOUR = 3600  # the span of a rollup's totals, in seconds: slots in any whole-hour timezone are whole hours
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
 _NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
@@ -136,6 +145,39 @@ class StoreTx(Protocol):
         has no such range index. Read-only."""
         ...
 
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        """`between`'s records (a superset of the window) in the order of `sort_field` (None: creation
+        order; else the range field itself), strictly after `after`, read lazily so that a page costs a
+        page; None when the index cannot walk in that order (read `between` whole instead). Read-only."""
+        ...
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        """Per slot [edges[i], edges[i+1]) of one parent's window: how many regular children lie there and the
+        exact sum of `measure` over them, from hourly totals (added up on an hour's first read, kept by every
+        write after it), plus the records the caller must
+        place itself (unknown, odd, and those in the parts of a slot that are not whole hours); None when
+        the store keeps no such totals (the caller reads the window). Read-only."""
+        ...
+
 
 class Store(Protocol):
     kind: str  # "memory" | "sqlite" | "postgresql"
@@ -152,6 +194,25 @@ class Store(Protocol):
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]: ...
     def clear_journal(self, account: str | None = None) -> None: ...
     def close(self) -> None: ...
+
+
+def merge_sorted(
+    placed: Iterator[tuple[SortKey, Record]],
+    side: list[Record],
+    sort_field: str | None,
+    *,
+    descending: bool,
+    after: SortKey | None,
+) -> Iterator[tuple[SortKey, Record]]:
+    """An ordered walk of a range index (`placed`, already in sort order and after the cursor) with the
+    records it cannot place in order (unknown, odd) merged in by their sort keys."""
+    keyed = [(sort_key(r, sort_field), r) for r in side]
+    if after is not None:
+        keyed = [(key, r) for key, r in keyed if (key < after if descending else key > after)]
+    if not keyed:
+        return placed
+    keyed.sort(key=lambda kr: kr[0], reverse=descending)
+    return heapq.merge(placed, keyed, key=lambda kr: kr[0], reverse=descending)
 
 
 def first_match(records: Iterable[Record], attribute: str, value: Any) -> Record | None:
@@ -271,6 +332,35 @@ class BatchingTx:
         self.flush()
         return self._tx.between(account, rtype, parent, field, bounds)
 
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        self.flush()
+        return self._tx.walk_between(
+            account, rtype, parent, field, bounds, sort_field, descending=descending, after=after
+        )
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        self.flush()
+        return self._tx.rollup(account, rtype, parent, field, edges, measure)
+
 
 class _Table:
     """The records of one type in one account, with indexes built on first use and kept up to date."""
@@ -367,62 +457,156 @@ class _Table:
 
 
 class _RangeIndex:
-    """One range index of a table: per parent key, the children's (number, seq, id) in order; and the ids
-    whose parent or number is unknown (always candidates)."""
+    """One range index of a table: per parent key, the children's (number, seq, id) in order, the regular
+    ones (`_plan.sorts_as_ranged`: their sort position is their number's) apart from the odd ones; and the
+    ids whose parent or number is unknown (always candidates)."""
 
-    __slots__ = ("by_parent", "unknown")
+    __slots__ = ("by_parent", "odd", "rollups", "unknown")
 
     def __init__(self) -> None:
-        self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id)
+        self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
+        self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
+        # measure -> parent key -> hour -> [count, exact sum, non-finite values] of the regular entries:
+        # an hour is added up on its first read and kept by every write after it
+        self.rollups: dict[Callable[[Record], float], dict[str, dict[int, list[Any]]]] = {}
 
-    @staticmethod
-    def _entries(
-        plan: IndexPlan, parent: str, field: str, record: Record
-    ) -> list[tuple[str, tuple[float, int, str]]] | None:
-        """(parent key, (number, seq, id)) for each place of the record; None: it is unknown."""
-        parents = plan.equality_keys(record, parent)
-        numbers = range_keys(record, field)
-        if parents is None or numbers is None:
-            return None
-        rid, seq = record["id"], int(record.get("seq") or 0)
-        return [(key, (number, seq, rid)) for key in dict.fromkeys(parents) for number in dict.fromkeys(numbers)]
+    def _roll(self, record: Record, keys: list[str], number: float, sign: int) -> None:
+        hour = math.floor(number / HOUR)
+        for measure, by_key in self.rollups.items():
+            held = [totals for key in dict.fromkeys(keys) if (totals := by_key.get(key, {}).get(hour)) is not None]
+            if held:  # an hour nobody asked for yet is added up from the index when first asked
+                value = measure(record)
+                for totals in held:
+                    _add_total(totals, value, sign)
+
+    def totals(self, table: _Table, key: str, measure: Callable[[Record], float], hours: range) -> Iterator[list[Any]]:
+        """[count, exact sum, non-finite values] of each of these hours of one parent's regular children:
+        added up from the index on an hour's first read (its children read once), kept by writes after it."""
+        held = self.rollups.setdefault(measure, {}).setdefault(key, {})
+        ordered = self.by_parent.get(key)
+        for hour in hours:
+            totals = held.get(hour)
+            if totals is None:
+                totals = held[hour] = [0, Fraction(0), 0]
+                if ordered is not None:
+                    for number, _, rid in ordered.irange(minimum=(hour * HOUR,), maximum=((hour + 1) * HOUR,)):
+                        if number < (hour + 1) * HOUR:
+                            _add_total(totals, measure(table.rows[rid]), 1)
+            yield totals
 
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
-        entries = self._entries(plan, parent, field, record)
-        if entries is None:
+        place = plan.range_place(record, parent, field)
+        if place is None:
             self.unknown.add(record["id"])
-        for key, entry in entries or ():
-            ordered = self.by_parent.get(key)
+            return
+        keys, numbers, regular = place
+        into = self.by_parent if regular else self.odd
+        rid, seq = record["id"], int(record.get("seq") or 0)
+        for key in dict.fromkeys(keys):
+            ordered = into.get(key)
             if ordered is None:
-                ordered = self.by_parent[key] = SortedList()
-            ordered.add(entry)
+                ordered = into[key] = SortedList()
+            ordered.update((number, seq, rid) for number in dict.fromkeys(numbers))
+        if regular and self.rollups:
+            self._roll(record, keys, numbers[0], 1)
 
     def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         self.unknown.discard(record["id"])
-        for key, entry in self._entries(plan, parent, field, record) or ():
-            ordered = self.by_parent.get(key)
+        place = plan.range_place(record, parent, field)
+        if place is None:
+            return
+        keys, numbers, regular = place
+        into = self.by_parent if regular else self.odd
+        rid, seq = record["id"], int(record.get("seq") or 0)
+        for key in dict.fromkeys(keys):
+            ordered = into.get(key)
             if ordered is not None:
-                ordered.discard(entry)
+                for number in dict.fromkeys(numbers):
+                    ordered.discard((number, seq, rid))
                 if not ordered:
-                    del self.by_parent[key]
+                    del into[key]
+        if regular and self.rollups:
+            self._roll(record, keys, numbers[0], -1)
+
+    @staticmethod
+    def _span(ordered: Any, bounds: Range, after: tuple[float, int] | None, descending: bool) -> Iterator[Any]:
+        """The entries of one parent within `bounds` (inclusive), strictly after `after` (number, seq)."""
+        low, high = bounds
+        # (number,) sorts before every (number, seq, id) and (number, inf) after them: inclusive bounds.
+        lowest: tuple[Any, ...] | None = None if low is None else (low,)
+        highest: tuple[Any, ...] | None = None if high is None else (high, float("inf"))
+        if after is not None and descending:  # (number, seq) sorts before its own (number, seq, id)
+            highest = after if highest is None else min(highest, after)
+        elif after is not None:
+            start = (after[0], after[1] + 1)
+            lowest = start if lowest is None else max(lowest, start)
+        if lowest is not None and highest is not None and lowest > highest:
+            return iter(())
+        return cast(Iterator[Any], ordered.irange(minimum=lowest, maximum=highest, reverse=descending))
 
     def ids(self, keys: list[str], bounds: Range) -> list[str]:
-        low, high = bounds
         found: dict[str, None] = dict.fromkeys(sorted(self.unknown))
         hits: list[tuple[float, int, str]] = []
         for key in dict.fromkeys(keys):
-            ordered = self.by_parent.get(key)
-            if ordered is None:
-                continue
-            # (number,) sorts before every (number, seq, id) and (number, inf) after them: inclusive bounds.
-            hits += ordered.irange(
-                minimum=None if low is None else (low,), maximum=None if high is None else (high, float("inf"))
-            )
-        if len(keys) > 1:
+            for into in (self.by_parent, self.odd):
+                ordered = into.get(key)
+                if ordered is not None:
+                    hits += self._span(ordered, bounds, None, False)
+        if len(keys) > 1 or any(k in self.odd for k in keys):
             hits.sort()
         found.update((rid, None) for _, _, rid in hits)
         return list(found)
+
+    def side(self, keys: list[str], bounds: Range) -> list[str]:
+        """What an ordered walk merges by sort key: the unknown ids and the odd ones in the window."""
+        found: dict[str, None] = dict.fromkeys(sorted(self.unknown))
+        for key in dict.fromkeys(keys):
+            ordered = self.odd.get(key)
+            if ordered is not None:
+                found.update((rid, None) for _, _, rid in self._span(ordered, bounds, None, False))
+        return list(found)
+
+    def walk(
+        self, keys: list[str], bounds: Range, *, by_seq: bool, descending: bool, after: tuple[float, int] | None
+    ) -> Iterator[str]:
+        """The regular ids in the window in order: by (number, seq), lazily, so a page reads a page; or by
+        seq (creation order), which the window's entries are sorted into first (tuples, no record read)."""
+        parents = [o for k in dict.fromkeys(keys) if (o := self.by_parent.get(k)) is not None]
+        if by_seq:  # a heap of the window's (seq, id): each record handed out costs a pop, not a full sort
+            sign = -1 if descending else 1
+            heap = [
+                (sign * seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)
+            ]
+            if after is not None:
+                heap = [e for e in heap if e[0] > sign * after[1]]
+            heapq.heapify(heap)
+            last = None
+            while heap:
+                entry = heapq.heappop(heap)
+                if entry != last:  # a child of several of these parents is in each one's list
+                    last = entry
+                    yield entry[1]
+            return
+        spans = [self._span(ordered, bounds, after, descending) for ordered in parents]
+        if len(spans) == 1:
+            for _, _, rid in spans[0]:
+                yield rid
+            return
+        seen: set[str] = set()  # a child of several of these parents is in each one's list
+        for _, _, rid in heapq.merge(*spans, reverse=descending):
+            if rid not in seen:
+                seen.add(rid)
+                yield rid
+
+
+def _add_total(totals: list[Any], value: float, sign: int) -> None:
+    """Count a value in (sign 1) or out of (sign -1) an hour's totals: [count, exact sum, non-finite]."""
+    totals[0] += sign
+    if math.isfinite(value):
+        totals[1] += sign * Fraction(value)
+    else:
+        totals[2] += sign
 
 
 def _refs(record: Record) -> set[str]:
@@ -534,6 +718,75 @@ class _MemoryTx:
         if table is None:
             return []
         return [table.rows[rid] for rid in table.ranged(self._s.plan, parent[0], field).ids(parent[1], bounds)]
+
+    def walk_between(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, list[str]],
+        field: str,
+        bounds: Range,
+        sort_field: str | None,
+        *,
+        descending: bool,
+        after: SortKey | None,
+    ) -> Iterator[tuple[SortKey, Record]] | None:
+        plan = self._s.plan
+        if (parent[0], field) not in plan.ranges.get(rtype, ()) or sort_field not in (None, field):
+            return None
+        resume = range_resume(plan.range_ranks.get((rtype, field), 2), sort_field, after, descending)
+        if resume is None:
+            return None
+        table = self._table(account, rtype)
+        if table is None:
+            return iter(())
+        index = table.ranged(plan, parent[0], field)
+        side = [table.rows[rid] for rid in index.side(parent[1], bounds)]
+        rids = (
+            iter(())
+            if resume[0] == "none"
+            else index.walk(parent[1], bounds, by_seq=sort_field is None, descending=descending, after=resume[1])
+        )
+        rows = table.rows
+        placed = ((sort_key(r, sort_field), r) for r in (rows[rid] for rid in rids))
+        return merge_sorted(placed, side, sort_field, descending=descending, after=after)
+
+    def rollup(
+        self,
+        account: str,
+        rtype: str,
+        parent: tuple[str, str],
+        field: str,
+        edges: list[float],
+        measure: Callable[[Record], float],
+    ) -> Rollup | None:
+        plan = self._s.plan
+        if (parent[0], field) not in plan.ranges.get(rtype, ()) or len(edges) < 2:
+            return None
+        table = self._table(account, rtype)
+        if table is None:
+            return [(0, Fraction(0)) for _ in edges[1:]], []
+        index = table.ranged(plan, parent[0], field)
+        ordered = index.by_parent.get(parent[1])
+        slots: list[tuple[int, Fraction]] = []
+        loose: list[str] = index.side([parent[1]], (edges[0], edges[-1]))
+        for low, high in itertools.pairwise(edges):
+            first, last = math.ceil(low / HOUR), math.floor(high / HOUR)  # the whole hours in [low, high)
+            count, total = 0, Fraction(0)
+            parts = [(low, high)]
+            if first < last:
+                for totals in index.totals(table, parent[1], measure, range(first, last)):
+                    if totals[2]:
+                        return None  # a value no exact sum holds (inf, nan): the caller adds them up
+                    count += totals[0]
+                    total += totals[1]
+                parts = [(low, first * HOUR), (last * HOUR, high)]
+            for part_low, part_high in parts:  # a slot's ends that are not whole hours: the caller's
+                if ordered is not None and part_low < part_high:
+                    span = ordered.irange(minimum=(part_low,), maximum=(part_high,))
+                    loose += [rid for number, _, rid in span if number < part_high]
+            slots.append((count, total))
+        return slots, [table.rows[rid] for rid in dict.fromkeys(loose)]
 
     def types(self, account: str) -> list[str]:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]

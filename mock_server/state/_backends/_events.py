@@ -72,11 +72,12 @@ class EventsBackend(Backend):
 
     def complete(self, record: Record, op: OpInfo | None) -> None:
         """An event loaded as seed data reads back like a tracked one: its time in both forms (now when it
-        has neither), a uuid, and properties (never null)."""
+        has neither; its `datetime` in UTC, as Klaviyo answers it and as it sorts as a time), a uuid, and
+        properties (never null)."""
         attrs = record.setdefault("attributes", {})
         moment = event_moment(record) or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        if attrs.get("datetime") is None:
-            attrs["datetime"] = moment.isoformat()
+        if attrs.get("datetime") is None or event_moment({"attributes": {"datetime": attrs["datetime"]}}):
+            attrs["datetime"] = moment.astimezone(dt.UTC).isoformat()
         if attrs.get("timestamp") is None:
             attrs["timestamp"] = int(moment.timestamp())
         if not attrs.get("uuid"):
@@ -279,9 +280,14 @@ def events_between(
     keys = [k for m in metric_ids if (k := key_text(m)) is not None]
     found = tx.between(account, "event", ("metric_id", keys), "datetime", (start.timestamp(), end.timestamp()))
     if found is None:
-        wanted = set(metric_ids)
-        found = [e for e in tx.scan(account, "event") if event_related_id(e, "metric") in wanted]
-    inside = [e for e in found if (moment := event_moment(e)) is not None and start <= moment < end]
+        found = tx.scan(account, "event")
+    # The index's candidates include records it cannot place (of any metric): each is checked here.
+    wanted = set(metric_ids)
+    inside = [
+        e
+        for e in found
+        if event_related_id(e, "metric") in wanted and (moment := event_moment(e)) is not None and start <= moment < end
+    ]
     return sorted(inside, key=lambda e: int(e.get("seq") or 0))
 
 
