@@ -19,23 +19,30 @@ from typing import Any, Protocol
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
 from ._store import Record, first_match
 
-__all__ = ["INDEX_INSERTS", "INDEX_TABLES", "WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
+__all__ = ["INDEX_TABLES", "WALK_CHUNK", "Dialect", "Row", "SqlTx", "index_rows", "read_journal", "reindex"]
 
 INDEX_TABLES = ("entries", "orders", "refs", "ranges")
 WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
+REINDEX_BATCH = 5_000  # records indexed at a time by `reindex`
+
+
+Row = Sequence[Any]
 
 
 class Cursor(Protocol):
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int) -> list[Any]: ...
 
 
 class Dialect(Protocol):
     """How one SQL database runs a statement written with `?` placeholders."""
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
-    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
-    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None: ...  # `run_many` each
+    def write(self, statements: list[tuple[str, list[Sequence[Any]]]], appends: list[tuple[str, list[Row]]]) -> None:
+        """Run each statement once per row (executemany), then add `appends`' rows to their tables (each row
+        the table's columns in order; a bulk load's millions of rows: COPY where the database has it)."""
+
     def next_seqs(self, count: int) -> list[int]: ...
     def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
     def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
@@ -48,16 +55,8 @@ def _load(body: str, seq: int) -> Record:
     return record
 
 
-INDEX_INSERTS = (  # one per index table, in the order `index_rows` returns their rows
-    "INSERT INTO entries VALUES (?, ?, ?, ?, ?)",
-    "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO refs VALUES (?, ?, ?, ?)",
-    "INSERT INTO ranges VALUES (?, ?, ?, ?, ?, ?, ?)",
-)
-
-
 def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) -> list[list[Sequence[Any]]]:
-    """The `entries`, `orders`, `refs` and `ranges` rows of one record."""
+    """The `entries`, `orders`, `refs` and `ranges` rows of one record (the order of INDEX_TABLES)."""
     rtype, rid = record["type"], record["id"]
     entries: list[Sequence[Any]] = []
     known: dict[str, list[str] | None] = {}  # field -> its keys (the range rows reuse them)
@@ -90,6 +89,35 @@ def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) 
             for num in [None] if numbers is None else numbers:
                 ranges.append((account, rtype, f"{parent}>{path}", key, num, record["seq"], rid))
     return [entries, orders, refs, ranges]
+
+
+def _key(record: Record) -> tuple[str, str]:
+    return record["type"], record["id"]
+
+
+def _index_appends(
+    plan: IndexPlan, dialect: Dialect, account: str, records: list[Record]
+) -> list[tuple[str, list[Row]]]:
+    """The index rows of `records`, per index table."""
+    rows: list[list[Row]] = [[] for _ in INDEX_TABLES]
+    for record in records:
+        for into, new in zip(rows, index_rows(plan, dialect, account, record), strict=True):
+            into += new
+    return list(zip(INDEX_TABLES, rows, strict=True))
+
+
+def reindex(dialect: Dialect, plan: IndexPlan) -> None:
+    """Rebuild every index row for `plan` (an older file, or one last indexed for another spec), a batch of
+    records at a time."""
+    for table in INDEX_TABLES:
+        dialect.run(f"DELETE FROM {table}")
+    cursor = dialect.run("SELECT account, body, seq FROM resources")
+    while rows := cursor.fetchmany(REINDEX_BATCH):
+        by_account: dict[str, list[Record]] = {}
+        for account, body, seq in rows:
+            by_account.setdefault(account, []).append(_load(body, seq))
+        for account, records in by_account.items():
+            dialect.write([], _index_appends(plan, dialect, account, records))
 
 
 class SqlTx:
@@ -135,23 +163,22 @@ class SqlTx:
         for record in records:
             if (record["type"], record["id"]) in known:  # a stored record keeps its place
                 record["seq"] = known[(record["type"], record["id"])]
-        stored: list[Sequence[Any]] = [(account, t, rid) for t, rid in known]  # their old index rows go first
-        batch: list[tuple[str, list[Sequence[Any]]]] = []
+        stored: list[Row] = [(account, t, rid) for t, rid in known]  # their old index rows go first
+        batch: list[tuple[str, list[Row]]] = []
         if stored:
             batch += [(f"DELETE FROM {t} WHERE account=? AND rtype=? AND rid=?", stored) for t in INDEX_TABLES]
-        batch.append(
-            (
-                "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
-                [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
+            batch.append(
+                (
+                    "UPDATE resources SET seq=?, body=? WHERE account=? AND rtype=? AND rid=?",
+                    [(r["seq"], json.dumps(r), account, r["type"], r["id"]) for r in records if _key(r) in known],
+                )
             )
-        )
-        rows: list[list[Sequence[Any]]] = [[] for _ in INDEX_INSERTS]
-        for record in records:
-            for into, new in zip(rows, index_rows(self._plan, self._d, account, record), strict=True):
-                into += new
-        batch += list(zip(INDEX_INSERTS, rows, strict=True))
-        self._d.run_batch([(sql, rows) for sql, rows in batch if rows])  # one round trip where the database can
+        # Records not found above are new: this transaction holds the account's writers off (see `_account`),
+        # so they are appended (COPY in PostgreSQL), not upserted.
+        new: list[Row] = [
+            (account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records if _key(r) not in known
+        ]
+        self._d.write(batch, [("resources", new), *_index_appends(self._plan, self._d, account, records)])
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)

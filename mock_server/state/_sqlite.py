@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_INSERTS, INDEX_TABLES, Dialect, SqlTx, index_rows, read_journal
+from ._sql import INDEX_TABLES, Row, SqlTx, read_journal, reindex
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
-__all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "reindex", "retry_while_locked"]
+__all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "retry_while_locked"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -47,6 +47,7 @@ CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+CACHE_KB = 131_072  # page cache per connection (a ceiling: pages are cached as they are read)
 INDEX_VERSION = ":3"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
@@ -59,12 +60,13 @@ class _Sqlite:
     def run(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, args)
 
-    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
-
-    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None:
+    def write(self, statements: list[tuple[str, list[Row]]], appends: list[tuple[str, list[Row]]]) -> None:
         for sql, rows in statements:
-            self.conn.executemany(sql, rows)
+            if rows:
+                self.conn.executemany(sql, rows)
+        for table, rows in appends:
+            if rows:
+                self.conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in rows[0])})", rows)
 
     def next_seqs(self, count: int) -> list[int]:
         if not count:
@@ -93,19 +95,6 @@ class _Sqlite:
         return rows
 
 
-def reindex(dialect: Dialect, plan: IndexPlan) -> None:
-    """Rebuild every index row for `plan` (an older file, or one last indexed for another spec)."""
-    for table in INDEX_TABLES:
-        dialect.run(f"DELETE FROM {table}")
-    rows = dialect.run("SELECT account, body, seq FROM resources").fetchall()
-    for account, body, seq in rows:
-        record = json.loads(body)
-        record["seq"] = seq
-        for sql, new in zip(INDEX_INSERTS, index_rows(plan, dialect, account, record), strict=True):
-            if new:
-                dialect.run_many(sql, new)
-
-
 def retry_while_locked(setup: Callable[[], None]) -> None:
     """Run `setup` (WAL switch, schema) on a shared file. Switching to WAL needs a moment alone with the file;
     workers opening it together can get SQLITE_BUSY without the busy handler being consulted, so retry briefly."""
@@ -131,6 +120,9 @@ class SqliteStore:
         # One connection per process, used under a lock; `BEGIN IMMEDIATE` serialises writers across processes.
         self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout=30000")
+        # SQLite's default page cache is 2 MB: at 100k profiles the index B-trees are hundreds of MB, and a load
+        # or a walk would read most pages back from the OS for each statement.
+        self._conn.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         self._setup()
         self._lock = threading.RLock()
         self._dialect = _Sqlite(self._conn)
