@@ -22,7 +22,8 @@ from ._store import Record, first_match
 __all__ = ["INDEX_TABLES", "WALK_CHUNK", "Dialect", "Row", "SqlTx", "index_rows", "read_journal", "reindex"]
 
 INDEX_TABLES = ("entries", "orders", "refs", "ranges")
-WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
+WALK_CHUNK = 64  # index rows fetched at a time by a walk (a page of 20 needs one query)
+BODY_GROUPS = (8, 24)  # the first bodies a walk reads, a group at a time (then the rest of its first chunk)
 REINDEX_BATCH = 5_000  # records indexed at a time by `reindex`
 
 
@@ -261,11 +262,14 @@ class SqlTx:
                 f"ORDER BY {order} LIMIT {WALK_CHUNK}",
                 args,
             ).fetchall()
-            bodies = self._records(account, rtype, [r[0] for r in rows])
-            records = [bodies[r[0]] for r in rows if r[0] in bodies]
-            for record in records:
-                after = sort_key(record, sort_field)
-                yield after, record
+            rids = [r[0] for r in rows]
+            # Bodies are read a group at a time: a page of 20 reads ~32, a one-record sample 8, not the chunk.
+            for start, end in _groups(len(rids), first=not bound):
+                bodies = self._records(account, rtype, rids[start:end])
+                for rid in rids[start:end]:
+                    if rid in bodies:
+                        after = sort_key(bodies[rid], sort_field)
+                        yield after, bodies[rid]
             if len(rows) < WALK_CHUNK:
                 return
 
@@ -296,6 +300,18 @@ class SqlTx:
         rids = list(dict.fromkeys(row[0] for row in rows))
         found = self._records(account, rtype, rids)
         return [found[rid] for rid in rids if rid in found]
+
+
+def _groups(count: int, *, first: bool) -> Iterator[tuple[int, int]]:
+    """The (start, end) groups in which a walk reads `count` bodies: growing on its first chunk (most walks stop
+    after a page), all at once after."""
+    start = 0
+    for size in BODY_GROUPS if first else ():
+        if start < count:
+            yield start, min(count, start + size)
+        start += size
+    if start < count:
+        yield start, count
 
 
 def decimal_number(value: Any) -> Decimal:
