@@ -10,7 +10,6 @@ connections and processes; the locks go with the transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, Row, SqlTx, decimal_number, read_journal, reindex
+from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, decimal_number, read_journal, reindex
 from ._sqlite import INDEX_VERSION
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -54,6 +53,7 @@ CREATE INDEX IF NOT EXISTS ranges_window ON ranges (account, rtype, field, key, 
 CREATE INDEX IF NOT EXISTS ranges_rid ON ranges (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
+CREATE TABLE IF NOT EXISTS journal_sizes (account TEXT PRIMARY KEY, entries BIGINT NOT NULL, bytes BIGINT NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS resource_seq;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -180,7 +180,7 @@ class PostgresStore:
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:
-            for table in ("resources", "journal", *INDEX_TABLES):
+            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES):
                 if account is None:
                     dialect.run(f"DELETE FROM {table}")
                 else:
@@ -200,14 +200,9 @@ class PostgresStore:
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
         with self._transaction() as dialect:
-            dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
-            # Newest first: keep while both the count and the running byte total stay within bounds.
-            dialect.run(
-                "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER w AS n, "
-                "SUM(octet_length(entry)) OVER w AS bytes FROM journal WHERE account=? "
-                "WINDOW w AS (ORDER BY seq DESC)) AS ranked WHERE n > ? OR bytes > ?)",
-                (account, max_entries, max_bytes),
-            )
+            # Appends to one account's journal take turns (its sizes row is created by the first).
+            dialect.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 1))", (account,))
+            append_journal(dialect, account, entry, max_entries, max_bytes, length="octet_length(entry)")
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._transaction() as dialect:
@@ -215,10 +210,11 @@ class PostgresStore:
 
     def clear_journal(self, account: str | None = None) -> None:
         with self._transaction() as dialect:
-            if account is None:
-                dialect.run("DELETE FROM journal")
-            else:
-                dialect.run("DELETE FROM journal WHERE account=?", (account,))
+            for table in ("journal", "journal_sizes"):
+                if account is None:
+                    dialect.run(f"DELETE FROM {table}")
+                else:
+                    dialect.run(f"DELETE FROM {table} WHERE account=?", (account,))
 
     def close(self) -> None:
         self._pool.close()

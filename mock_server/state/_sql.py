@@ -19,7 +19,17 @@ from typing import Any, Protocol
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, ref_text, sort_key
 from ._store import Record, first_match
 
-__all__ = ["INDEX_TABLES", "WALK_CHUNK", "Dialect", "Row", "SqlTx", "index_rows", "read_journal", "reindex"]
+__all__ = [
+    "INDEX_TABLES",
+    "WALK_CHUNK",
+    "Dialect",
+    "Row",
+    "SqlTx",
+    "append_journal",
+    "index_rows",
+    "read_journal",
+    "reindex",
+]
 
 INDEX_TABLES = ("entries", "orders", "refs", "ranges")
 WALK_CHUNK = 64  # index rows fetched at a time by a walk (a page of 20 needs one query)
@@ -316,6 +326,37 @@ def _groups(count: int, *, first: bool) -> Iterator[tuple[int, int]]:
 
 def decimal_number(value: Any) -> Decimal:
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(int(value))
+
+
+def append_journal(
+    dialect: Dialect, account: str, entry: dict[str, Any], max_entries: int, max_bytes: int, *, length: str
+) -> None:
+    """Append `entry` to the account's journal, then drop its oldest entries until the newest fit both bounds:
+    both SQL stores' `append_journal` (`length`: the SQL of an entry's size in bytes). The account's entry count
+    and bytes are kept in `journal_sizes`, so an append costs a few index seeks, not a walk over the journal."""
+    text = json.dumps(entry)
+    dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, text))
+    row = dialect.run(
+        "UPDATE journal_sizes SET entries = entries + 1, bytes = bytes + ? WHERE account=? RETURNING entries, bytes",
+        (len(text.encode()), account),
+    ).fetchone()
+    if row is None:  # the first entry since the sizes are kept (a new account, a file from an older version)
+        row = dialect.run(
+            f"SELECT count(*), coalesce(sum({length}), 0) FROM journal WHERE account=?", (account,)
+        ).fetchone()
+        dialect.run("INSERT INTO journal_sizes VALUES (?, ?, ?)", (account, row[0], row[1]))
+    entries, size = int(row[0]), int(row[1])
+    dropped = False
+    while entries > max_entries or size > max_bytes:
+        gone = dialect.run(
+            f"DELETE FROM journal WHERE seq = (SELECT min(seq) FROM journal WHERE account=?) RETURNING {length}",
+            (account,),
+        ).fetchone()
+        if gone is None:
+            break
+        entries, size, dropped = entries - 1, size - int(gone[0]), True
+    if dropped:
+        dialect.run("UPDATE journal_sizes SET entries=?, bytes=? WHERE account=?", (entries, size, account))
 
 
 def read_journal(dialect: Dialect, account: str | None, limit: int) -> list[dict[str, Any]]:

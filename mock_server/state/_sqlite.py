@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, Row, SqlTx, read_journal, reindex
+from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, read_journal, reindex
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "retry_while_locked"]
@@ -44,6 +43,7 @@ CREATE INDEX IF NOT EXISTS ranges_window ON ranges (account, rtype, field, key, 
 CREATE INDEX IF NOT EXISTS ranges_rid ON ranges (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
+CREATE TABLE IF NOT EXISTS journal_sizes (account TEXT PRIMARY KEY, entries INTEGER NOT NULL, bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -166,11 +166,12 @@ class SqliteStore:
                 raise
             self._conn.execute("COMMIT")
 
-    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> None:
+    def _write(self, *statements: str, args: tuple[Any, ...] = ()) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.execute(sql, args)
+                for sql in statements:
+                    self._conn.execute(sql, args)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -179,7 +180,7 @@ class SqliteStore:
     def reset(self, account: str | None = None) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            for table in ("resources", "journal", *INDEX_TABLES):
+            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES):
                 if account is None:
                     self._conn.execute(f"DELETE FROM {table}")
                 else:
@@ -201,13 +202,8 @@ class SqliteStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.execute("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
-                # Newest first: keep while both the count and the running byte total stay within bounds.
-                self._conn.execute(
-                    "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, "
-                    "ROW_NUMBER() OVER w AS n, SUM(length(CAST(entry AS BLOB))) OVER w AS bytes "
-                    "FROM journal WHERE account=? WINDOW w AS (ORDER BY seq DESC)) WHERE n > ? OR bytes > ?)",
-                    (account, max_entries, max_bytes),
+                append_journal(
+                    self._dialect, account, entry, max_entries, max_bytes, length="length(CAST(entry AS BLOB))"
                 )
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -220,9 +216,10 @@ class SqliteStore:
 
     def clear_journal(self, account: str | None = None) -> None:
         if account is None:
-            self._write("DELETE FROM journal")
+            self._write("DELETE FROM journal", "DELETE FROM journal_sizes")
         else:
-            self._write("DELETE FROM journal WHERE account=?", (account,))
+            where = " WHERE account=?"
+            self._write(f"DELETE FROM journal{where}", f"DELETE FROM journal_sizes{where}", args=(account,))
 
     def close(self) -> None:
         with self._lock:
