@@ -18,7 +18,16 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, decimal_number, read_journal, reindex
+from ._sql import (
+    INDEX_TABLES,
+    Row,
+    SqlTx,
+    append_journal,
+    decimal_number,
+    read_journal,
+    reindex,
+    stored_accounts,
+)
 from ._sqlite import INDEX_VERSION
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -188,8 +197,7 @@ class PostgresStore:
 
     def accounts(self) -> list[str]:
         with self._transaction() as dialect:
-            rows = dialect.run("SELECT DISTINCT account FROM resources ORDER BY account").fetchall()
-        return [r[0] for r in rows]
+            return stored_accounts(dialect)
 
     def append_journal(
         self,

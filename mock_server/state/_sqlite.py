@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, read_journal, reindex
+from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "retry_while_locked"]
@@ -189,7 +189,7 @@ class SqliteStore:
 
     def accounts(self) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._conn.execute("SELECT DISTINCT account FROM resources ORDER BY account")]
+            return stored_accounts(self._dialect)
 
     def append_journal(
         self,
