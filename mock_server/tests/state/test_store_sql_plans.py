@@ -1,6 +1,7 @@
 """The reads a list request makes of a SQL store (a page in creation order, a `sort=-updated` page and the page
 after it, a filter by email, a record by id) and the list of its accounts are index searches: their cost
-follows the page, not the account. Proven by the plans (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN after ANALYZE), never by time."""
+follows the page, not the account.
+Proven by the plans (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN after ANALYZE), never by time."""
 
 from __future__ import annotations
 
