@@ -111,14 +111,14 @@ class _Postgres:
     def number(self, value: Any) -> Any:
         return decimal_number(value)
 
-    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+    def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]:
         # One statement whatever the count (a pipeline of one lookup per id costs the client ~40 us each):
         # `rid = ANY(...)` is a condition of the primary key's index (tests check the plan, with and without
         # statistics).
         if not rids:
             return []
         return self.run(
-            "SELECT rid, body, seq FROM resources WHERE account=? AND rtype=? AND rid = ANY(?)",
+            f"SELECT {columns} FROM resources WHERE account=? AND rtype=? AND rid = ANY(?)",
             (account, rtype, [_clean(rid) for rid in rids]),
         ).fetchall()
 

@@ -58,7 +58,7 @@ class Dialect(Protocol):
     def next_seqs(self, count: int) -> list[int]: ...
     def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
     def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
-    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]: ...  # (rid, body, seq) rows
+    def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]: ...
 
 
 def _load(body: str, seq: int) -> Record:
@@ -168,7 +168,8 @@ class SqlTx:
         known: dict[tuple[str, str], int] = {}
         for rtype in {r["type"] for r in records}:
             rids = [r["id"] for r in records if r["type"] == rtype]
-            known.update(((rtype, rid), seq) for rid, _, seq in self._d.records(account, rtype, rids))
+            # Only where each stored record stands (its body may be a list's megabytes).
+            known.update(((rtype, rid), seq) for rid, seq in self._d.records(account, rtype, rids, "rid, seq"))
         fresh = [r for r in records if (r["type"], r["id"]) not in known and "seq" not in r]
         for record, seq in zip(fresh, self._d.next_seqs(len(fresh)), strict=True):
             record["seq"] = seq

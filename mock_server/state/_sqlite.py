@@ -83,13 +83,13 @@ class _Sqlite:
     def lock_account(self, account: str) -> None:
         return None
 
-    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+    def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]:
         rows: list[Any] = []
         for start in range(0, len(rids), 500):
             chunk = rids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows += self.conn.execute(
-                f"SELECT rid, body, seq FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
+                f"SELECT {columns} FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
                 (account, rtype, *chunk),
             ).fetchall()
         return rows
