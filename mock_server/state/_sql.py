@@ -195,8 +195,10 @@ class SqlTx:
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)
-        for table in INDEX_TABLES:
-            self._d.run(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
+        where: list[Row] = [(account, rtype, rid)]  # the index rows in one round trip where the database can
+        self._d.write(
+            [(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", where) for table in INDEX_TABLES], []
+        )
         cur: Any = self._d.run("DELETE FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
         return bool(cur.rowcount > 0)
 
