@@ -22,28 +22,48 @@ from ._filters import field_value
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, range_resume, ref_text, sort_key, sorts_as_ranged
 from ._store import Record, Rollup, first_match, merge_sorted
 
-__all__ = ["INDEX_INSERTS", "INDEX_TABLES", "ODD", "WALK_CHUNK", "Dialect", "SqlTx", "index_rows", "read_journal"]
+__all__ = [
+    "INDEX_TABLES",
+    "ODD",
+    "WALK_CHUNK",
+    "Dialect",
+    "Row",
+    "SqlTx",
+    "append_journal",
+    "index_rows",
+    "read_journal",
+    "reindex",
+    "stored_accounts",
+]
 
 INDEX_TABLES = ("entries", "orders", "refs", "ranges")
-WALK_CHUNK = 64  # rows fetched at a time by a walk (a page of 20 needs one round trip)
+WALK_CHUNK = 64  # index rows fetched at a time by a walk (a page of 20 needs one query)
+BODY_GROUPS = (8, 24)  # the first bodies a walk reads, a group at a time (then the rest of its first chunk)
+REINDEX_BATCH = 5_000  # records indexed at a time by `reindex`
 ODD = "~"  # suffix of a range index's name for its placed rows that do not sort where their number puts them
+
+
+Row = Sequence[Any]
 
 
 class Cursor(Protocol):
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int) -> list[Any]: ...
 
 
 class Dialect(Protocol):
     """How one SQL database runs a statement written with `?` placeholders."""
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
-    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None: ...
-    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None: ...  # `run_many` each
+    def write(self, statements: list[tuple[str, list[Sequence[Any]]]], appends: list[tuple[str, list[Row]]]) -> None:
+        """Run each statement once per row (executemany), then add `appends`' rows to their tables (each row
+        the table's columns in order; a bulk load's millions of rows: COPY where the database has it)."""
+
     def next_seqs(self, count: int) -> list[int]: ...
     def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
     def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
-    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]: ...  # (rid, body, seq) rows
+    def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]: ...
 
 
 def _load(body: str, seq: int) -> Record:
@@ -52,16 +72,8 @@ def _load(body: str, seq: int) -> Record:
     return record
 
 
-INDEX_INSERTS = (  # one per index table, in the order `index_rows` returns their rows
-    "INSERT INTO entries VALUES (?, ?, ?, ?, ?)",
-    "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    "INSERT INTO refs VALUES (?, ?, ?, ?)",
-    "INSERT INTO ranges VALUES (?, ?, ?, ?, ?, ?, ?)",
-)
-
-
 def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) -> list[list[Sequence[Any]]]:
-    """The `entries`, `orders`, `refs` and `ranges` rows of one record."""
+    """The `entries`, `orders`, `refs` and `ranges` rows of one record (the order of INDEX_TABLES)."""
     rtype, rid = record["type"], record["id"]
     entries: list[Sequence[Any]] = []
     known: dict[str, list[str] | None] = {}  # field -> its keys (the range rows reuse them)
@@ -97,6 +109,35 @@ def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) 
             for num in [None] if numbers is None else numbers:
                 ranges.append((account, rtype, name, key, num, record["seq"], rid))
     return [entries, orders, refs, ranges]
+
+
+def _key(record: Record) -> tuple[str, str]:
+    return record["type"], record["id"]
+
+
+def _index_appends(
+    plan: IndexPlan, dialect: Dialect, account: str, records: list[Record]
+) -> list[tuple[str, list[Row]]]:
+    """The index rows of `records`, per index table."""
+    rows: list[list[Row]] = [[] for _ in INDEX_TABLES]
+    for record in records:
+        for into, new in zip(rows, index_rows(plan, dialect, account, record), strict=True):
+            into += new
+    return list(zip(INDEX_TABLES, rows, strict=True))
+
+
+def reindex(dialect: Dialect, plan: IndexPlan) -> None:
+    """Rebuild every index row for `plan` (an older file, or one last indexed for another spec), a batch of
+    records at a time."""
+    for table in INDEX_TABLES:
+        dialect.run(f"DELETE FROM {table}")
+    cursor = dialect.run("SELECT account, body, seq FROM resources")
+    while rows := cursor.fetchmany(REINDEX_BATCH):
+        by_account: dict[str, list[Record]] = {}
+        for account, body, seq in rows:
+            by_account.setdefault(account, []).append(_load(body, seq))
+        for account, records in by_account.items():
+            dialect.write([], _index_appends(plan, dialect, account, records))
 
 
 class SqlTx:
@@ -135,35 +176,37 @@ class SqlTx:
         known: dict[tuple[str, str], int] = {}
         for rtype in {r["type"] for r in records}:
             rids = [r["id"] for r in records if r["type"] == rtype]
-            known.update(((rtype, rid), seq) for rid, _, seq in self._d.records(account, rtype, rids))
+            # Only where each stored record stands (its body may be a list's megabytes).
+            known.update(((rtype, rid), seq) for rid, seq in self._d.records(account, rtype, rids, "rid, seq"))
         fresh = [r for r in records if (r["type"], r["id"]) not in known and "seq" not in r]
         for record, seq in zip(fresh, self._d.next_seqs(len(fresh)), strict=True):
             record["seq"] = seq
         for record in records:
             if (record["type"], record["id"]) in known:  # a stored record keeps its place
                 record["seq"] = known[(record["type"], record["id"])]
-        stored: list[Sequence[Any]] = [(account, t, rid) for t, rid in known]  # their old index rows go first
-        batch: list[tuple[str, list[Sequence[Any]]]] = []
+        stored: list[Row] = [(account, t, rid) for t, rid in known]  # their old index rows go first
+        batch: list[tuple[str, list[Row]]] = []
         if stored:
             batch += [(f"DELETE FROM {t} WHERE account=? AND rtype=? AND rid=?", stored) for t in INDEX_TABLES]
-        batch.append(
-            (
-                "INSERT INTO resources (account, rtype, rid, seq, body) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (account, rtype, rid) DO UPDATE SET seq = excluded.seq, body = excluded.body",
-                [(account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records],
+            batch.append(
+                (
+                    "UPDATE resources SET seq=?, body=? WHERE account=? AND rtype=? AND rid=?",
+                    [(r["seq"], json.dumps(r), account, r["type"], r["id"]) for r in records if _key(r) in known],
+                )
             )
-        )
-        rows: list[list[Sequence[Any]]] = [[] for _ in INDEX_INSERTS]
-        for record in records:
-            for into, new in zip(rows, index_rows(self._plan, self._d, account, record), strict=True):
-                into += new
-        batch += list(zip(INDEX_INSERTS, rows, strict=True))
-        self._d.run_batch([(sql, rows) for sql, rows in batch if rows])  # one round trip where the database can
+        # Records not found above are new: this transaction holds the account's writers off (see `_account`),
+        # so they are appended (COPY in PostgreSQL), not upserted.
+        new: list[Row] = [
+            (account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records if _key(r) not in known
+        ]
+        self._d.write(batch, [("resources", new), *_index_appends(self._plan, self._d, account, records)])
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)
-        for table in INDEX_TABLES:
-            self._d.run(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
+        where: list[Row] = [(account, rtype, rid)]  # the index rows in one round trip where the database can
+        self._d.write(
+            [(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", where) for table in INDEX_TABLES], []
+        )
         cur: Any = self._d.run("DELETE FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid))
         return bool(cur.rowcount > 0)
 
@@ -227,6 +270,7 @@ class SqlTx:
                     yield key, record
             return
         direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        first = True
         while True:
             args: tuple[Any, ...] = (account, rtype, sort_field or "")
             bound = ""
@@ -241,13 +285,17 @@ class SqlTx:
                 f"ORDER BY {order} LIMIT {WALK_CHUNK}",
                 args,
             ).fetchall()
-            bodies = self._records(account, rtype, [r[0] for r in rows])
-            records = [bodies[r[0]] for r in rows if r[0] in bodies]
-            for record in records:
-                after = sort_key(record, sort_field)
-                yield after, record
+            rids = [r[0] for r in rows]
+            # Bodies are read a group at a time: a page of 20 reads ~32, a one-record sample 8, not the chunk.
+            for start, end in _groups(len(rids), first=first):
+                bodies = self._records(account, rtype, rids[start:end])
+                for rid in rids[start:end]:
+                    if rid in bodies:
+                        after = sort_key(bodies[rid], sort_field)
+                        yield after, bodies[rid]
             if len(rows) < WALK_CHUNK:
                 return
+            first = False
 
     def between(
         self, account: str, rtype: str, parent: tuple[str, list[str]], field: str, bounds: Range
@@ -392,8 +440,62 @@ class SqlTx:
                 return
 
 
+def _groups(count: int, *, first: bool) -> Iterator[tuple[int, int]]:
+    """The (start, end) groups in which a walk reads `count` bodies: growing on its first chunk (most walks stop
+    after a page), all at once after."""
+    start = 0
+    for size in BODY_GROUPS if first else ():
+        if start < count:
+            yield start, min(count, start + size)
+        start += size
+    if start < count:
+        yield start, count
+
+
 def decimal_number(value: Any) -> Decimal:
     return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(int(value))
+
+
+def append_journal(
+    dialect: Dialect, account: str, entry: dict[str, Any], max_entries: int, max_bytes: int, *, length: str
+) -> None:
+    """Append `entry` to the account's journal, then drop its oldest entries until the newest fit both bounds:
+    both SQL stores' `append_journal` (`length`: the SQL of an entry's size in bytes). The account's entry count
+    and bytes are kept in `journal_sizes`, so an append costs a few index seeks, not a walk over the journal."""
+    text = json.dumps(entry)
+    dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, text))
+    row = dialect.run(
+        "UPDATE journal_sizes SET entries = entries + 1, bytes = bytes + ? WHERE account=? RETURNING entries, bytes",
+        (len(text.encode()), account),
+    ).fetchone()
+    if row is None:  # the first entry since the sizes are kept (a new account, a file from an older version)
+        row = dialect.run(
+            f"SELECT count(*), coalesce(sum({length}), 0) FROM journal WHERE account=?", (account,)
+        ).fetchone()
+        dialect.run("INSERT INTO journal_sizes VALUES (?, ?, ?)", (account, row[0], row[1]))
+    entries, size = int(row[0]), int(row[1])
+    dropped = False
+    while entries > max_entries or size > max_bytes:
+        gone = dialect.run(
+            f"DELETE FROM journal WHERE seq = (SELECT min(seq) FROM journal WHERE account=?) RETURNING {length}",
+            (account,),
+        ).fetchone()
+        if gone is None:
+            break
+        entries, size, dropped = entries - 1, size - int(gone[0]), True
+    if dropped:
+        dialect.run("UPDATE journal_sizes SET entries=?, bytes=? WHERE account=?", (entries, size, account))
+
+
+def stored_accounts(dialect: Dialect) -> list[str]:
+    """The accounts holding resources, in order: a skip scan of the primary key (one seek per account), not a
+    DISTINCT over every stored record (seconds at a million profiles, paid at every start)."""
+    rows = dialect.run(
+        "WITH RECURSIVE a(account) AS (SELECT min(account) FROM resources UNION ALL "
+        "SELECT (SELECT min(account) FROM resources WHERE account > a.account) FROM a "
+        "WHERE a.account IS NOT NULL) SELECT account FROM a WHERE account IS NOT NULL"
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def read_journal(dialect: Dialect, account: str | None, limit: int) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_INSERTS, INDEX_TABLES, Dialect, SqlTx, index_rows, read_journal
+from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
-__all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "reindex", "retry_while_locked"]
+__all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "retry_while_locked"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -44,9 +43,11 @@ CREATE INDEX IF NOT EXISTS ranges_window ON ranges (account, rtype, field, key, 
 CREATE INDEX IF NOT EXISTS ranges_rid ON ranges (rid, rtype, account);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS journal_account ON journal (account, seq);
+CREATE TABLE IF NOT EXISTS journal_sizes (account TEXT PRIMARY KEY, entries INTEGER NOT NULL, bytes INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+CACHE_KB = 131_072  # page cache per connection (a ceiling: pages are cached as they are read)
 INDEX_VERSION = ":4"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
@@ -59,12 +60,13 @@ class _Sqlite:
     def run(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, args)
 
-    def run_many(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
-
-    def run_batch(self, statements: list[tuple[str, list[Sequence[Any]]]]) -> None:
+    def write(self, statements: list[tuple[str, list[Row]]], appends: list[tuple[str, list[Row]]]) -> None:
         for sql, rows in statements:
-            self.conn.executemany(sql, rows)
+            if rows:
+                self.conn.executemany(sql, rows)
+        for table, rows in appends:
+            if rows:
+                self.conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in rows[0])})", rows)
 
     def next_seqs(self, count: int) -> list[int]:
         if not count:
@@ -81,29 +83,16 @@ class _Sqlite:
     def lock_account(self, account: str) -> None:
         return None
 
-    def records(self, account: str, rtype: str, rids: list[str]) -> list[Any]:
+    def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]:
         rows: list[Any] = []
         for start in range(0, len(rids), 500):
             chunk = rids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows += self.conn.execute(
-                f"SELECT rid, body, seq FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
+                f"SELECT {columns} FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
                 (account, rtype, *chunk),
             ).fetchall()
         return rows
-
-
-def reindex(dialect: Dialect, plan: IndexPlan) -> None:
-    """Rebuild every index row for `plan` (an older file, or one last indexed for another spec)."""
-    for table in INDEX_TABLES:
-        dialect.run(f"DELETE FROM {table}")
-    rows = dialect.run("SELECT account, body, seq FROM resources").fetchall()
-    for account, body, seq in rows:
-        record = json.loads(body)
-        record["seq"] = seq
-        for sql, new in zip(INDEX_INSERTS, index_rows(plan, dialect, account, record), strict=True):
-            if new:
-                dialect.run_many(sql, new)
 
 
 def retry_while_locked(setup: Callable[[], None]) -> None:
@@ -131,6 +120,9 @@ class SqliteStore:
         # One connection per process, used under a lock; `BEGIN IMMEDIATE` serialises writers across processes.
         self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout=30000")
+        # SQLite's default page cache is 2 MB: at 100k profiles the index B-trees are hundreds of MB, and a load
+        # or a walk would read most pages back from the OS for each statement.
+        self._conn.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         self._setup()
         self._lock = threading.RLock()
         self._dialect = _Sqlite(self._conn)
@@ -174,11 +166,12 @@ class SqliteStore:
                 raise
             self._conn.execute("COMMIT")
 
-    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> None:
+    def _write(self, *statements: str, args: tuple[Any, ...] = ()) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.execute(sql, args)
+                for sql in statements:
+                    self._conn.execute(sql, args)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -187,7 +180,7 @@ class SqliteStore:
     def reset(self, account: str | None = None) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            for table in ("resources", "journal", *INDEX_TABLES):
+            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES):
                 if account is None:
                     self._conn.execute(f"DELETE FROM {table}")
                 else:
@@ -196,7 +189,7 @@ class SqliteStore:
 
     def accounts(self) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._conn.execute("SELECT DISTINCT account FROM resources ORDER BY account")]
+            return stored_accounts(self._dialect)
 
     def append_journal(
         self,
@@ -209,13 +202,8 @@ class SqliteStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                self._conn.execute("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, json.dumps(entry)))
-                # Newest first: keep while both the count and the running byte total stay within bounds.
-                self._conn.execute(
-                    "DELETE FROM journal WHERE seq IN (SELECT seq FROM (SELECT seq, "
-                    "ROW_NUMBER() OVER w AS n, SUM(length(CAST(entry AS BLOB))) OVER w AS bytes "
-                    "FROM journal WHERE account=? WINDOW w AS (ORDER BY seq DESC)) WHERE n > ? OR bytes > ?)",
-                    (account, max_entries, max_bytes),
+                append_journal(
+                    self._dialect, account, entry, max_entries, max_bytes, length="length(CAST(entry AS BLOB))"
                 )
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -228,9 +216,10 @@ class SqliteStore:
 
     def clear_journal(self, account: str | None = None) -> None:
         if account is None:
-            self._write("DELETE FROM journal")
+            self._write("DELETE FROM journal", "DELETE FROM journal_sizes")
         else:
-            self._write("DELETE FROM journal WHERE account=?", (account,))
+            where = " WHERE account=?"
+            self._write(f"DELETE FROM journal{where}", f"DELETE FROM journal_sizes{where}", args=(account,))
 
     def close(self) -> None:
         with self._lock:
