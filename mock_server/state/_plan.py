@@ -180,7 +180,12 @@ class IndexPlan:
             if relation is None:
                 # No relationship: the reader may still find a member nested in an attribute object (a flow
                 # message's `name` under `definition`); key the record by what the reader reads.
-                return [] if rest or self.index is None else _keys_of(self._reader()(record, path))
+                if rest or self.index is None:
+                    return []
+                reader = self._reader()
+                if reader._own_attribute(record["type"], path):
+                    return []  # the reader reads the type's own (here absent) attribute: no key (a profile's phone)
+                return _keys_of(reader(record, path))
             name, ids_only = relation
             own = (record.get("relationships") or {}).get(name)
             if own is None or not ids_only:

@@ -20,7 +20,6 @@ import json
 import marshal
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
@@ -216,6 +215,8 @@ class BatchingTx:
             self.put(account, record)
 
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        if not self._held:  # (always so over the memory store: nothing is held)
+            return self._tx.find(account, rtype, attribute, value)
         key = key_text(value)
         where = self._by_key.get((account, rtype, attribute, key)) if key is not None else None
         blob = self._held.get(where) if where else None
@@ -499,6 +500,16 @@ class _MemoryTx:
         key = key_text(value)  # (scan and candidates decode fresh copies: nothing to clone)
         if key is None:
             return first_match(self.scan(account, rtype), attribute, value)
+        table = self._table(account, rtype)
+        if table is None:
+            return None
+        held = table.equality(self._s.plan, attribute).get(key)
+        unknown = table.unknown[attribute]
+        if held is None and not unknown:
+            return None  # the common answer of a uniqueness check: nothing to decode
+        if isinstance(held, str) and not unknown:
+            record = table.rows[held]
+            return record if (record.get("attributes") or {}).get(attribute) == value else None
         return first_match(self.candidates(account, rtype, attribute, [key]) or [], attribute, value)
 
     def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
@@ -539,6 +550,24 @@ class _MemoryTx:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]
 
 
+class _MemoryTransaction:
+    """`MemoryStore.transaction()`: the store's lock held while the block runs (a plain context manager: a
+    request opens several, and a generator-based one costs several calls each)."""
+
+    __slots__ = ("_lock", "_tx")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._lock = store._lock
+        self._tx = _MemoryTx(store)
+
+    def __enter__(self) -> StoreTx:
+        self._lock.acquire()
+        return self._tx
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 class MemoryStore:
     """The default: fast, per process, gone on restart."""
 
@@ -550,7 +579,7 @@ class MemoryStore:
         self.data: dict[str, dict[str, _Table]] = {}
         self.seq = 0
         self.plan = IndexPlan()
-        self._journal: dict[str, list[dict[str, Any]]] = {}
+        self._journal: dict[str, list[str]] = {}  # account -> its entries as JSON, oldest first
         self._journal_sizes: dict[str, list[int]] = {}  # parallel to _journal: each entry's journal_size
         self._journal_bytes: dict[str, int] = {}  # the sum of each account's _journal_sizes
         self._lock = threading.RLock()
@@ -562,10 +591,8 @@ class MemoryStore:
                 for table in tables.values():
                     table.eq, table.unknown, table.order, table.refs, table.ranges = {}, {}, {}, None, {}
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
-        with self._lock:
-            yield _MemoryTx(self)
+    def transaction(self, *, write: bool = True) -> _MemoryTransaction:
+        return _MemoryTransaction(self)
 
     def reset(self, account: str | None = None) -> None:
         with self._lock:
@@ -587,11 +614,14 @@ class MemoryStore:
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
-        size = journal_size(entry)
+        # Kept as its JSON, as the SQL stores keep it: a snapshot (later changes to what the entry holds do not
+        # reach the journal), whose length is its journal_size.
+        text = json.dumps(entry)
+        size = len(text.encode("utf-8", "surrogatepass"))
         with self._lock:
             entries = self._journal.setdefault(account, [])
             sizes = self._journal_sizes.setdefault(account, [])
-            entries.append(entry)
+            entries.append(text)
             sizes.append(size)
             # The oldest entries go until the newest fit both bounds (a running total: no walk over the journal).
             total, drop = self._journal_bytes.get(account, 0) + size, 0
@@ -605,9 +635,9 @@ class MemoryStore:
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
             if account is not None:
-                return list(self._journal.get(account, [])[-limit:])
-            merged = [e for entries in self._journal.values() for e in entries]
-            return sorted(merged, key=lambda e: e.get("seq", 0))[-limit:]
+                return [json.loads(text) for text in self._journal.get(account, [])[-limit:]]
+            merged = [json.loads(text) for entries in self._journal.values() for text in entries]
+        return sorted(merged, key=lambda e: e.get("seq", 0))[-limit:]
 
     def clear_journal(self, account: str | None = None) -> None:
         with self._lock:
