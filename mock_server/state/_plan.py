@@ -156,8 +156,12 @@ class IndexPlan:
     sorts: dict[str, frozenset[str]] = field(default_factory=dict)
     ranges: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     index: ResourceIndex | None = None
+    # Per type, the identifier fields looked up one by one (`_LOOKUPS`): a uniqueness check asks for each of them,
+    # so a store that builds indexes on first use builds these together (one pass over the records).
+    lookups: dict[str, frozenset[str]] = field(default_factory=dict)
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
     _field_reader: Any = None
+    _own: dict[tuple[str, str], bool] = field(default_factory=dict)  # (type, attribute) -> the type's own?
 
     def fingerprint(self) -> str:
         body = {t: sorted(f) for t, f in sorted(self.fields.items())}
@@ -180,18 +184,21 @@ class IndexPlan:
             if relation is None:
                 # No relationship: the reader may still find a member nested in an attribute object (a flow
                 # message's `name` under `definition`); key the record by what the reader reads.
-                if rest or self.index is None:
-                    return []
-                reader = self._reader()
-                if reader._own_attribute(record["type"], path):
+                if rest or self.index is None or self._own_attribute(record["type"], path):
                     return []  # the reader reads the type's own (here absent) attribute: no key (a profile's phone)
-                return _keys_of(reader(record, path))
+                return _keys_of(self._reader()(record, path))
             name, ids_only = relation
             own = (record.get("relationships") or {}).get(name)
             if own is None or not ids_only:
                 return None  # read from other records: no key of this record's own
             value = [ref["id"] for ref in own.get("data") or []]
         return _keys_of(value)
+
+    def _own_attribute(self, rtype: str, path: str) -> bool:
+        own = self._own.get((rtype, path))
+        if own is None:
+            own = self._own[(rtype, path)] = bool(self._reader()._own_attribute(rtype, path))
+        return own
 
     def _reader(self) -> Any:
         from ._fields import FieldReader
@@ -250,10 +257,12 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
         ranged.setdefault(target, set()).update(
             name for name, rule in op.filters.items() if set(_LOWER + _UPPER) & (rule.single | rule.many)
         )
+    lookups: dict[str, frozenset[str]] = {}
     for name in index.types:
         schema = index.resource_schema(name) or {}
         attributes = flatten(index.spec, (schema.get("properties") or {}).get("attributes")).get("properties") or {}
-        fields.setdefault(name, {"id"}).update(f for f in _LOOKUPS if f in attributes)
+        lookups[name] = frozenset(f for f in _LOOKUPS if f in attributes)
+        fields.setdefault(name, {"id"}).update(lookups[name])
     ranges = {
         t: frozenset((p, r) for p in _parents(index, t, fields.get(t, set())) for r in f) for t, f in ranged.items()
     }
@@ -262,6 +271,7 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
         {t: frozenset(s) for t, s in sorts.items()},
         {t: f for t, f in ranges.items() if f},
         index,
+        {t: f for t, f in lookups.items() if f},
     )
 
 

@@ -338,11 +338,17 @@ class _Table:
             elif held != rid:
                 index[key] = {held, rid}
 
-    def equality(self, plan: IndexPlan, path: str) -> dict[str, Any]:
+    def equality(self, plan: IndexPlan, path: str, rtype: str) -> dict[str, Any]:
         if path not in self.eq:
-            self.eq[path], self.unknown[path] = {}, set()
+            # An identifier's index is built with the other identifiers' (a uniqueness check asks for each): one
+            # pass over the records (a large account decodes each record once, not once per identifier).
+            lookups = plan.lookups.get(rtype, frozenset())
+            paths = [path, *(p for p in sorted(lookups) if p != path and p not in self.eq)] if path in lookups else [path]
+            for built in paths:
+                self.eq[built], self.unknown[built] = {}, set()
             for record in self.rows.values():
-                self._add_keys(plan, path, record)
+                for built in paths:
+                    self._add_keys(plan, built, record)
         return self.eq[path]
 
     def ordered(self, sort_field: str | None) -> Any:
@@ -492,7 +498,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return []
-        index = table.equality(self._s.plan, field)
+        index = table.equality(self._s.plan, field, rtype)
         ids = {rid for key in keys for rid in _ids(index.get(key))} | table.unknown[field]
         return [table.rows[rid] for rid in ids]
 
@@ -503,7 +509,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return None
-        held = table.equality(self._s.plan, attribute).get(key)
+        held = table.equality(self._s.plan, attribute, rtype).get(key)
         unknown = table.unknown[attribute]
         if held is None and not unknown:
             return None  # the common answer of a uniqueness check: nothing to decode
