@@ -343,7 +343,9 @@ class _Table:
             # An identifier's index is built with the other identifiers' (a uniqueness check asks for each): one
             # pass over the records (a large account decodes each record once, not once per identifier).
             lookups = plan.lookups.get(rtype, frozenset())
-            paths = [path, *(p for p in sorted(lookups) if p != path and p not in self.eq)] if path in lookups else [path]
+            paths = (
+                [path, *(p for p in sorted(lookups) if p != path and p not in self.eq)] if path in lookups else [path]
+            )
             for built in paths:
                 self.eq[built], self.unknown[built] = {}, set()
             for record in self.rows.values():
