@@ -174,7 +174,10 @@ class IndexPlan:
         `FieldReader`: the id, an attribute, else the ids of a relationship the record holds itself."""
         if path in ("id", "ids"):
             return [key_text(record["id"]) or ""]
-        value = field_value(record, path)
+        # (an attribute by name, the common case, read directly: every write keys every indexed field)
+        value = (record.get("attributes") or {}).get(path) if "." not in path else field_value(record, path)
+        if type(value) is str:
+            return ["s" + value.replace("\x00", "\ufffd")]  # key_text of a string
         if value is None:
             head, _, rest = path.partition(".")
             named = type_of_id_field(head) if not rest else None
