@@ -43,6 +43,7 @@ Record = dict[str, Any]
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
 _NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
+_UNKNOWN: Any = object()  # not looked up ahead
 _T = TypeVar("_T")
 
 
@@ -177,6 +178,38 @@ class BatchingTx:
         # (account, type, target) -> held records pointing there; built on the first `referencing` (a profile
         # import never asks, so it never pays for it)
         self._by_ref: dict[tuple[str, str, str], dict[tuple[str, str, str], None]] | None = None
+        # (account, type, attr, key) -> the stored record `find` answers for it (None: none), looked up ahead
+        self._found: dict[tuple[str, str, str, str], Record | None] = {}
+
+    @property
+    def looks_ahead(self) -> bool:
+        """Does `prefetch` look anything up (not over the memory store, where a `find` costs no round trip)?"""
+        return not self._direct
+
+    def prefetch(self, account: str, rtype: str, attribute: str, values: Iterable[Any]) -> None:
+        """Look up the stored records `find` would answer for many values of one attribute at once (a bulk job's
+        identifiers: one indexed query on SQL, where one `find` each costs a round trip per value). Later `find`s
+        answer from these, after the held writes; over the memory store nothing is looked up ahead."""
+        if self._direct:
+            return
+        wanted: dict[str, Any] = {}
+        for value in values:
+            key = key_text(value)
+            if key is not None and (account, rtype, attribute, key) not in self._found:
+                wanted[key] = value
+        if not wanted:
+            return
+        found = self._tx.candidates(account, rtype, attribute, list(wanted))
+        if found is None:
+            return  # no index on the field: each `find` asks the store
+        by_key: dict[str, list[Record]] = {}
+        for record in found:
+            held = (record.get("attributes") or {}).get(attribute)
+            key = key_text(held) if type(held) in (str, int, float, bool) else None  # only a scalar can `==` one
+            if key in wanted:
+                by_key.setdefault(key, []).append(record)
+        for key, value in wanted.items():
+            self._found[(account, rtype, attribute, key)] = first_match(by_key.get(key, ()), attribute, value)
 
     def flush(self) -> None:
         by_account: dict[str, list[Record]] = {}
@@ -185,6 +218,7 @@ class BatchingTx:
         self._held.clear()
         self._by_key.clear()
         self._by_ref = None
+        self._found.clear()  # stored now: what was held may answer what was looked up ahead
         for account, records in by_account.items():
             self._tx.put_many(account, records)
 
@@ -215,7 +249,7 @@ class BatchingTx:
             self.put(account, record)
 
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
-        if not self._held:  # (always so over the memory store: nothing is held)
+        if not self._held and not self._found:  # (always so over the memory store: nothing is held)
             return self._tx.find(account, rtype, attribute, value)
         key = key_text(value)
         where = self._by_key.get((account, rtype, attribute, key)) if key is not None else None
@@ -223,7 +257,11 @@ class BatchingTx:
         held = marshal.loads(blob) if blob is not None else None
         if held is not None and (held.get("attributes") or {}).get(attribute) == value:
             return cast(Record, held)
-        stored = self._tx.find(account, rtype, attribute, value)
+        ahead = self._found.get((account, rtype, attribute, key), _UNKNOWN) if key is not None else _UNKNOWN
+        if ahead is _UNKNOWN:
+            stored = self._tx.find(account, rtype, attribute, value)
+        else:
+            stored = clone(cast(Record, ahead)) if ahead is not None else None  # a copy: callers change theirs
         if stored is not None and (account, rtype, stored["id"]) in self._held:
             return None  # changed since: its held version no longer has this value
         return stored

@@ -18,7 +18,7 @@ from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
 from .._render import conform, may_conform, related_ids, related_type_of
 from .._schema import flatten, value_for_schema
-from .._store import Store, StoreTx
+from .._store import BatchingTx, Store, StoreTx
 
 if TYPE_CHECKING:
     from . import Backends
@@ -127,6 +127,9 @@ class Backend:
     def find_existing(self, tx: StoreTx, account: str, record: Record) -> Record | None:
         """Another stored resource this one must not duplicate (by a unique identifier); none by default."""
         return None
+
+    def prefetch_existing(self, tx: BatchingTx, account: str, records: list[Record]) -> None:
+        """Look up ahead, together, what `find_existing` will ask for these records (a bulk job's)."""
 
     def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
         """Domain rules applied to a resource about to be stored (after the schema completed it)."""
