@@ -22,7 +22,7 @@ import os
 import resource
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -144,6 +144,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel(self._header_timer)
         self._header_timer = None
         super().on_headers_complete()
+        if self.cycle is not None:
+            self.cycle.transport = cast(Any, _HeadWithBody(self.transport, self.cycle))
         self._arm_body_timer()
 
     def on_body(self, body: bytes) -> None:
@@ -156,6 +158,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
+        transport = self.cycle.transport if self.cycle is not None else None
+        if isinstance(transport, _HeadWithBody):
+            transport.flush()  # a response without a body (HEAD, 204): its head alone
         super().on_response_complete()
         if not self.transport.is_closing():
             self._await_headers()
@@ -228,3 +233,41 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def _cancel(timer: Any) -> None:
         if timer is not None:
             timer.cancel()
+
+
+class _HeadWithBody:
+    """The transport as one response cycle writes to it: the status line and headers are held until the first
+    body write and leave with it (`writelines`: one system call, one TCP segment for a small answer, one wakeup
+    of a client waiting for it, where uvicorn writes the head and the body apart). Whatever else passes through:
+    a `100 Continue` goes before the response starts, a response that never writes a body has its head
+    written when it completes or its connection closes."""
+
+    __slots__ = ("_cycle", "_head", "_head_seen", "_transport")
+
+    def __init__(self, transport: Any, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._head_seen = False
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.writelines([head, data])
+        elif not self._head_seen and self._cycle.response_started:
+            self._head_seen = True  # the response's first write is its status line and headers
+            self._head = data
+        else:
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)

@@ -100,6 +100,8 @@ def _from_bytes(shape: IdShape, raw: bytes, ulid_number: int) -> str:
 
 def new_id(shape: IdShape) -> str:
     """A fresh random id of `shape` (ULIDs carry the time first, so they sort like Klaviyo's)."""
+    if shape == "ulid":  # the common shape: its random bits alone (one read of the system's random source)
+        return _encode_ulid((int(time.time() * 1000) << 80) | secrets.randbits(80))
     raw = secrets.token_bytes(20)
     return _from_bytes(shape, raw, (int(time.time() * 1000) << 80) | secrets.randbits(80))
 

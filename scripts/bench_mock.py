@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Benchmark `kdk mock`: start-up to first answered request, single-worker GET throughput/p99 (wrk), RSS, and
-the request path's two figures (issue #12): single creates/s into the default in-memory stateful mock, and
-stateless GET req/s against a bare ASGI app on the same uvicorn setup.
+the request path's figures (issue #12): single creates/s and bulk-imported profiles/s into the default in-memory
+stateful mock, and stateless GET req/s against a bare ASGI app on the same uvicorn setup.
 
     uv run python scripts/bench_mock.py [--duration 10] [--connections 32] [--runs 5] [--output FILE]
         [--only startup|hotpath] [--baseline DIR] [--rounds 3] [--creates 2000] [--create-account 1k]
+        [--bulk-profiles 20000]
 
 Writes Markdown tables (stdout, and FILE if given). Needs `wrk` (Debian: apt-get install -y wrk) for the
 throughput rows; Prism (`npx @stoplight/prism-cli`) is measured side by side only when npx can run it.
@@ -26,13 +27,21 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"Authorization": "Klaviyo-API-Key pk_bench", "revision": "2026-07-15"}
 GET_PATH = "/api/profiles/01GMTZY2TEKN4KFRP30JZ59KGB"
-GOALS = {"startup": 1.0, "rps": 2500.0, "p99_ms": 25.0, "rss_mb": 150.0, "creates": 2000.0, "bare_share": 0.5}
+GOALS = {
+    "startup": 1.0,
+    "rps": 2500.0,
+    "p99_ms": 25.0,
+    "rss_mb": 150.0,
+    "creates": 2000.0,
+    "bare_share": 0.5,
+    "bulk": 20000.0,
+}
 JSON_API = "application/vnd.api+json"
 
 
@@ -214,6 +223,8 @@ class Checkout:
     bare_rps: list[float]
     mock_cpu_us: list[float]  # the server's CPU per request under wrk: what the code costs, whatever the box's load
     bare_cpu_us: list[float]
+    bulk: list[float] = field(default_factory=list)  # bulk-imported profiles/s
+    bulk_cpu_rate: list[float] = field(default_factory=list)  # ... per second of the server's CPU
 
 
 def single_creates(port: int, pid: int, count: int, tag: str) -> tuple[float, float]:
@@ -245,6 +256,56 @@ def single_creates(port: int, pid: int, count: int, tag: str) -> tuple[float, fl
         connection.close()
 
 
+BULK_JOB = 10_000  # profiles per import job: Klaviyo's limit
+
+
+def bulk_import(port: int, pid: int, profiles: int, tag: str) -> tuple[float, float]:
+    """(profiles/s, profiles per server CPU second): `profiles` new profiles through `POST
+    /api/profile-bulk-import-jobs`, one job of up to 10,000 at a time, the way `scripts/bench_state.py` measures
+    it (the bodies are built before the clock starts; the client encodes them on the clock)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    connection.connect()
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    headers = {**HEADERS, "content-type": JSON_API}
+
+    def profile(i: int) -> dict[str, object]:  # bench_state's imported profile
+        return {
+            "type": "profile",
+            "attributes": {
+                "email": f"bulk.{tag}.{i}@example.com",
+                "external_id": f"bulk-{tag}-{i}",
+                "first_name": "Avery",
+                "last_name": "Import",
+                "location": {"city": "Boston", "region": "MA", "country": "United States", "zip": "02110"},
+                "properties": {"source": "bulk import", "loyalty_tier": "Silver"},
+            },
+        }
+
+    jobs = [
+        {
+            "data": {
+                "type": "profile-bulk-import-job",
+                "attributes": {
+                    "profiles": {"data": [profile(i) for i in range(start, min(profiles, start + BULK_JOB))]}
+                },
+            }
+        }
+        for start in range(0, profiles, BULK_JOB)
+    ]
+    try:
+        cpu_before, started = cpu_seconds(pid), time.perf_counter()
+        for job in jobs:
+            connection.request("POST", "/api/profile-bulk-import-jobs", body=json.dumps(job).encode(), headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 202:
+                raise RuntimeError(f"POST /api/profile-bulk-import-jobs: {response.status} {answer[:300]!r}")
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
+        return profiles / elapsed, profiles / cpu if cpu else float("nan")
+    finally:
+        connection.close()
+
+
 def start_until(command: list[str], port: int, cwd: Path, limit: float = 600) -> subprocess.Popen[bytes]:
     """Start a server and wait for its answer to GET_PATH and then /ui/ (the background Connexion build)."""
     process, _ = start(command, port, GET_PATH, HEADERS, limit, cwd=cwd)
@@ -271,9 +332,14 @@ def _create_round(checkout: Checkout, args: argparse.Namespace, round_number: in
         [*kdk, "mock", "--port", str(port), *(account if args.create_account != "empty" else [])], port, checkout.root
     )
     try:
-        rate, cpu = single_creates(port, mock.pid, args.creates, f"{os.getpid()}.{round_number}")
-        checkout.creates.append(rate)
-        checkout.create_cpu_ms.append(cpu)
+        if args.creates > 0:
+            rate, cpu = single_creates(port, mock.pid, args.creates, f"{os.getpid()}.{round_number}")
+            checkout.creates.append(rate)
+            checkout.create_cpu_ms.append(cpu)
+        if args.bulk_profiles > 0:  # after the creates: the account's indexes are in use, as in bench_state
+            rate, per_cpu = bulk_import(port, mock.pid, args.bulk_profiles, f"{os.getpid()}.{round_number}")
+            checkout.bulk.append(rate)
+            checkout.bulk_cpu_rate.append(per_cpu)
     finally:
         stop(mock)
 
@@ -281,7 +347,7 @@ def _create_round(checkout: Checkout, args: argparse.Namespace, round_number: in
 def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
     """One measurement of each figure for `checkout`, appended to its lists (fresh servers every round)."""
     kdk = kdk_command(checkout.root)
-    if args.creates > 0:
+    if args.creates > 0 or args.bulk_profiles > 0:
         _create_round(checkout, args, round_number)
     if shutil.which("wrk") is None:
         return
@@ -314,16 +380,19 @@ def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_befo
     load = os.getloadavg()
     account = "an empty account" if args.create_account == "empty" else f"a `--demo-data {args.create_account}` account"
     lines = [
-        f"Request path, {len(checkouts[0].creates)} round(s) per checkout, interleaved, median (min-max); "
+        f"Request path, {args.rounds} round(s) per checkout, interleaved, median (min-max); "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before, {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
         "after.",
         f"Single creates: {args.creates} sequential `POST /api/profiles` on one kept-alive connection into "
         f"`kdk mock` (in-memory state) with {account}. GET: `{GET_PATH}`, wrk -t1 -c{args.connections} "
-        f"{args.hotpath_duration} s, `kdk mock --stateless` and a bare ASGI app under the same `uvicorn_kwargs`.",
+        f"{args.hotpath_duration} s, `kdk mock --stateless` and a bare ASGI app under the same `uvicorn_kwargs`. "
+        f"Bulk import: {args.bulk_profiles:,} profiles through `POST /api/profile-bulk-import-jobs` (jobs of "
+        f"{BULK_JOB:,}) into the same account after the creates.",
         "",
         "| checkout | single creates/s | server CPU per create | stateless GET req/s | bare ASGI req/s "
-        "| stateless / bare | server CPU per GET: stateless, bare (bare / stateless) |",
-        "|---|---|---|---|---|---|---|",
+        "| stateless / bare | server CPU per GET: stateless, bare (bare / stateless) | bulk import profiles/s "
+        "| bulk import profiles per CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in checkouts:
         ratios = [m / b for m, b in zip(c.mock_rps, c.bare_rps, strict=True)]
@@ -332,9 +401,12 @@ def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_befo
             f"| {c.label} | {median(c.creates, ',.0f')}{spread(c.creates)} | {median(c.create_cpu_ms, '.2f')} ms "
             f"| {median(c.mock_rps, ',.0f')}{spread(c.mock_rps)} | {median(c.bare_rps, ',.0f')}{spread(c.bare_rps)} "
             f"| {median(ratios, '.0%')} | {median(c.mock_cpu_us, '.0f')} us, {median(c.bare_cpu_us, '.0f')} us "
-            f"({median(cpu_ratios, '.0%')}) |"
+            f"({median(cpu_ratios, '.0%')}) | {median(c.bulk, ',.0f')}{spread(c.bulk)} "
+            f"| {median(c.bulk_cpu_rate, ',.0f')}{spread(c.bulk_cpu_rate)} |"
         )
-    lines.append(f"| goal | >= {GOALS['creates']:,.0f} | | | | >= {GOALS['bare_share']:.0%} | |")
+    lines.append(
+        f"| goal | >= {GOALS['creates']:,.0f} | | | | >= {GOALS['bare_share']:.0%} | | >= {GOALS['bulk']:,.0f} | |"
+    )
     if len(checkouts) == 2:
         this, base = checkouts
 
@@ -344,7 +416,8 @@ def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_befo
         lines.append(
             f"| {this.label} / {base.label} | {times(this.creates, base.creates)} "
             f"| {times(this.create_cpu_ms, base.create_cpu_ms)} | {times(this.mock_rps, base.mock_rps)} | | "
-            f"| {times(this.mock_cpu_us, base.mock_cpu_us)} |"
+            f"| {times(this.mock_cpu_us, base.mock_cpu_us)} | {times(this.bulk, base.bulk)} "
+            f"| {times(this.bulk_cpu_rate, base.bulk_cpu_rate)} |"
         )
     return "\n".join(lines)
 
@@ -402,6 +475,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="request-path rounds per checkout (median reported)")
     parser.add_argument("--creates", type=int, default=2000, help="timed creates per round (0: no create figure)")
     parser.add_argument("--create-account", default="1k", help="demo size of the create account, or 'empty'")
+    parser.add_argument(
+        "--bulk-profiles", type=int, default=20_000, help="profiles bulk imported per round (0: no bulk figure)"
+    )
     parser.add_argument("--hotpath-duration", type=int, default=5, help="wrk seconds per request-path GET figure")
     parser.add_argument("--output", type=Path, help="also write the tables here")
     args = parser.parse_args()

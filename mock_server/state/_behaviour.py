@@ -355,14 +355,22 @@ def _journal_body(value: Any, limit: int) -> tuple[Any, int | None]:
     """(the body as the journal keeps it, None) or, when its JSON is larger than `limit` bytes, (None, its size).
     A multipart upload carries bytes: those become a short note."""
 
+    noted = False
+
     def note(obj: Any) -> Any:
+        nonlocal noted
+        noted = True
         if isinstance(obj, bytes | bytearray):
             return f"<{len(obj)} bytes>"
         return repr(obj)
 
     text = json.dumps(value, default=note)
     size = len(text.encode("utf-8", "surrogatepass"))
-    return (None, size) if size > limit else (json.loads(text), None)
+    if size > limit:
+        return None, size
+    # Every store writes an entry out as JSON when it is appended (a snapshot): the body itself will do, unless
+    # it held what JSON cannot (an upload's bytes), which the journal keeps as a note.
+    return (json.loads(text) if noted else value), None
 
 
 def _admin_error(status: int, detail: str) -> MockResponse:

@@ -206,8 +206,12 @@ class IndexPlan:
     index: ResourceIndex | None = None
     # (type, range field) -> the `sort_key` rank its regular values have: 1 numbers, 2 datetime texts
     range_ranks: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Per type, the identifier fields looked up one by one (`_LOOKUPS`): a uniqueness check asks for each of them,
+    # so a store that builds indexes on first use builds these together (one pass over the records).
+    lookups: dict[str, frozenset[str]] = field(default_factory=dict)
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
     _field_reader: Any = None
+    _own: dict[tuple[str, str], bool] = field(default_factory=dict)  # (type, attribute) -> the type's own?
 
     def fingerprint(self) -> str:
         body = {t: sorted(f) for t, f in sorted(self.fields.items())}
@@ -231,7 +235,10 @@ class IndexPlan:
         `FieldReader`: the id, an attribute, else the ids of a relationship the record holds itself."""
         if path in ("id", "ids"):
             return [key_text(record["id"]) or ""]
-        value = field_value(record, path)
+        # (an attribute by name, the common case, read directly: every write keys every indexed field)
+        value = (record.get("attributes") or {}).get(path) if "." not in path else field_value(record, path)
+        if type(value) is str:
+            return ["s" + value.replace("\x00", "\ufffd")]  # key_text of a string
         if value is None:
             head, _, rest = path.partition(".")
             named = type_of_id_field(head) if not rest else None
@@ -241,13 +248,21 @@ class IndexPlan:
             if relation is None:
                 # No relationship: the reader may still find a member nested in an attribute object (a flow
                 # message's `name` under `definition`); key the record by what the reader reads.
-                return [] if rest or self.index is None else _keys_of(self._reader()(record, path))
+                if rest or self.index is None or self._own_attribute(record["type"], path):
+                    return []  # the reader reads the type's own (here absent) attribute: no key (a profile's phone)
+                return _keys_of(self._reader()(record, path))
             name, ids_only = relation
             own = (record.get("relationships") or {}).get(name)
             if own is None or not ids_only:
                 return None  # read from other records: no key of this record's own
             value = [ref["id"] for ref in own.get("data") or []]
         return _keys_of(value)
+
+    def _own_attribute(self, rtype: str, path: str) -> bool:
+        own = self._own.get((rtype, path))
+        if own is None:
+            own = self._own[(rtype, path)] = bool(self._reader()._own_attribute(rtype, path))
+        return own
 
     def _reader(self) -> Any:
         from ._fields import FieldReader
@@ -306,10 +321,12 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
         ranged.setdefault(target, set()).update(
             name for name, rule in op.filters.items() if set(_LOWER + _UPPER) & (rule.single | rule.many)
         )
+    lookups: dict[str, frozenset[str]] = {}
     for name in index.types:
         schema = index.resource_schema(name) or {}
         attributes = flatten(index.spec, (schema.get("properties") or {}).get("attributes")).get("properties") or {}
-        fields.setdefault(name, {"id"}).update(f for f in _LOOKUPS if f in attributes)
+        lookups[name] = frozenset(f for f in _LOOKUPS if f in attributes)
+        fields.setdefault(name, {"id"}).update(lookups[name])
     ranges = {
         t: frozenset((p, r) for p in _parents(index, t, fields.get(t, set())) for r in f) for t, f in ranged.items()
     }
@@ -326,6 +343,7 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
         {t: f for t, f in ranges.items() if f},
         index,
         ranks,
+        {t: f for t, f in lookups.items() if f},
     )
 
 

@@ -43,27 +43,62 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     """`value` with every property its (object) schema requires filled in, recursively."""
     if not isinstance(value, dict):
         return value  # only an object has members to fill (every attribute of every answer passes here)
-    node = flatten(spec, schema)
-    choices = node.get("oneOf") or node.get("anyOf")
-    if depth <= 10 and isinstance(choices, list):
+    plan = _conform_plan(spec, schema, depth)
+    if plan.choices is not None:
         # A choice (a push message's `definition` among the channels'): conform to the alternative the value's
         # enum-valued members select (`channel: mobile_push`), so a partly given value still matches one.
-        chosen = _alternative_for(spec, choices, value)
+        chosen = _alternative_for(spec, plan.choices, value)
         return value if chosen is None else conform(spec, chosen, value, depth=depth + 1)
-    if depth > 10 or not node.get("properties"):
+    if plan.props is None:
         return value
-    props = node["properties"]
+    props = plan.props
     out = dict(value)
-    for name in node.get("required") or []:
-        if name in props and name not in out:
+    for name in plan.required:
+        if name not in out:
             moved = _moved_member(spec, props, value, name)
             out[name] = value_for_schema(spec, props[name]) if moved is _ABSENT else moved
-    for name, child in list(out.items()):
-        if name in props and isinstance(child, dict) and may_conform(spec, props[name], depth + 1):
-            out[name] = conform(spec, props[name], child, depth=depth + 1)
+    for name, sub in plan.walked:
+        child = out.get(name)
+        if isinstance(child, dict):
+            out[name] = conform(spec, sub, child, depth=depth + 1)
     return out
 
 
+class _ConformPlan:
+    """What `conform` does at one schema and depth, worked out once (bulk imports conform thousands of records):
+    the alternatives of a choice, or the object's properties, its required members, and the members whose
+    values `conform` may change (in property order; only those are walked)."""
+
+    __slots__ = ("choices", "props", "required", "walked")
+
+    def __init__(self, spec: Spec, schema: Any, depth: int) -> None:
+        node = flatten(spec, schema)
+        choices = node.get("oneOf") or node.get("anyOf")
+        self.choices: list[Any] | None = choices if depth <= 10 and isinstance(choices, list) else None
+        props = node.get("properties")
+        self.props: dict[str, Any] | None = props if self.choices is None and depth <= 10 and props else None
+        self.required: tuple[str, ...] = ()
+        self.walked: tuple[tuple[str, Any], ...] = ()
+        if self.props is not None:
+            self.required = tuple(n for n in node.get("required") or [] if n in self.props)
+            self.walked = tuple((n, sub) for n, sub in self.props.items() if may_conform(spec, sub, depth + 1))
+
+
+def _conform_plan(spec: Spec, schema: Any, depth: int) -> _ConformPlan:
+    key = (id(schema), depth)
+    hit = _CONFORM_PLANS.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    plan = _ConformPlan(spec, schema, depth)
+    if isinstance(schema, dict):  # kept with its schema: its id is not reused meanwhile
+        if len(_CONFORM_PLANS) > _PLANS_KEPT:
+            _CONFORM_PLANS.clear()
+        _CONFORM_PLANS[key] = (schema, plan)
+    return plan
+
+
+_CONFORM_PLANS: dict[tuple[int, int], tuple[Any, _ConformPlan]] = {}
+_PLANS_KEPT = 65_536  # far more than a spec has schemas: a bound against schemas made on the fly
 _ABSENT = object()
 
 
@@ -206,26 +241,25 @@ def render_resource(
 ) -> dict[str, Any]:
     spec = index.spec
     schema = data_schema or index.resource_schema(record["type"]) or {}
-    props = schema.get("properties") or {}
+    plan = _resource_plan(spec, schema)
     info = index.types.get(record["type"])
     collection = info.collection if info else f"/api/{record['type']}s"
     out: dict[str, Any] = {"type": record["type"], "id": record["id"]}
 
-    attrs_schema = flatten(spec, props.get("attributes"))
     stored = record.get("attributes") or {}
-    attr_props = attrs_schema.get("properties")
-    if attr_props is None and "attributes" in props:
+    attr_props = plan.attr_props
+    if attr_props is None and plan.has_attributes:
         attributes = dict(stored)
     elif attr_props is not None:
         attributes = {}
-        required = set(attrs_schema.get("required") or [])
+        required = plan.required
         # Members this schema does not know (another revision wrote the record): only then can one have moved.
         foreign = not stored.keys() <= attr_props.keys()
-        for name, prop in attr_props.items():
+        for name, prop, nullable in plan.attributes:
             if name in additional_allowed and name not in additional and name not in required:
                 continue
             # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
-            if name in stored and (stored[name] is not None or flatten(spec, prop).get("nullable")):
+            if name in stored and (stored[name] is not None or nullable):
                 attributes[name] = conform(spec, prop, stored[name])
             elif (
                 foreign
@@ -235,44 +269,93 @@ def render_resource(
                 attributes[name] = conform(spec, prop, moved)
             elif name in required or (name in additional and name in additional_allowed):
                 attributes[name] = conform(spec, prop, value_for_schema(spec, prop))
-            elif flatten(spec, prop).get("nullable"):
+            elif nullable:
                 attributes[name] = None
     else:
         attributes = None
     if attributes is not None:
         # A sparse fieldset trims what the schema lets it trim: attributes it requires stay.
-        kept = (
-            None if fields is None else [*fields, *(n for n in attrs_schema.get("required") or [] if n not in fields)]
-        )
-        out["attributes"] = sparse(attributes, kept, spec, attrs_schema) if kept is not None else attributes
+        kept = None if fields is None else [*fields, *(n for n in plan.required_order if n not in fields)]
+        out["attributes"] = sparse(attributes, kept, spec, plan.attrs_schema) if kept is not None else attributes
 
     # Quoting works character by character, so the resource's own URL is quoted once and the links extend it.
     here = base_url + quote_path(f"{collection}/{record['id']}/")
-    rel_props = flatten(spec, props.get("relationships")).get("properties") or {}
-    if rel_props:
+    if plan.relationships:
         relationships: dict[str, Any] = {}
-        for name, rel_schema in rel_props.items():
-            rel_node = flatten(spec, rel_schema)
+        for name, quoted, data_required, data_is_array, data_nullable in plan.relationships:
             rel_out: dict[str, Any] = {}
-            if "links" in (rel_node.get("properties") or {}):
-                quoted = _quoted_name(name)
+            if quoted is not None:
                 rel_out["links"] = {"self": f"{here}relationships/{quoted}/", "related": f"{here}{quoted}/"}
-            data_node = flatten(spec, (rel_node.get("properties") or {}).get("data"))
             if relationship_data and name in relationship_data:
                 rel_out["data"] = relationship_data[name]
-            elif "data" in (rel_node.get("required") or []):
-                rel_out["data"] = [] if data_node.get("type") == "array" else None
-            if (
-                rel_out.get("data", ()) is None
-                and not data_node.get("nullable")
-                and "data" not in (rel_node.get("required") or [])
-            ):
+            elif data_required:
+                rel_out["data"] = [] if data_is_array else None
+            if rel_out.get("data", ()) is None and not data_nullable and not data_required:
                 del rel_out["data"]  # no linkage and the schema has no null for it: leave the member out
             relationships[name] = rel_out
         out["relationships"] = relationships
-    if "links" in props:
+    if plan.has_links:
         out["links"] = {"self": here}  # object_links
     return out
+
+
+class _ResourcePlan:
+    """How `render_resource` reads one data schema, worked out once per schema: its attributes (name, schema,
+    nullable) and required ones, and per relationship (name, quoted name when it has `links`, whether `data`
+    is required, an array, nullable)."""
+
+    __slots__ = (
+        "attr_props",
+        "attributes",
+        "attrs_schema",
+        "has_attributes",
+        "has_links",
+        "relationships",
+        "required",
+        "required_order",
+    )
+
+    def __init__(self, spec: Spec, schema: dict[str, Any]) -> None:
+        props = schema.get("properties") or {}
+        self.has_attributes = "attributes" in props
+        self.has_links = "links" in props
+        self.attrs_schema = flatten(spec, props.get("attributes"))
+        self.attr_props: dict[str, Any] | None = self.attrs_schema.get("properties")
+        self.required_order: list[str] = list(self.attrs_schema.get("required") or [])
+        self.required = frozenset(self.required_order)
+        self.attributes = tuple(
+            (name, prop, bool(flatten(spec, prop).get("nullable"))) for name, prop in (self.attr_props or {}).items()
+        )
+        rels: list[tuple[str, str | None, bool, bool, bool]] = []
+        for name, rel_schema in (flatten(spec, props.get("relationships")).get("properties") or {}).items():
+            rel_node = flatten(spec, rel_schema)
+            rel_members = rel_node.get("properties") or {}
+            data_node = flatten(spec, rel_members.get("data"))
+            rels.append(
+                (
+                    name,
+                    _quoted_name(name) if "links" in rel_members else None,
+                    "data" in (rel_node.get("required") or []),
+                    data_node.get("type") == "array",
+                    bool(data_node.get("nullable")),
+                )
+            )
+        self.relationships = tuple(rels)
+
+
+def _resource_plan(spec: Spec, schema: dict[str, Any]) -> _ResourcePlan:
+    hit = _RESOURCE_PLANS.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    plan = _ResourcePlan(spec, schema)
+    if schema:  # the spec's schemas (an empty one may be a fresh `{}`: not worth keeping)
+        if len(_RESOURCE_PLANS) > _PLANS_KEPT:
+            _RESOURCE_PLANS.clear()
+        _RESOURCE_PLANS[id(schema)] = (schema, plan)  # kept with its schema: its id is not reused meanwhile
+    return plan
+
+
+_RESOURCE_PLANS: dict[int, tuple[dict[str, Any], _ResourcePlan]] = {}
 
 
 @functools.lru_cache(maxsize=1024)

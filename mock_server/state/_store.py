@@ -23,7 +23,6 @@ import marshal
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar, cast
 
@@ -53,6 +52,7 @@ HOUR = 3600  # the span of a rollup's totals, in seconds: slots in any whole-hou
 JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
 _NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
+_UNKNOWN: Any = object()  # not looked up ahead
 _T = TypeVar("_T")
 
 
@@ -239,6 +239,38 @@ class BatchingTx:
         # (account, type, target) -> held records pointing there; built on the first `referencing` (a profile
         # import never asks, so it never pays for it)
         self._by_ref: dict[tuple[str, str, str], dict[tuple[str, str, str], None]] | None = None
+        # (account, type, attr, key) -> the stored record `find` answers for it (None: none), looked up ahead
+        self._found: dict[tuple[str, str, str, str], Record | None] = {}
+
+    @property
+    def looks_ahead(self) -> bool:
+        """Does `prefetch` look anything up (not over the memory store, where a `find` costs no round trip)?"""
+        return not self._direct
+
+    def prefetch(self, account: str, rtype: str, attribute: str, values: Iterable[Any]) -> None:
+        """Look up the stored records `find` would answer for many values of one attribute at once (a bulk job's
+        identifiers: one indexed query on SQL, where one `find` each costs a round trip per value). Later `find`s
+        answer from these, after the held writes; over the memory store nothing is looked up ahead."""
+        if self._direct:
+            return
+        wanted: dict[str, Any] = {}
+        for value in values:
+            key = key_text(value)
+            if key is not None and (account, rtype, attribute, key) not in self._found:
+                wanted[key] = value
+        if not wanted:
+            return
+        found = self._tx.candidates(account, rtype, attribute, list(wanted))
+        if found is None:
+            return  # no index on the field: each `find` asks the store
+        by_key: dict[str, list[Record]] = {}
+        for record in found:
+            held = (record.get("attributes") or {}).get(attribute)
+            key = key_text(held) if type(held) in (str, int, float, bool) else None  # only a scalar can `==` one
+            if key in wanted:
+                by_key.setdefault(key, []).append(record)
+        for key, value in wanted.items():
+            self._found[(account, rtype, attribute, key)] = first_match(by_key.get(key, ()), attribute, value)
 
     def flush(self) -> None:
         by_account: dict[str, list[Record]] = {}
@@ -247,6 +279,7 @@ class BatchingTx:
         self._held.clear()
         self._by_key.clear()
         self._by_ref = None
+        self._found.clear()  # stored now: what was held may answer what was looked up ahead
         for account, records in by_account.items():
             self._tx.put_many(account, records)
 
@@ -277,13 +310,19 @@ class BatchingTx:
             self.put(account, record)
 
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None:
+        if not self._held and not self._found:  # (always so over the memory store: nothing is held)
+            return self._tx.find(account, rtype, attribute, value)
         key = key_text(value)
         where = self._by_key.get((account, rtype, attribute, key)) if key is not None else None
         blob = self._held.get(where) if where else None
         held = marshal.loads(blob) if blob is not None else None
         if held is not None and (held.get("attributes") or {}).get(attribute) == value:
             return cast(Record, held)
-        stored = self._tx.find(account, rtype, attribute, value)
+        ahead = self._found.get((account, rtype, attribute, key), _UNKNOWN) if key is not None else _UNKNOWN
+        if ahead is _UNKNOWN:
+            stored = self._tx.find(account, rtype, attribute, value)
+        else:
+            stored = clone(cast(Record, ahead)) if ahead is not None else None  # a copy: callers change theirs
         if stored is not None and (account, rtype, stored["id"]) in self._held:
             return None  # changed since: its held version no longer has this value
         return stored
@@ -427,11 +466,19 @@ class _Table:
             elif held != rid:
                 index[key] = {held, rid}
 
-    def equality(self, plan: IndexPlan, path: str) -> dict[str, Any]:
+    def equality(self, plan: IndexPlan, path: str, rtype: str) -> dict[str, Any]:
         if path not in self.eq:
-            self.eq[path], self.unknown[path] = {}, set()
+            # An identifier's index is built with the other identifiers' (a uniqueness check asks for each): one
+            # pass over the records (a large account decodes each record once, not once per identifier).
+            lookups = plan.lookups.get(rtype, frozenset())
+            paths = (
+                [path, *(p for p in sorted(lookups) if p != path and p not in self.eq)] if path in lookups else [path]
+            )
+            for built in paths:
+                self.eq[built], self.unknown[built] = {}, set()
             for record in self.rows.values():
-                self._add_keys(plan, path, record)
+                for built in paths:
+                    self._add_keys(plan, built, record)
         return self.eq[path]
 
     def ordered(self, sort_field: str | None) -> Any:
@@ -675,7 +722,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return []
-        index = table.equality(self._s.plan, field)
+        index = table.equality(self._s.plan, field, rtype)
         ids = {rid for key in keys for rid in _ids(index.get(key))} | table.unknown[field]
         return [table.rows[rid] for rid in ids]
 
@@ -683,6 +730,16 @@ class _MemoryTx:
         key = key_text(value)  # (scan and candidates decode fresh copies: nothing to clone)
         if key is None:
             return first_match(self.scan(account, rtype), attribute, value)
+        table = self._table(account, rtype)
+        if table is None:
+            return None
+        held = table.equality(self._s.plan, attribute, rtype).get(key)
+        unknown = table.unknown[attribute]
+        if held is None and not unknown:
+            return None  # the common answer of a uniqueness check: nothing to decode
+        if isinstance(held, str) and not unknown:
+            record = table.rows[held]
+            return record if (record.get("attributes") or {}).get(attribute) == value else None
         return first_match(self.candidates(account, rtype, attribute, [key]) or [], attribute, value)
 
     def referencing(self, account: str, rtype: str, target_type: str, target_id: str) -> list[Record]:
@@ -792,6 +849,24 @@ class _MemoryTx:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]
 
 
+class _MemoryTransaction:
+    """`MemoryStore.transaction()`: the store's lock held while the block runs (a plain context manager: a
+    request opens several, and a generator-based one costs several calls each)."""
+
+    __slots__ = ("_lock", "_tx")
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._lock = store._lock
+        self._tx = _MemoryTx(store)
+
+    def __enter__(self) -> StoreTx:
+        self._lock.acquire()
+        return self._tx
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 class MemoryStore:
     """The default: fast, per process, gone on restart."""
 
@@ -803,7 +878,7 @@ class MemoryStore:
         self.data: dict[str, dict[str, _Table]] = {}
         self.seq = 0
         self.plan = IndexPlan()
-        self._journal: dict[str, list[dict[str, Any]]] = {}
+        self._journal: dict[str, list[str]] = {}  # account -> its entries as JSON, oldest first
         self._journal_sizes: dict[str, list[int]] = {}  # parallel to _journal: each entry's journal_size
         self._journal_bytes: dict[str, int] = {}  # the sum of each account's _journal_sizes
         self._lock = threading.RLock()
@@ -815,10 +890,8 @@ class MemoryStore:
                 for table in tables.values():
                     table.eq, table.unknown, table.order, table.refs, table.ranges = {}, {}, {}, None, {}
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
-        with self._lock:
-            yield _MemoryTx(self)
+    def transaction(self, *, write: bool = True) -> _MemoryTransaction:
+        return _MemoryTransaction(self)
 
     def reset(self, account: str | None = None) -> None:
         with self._lock:
@@ -840,11 +913,14 @@ class MemoryStore:
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
-        size = journal_size(entry)
+        # Kept as its JSON, as the SQL stores keep it: a snapshot (later changes to what the entry holds do not
+        # reach the journal), whose length is its journal_size.
+        text = json.dumps(entry)
+        size = len(text.encode("utf-8", "surrogatepass"))
         with self._lock:
             entries = self._journal.setdefault(account, [])
             sizes = self._journal_sizes.setdefault(account, [])
-            entries.append(entry)
+            entries.append(text)
             sizes.append(size)
             # The oldest entries go until the newest fit both bounds (a running total: no walk over the journal).
             total, drop = self._journal_bytes.get(account, 0) + size, 0
@@ -858,9 +934,9 @@ class MemoryStore:
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
             if account is not None:
-                return list(self._journal.get(account, [])[-limit:])
-            merged = [e for entries in self._journal.values() for e in entries]
-            return sorted(merged, key=lambda e: e.get("seq", 0))[-limit:]
+                return [json.loads(text) for text in self._journal.get(account, [])[-limit:]]
+            merged = [json.loads(text) for entries in self._journal.values() for text in entries]
+        return sorted(merged, key=lambda e: e.get("seq", 0))[-limit:]
 
     def clear_journal(self, account: str | None = None) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ from .._index import Kind, OpInfo, ResourceIndex
 from .._models import Outcome, Record, ResourceInput, merge, now
 from .._render import conform, may_conform, related_ids, related_type_of
 from .._schema import flatten, value_for_schema
-from .._store import Store, StoreTx
+from .._store import BatchingTx, Store, StoreTx
 
 if TYPE_CHECKING:
     from . import Backends
@@ -107,6 +107,7 @@ class Backend:
         self.store = store
         self.ids = ids
         self.backends = backends
+        self._completion_plans: dict[tuple[str, str], tuple[_Completion, ...]] = {}  # see `_completions`
 
     # -- hooks a domain backend overrides ----------------------------------------------------------
     def new_id(self, tx: StoreTx, account: str, incoming: ResourceInput) -> str:
@@ -127,6 +128,9 @@ class Backend:
         """Another stored resource this one must not duplicate (by a unique identifier); none by default."""
         return None
 
+    def prefetch_existing(self, tx: BatchingTx, account: str, records: list[Record]) -> None:
+        """Look up ahead, together, what `find_existing` will ask for these records (a bulk job's)."""
+
     def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
         """Domain rules applied to a resource about to be stored (after the schema completed it)."""
 
@@ -143,10 +147,7 @@ class Backend:
         spec = self.index.spec
         attrs = record.setdefault("attributes", {})
         stamp = ""
-        first = self.attribute_schema(op, record["type"])
-        second = self.attribute_schema(None, record["type"])
-        for schema in (first,) if second is first else (first, second):  # often one and the same
-            plan = _completion(spec, schema)
+        for plan in self._completions(op, record["type"]):
             for name in plan.timestamps:
                 if attrs.get(name) is None:
                     stamp = stamp or now()  # one moment: a new record's created and updated agree
@@ -163,6 +164,18 @@ class Backend:
             for name in plan.conformed:
                 if name in attrs:
                     attrs[name] = conform(spec, plan.props[name], attrs[name])
+
+    def _completions(self, op: OpInfo | None, rtype: str) -> tuple[_Completion, ...]:
+        """The completion plans of the operation's attribute schema and the type's (often one and the same),
+        worked out once per operation and type: a bulk import completes thousands of records."""
+        key = (op.operation_id if op else "", rtype)
+        plans = self._completion_plans.get(key)
+        if plans is None:
+            first = self.attribute_schema(op, rtype)
+            second = self.attribute_schema(None, rtype)
+            schemas = (first,) if second is first else (first, second)
+            plans = self._completion_plans[key] = tuple(_completion(self.index.spec, s) for s in schemas)
+        return plans
 
     def complete_attributes(self, attrs: dict[str, Any], props: dict[str, Any]) -> None:
         """Type-specific defaults before the schema fills the rest (a job's status, a campaign's...)."""

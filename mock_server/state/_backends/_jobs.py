@@ -59,6 +59,8 @@ class JobsBackend(Backend):
         effect = job_effect(job["type"])
         account = call.account
         made: dict[str, list[dict[str, str]]] = {}
+        if isinstance(tx, BatchingTx) and tx.looks_ahead and effect != "delete":
+            self._prefetch(tx, account, job)
         for value in (job.get("attributes") or {}).values():
             items = value.get("data") if isinstance(value, dict) else None
             if not isinstance(items, list):
@@ -116,3 +118,16 @@ class JobsBackend(Backend):
                         present = {(r["type"], r["id"]) for r in bucket["data"]}
                         bucket["data"] += [r for r in refs if (r["type"], r["id"]) not in present]
                     tx.put(account, other)
+
+    def _prefetch(self, tx: BatchingTx, account: str, job: Record) -> None:
+        """What the job's resources are matched against (their unique identifiers), looked up together per type
+        and field before the loop: on SQL one indexed query each instead of one round trip per resource."""
+        by_type: dict[str, list[Record]] = {}
+        for value in (job.get("attributes") or {}).values():
+            items = value.get("data") if isinstance(value, dict) else None
+            for item in items if isinstance(items, list) else ():
+                info = self.index.types.get(str(item.get("type"))) if isinstance(item, dict) else None
+                if info and info.creatable:
+                    by_type.setdefault(info.name, []).append(item)
+        for rtype, items in by_type.items():
+            self.backends.for_type(rtype).prefetch_existing(tx, account, items)

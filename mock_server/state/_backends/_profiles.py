@@ -11,7 +11,7 @@ from mock_server import MockRequest
 
 from .._errors import MockError, invalid, not_found
 from .._models import Outcome, Record, Ref, merge, now
-from .._store import StoreTx
+from .._store import BatchingTx, StoreTx
 from ._base import Backend, Call
 from ._consent import apply_consent, consent_action, default_subscriptions, list_suppression, requested_channels
 from ._jobs import JobsBackend
@@ -38,6 +38,12 @@ class ProfilesBackend(Backend):
             if other is not None and other["id"] != record["id"]:
                 return other
         return None
+
+    def prefetch_existing(self, tx: BatchingTx, account: str, records: list[Record]) -> None:
+        for key in UNIQUE_IDENTIFIERS:
+            values = [v for r in records if (v := (r.get("attributes") or {}).get(key)) not in (None, "")]
+            if values:
+                tx.prefetch(account, "profile", key, values)
 
     def find_or_create(self, tx: StoreTx, account: str, identifiers: dict[str, Any], rid: str | None = None) -> Record:
         """The profile with this id or one of these identifiers, else a new one holding them (stored)."""
