@@ -67,7 +67,7 @@ class RecordCodec:
         """Make the table's dictionary from its records (plain marshal so far) and compress them all with it.
         Records unlike any other (too few to learn from) leave the table as it is, to try again at 4x the size."""
         step = max(1, len(blobs) // _SAMPLES)
-        samples = list(blobs.values())[::step][:_SAMPLES]
+        samples: list[bytes | bytearray | memoryview] = [*list(blobs.values())[::step][:_SAMPLES]]
         try:
             dictionary = zstandard.train_dictionary(_DICTIONARY_BYTES, samples, level=_LEVEL)
         except zstandard.ZstdError:
