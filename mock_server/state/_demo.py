@@ -535,8 +535,8 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
     # Member ids and join times (epoch seconds) only: a reference object each would hold ~200 bytes per
     # membership until the end (1M profiles).
     members: dict[str, _Members] = {name: _Members() for name in (*account.list_ids, *account.segment_ids)}
-    recent = DEMO_UNTIL - dt.timedelta(days=90)
-    lapsed = DEMO_UNTIL - dt.timedelta(days=180)
+    recent = (DEMO_UNTIL - dt.timedelta(days=90)).isoformat()  # compared as text with the events' datetimes
+    lapsed = (DEMO_UNTIL - dt.timedelta(days=180)).isoformat()
     order_metric = account.metric_ids["Placed Order"]
     engaged = {account.metric_ids[m] for m in ("Opened Email", "Clicked Email", "Active on Site")}
     for i in range(profiles):
@@ -566,7 +566,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
             e["attributes"]["datetime"]
             for e in events
             if e["relationships"]["metric"]["data"]["id"] in engaged
-            and e["attributes"]["datetime"] >= recent.isoformat()
+            and e["attributes"]["datetime"] >= recent
         ]
         if engagements:
             members["Engaged (last 90 days)"].add(ref, min(engagements))
@@ -574,7 +574,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
             members["Repeat buyers"].add(ref, orders[1])
         if not orders:
             members["Never purchased"].add(ref, created)
-        elif orders[-1] < lapsed.isoformat():
+        elif orders[-1] < lapsed:
             lapsed_at = dt.datetime.fromisoformat(orders[-1]) + dt.timedelta(days=180)
             members["Lapsed customers (180 days)"].add(ref, _stamp(lapsed_at))
     created = _stamp(account.start - dt.timedelta(days=200))
