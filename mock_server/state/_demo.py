@@ -565,8 +565,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
         engagements = [
             e["attributes"]["datetime"]
             for e in events
-            if e["relationships"]["metric"]["data"]["id"] in engaged
-            and e["attributes"]["datetime"] >= recent
+            if e["relationships"]["metric"]["data"]["id"] in engaged and e["attributes"]["datetime"] >= recent
         ]
         if engagements:
             members["Engaged (last 90 days)"].add(ref, min(engagements))
