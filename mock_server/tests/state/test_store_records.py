@@ -95,3 +95,28 @@ def test_records_too_few_to_learn_from_stay_plain_and_training_is_tried_again_la
     assert not codec.wants_training(TRAIN_AT)
     assert codec.wants_training(4 * TRAIN_AT)
     assert codec.decode("a", blobs["a"]) == {"type": "x", "id": "a"}
+
+
+def test_a_memory_table_past_its_training_reads_back_every_record_exactly() -> None:
+    from mock_server.state import MemoryStore
+
+    store = MemoryStore()
+    written: dict[str, dict[str, Any]] = {}
+    with store.transaction() as tx:
+        for i in range(TRAIN_AT + 500):  # the dictionary is trained at TRAIN_AT: records on both sides of it
+            rid = f"01G3SYKJTQZ9CZ5JKZD{i:07d}"
+            record = {**EVENT, "id": rid, "attributes": {**EVENT["attributes"], "n": i, "odd": [i] * (i % 3)}}
+            if i % 7 == 0:
+                record["relationships"] = {}  # a shape unlike the others
+            tx.put("acct", record)
+            written[rid] = record
+        for rid, record in written.items():
+            assert _same(tx.get("acct", "event", rid), record)
+        changed = {**written[next(iter(written))], "attributes": {"n": -1}}  # updated after the training
+        tx.put("acct", changed)
+        written[changed["id"]] = changed
+        assert tx.delete("acct", "event", "01G3SYKJTQZ9CZ5JKZD0000001")
+        del written["01G3SYKJTQZ9CZ5JKZD0000001"]
+        scanned = tx.scan("acct", "event")
+    assert [r["id"] for r in scanned] == list(written)
+    assert all(_same(r, written[r["id"]]) for r in scanned)
