@@ -2,7 +2,7 @@
 """Benchmark the stateful mock at scale: demo accounts of growing size on each store backend.
 
     uv run python scripts/bench_state.py [--sizes 1k,10k,100k] [--backends memory,sqlite] [--postgres DSN|auto]
-        [--requests 200] [--max-seconds 10] [--bulk-profiles 30000] [--results FILE]
+        [--requests 200] [--max-seconds 10] [--bulk-profiles 30000] [--import-profiles 200000] [--results FILE]
         [--docs docs/benchmarks.md] [--plot docs/benchmarks-state.png]
 
 For every backend and size, a `kdk mock --demo-data SIZE` process (demo accounts: about 10 events per profile)
@@ -11,9 +11,11 @@ single creates/s, GET by id p50/p99, filter by email p50, a page of 20 p50 (walk
 `sort=-updated` page p50, events filtered by metric and a month's time window p50, `query_metric_aggregates`
 over a month p50, and the server's RSS (and per profile, beyond the empty server); then a bulk import over HTTP
 (`POST /api/profile-bulk-import-jobs`, 10,000 profiles per job as Klaviyo allows): profiles/s, and the RSS each
-imported profile adds (a profile alone, without events). Side by side in the same run: stateless GET req/s of
-`kdk mock --stateless` against a bare ASGI app on the same uvicorn setup (wrk). `--postgres auto` measures
-PostgreSQL in a throwaway local cluster (mock_server/tests/postgres_cluster.py: Debian's binaries).
+imported profile adds (after one untimed job); and, once per run, the RSS of a bulk-imported profile alone at
+the large end (`--import-profiles` into an empty memory account, no events). Side by side in the same run:
+stateless GET req/s of `kdk mock --stateless` against a bare ASGI app on the same uvicorn setup (wrk).
+`--postgres auto` measures PostgreSQL in a throwaway local cluster (mock_server/tests/postgres_cluster.py:
+Debian's binaries).
 
 Writes a Markdown table to stdout, into the `bench_state` section of `--docs` (the machine, its load average
 and the date with it), and the growth curve as a PNG (`--plot`, matplotlib). 1M profiles is opt-in
@@ -86,6 +88,9 @@ CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever e
     ("bulk_cpu_rate", "bulk import (profiles per CPU s)"),
 )
 BULK_JOB = 10_000  # profiles per job: Klaviyo's limit
+# A request may wait this long: at 1M profiles the first request of a kind builds its index (minutes over 10M
+# events); that call is not timed, but it must not time out.
+REQUEST_TIMEOUT = 3600.0
 PLOTTED = ("get_cpu", "email_cpu", "page_cpu", "sort_cpu", "events_cpu", "aggregates_cpu")
 
 
@@ -95,7 +100,7 @@ class Client:
     def __init__(self, port: int, key: str) -> None:
         self.port = port
         self.headers = {"Authorization": f"Klaviyo-API-Key {key}", "revision": REVISION}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         self.conn.connect()
         # Without this, Nagle and delayed ACKs add ~40 ms to some requests: the figures would be the kernel's.
         self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -207,10 +212,13 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
         if args.bulk_profiles:
             client = Client(port, key)
             try:
+                # One job first, untimed: the first job of a process builds its validators and caches.
+                bulk_import(client, BULK_JOB, process.pid, f"{size}.warm")
+                before = rss_mb(process.pid)
                 row.update(bulk_import(client, args.bulk_profiles, process.pid, size))
             finally:
                 client.close()
-            row["rss_per_imported"] = max(0.0, rss_mb(process.pid) - row["rss"]) * 1024 / args.bulk_profiles
+            row["rss_per_imported"] = max(0.0, rss_mb(process.pid) - before) * 1024 / args.bulk_profiles
     finally:
         stop(process)
     return row
@@ -346,6 +354,28 @@ def empty_rss(state: str, args: argparse.Namespace) -> float:
         stop(process)
 
 
+def imported_rss(state: str, profiles: int, args: argparse.Namespace) -> dict[str, float]:
+    """A bulk-imported profile alone (no events), at the large end: RSS of a fresh mock after `profiles`
+    profiles are bulk imported into an empty account, beyond the same mock after one untimed job (its
+    validators and caches built), per profile; and the import's profiles/s."""
+    port = free_port()
+    key = f"pk_bench_import_{os.getpid()}"
+    process, _ = start_mock(["--state", state], port, key, args.start_limit)
+    try:
+        client = Client(port, key)
+        try:
+            bulk_import(client, BULK_JOB, process.pid, "warm")
+            before = rss_mb(process.pid)
+            out = bulk_import(client, profiles, process.pid, "alone")
+        finally:
+            client.close()
+        out["rss_per_imported"] = max(0.0, rss_mb(process.pid) - before) * 1024 / profiles
+        out["profiles"] = profiles
+        return out
+    finally:
+        stop(process)
+
+
 # -- stateless GET vs a bare ASGI app ---------------------------------------------------------------------------
 _BARE_APP = Path(__file__).resolve().with_name("_bare_asgi_app.py")  # the same app bench_mock measures
 
@@ -404,7 +434,9 @@ def _cell(key: str, value: Any) -> str:
     return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms" if value >= 1 else f"{value:.2f} ms"
 
 
-def table(rows: list[dict[str, Any]], comparison: dict[str, str], args: argparse.Namespace) -> str:
+def table(
+    rows: list[dict[str, Any]], comparison: dict[str, str], args: argparse.Namespace, alone: dict[str, float] | None
+) -> str:
     load = os.getloadavg()
     lines = [
         f"{dt.date.today().isoformat()}, {platform.machine()} `{platform.node() or '?'}`, {os.cpu_count()} CPUs "
@@ -434,6 +466,14 @@ def table(rows: list[dict[str, Any]], comparison: dict[str, str], args: argparse
         f"{comparison['mock']} req/s, a bare ASGI app on the same uvicorn setup {comparison['bare']} req/s "
         f"({comparison['ratio']}).",
     ]
+    if alone:
+        lines += [
+            "",
+            f"A bulk-imported profile alone (memory, no events): {alone['rss_per_imported']:.2f} KB of RSS per "
+            f"profile, {alone['profiles']:,.0f} profiles imported into an empty account (beyond the same mock after "
+            f"one untimed job of {BULK_JOB:,}); {alone['bulk']:,.0f} profiles/s "
+            f"({alone['bulk_cpu_rate']:,.0f} per server CPU second).",
+        ]
     return "\n".join(lines)
 
 
@@ -502,6 +542,12 @@ def main() -> None:
     parser.add_argument(
         "--bulk-profiles", type=int, default=30_000, help="profiles to bulk import per row (jobs of 10,000; 0: none)"
     )
+    parser.add_argument(
+        "--import-profiles",
+        type=int,
+        default=200_000,
+        help="profiles bulk imported into an empty memory account for the RSS of a profile alone (0: skip)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="requests per latency figure (at most)")
     parser.add_argument("--max-seconds", type=float, default=10.0, help="seconds per latency figure (at most)")
     parser.add_argument("--duration", type=int, default=5, help="wrk seconds for the stateless comparison")
@@ -555,8 +601,13 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     shutil.rmtree(work, ignore_errors=True)
     if args.results:
         rows = merge_results(args.results, rows, [b for b, _ in backends])
+    alone = None
+    if args.import_profiles and any(state == "memory" for _, state in backends):
+        print(f"bench_state: {args.import_profiles:,} profiles bulk imported alone ...", file=sys.stderr, flush=True)
+        alone = imported_rss("memory", args.import_profiles, args)
+        print(f"bench_state: {alone}", file=sys.stderr, flush=True)
     comparison = stateless_vs_bare(args)
-    text = table(rows, comparison, args)
+    text = table(rows, comparison, args, alone)
     print(text)
     if not args.no_docs:
         plot(rows, args.plot)

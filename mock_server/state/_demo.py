@@ -28,11 +28,10 @@ import itertools
 import json
 import random
 import re
-import uuid
 from collections.abc import Iterator
 from typing import IO, Any
 
-from mock_server import IdRules, id_rules
+from mock_server import IdRule, IdRules, id_rules, seeded_id
 
 from ._backends import apply_consent, expand_definition
 from ._index import ResourceIndex
@@ -161,6 +160,7 @@ class _Account:
     def __init__(self, index: ResourceIndex, profiles: int, seed: int) -> None:
         self.index = index
         self.ids: IdRules = id_rules(index.spec)
+        self._rules: dict[str, IdRule] = {}  # by type (`IdRules.rule` builds a default rule on every call)
         self.profiles = profiles
         self.seed = seed
         self.rng = random.Random(f"kdk-demo:{seed}:{profiles}")
@@ -184,8 +184,11 @@ class _Account:
 
     def id(self, rtype: str, key: str, attributes: dict[str, Any] | None = None) -> str:
         """The id the spec's rule builds from `attributes`, else a deterministic one of the type's shape."""
-        built = self.ids.rule(rtype).build(attributes or {}, {})
-        return built or self.ids.seeded(rtype, f"kdk-demo:{self.seed}:{rtype}:{key}")
+        rule = self._rules.get(rtype)
+        if rule is None:
+            rule = self._rules[rtype] = self.ids.rule(rtype)
+        built = rule.build(attributes or {}, {}) if rule.parts else None
+        return built or seeded_id(rule.shape, f"kdk-demo:{self.seed}:{rtype}:{key}")
 
     def when(self, earliest: dt.datetime | None = None) -> dt.datetime:
         low = (earliest or self.start).timestamp()
@@ -497,7 +500,7 @@ class _Account:
                     "attributes": {
                         "timestamp": int(moment.timestamp()),
                         "datetime": moment.isoformat(),
-                        "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=1)),
+                        "uuid": _uuid1_text(rng.getrandbits(128)),
                         "event_properties": properties,
                         # Kept as a tracked event keeps them (for reports and aggregates):
                         "value": value,
@@ -513,6 +516,16 @@ class _Account:
         return out
 
 
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID_SET = (0x8000 << 48) | (1 << 76)
+
+
+def _uuid1_text(number: int) -> str:
+    """`str(uuid.UUID(int=number, version=1))`, without building the UUID (~10M of them in a 1M account)."""
+    text = f"{(number & _UUID_CLEAR) | _UUID_SET:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Iterator[dict[str, Any]]:
     """Every resource of a demo account with `profiles` profiles, in the seed format, in an order the seed loader
     can store as it goes (what a resource points at comes first, except list and segment members, whose lists
@@ -522,8 +535,8 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
     # Member ids and join times (epoch seconds) only: a reference object each would hold ~200 bytes per
     # membership until the end (1M profiles).
     members: dict[str, _Members] = {name: _Members() for name in (*account.list_ids, *account.segment_ids)}
-    recent = DEMO_UNTIL - dt.timedelta(days=90)
-    lapsed = DEMO_UNTIL - dt.timedelta(days=180)
+    recent = (DEMO_UNTIL - dt.timedelta(days=90)).isoformat()  # compared as text with the events' datetimes
+    lapsed = (DEMO_UNTIL - dt.timedelta(days=180)).isoformat()
     order_metric = account.metric_ids["Placed Order"]
     engaged = {account.metric_ids[m] for m in ("Opened Email", "Clicked Email", "Active on Site")}
     for i in range(profiles):
@@ -552,8 +565,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
         engagements = [
             e["attributes"]["datetime"]
             for e in events
-            if e["relationships"]["metric"]["data"]["id"] in engaged
-            and e["attributes"]["datetime"] >= recent.isoformat()
+            if e["relationships"]["metric"]["data"]["id"] in engaged and e["attributes"]["datetime"] >= recent
         ]
         if engagements:
             members["Engaged (last 90 days)"].add(ref, min(engagements))
@@ -561,7 +573,7 @@ def demo_resources(index: ResourceIndex, profiles: int, *, seed: int = 0) -> Ite
             members["Repeat buyers"].add(ref, orders[1])
         if not orders:
             members["Never purchased"].add(ref, created)
-        elif orders[-1] < lapsed.isoformat():
+        elif orders[-1] < lapsed:
             lapsed_at = dt.datetime.fromisoformat(orders[-1]) + dt.timedelta(days=180)
             members["Lapsed customers (180 days)"].add(ref, _stamp(lapsed_at))
     created = _stamp(account.start - dt.timedelta(days=200))

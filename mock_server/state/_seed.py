@@ -16,6 +16,7 @@ settings:                         # optional, per account (`_account_settings`):
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -87,6 +88,25 @@ def apply_seed(
     one transaction per account, or one per `batch_size` resources (so a large account never holds the store
     for long, nor one huge SQLite transaction). `check_unique=False` skips the per-resource search for a
     resource with the same identifiers, for resources made unique by construction (demo accounts)."""
+    # The collector is off while resources load: a load allocates millions of short-lived objects and keeps
+    # few (the memory store keeps records as bytes), so its passes would only cost time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _apply_seed(index, store, doc, only_empty, batch_size, check_unique)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _apply_seed(
+    index: ResourceIndex,
+    store: Store,
+    doc: dict[str, Any],
+    only_empty: bool,
+    batch_size: int | None,
+    check_unique: bool,
+) -> int:
     backends = Backends(index, store, id_rules(index.spec), WebhookSender())
     # Checked before anything is written, when the document holds them already: a streamed seed file has parsed
     # only what comes before its accounts, and asking it for a later member would read past (and lose) them.
