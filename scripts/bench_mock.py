@@ -259,14 +259,14 @@ def single_creates(port: int, pid: int, count: int, tag: str) -> tuple[float, fl
 BULK_JOB = 10_000  # profiles per import job: Klaviyo's limit
 
 
-def bulk_import(port: int, pid: int, profiles: int, tag: str) -> tuple[float, float]:
+def bulk_import(port: int, pid: int, profiles: int, tag: str, key: str = "pk_bench") -> tuple[float, float]:
     """(profiles/s, profiles per server CPU second): `profiles` new profiles through `POST
     /api/profile-bulk-import-jobs`, one job of up to 10,000 at a time, the way `scripts/bench_state.py` measures
     it (the bodies are built before the clock starts; the client encodes them on the clock)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     connection.connect()
     connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    headers = {**HEADERS, "content-type": JSON_API}
+    headers = {**HEADERS, "Authorization": f"Klaviyo-API-Key {key}", "content-type": JSON_API}
 
     def profile(i: int) -> dict[str, object]:  # bench_state's imported profile
         return {
@@ -346,28 +346,35 @@ def _create_round(checkout: Checkout, args: argparse.Namespace, round_number: in
 
 def hotpath_round(checkout: Checkout, args: argparse.Namespace, round_number: int) -> None:
     """One measurement of each figure for `checkout`, appended to its lists (fresh servers every round)."""
-    kdk = kdk_command(checkout.root)
     if args.creates > 0 or args.bulk_profiles > 0:
         _create_round(checkout, args, round_number)
     if shutil.which("wrk") is None:
         return
+    for kind, (rps, cpu_us) in stateless_and_bare(checkout.root, args.connections, args.hotpath_duration).items():
+        (checkout.mock_rps if kind == "stateless" else checkout.bare_rps).append(rps)
+        (checkout.mock_cpu_us if kind == "stateless" else checkout.bare_cpu_us).append(cpu_us)
+
+
+def stateless_and_bare(root: Path, connections: int, duration: int) -> dict[str, tuple[float, float]]:
+    """{"stateless" | "bare": (req/s, server CPU us per request)}: GET_PATH under wrk against `kdk mock
+    --stateless` of the checkout at `root`, then against the bare ASGI app under the same uvicorn setup."""
+    out: dict[str, tuple[float, float]] = {}
     for kind in ("stateless", "bare"):
         port = free_port()
         command = (
-            [*kdk, "mock", "--stateless", "--port", str(port)]
+            [*kdk_command(root), "mock", "--stateless", "--port", str(port)]
             if kind == "stateless"
-            else [*python_command(checkout.root), str(BARE_APP), str(port)]
+            else [*python_command(root), str(BARE_APP), str(port)]
         )
-        server = start_until(command, port, checkout.root)
+        server = start_until(command, port, root)
         try:
-            wrk(port, GET_PATH, HEADERS, args.connections, 1)  # warm-up
+            wrk(port, GET_PATH, HEADERS, connections, 1)  # warm-up
             cpu_before = cpu_seconds(server.pid)
-            rps, _, requests = wrk_run(port, GET_PATH, HEADERS, args.connections, args.hotpath_duration)
-            cpu_us = (cpu_seconds(server.pid) - cpu_before) * 1e6 / max(requests, 1)
+            rps, _, requests = wrk_run(port, GET_PATH, HEADERS, connections, duration)
+            out[kind] = rps, (cpu_seconds(server.pid) - cpu_before) * 1e6 / max(requests, 1)
         finally:
             stop(server)
-        (checkout.mock_rps if kind == "stateless" else checkout.bare_rps).append(rps)
-        (checkout.mock_cpu_us if kind == "stateless" else checkout.bare_cpu_us).append(cpu_us)
+    return out
 
 
 def hotpath_table(checkouts: list[Checkout], args: argparse.Namespace, load_before: tuple[float, ...]) -> str:

@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mock import GET_PATH, cpu_seconds, free_port, kdk_command, stop, wrk
+from bench_mock import BULK_JOB, bulk_import, cpu_seconds, free_port, kdk_command, stateless_and_bare, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 REVISION = "2026-07-15"
@@ -87,7 +87,6 @@ CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever e
     ("aggregates_cpu", "metric aggregates (month)"),
     ("bulk_cpu_rate", "bulk import (profiles per CPU s)"),
 )
-BULK_JOB = 10_000  # profiles per job: Klaviyo's limit
 # A request may wait this long: at 1M profiles the first request of a kind builds its index (minutes over 10M
 # events); that call is not timed, but it must not time out.
 REQUEST_TIMEOUT = 3600.0
@@ -210,14 +209,10 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
         row["rss"] = rss_mb(process.pid)
         row["load_avg"] = os.getloadavg()[0]  # the box is shared: each row says how busy it was
         if args.bulk_profiles:
-            client = Client(port, key)
-            try:
-                # One job first, untimed: the first job of a process builds its validators and caches.
-                bulk_import(client, BULK_JOB, process.pid, f"{size}.warm")
-                before = rss_mb(process.pid)
-                row.update(bulk_import(client, args.bulk_profiles, process.pid, size))
-            finally:
-                client.close()
+            # One job first, untimed: the first job of a process builds its validators and caches.
+            _bulk(port, process.pid, BULK_JOB, f"{size}.warm", key)
+            before = rss_mb(process.pid)
+            row.update(_bulk(port, process.pid, args.bulk_profiles, size, key))
             row["rss_per_imported"] = max(0.0, rss_mb(process.pid) - before) * 1024 / args.bulk_profiles
     finally:
         stop(process)
@@ -270,37 +265,11 @@ def _create(client: Client, email: str) -> None:
         raise RuntimeError(f"POST /api/profiles: {status} {json.dumps(body)[:300]}")
 
 
-def bulk_import(client: Client, profiles: int, pid: int, tag: str) -> dict[str, float]:
-    """`profiles` new profiles through `POST /api/profile-bulk-import-jobs`, 10,000 per job, one job at a time:
-    profiles per second as the client saw it, and per second of the server's CPU. The bodies are made before
-    the clock starts."""
-    bodies = []
-    for start in range(0, profiles, BULK_JOB):
-        items = [_imported(f"{tag}.{i}") for i in range(start, min(profiles, start + BULK_JOB))]
-        job = {"data": {"type": "profile-bulk-import-job", "attributes": {"profiles": {"data": items}}}}
-        bodies.append(job)
-    cpu_before, started = cpu_seconds(pid), time.perf_counter()
-    for body in bodies:
-        status, answer = client.request("POST", "/api/profile-bulk-import-jobs", body)
-        if status != 202:
-            raise RuntimeError(f"POST /api/profile-bulk-import-jobs: {status} {json.dumps(answer)[:300]}")
-    seconds, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
-    return {"bulk": profiles / seconds, "bulk_cpu_rate": profiles / cpu if cpu else float("nan")}
-
-
-def _imported(tag: str) -> dict[str, Any]:
-    """A profile as an integration imports one: identifiers, name, location, a few properties."""
-    return {
-        "type": "profile",
-        "attributes": {
-            "email": f"import.{tag}@example.com",
-            "external_id": f"imp-{tag}",
-            "first_name": "Avery",
-            "last_name": "Import",
-            "location": {"city": "Boston", "region": "MA", "country": "United States", "zip": "02110"},
-            "properties": {"source": "bulk import", "loyalty_tier": "Silver"},
-        },
-    }
+def _bulk(port: int, pid: int, profiles: int, tag: str, key: str) -> dict[str, float]:
+    """`profiles` new profiles through `POST /api/profile-bulk-import-jobs` (bench_mock's import: 10,000 per
+    job, the bodies made before the clock starts): profiles/s as the client saw it, and per server CPU second."""
+    rate, per_cpu = bulk_import(port, pid, profiles, tag, key=key)
+    return {"bulk": rate, "bulk_cpu_rate": per_cpu}
 
 
 def _walker(client: Client, params: dict[str, str]) -> Callable[[int], None]:
@@ -362,13 +331,9 @@ def imported_rss(state: str, profiles: int, args: argparse.Namespace) -> dict[st
     key = f"pk_bench_import_{os.getpid()}"
     process, _ = start_mock(["--state", state], port, key, args.start_limit)
     try:
-        client = Client(port, key)
-        try:
-            bulk_import(client, BULK_JOB, process.pid, "warm")
-            before = rss_mb(process.pid)
-            out = bulk_import(client, profiles, process.pid, "alone")
-        finally:
-            client.close()
+        _bulk(port, process.pid, BULK_JOB, "warm", key)
+        before = rss_mb(process.pid)
+        out = _bulk(port, process.pid, profiles, "alone", key)
         out["rss_per_imported"] = max(0.0, rss_mb(process.pid) - before) * 1024 / profiles
         out["profiles"] = profiles
         return out
@@ -377,41 +342,13 @@ def imported_rss(state: str, profiles: int, args: argparse.Namespace) -> dict[st
 
 
 # -- stateless GET vs a bare ASGI app ---------------------------------------------------------------------------
-_BARE_APP = Path(__file__).resolve().with_name("_bare_asgi_app.py")  # the same app bench_mock measures
-
-
 def stateless_vs_bare(args: argparse.Namespace) -> dict[str, str]:
-    """req/s of `kdk mock --stateless` GET by id and of a bare ASGI app on the same uvicorn setup (wrk -t1)."""
+    """req/s of `kdk mock --stateless` GET by id and of a bare ASGI app on the same uvicorn setup (wrk -t1),
+    measured as `scripts/bench_mock.py --only hotpath` measures them."""
     if shutil.which("wrk") is None:
         return {"mock": "wrk not installed", "bare": "-", "ratio": "-"}
-    headers = {"Authorization": "Klaviyo-API-Key pk_bench", "revision": REVISION}
-    port = free_port()
-    mock, _ = start_mock(["--stateless"], port, "pk_bench", args.start_limit)
-    try:
-        time.sleep(2.0)  # the background Connexion build: measure the steady state
-        wrk(port, GET_PATH, headers, args.connections, 2)
-        mock_rps, _ = wrk(port, GET_PATH, headers, args.connections, args.duration)
-    finally:
-        stop(mock)
-    port = free_port()
-    python = ROOT / ".venv" / "bin" / "python"
-    bare = subprocess.Popen(
-        [str(python) if python.exists() else sys.executable, str(_BARE_APP), str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            try:
-                Client(port, "x").request("GET", GET_PATH)
-                break
-            except OSError:
-                time.sleep(0.05)
-        wrk(port, GET_PATH, headers, args.connections, 2)
-        bare_rps, _ = wrk(port, GET_PATH, headers, args.connections, args.duration)
-    finally:
-        stop(bare)
+    measured = stateless_and_bare(ROOT, args.connections, args.duration)
+    (mock_rps, _), (bare_rps, _) = measured["stateless"], measured["bare"]
     return {"mock": f"{mock_rps:,.0f}", "bare": f"{bare_rps:,.0f}", "ratio": f"{mock_rps / bare_rps:.0%}"}
 
 
