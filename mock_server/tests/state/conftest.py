@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,20 @@ def open_any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
     yield open_store
     for store in opened:
         store.close()
+
+
+@contextmanager
+def recorded_statements(dialect: type[Any]) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """The statements a SQL dialect runs meanwhile (`run`: every read of `SqlTx` but the bodies by id)."""
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    run = dialect.run
+
+    def recording(self: Any, sql: str, args: Any = ()) -> Any:
+        statements.append((sql, tuple(args)))
+        return run(self, sql, args)
+
+    dialect.run = recording
+    try:
+        yield statements
+    finally:
+        dialect.run = run

@@ -22,7 +22,7 @@ from mock_server.state._sql import WALK_CHUNK
 from mock_server.state._sqlite import _Sqlite
 from mock_server.state._store import StoreTx
 
-from .conftest import API_KEY, JSONAPI, STORE_KINDS, core_client
+from .conftest import API_KEY, JSONAPI, STORE_KINDS, core_client, recorded_statements
 from .test_events import event_body
 
 ACCOUNT = "api_key:pk_ranges"
@@ -157,26 +157,9 @@ def test_range_indexes_come_from_the_spec(index: ResourceIndex) -> None:
     assert "profile" not in plan.ranges
 
 
-@contextmanager
-def _recorded(dialect: type[Any]) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
-    """The statements a SQL dialect runs meanwhile."""
-    statements: list[tuple[str, tuple[Any, ...]]] = []
-    run = dialect.run
-
-    def recording(self: Any, sql: str, args: Any = ()) -> Any:
-        statements.append((sql, tuple(args)))
-        return run(self, sql, args)
-
-    dialect.run = recording
-    try:
-        yield statements
-    finally:
-        dialect.run = run
-
-
 def _window_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
     month = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=31)).timestamp())
-    with _recorded(dialect) as statements, store.transaction(write=False) as tx:
+    with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
         assert tx.between(ACCOUNT, "event", ("metric_id", [key_text("M1") or ""]), "datetime", month)
     return next((sql, args) for sql, args in statements if "FROM ranges" in sql)
 
@@ -358,7 +341,7 @@ def test_a_page_of_a_window_reads_a_page(
 
 def _ordered_walk_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
     month = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=31)).timestamp())
-    with _recorded(dialect) as statements, store.transaction(write=False) as tx:
+    with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
         walked = tx.walk_between(
             ACCOUNT,
             "event",

@@ -5,8 +5,7 @@ Proven by the plans (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN after ANA
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
@@ -15,6 +14,8 @@ from mock_server.state._plan import build_plan, key_text
 from mock_server.state._postgres import PostgresStore, _Postgres
 from mock_server.state._sqlite import _Sqlite
 from mock_server.state._store import Record
+
+from .conftest import recorded_statements
 
 ACCOUNT = "api_key:pk_plans"
 TABLE_SCANS = tuple(f"SCAN {table}" for table in ("resources", "entries", "orders", "refs", "ranges"))
@@ -33,29 +34,12 @@ def _profile(n: int) -> Record:
     }
 
 
-@contextmanager
-def _recorded(dialect: type[Any]) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
-    """The statements a SQL dialect runs meanwhile (`run`: every read of `SqlTx` but the bodies by id)."""
-    statements: list[tuple[str, tuple[Any, ...]]] = []
-    run = dialect.run
-
-    def recording(self: Any, sql: str, args: Any = ()) -> Any:
-        statements.append((sql, tuple(args)))
-        return run(self, sql, args)
-
-    dialect.run = recording
-    try:
-        yield statements
-    finally:
-        dialect.run = run
-
-
 def _reads(store: Store, dialect: type[Any], index: ResourceIndex) -> list[tuple[str, tuple[Any, ...]]]:
     """Fill `store`, then record the statements of the reads a list request makes."""
     store.configure(build_plan(index))
     with store.transaction() as tx:
         tx.put_many(ACCOUNT, [_profile(n) for n in range(PROFILES)])
-    with _recorded(dialect) as statements, store.transaction(write=False) as tx:
+    with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
         for field, descending in ((None, False), ("updated", True), ("email", False)):
             page = list(islice(tx.walk(ACCOUNT, "profile", field, descending=descending, after=None), 21))
             assert len(page) == 21
@@ -64,7 +48,7 @@ def _reads(store: Store, dialect: type[Any], index: ResourceIndex) -> list[tuple
         found = tx.candidates(ACCOUNT, "profile", "email", [key_text("p77@example.com") or ""])
         assert [r["id"] for r in found or []] == ["P00077"]
         assert tx.get(ACCOUNT, "profile", "P01234") is not None
-    with _recorded(dialect) as listed:
+    with recorded_statements(dialect) as listed:
         assert store.accounts() == [ACCOUNT]  # read at every start: one seek per account, not every record
     statements += listed
     assert any("FROM orders" in sql for sql, _ in statements)
