@@ -102,40 +102,10 @@ async def test_an_event_for_an_existing_profile_by_id(client: httpx.AsyncClient)
 
 
 async def test_bulk_create_job_tracks_every_event(client: httpx.AsyncClient) -> None:
-    def entry(email: str, *metrics: str) -> dict[str, Any]:
-        return {
-            "type": "event-bulk-create",
-            "attributes": {
-                "profile": {"data": {"type": "profile", "attributes": {"email": email}}},
-                "events": {
-                    "data": [
-                        {
-                            "type": "event",
-                            "attributes": {
-                                "properties": {},
-                                "metric": {"data": {"type": "metric", "attributes": {"name": m}}},
-                                "unique_id": f"{email}-{m}",
-                            },
-                        }
-                        for m in metrics
-                    ]
-                },
-            },
-        }
+    def events(email: str, *metrics: str) -> tuple[str, list[tuple[str, str]]]:
+        return email, [(m, f"{email}-{m}") for m in metrics]
 
-    body = {
-        "data": {
-            "type": "event-bulk-create-job",
-            "attributes": {
-                "events-bulk-create": {
-                    "data": [
-                        entry("a@example.com", "Opened Email", "Clicked Email"),
-                        entry("b@example.com", "Opened Email"),
-                    ]
-                }
-            },
-        }
-    }
+    body = _bulk_job(events("a@example.com", "Opened Email", "Clicked Email"), events("b@example.com", "Opened Email"))
     assert (await client.post("/api/event-bulk-create-jobs", json=body, headers=H)).status_code == 202
     assert len((await client.get("/api/events", headers=API_KEY)).json()["data"]) == 3
     assert len((await client.get("/api/metrics", headers=API_KEY)).json()["data"]) == 2

@@ -164,30 +164,43 @@ def _window_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any,
     return next((sql, args) for sql, args in statements if "FROM ranges" in sql)
 
 
-def test_sqlite_plans_a_window_as_index_ranges(index: ResourceIndex, tmp_path: Any) -> None:
+Statement = Callable[[Store, type[Any]], tuple[str, tuple[Any, ...]]]
+
+
+def _sqlite_plan(index: ResourceIndex, tmp_path: Any, statement: Statement) -> list[str]:
+    """SQLite's query plan (one line per step) of the SQL `statement` reads in a filled store."""
     store = SqliteStore(tmp_path / "state.db")
     try:
         store.configure(build_plan(index))
         _fill(store)
-        sql, args = _window_statement(store, _Sqlite)
+        sql, args = statement(store, _Sqlite)
         with store.transaction(write=False):
-            plan = [row[-1] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
-        searches = [line for line in plan if "ranges" in line]
-        assert searches and all("USING INDEX ranges_window" in line for line in searches), plan
-        assert not any(line.startswith("SCAN") for line in plan), plan
+            return [row[-1] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
     finally:
         store.close()
 
 
-def test_postgres_plans_a_window_as_index_ranges(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
+def _postgres_plan(index: ResourceIndex, open_any_store: Callable[[str], Store], statement: Statement) -> str:
+    """PostgreSQL's query plan (analysed table) of the SQL `statement` reads in a filled store."""
     store = open_any_store("postgresql")
     assert isinstance(store, PostgresStore)
     store.configure(build_plan(index))
     _fill(store)
-    sql, args = _window_statement(store, _Postgres)
+    sql, args = statement(store, _Postgres)
     with store._transaction() as dialect:
         dialect.run("ANALYZE ranges")
-        plan = "\n".join(r[0] for r in dialect.run(f"EXPLAIN {sql}", args).fetchall())
+        return "\n".join(r[0] for r in dialect.run(f"EXPLAIN {sql}", args).fetchall())
+
+
+def test_sqlite_plans_a_window_as_index_ranges(index: ResourceIndex, tmp_path: Any) -> None:
+    plan = _sqlite_plan(index, tmp_path, _window_statement)
+    searches = [line for line in plan if "ranges" in line]
+    assert searches and all("USING INDEX ranges_window" in line for line in searches), plan
+    assert not any(line.startswith("SCAN") for line in plan), plan
+
+
+def test_postgres_plans_a_window_as_index_ranges(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
+    plan = _postgres_plan(index, open_any_store, _window_statement)
     assert "ranges_window" in plan and "Seq Scan" not in plan, plan
 
 
@@ -357,26 +370,11 @@ def _ordered_walk_statement(store: Store, dialect: type[Any]) -> tuple[str, tupl
 
 
 def test_sqlite_walks_a_window_in_index_order(index: ResourceIndex, tmp_path: Any) -> None:
-    store = SqliteStore(tmp_path / "state.db")
-    try:
-        store.configure(build_plan(index))
-        _fill(store)
-        sql, args = _ordered_walk_statement(store, _Sqlite)
-        with store.transaction(write=False):
-            plan = [row[-1] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
-        assert any("USING INDEX ranges_window" in line or "USING COVERING INDEX ranges_window" in line for line in plan)
-        assert not any("TEMP B-TREE" in line or line.startswith("SCAN") for line in plan), plan  # no sort, no scan
-    finally:
-        store.close()
+    plan = _sqlite_plan(index, tmp_path, _ordered_walk_statement)
+    assert any("USING INDEX ranges_window" in line or "USING COVERING INDEX ranges_window" in line for line in plan)
+    assert not any("TEMP B-TREE" in line or line.startswith("SCAN") for line in plan), plan  # no sort, no scan
 
 
 def test_postgres_walks_a_window_in_index_order(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
-    store = open_any_store("postgresql")
-    assert isinstance(store, PostgresStore)
-    store.configure(build_plan(index))
-    _fill(store)
-    sql, args = _ordered_walk_statement(store, _Postgres)
-    with store._transaction() as dialect:
-        dialect.run("ANALYZE ranges")
-        plan = "\n".join(r[0] for r in dialect.run(f"EXPLAIN {sql}", args).fetchall())
+    plan = _postgres_plan(index, open_any_store, _ordered_walk_statement)
     assert "ranges_window" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan
