@@ -76,7 +76,9 @@ def parse_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise MockError(400, "The request body is not valid UTF-8.", code="parse_error") from None
     try:
-        document = json.loads(text, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # (what `json.loads` checks before decoding)
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        document = _DECODER.decode(text)
     except RecursionError:
         raise MockError(
             400, "JSON parse error - nested too deeply.", code="parse_error", title="Malformed request."
@@ -105,6 +107,10 @@ def _holds_lone_surrogate(document: Any) -> bool:
 def _no_constant(name: str) -> Any:
     # `NaN`/`Infinity` are not JSON (RFC 8259): accepted, they would be stored and echoed as invalid JSON.
     raise ValueError(f"{name} is not a JSON value")
+
+
+# One decoder for every body (`json.loads` with an argument builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
 
 async def read_all(receive: Receive, limit: int | None = None) -> bytes:

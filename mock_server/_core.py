@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from ._admin_access import AdminAccess, refuse_cross_site
 from ._auth import authenticate, credentials, incorrect_credentials
 from ._body import DEFAULT_MAX_BODY_BYTES, BodyReader, parse_json, read_all
@@ -189,7 +191,7 @@ class MockCore:
         if response.raw is not None:
             body = response.raw
         elif response.body is not None:
-            body = json.dumps(response.body, separators=(",", ":")).encode()
+            body = json_bytes(response.body)
         else:
             body = b""
         headers = [(b"revision", _encoded(revision))]
@@ -373,6 +375,15 @@ class ServedRevision:
 def _encoded(value: str) -> bytes:
     """A revision or media type as header bytes (a handful of values, sent with every answer)."""
     return value.encode("latin-1")
+
+
+def json_bytes(value: Any) -> bytes:
+    """`value` as compact UTF-8 JSON: orjson (an answer's body in a tenth of the stdlib's time); what orjson
+    refuses (non-string keys, integers past 64 bits, lone surrogates) as the stdlib writes it."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

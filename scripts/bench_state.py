@@ -5,17 +5,17 @@
         [--requests 200] [--max-seconds 10] [--bulk-profiles 30000] [--import-profiles 200000] [--results FILE]
         [--docs docs/benchmarks.md] [--plot docs/benchmarks-state.png]
 
-For every backend and size, a `kdk mock --demo-data SIZE` process (demo accounts: about 10 events per profile)
-is started and measured from outside over HTTP, one request at a time on a kept-alive connection: load rate,
-single creates/s, GET by id p50/p99, filter by email p50, a page of 20 p50 (walking `links.next`), a
-`sort=-updated` page p50, events filtered by metric and a month's time window p50, `query_metric_aggregates`
-over a month p50, and the server's RSS (and per profile, beyond the empty server); then a bulk import over HTTP
-(`POST /api/profile-bulk-import-jobs`, 10,000 profiles per job as Klaviyo allows): profiles/s, and the RSS each
-imported profile adds (after one untimed job); and, once per run, the RSS of a bulk-imported profile alone at
-the large end (`--import-profiles` into an empty memory account, no events). Side by side in the same run:
-stateless GET req/s of `kdk mock --stateless` against a bare ASGI app on the same uvicorn setup (wrk).
-`--postgres auto` measures PostgreSQL in a throwaway local cluster (mock_server/tests/postgres_cluster.py:
-Debian's binaries).
+For every backend and size, a `kdk mock --demo-data SIZE` process (demo accounts: about 10 events per profile) is
+started and measured from outside over HTTP, one request at a time on a kept-alive connection: load rate, single
+creates/s (one Python client, sequential; beside it the server's create throughput: wrk with a few connections, each
+request a new email), GET by id p50/p99, filter by email p50, a page of 20 p50 (walking `links.next`), a
+`sort=-updated` page p50, events filtered by metric and a month's time window p50, `query_metric_aggregates` over a
+month p50, and the server's RSS (and per profile, beyond the empty server); then a bulk import over HTTP (`POST
+/api/profile-bulk-import-jobs`, 10,000 profiles per job as Klaviyo allows): profiles/s, and the RSS each imported
+profile adds (after one untimed job); and, once per run, the RSS of a bulk-imported profile alone at the large end
+(`--import-profiles` into an empty memory account, no events). Side by side in the same run: stateless GET req/s of
+`kdk mock --stateless` against a bare ASGI app on the same uvicorn setup (wrk). `--postgres auto` measures
+PostgreSQL in a throwaway local cluster (mock_server/tests/postgres_cluster.py: Debian's binaries).
 
 Writes a Markdown table to stdout, into the `bench_state` section of `--docs` (the machine, its load average
 and the date with it), and the growth curve as a PNG (`--plot`, matplotlib). 1M profiles is opt-in
@@ -49,7 +49,17 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mock import BULK_JOB, bulk_import, cpu_seconds, free_port, kdk_command, stateless_and_bare, stop
+from bench_mock import (
+    BULK_JOB,
+    CREATE_CONNECTIONS,
+    bulk_import,
+    concurrent_creates,
+    cpu_seconds,
+    free_port,
+    kdk_command,
+    stateless_and_bare,
+    stop,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REVISION = "2026-07-15"
@@ -62,6 +72,7 @@ COLUMNS = (  # key, heading
     ("resources", "resources"),
     ("load", "load (resources/s)"),
     ("create", "creates/s"),
+    ("create_wrk", f"creates/s, server throughput (wrk -c{CREATE_CONNECTIONS})"),
     ("get_p50", "GET by id p50"),
     ("get_p99", "GET by id p99"),
     ("email_p50", "filter by email p50"),
@@ -79,6 +90,7 @@ CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever e
     ("backend", "backend"),
     ("profiles", "profiles"),
     ("create_cpu", "create"),
+    ("create_wrk_cpu", f"create (wrk -c{CREATE_CONNECTIONS})"),
     ("get_cpu", "GET by id"),
     ("email_cpu", "filter by email"),
     ("page_cpu", "page of 20"),
@@ -206,6 +218,10 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
             row.update(_latencies(client, args, process.pid))
         finally:
             client.close()
+        if shutil.which("wrk") is not None:  # beside one client's sequential figure: the server's throughput
+            row["create_wrk"], row["create_wrk_cpu"] = concurrent_creates(
+                port, process.pid, args.duration, f"{size}.{os.getpid()}", key
+            )
         row["rss"] = rss_mb(process.pid)
         row["load_avg"] = os.getloadavg()[0]  # the box is shared: each row says how busy it was
         if args.bulk_profiles:
@@ -360,7 +376,7 @@ def _cell(key: str, value: Any) -> str:
         return value
     if key in ("profiles", "resources"):
         return f"{value:,}"
-    if key in ("load", "create", "bulk", "bulk_cpu_rate"):
+    if key in ("load", "create", "create_wrk", "bulk", "bulk_cpu_rate"):
         return f"{value:,.0f}"
     if key == "rss":
         return f"{value:,.0f} MB"

@@ -173,7 +173,9 @@ class Backend:
         if plans is None:
             first = self.attribute_schema(op, rtype)
             second = self.attribute_schema(None, rtype)
-            schemas = (first,) if second is first else (first, second)
+            # The same schema twice (one object, or two equal copies in the spec): completing a record against
+            # it again changes nothing, so once.
+            schemas = (first,) if second is first or second == first else (first, second)
             plans = self._completion_plans[key] = tuple(_completion(self.index.spec, s) for s in schemas)
         return plans
 
