@@ -21,6 +21,7 @@ import json
 import os
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -88,8 +89,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_headers = True
         self._waiting_since = time.monotonic()
         self._header_bytes = 0
-        self._header_timer: Any = None
-        self._body_timer: Any = None
+        self._max_header_bytes = self.limits.max_header_bytes
+        self._header_timer = _Deadline(self.loop, self._header_deadline)
+        self._body_timer = _Deadline(self.loop, self._body_deadline)
 
     # -- connection lifecycle
     def connection_made(self, transport: Any) -> None:
@@ -131,18 +133,22 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._header_bytes = 0
 
+    # (the count inline, not in a helper: these run for every header of every request)
     def on_url(self, url: bytes) -> None:
-        self._count(len(url))
+        self._header_bytes += len(url)
+        if self._header_bytes > self._max_header_bytes:
+            raise _HeadersTooLargeError
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self._max_header_bytes:
+            raise _HeadersTooLargeError
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
-        self._cancel(self._header_timer)
-        self._header_timer = None
+        self._header_timer.clear()
         super().on_headers_complete()
         if self.cycle is not None:
             self.cycle.transport = cast(Any, _HeadWithBody(self.transport, self.cycle))
@@ -153,8 +159,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._arm_body_timer()
 
     def on_message_complete(self) -> None:
-        self._cancel(self._body_timer)
-        self._body_timer = None
+        self._body_timer.clear()
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
@@ -166,11 +171,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._await_headers()
 
     # -- the limits
-    def _count(self, size: int) -> None:
-        self._header_bytes += size
-        if self._header_bytes > self.limits.max_header_bytes:
-            raise _HeadersTooLargeError
-
     def _too_large_detail(self) -> str:
         return f"The request line and headers are larger than {self.limits.max_header_bytes} bytes."
 
@@ -178,11 +178,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_headers = True
         self._waiting_since = time.monotonic()
         self._header_bytes = 0
-        self._cancel(self._header_timer)
-        self._header_timer = self.loop.call_later(self.limits.header_timeout, self._header_deadline)
+        self._header_timer.set(self.limits.header_timeout)
 
     def _header_deadline(self) -> None:
-        self._header_timer = None
         if self.transport.is_closing() or not self._awaiting_headers:
             return
         if self._header_bytes:
@@ -192,14 +190,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()  # an idle connection: nothing to answer
 
     def _arm_body_timer(self) -> None:
-        self._cancel(self._body_timer)
-        self._body_timer = None
         cycle = self.cycle
         if cycle is not None and cycle.more_body and not cycle.response_complete:
-            self._body_timer = self.loop.call_later(self.limits.body_timeout, self._body_deadline)
+            self._body_timer.set(self.limits.body_timeout)
+        else:
+            self._body_timer.clear()
 
     def _body_deadline(self) -> None:
-        self._body_timer = None
         cycle = self.cycle
         if self.transport.is_closing() or cycle is None or not cycle.more_body or cycle.response_complete:
             return
@@ -225,14 +222,51 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _cancel_timers(self) -> None:
-        self._cancel(self._header_timer)
-        self._cancel(self._body_timer)
-        self._header_timer = self._body_timer = None
+        self._header_timer.cancel()
+        self._body_timer.cancel()
 
-    @staticmethod
-    def _cancel(timer: Any) -> None:
-        if timer is not None:
-            timer.cancel()
+
+class _Deadline:
+    """A deadline moved far more often than it passes (every request, every body chunk): moving it only notes
+    the time; the loop's timer is scheduled anew only when it would ring too late, and a timer that rings
+    before a deadline moved later waits on for it. `callback` runs once the noted time has passed."""
+
+    __slots__ = ("_at", "_callback", "_handle", "_handle_at", "_loop")
+
+    def __init__(self, loop: Any, callback: Callable[[], None]) -> None:
+        self._loop = loop
+        self._callback = callback
+        self._at: float | None = None  # the deadline (None: none)
+        self._handle: Any = None  # the loop's timer, ringing at `_handle_at`
+        self._handle_at = 0.0
+
+    def set(self, delay: float) -> None:
+        at = self._at = self._loop.time() + delay
+        if self._handle is None or self._handle_at > at:
+            if self._handle is not None:
+                self._handle.cancel()
+            self._handle, self._handle_at = self._loop.call_at(at, self._ring), at
+
+    def clear(self) -> None:
+        self._at = None  # (a timer still set rings for nothing)
+
+    def cancel(self) -> None:
+        """No deadline, and no timer left in the loop (the connection is gone)."""
+        self._at = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _ring(self) -> None:
+        self._handle = None
+        at = self._at
+        if at is None:
+            return
+        if at > self._handle_at:  # moved later meanwhile
+            self._handle, self._handle_at = self._loop.call_at(at, self._ring), at
+            return
+        self._at = None
+        self._callback()
 
 
 class _HeadWithBody:
@@ -268,6 +302,9 @@ class _HeadWithBody:
     def close(self) -> None:
         self.flush()
         self._transport.close()
+
+    def is_closing(self) -> bool:  # (asked on every response: not through `__getattr__`)
+        return bool(self._transport.is_closing())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)

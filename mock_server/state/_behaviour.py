@@ -39,7 +39,7 @@ from ._plan import build_plan
 from ._ratelimit import RateLimiter, bucket_store
 from ._schema import Spec
 from ._seed import SeedError, apply_seed, export_state
-from ._store import MemoryStore, Store
+from ._store import MemoryStore, Store, json_text
 from ._webhooks import WebhookSender
 
 __all__ = ["ADMIN_PREFIX", "StatefulBehaviour"]
@@ -364,8 +364,11 @@ def _journal_body(value: Any, limit: int) -> tuple[Any, int | None]:
             return f"<{len(obj)} bytes>"
         return repr(obj)
 
-    text = json.dumps(value, default=note)
-    size = len(text.encode("utf-8", "surrogatepass"))
+    try:
+        text = json_text(value)  # a JSON body (the common case): the journal's own encoder
+    except TypeError:
+        text = json.dumps(value, default=note)
+    size = len(text)  # (ASCII JSON: one byte a character)
     if size > limit:
         return None, size
     # Every store writes an entry out as JSON when it is appended (a snapshot): the body itself will do, unless

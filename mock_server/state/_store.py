@@ -59,7 +59,30 @@ _T = TypeVar("_T")
 
 def journal_size(entry: dict[str, Any]) -> int:
     """What an entry counts against the journal's byte bound: its JSON, as stored."""
-    return len(json.dumps(entry).encode("utf-8", "surrogatepass"))
+    return len(json_text(entry))  # (ASCII: one byte a character)
+
+
+def json_text(value: Any) -> str:
+    """`json.dumps(value)` exactly (ASCII, the default separators), without building an encoder per call (the
+    journal writes every request). A value JSON cannot hold raises TypeError, as `json.dumps` does."""
+    if _ITERENCODE is None or isinstance(value, str):
+        return json.dumps(value)
+    return "".join(_ITERENCODE(value, 0))
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+# (markers, default, encoder, indent, key separator, item separator, sort_keys, skipkeys, allow_nan): json.dumps'
+# own, without the circular-reference markers (a JSON value has no cycles; a shared markers dict would keep
+# the ids of a value that failed half-way)
+_ITERENCODE: Any = (
+    _c_make_encoder(None, _refuse, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    if _c_make_encoder is not None
+    else None
+)
 
 
 def clone(value: _T) -> _T:
@@ -920,8 +943,8 @@ class MemoryStore:
     ) -> None:
         # Kept as its JSON, as the SQL stores keep it: a snapshot (later changes to what the entry holds do not
         # reach the journal), whose length is its journal_size.
-        text = json.dumps(entry)
-        size = len(text.encode("utf-8", "surrogatepass"))
+        text = json_text(entry)
+        size = len(text)  # (ASCII: its journal_size)
         with self._lock:
             entries = self._journal.setdefault(account, [])
             sizes = self._journal_sizes.setdefault(account, [])
