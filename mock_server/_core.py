@@ -379,7 +379,8 @@ def _encoded(value: str) -> bytes:
 
 def json_bytes(value: Any) -> bytes:
     """`value` as compact UTF-8 JSON: orjson (an answer's body in a tenth of the stdlib's time); what orjson
-    refuses (non-string keys, integers past 64 bits, lone surrogates) as the stdlib writes it."""
+    refuses (non-string keys, integers past 64 bits, lone surrogates) as the stdlib writes it. A non-finite
+    float (which JSON cannot hold) is written `null`, not the stdlib's `Infinity`/`NaN`."""
     try:
         return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError
