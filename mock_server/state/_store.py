@@ -407,14 +407,16 @@ class BatchingTx:
 
 
 class _Table:
-    """The records of one type in one account, with indexes built on first use and kept up to date."""
+    """The records of one type in one account, with indexes built on first use and kept up to date; its type's
+    identifiers (`IndexPlan.lookups`) are indexed from its first record (every create's uniqueness check asks
+    for them: built later, they would cost a pass decoding every record of a large account)."""
 
     __slots__ = ("eq", "order", "ranges", "refs", "rows", "unknown")
 
-    def __init__(self) -> None:
+    def __init__(self, identifiers: Iterable[str] = ()) -> None:
         self.rows = _Rows()  # id -> record
-        self.eq: dict[str, dict[str, Any]] = {}  # field -> key -> id | set of ids
-        self.unknown: dict[str, set[str]] = {}  # field -> ids whose key depends on other records
+        self.eq: dict[str, dict[str, Any]] = {path: {} for path in identifiers}  # field -> key -> id | set of ids
+        self.unknown: dict[str, set[str]] = {path: set() for path in self.eq}  # ids whose key needs other records
         self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
         self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
         self.ranges: dict[tuple[str, str], _RangeIndex] = {}  # (parent field, range field) -> its index
@@ -692,7 +694,7 @@ class _MemoryTx:
         tables = self._s.data.setdefault(account, {})
         table = tables.get(record["type"])
         if table is None:
-            table = tables[record["type"]] = _Table()
+            table = tables[record["type"]] = _Table(self._s.plan.lookups.get(record["type"], ()))
         rid = record["id"]
         old = table.rows.get(rid)
         if old is not None:
