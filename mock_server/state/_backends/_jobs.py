@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from mock_server import job_effect, relationship_name
 
+from .._collector import collector_paused
 from .._models import Record, ResourceInput, merge, now
 from .._schema import flatten
 from .._store import BatchingTx, StoreTx
@@ -46,8 +47,9 @@ class JobsBackend(Backend):
 
     def run(self, call: Call, tx: StoreTx, job: Record) -> None:
         batch = BatchingTx(tx)  # the job's records are stored together (one round of statements in SQL)
-        self.apply(call, batch, job)
-        batch.flush()
+        with collector_paused():  # 10,000 resources in hand: full collections would walk them again and again
+            self.apply(call, batch, job)
+            batch.flush()
         # The resources it carried are stored now (and listed in its relationships); a job's responses do not show
         # them, so the job does not keep a copy (10,000 profiles a job: megabytes each).
         shown = self.attribute_schema(None, job["type"]).get("properties") or {}
