@@ -1,15 +1,18 @@
-"""The memory store indexes a type's identifiers (`IndexPlan.lookups`: email, phone_number, external_id...) from
-its first record: the first lookup in a large loaded account reads no record to build them, and its answers are
-those of a scan, before and after records change."""
+"""What keeps bulk writes and the first requests of a large memory account cheap: a type's identifiers
+(`IndexPlan.lookups`: email, phone_number, external_id...) are indexed from its first record, so the first lookup
+reads no record to build them (answers: those of a scan, before and after records change); and the collector is
+paused while a bulk write runs."""
 
 from __future__ import annotations
 
+import gc
 import random
 from typing import Any
 
 import pytest
 
 from mock_server.state import MemoryStore, ResourceIndex
+from mock_server.state._collector import collector_paused
 from mock_server.state._plan import build_plan
 from mock_server.state._store import first_match
 
@@ -74,3 +77,16 @@ def test_a_reconfigured_store_builds_its_identifier_indexes_again(index: Resourc
     with store.transaction(write=False) as tx:
         found = tx.find(ACCOUNT, "profile", "email", "a@example.com")
         assert found is not None and found["id"] == "P1"
+
+
+def test_the_collector_is_paused_while_a_bulk_write_runs_and_back_after() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # a nested bulk write leaves it to the outer one
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a failed write")
+    assert gc.isenabled()
