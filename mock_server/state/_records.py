@@ -46,10 +46,15 @@ class RecordCodec:
 
     def encode(self, rid: str, record: Record) -> bytes:
         """`record`, stored under `rid`, as bytes."""
-        if record.get("id") == rid:
-            record = dict(record)
-            record["id"] = None  # the key: given back by `decode`
-        blob = marshal.dumps(record)
+        held = record.get("id")
+        if held == rid:
+            record["id"] = None  # the key: given back by `decode` (set aside in place: no copy of the record)
+            try:
+                blob = marshal.dumps(record)
+            finally:
+                record["id"] = held
+        else:
+            blob = marshal.dumps(record)
         if self._compress is None:
             return blob
         # A copy of the exact size: zstd shrinks its worst-case buffer in place, and the freed tail of each

@@ -16,7 +16,6 @@ settings:                         # optional, per account (`_account_settings`):
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -35,6 +34,7 @@ from ._account_settings import (
     write_settings,
 )
 from ._backends import Backends
+from ._collector import collector_paused
 from ._index import ResourceIndex
 from ._models import ResourceInput
 from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
@@ -88,15 +88,8 @@ def apply_seed(
     one transaction per account, or one per `batch_size` resources (so a large account never holds the store
     for long, nor one huge SQLite transaction). `check_unique=False` skips the per-resource search for a
     resource with the same identifiers, for resources made unique by construction (demo accounts)."""
-    # The collector is off while resources load: a load allocates millions of short-lived objects and keeps
-    # few (the memory store keeps records as bytes), so its passes would only cost time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # a load allocates millions of short-lived objects and keeps few
         return _apply_seed(index, store, doc, only_empty, batch_size, check_unique)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _apply_seed(

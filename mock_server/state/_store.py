@@ -28,6 +28,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
 
+from ._creation import CreationOrder
 from ._plan import IndexPlan, Range, SortKey, key_text, range_resume, ref_text, sort_key
 from ._records import RecordCodec
 
@@ -430,20 +431,24 @@ class BatchingTx:
 
 
 class _Table:
-    """The records of one type in one account, with indexes built on first use and kept up to date."""
+    """The records of one type in one account, with indexes built on first use and kept up to date; its type's
+    identifiers (`IndexPlan.lookups`) are indexed from its first record (every create's uniqueness check asks
+    for them: built later, they would cost a pass decoding every record of a large account)."""
 
-    __slots__ = ("eq", "order", "ranges", "refs", "rows", "unknown")
+    __slots__ = ("created", "eq", "order", "ranges", "refs", "rows", "unknown")
 
-    def __init__(self) -> None:
+    def __init__(self, identifiers: Iterable[str] = ()) -> None:
         self.rows = _Rows()  # id -> record
-        self.eq: dict[str, dict[str, Any]] = {}  # field -> key -> id | set of ids
-        self.unknown: dict[str, set[str]] = {}  # field -> ids whose key depends on other records
+        self.eq: dict[str, dict[str, Any]] = {path: {} for path in identifiers}  # field -> key -> id | set of ids
+        self.unknown: dict[str, set[str]] = {path: set() for path in self.eq}  # ids whose key needs other records
+        self.created = CreationOrder()  # creation order (a page without `sort`): kept from the first record
         self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
         self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
         self.ranges: dict[tuple[str, str], _RangeIndex] = {}  # (parent field, range field) -> its index
 
     def add(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
+        self.created.add(int(record.get("seq") or 0), rid)
         for path in self.eq:
             self._add_keys(plan, path, record)
         for sort_field, ordered in self.order.items():
@@ -456,6 +461,7 @@ class _Table:
 
     def remove(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
+        self.created.remove(int(record.get("seq") or 0), rid)
         for path, index in self.eq.items():
             self.unknown[path].discard(rid)
             for key in plan.equality_keys(record, path) or ():
@@ -694,6 +700,21 @@ def _refs(record: Record) -> set[str]:
     }
 
 
+def _walk_created(table: _Table, *, descending: bool, after: SortKey | None) -> Iterator[tuple[SortKey, Record]]:
+    """`walk` in creation order, where every record's key is (0, 0, seq): strictly after `after` in the walk's
+    direction, as a sorted list of (0, 0, seq, id) entries answers it."""
+    since: int | None = None
+    if after is not None:
+        rank, value, seq = after
+        if (rank, value) == (0, 0):
+            since = seq
+        elif ((rank, value) > (0, 0)) != descending:  # no record lies past `after` in this direction
+            return
+    rows = table.rows
+    for seq, rid in table.created.walk(descending=descending, after=since):
+        yield (0, 0, seq), rows[rid]
+
+
 def _ids(held: Any) -> Iterable[str]:
     if held is None:
         return ()
@@ -715,7 +736,7 @@ class _MemoryTx:
         tables = self._s.data.setdefault(account, {})
         table = tables.get(record["type"])
         if table is None:
-            table = tables[record["type"]] = _Table()
+            table = tables[record["type"]] = _Table(self._s.plan.lookups.get(record["type"], ()))
         rid = record["id"]
         old = table.rows.get(rid)
         if old is not None:
@@ -782,6 +803,9 @@ class _MemoryTx:
     ) -> Iterator[tuple[SortKey, Record]]:
         table = self._table(account, rtype)
         if table is None:
+            return
+        if sort_field is None:  # creation order: (0, 0, seq) keys
+            yield from _walk_created(table, descending=descending, after=after)
             return
         ordered = table.ordered(sort_field)
         if after is None:

@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from mock_server import job_effect, relationship_name
 
+from .._collector import collector_paused
+from .._index import OpInfo, TypeInfo
 from .._models import Record, ResourceInput, merge, now
 from .._schema import flatten
 from .._store import BatchingTx, StoreTx
@@ -46,8 +48,9 @@ class JobsBackend(Backend):
 
     def run(self, call: Call, tx: StoreTx, job: Record) -> None:
         batch = BatchingTx(tx)  # the job's records are stored together (one round of statements in SQL)
-        self.apply(call, batch, job)
-        batch.flush()
+        with collector_paused():  # 10,000 resources in hand: full collections would walk them again and again
+            self.apply(call, batch, job)
+            batch.flush()
         # The resources it carried are stored now (and listed in its relationships); a job's responses do not show
         # them, so the job does not keep a copy (10,000 profiles a job: megabytes each).
         shown = self.attribute_schema(None, job["type"]).get("properties") or {}
@@ -59,6 +62,7 @@ class JobsBackend(Backend):
         effect = job_effect(job["type"])
         account = call.account
         made: dict[str, list[dict[str, str]]] = {}
+        per_type: dict[str, tuple[TypeInfo, Backend, OpInfo | None]] = {}  # a job's items share a few types
         if isinstance(tx, BatchingTx) and tx.looks_ahead and effect != "delete":
             self._prefetch(tx, account, job)
         for value in (job.get("attributes") or {}).values():
@@ -68,10 +72,18 @@ class JobsBackend(Backend):
             for item in items:
                 if not isinstance(item, dict):
                     continue
-                info = self.index.types.get(str(item.get("type")))
-                if not info or not info.creatable:
-                    continue
-                backend = self.backends.for_type(info.name)
+                rtype = item.get("type")
+                known = per_type.get(rtype) if type(rtype) is str else None
+                if known is None:
+                    info = self.index.types.get(str(rtype))
+                    if not info or not info.creatable:
+                        continue
+                    known = per_type[str(rtype)] = (
+                        info,
+                        self.backends.for_type(info.name),
+                        self.index.ops.get(info.get_op or ""),
+                    )
+                info, backend, get_op = known
                 incoming = ResourceInput.from_data(item, info.name)
                 existing = tx.get(account, info.name, incoming.id) if incoming.id else None
                 if effect == "delete":
@@ -89,7 +101,6 @@ class JobsBackend(Backend):
                     tx.put(account, record)
                 else:
                     record["id"] = backend.new_id(tx, account, incoming)
-                    get_op = self.index.ops.get(info.get_op or "")
                     if get_op:
                         backend.complete(record, get_op)
                     tx.put(account, record)
