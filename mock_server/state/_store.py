@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar, cast
 
-from sortedcontainers import SortedList  # type: ignore[import-untyped]
+from sortedcontainers import SortedKeyList, SortedList  # type: ignore[import-untyped]
 
 from ._plan import IndexPlan, Range, SortKey, key_text, range_resume, ref_text, sort_key
 from ._records import RecordCodec
@@ -54,6 +54,11 @@ JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
 _NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
 _UNKNOWN: Any = object()  # not looked up ahead
+# A creation-order page of a window walks the parents' children by seq, skipping those outside the window, when a
+# page is expected within a few chunks: window**2 >= _SEQ_WALK * parent (a page of ~_SEQ_WALK passes ~parent/window
+# entries each); else it sorts the window's entries. A seq walk that passes as many entries as the window holds
+# without the page done (a window at the other end of the parent's history) sorts the rest of the window instead.
+_SEQ_WALK = 64
 _T = TypeVar("_T")
 
 
@@ -513,10 +518,11 @@ class _RangeIndex:
     ones (`_plan.sorts_as_ranged`: their sort position is their number's) apart from the odd ones; and the
     ids whose parent or number is unknown (always candidates)."""
 
-    __slots__ = ("by_parent", "odd", "rollups", "unknown")
+    __slots__ = ("by_parent", "by_seq", "odd", "rollups", "unknown")
 
     def __init__(self) -> None:
         self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
+        self.by_seq: dict[str, Any] = {}  # parent key -> the same entries (the same tuples) ordered by seq
         self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
         # measure -> parent key -> hour -> [count, exact sum, non-finite values] of the regular entries:
@@ -559,7 +565,13 @@ class _RangeIndex:
             ordered = into.get(key)
             if ordered is None:
                 ordered = into[key] = SortedList()
-            ordered.update((number, seq, rid) for number in dict.fromkeys(numbers))
+            entries = [(number, seq, rid) for number in dict.fromkeys(numbers)]
+            ordered.update(entries)
+            if regular:
+                by_seq = self.by_seq.get(key)
+                if by_seq is None:
+                    by_seq = self.by_seq[key] = SortedKeyList(key=_seq_of)
+                by_seq.update(entries)
         if regular and self.rollups:
             self._roll(record, keys, numbers[0], 1)
 
@@ -578,6 +590,12 @@ class _RangeIndex:
                     ordered.discard((number, seq, rid))
                 if not ordered:
                     del into[key]
+            by_seq = self.by_seq.get(key) if regular else None
+            if by_seq is not None:
+                for number in dict.fromkeys(numbers):
+                    by_seq.discard((number, seq, rid))
+                if not by_seq:
+                    del self.by_seq[key]
         if regular and self.rollups:
             self._roll(record, keys, numbers[0], -1)
 
@@ -625,20 +643,8 @@ class _RangeIndex:
         """The regular ids in the window in order: by (number, seq), lazily, so a page reads a page; or by
         seq (creation order), which the window's entries are sorted into first (tuples, no record read)."""
         parents = [o for k in dict.fromkeys(keys) if (o := self.by_parent.get(k)) is not None]
-        if by_seq:  # a heap of the window's (seq, id): each record handed out costs a pop, not a full sort
-            sign = -1 if descending else 1
-            heap = [
-                (sign * seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)
-            ]
-            if after is not None:
-                heap = [e for e in heap if e[0] > sign * after[1]]
-            heapq.heapify(heap)
-            last = None
-            while heap:
-                entry = heapq.heappop(heap)
-                if entry != last:  # a child of several of these parents is in each one's list
-                    last = entry
-                    yield entry[1]
+        if by_seq:
+            yield from self._walk_by_seq(keys, parents, bounds, descending, None if after is None else after[1])
             return
         spans = [self._span(ordered, bounds, after, descending) for ordered in parents]
         if len(spans) == 1:
@@ -650,6 +656,63 @@ class _RangeIndex:
             if rid not in seen:
                 seen.add(rid)
                 yield rid
+
+    def _walk_by_seq(
+        self, keys: list[str], parents: list[Any], bounds: Range, descending: bool, after: int | None
+    ) -> Iterator[str]:
+        """The window's regular ids by seq, strictly after seq `after`: the parents' children walked by seq and
+        kept when in the window, while a page costs less that way (a window that is a large share of its parents);
+        else (and once a walk has passed as many entries as the window holds) the window's entries sorted."""
+        window = sum(self._count(ordered, bounds) for ordered in parents)
+        if window and window * window >= _SEQ_WALK * sum(len(ordered) for ordered in parents):
+            low, high = bounds
+            walks = []
+            for key in dict.fromkeys(keys):
+                by_seq = self.by_seq.get(key)
+                if by_seq is not None:
+                    walks.append(
+                        by_seq.irange_key(max_key=after, inclusive=(True, False), reverse=True)
+                        if descending
+                        else by_seq.irange_key(min_key=after, inclusive=(False, True))
+                    )
+            merged = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=_seq_of, reverse=descending)
+            budget, last = window, None
+            for entry in merged:
+                number, seq, rid = entry
+                if seq == last:
+                    continue  # a child of several of these parents is in each one's list
+                if (low is None or number >= low) and (high is None or number <= high):
+                    last = seq
+                    yield rid
+                budget -= 1
+                if budget < 0:  # the window is not where the walk is: sort the rest of it
+                    after = seq
+                    break
+            else:
+                return
+        sign = -1 if descending else 1  # a heap of the window's (seq, id): a record handed out costs a pop
+        heap = [(sign * seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)]
+        if after is not None:
+            heap = [e for e in heap if e[0] > sign * after]
+        heapq.heapify(heap)
+        previous = None
+        while heap:
+            entry = heapq.heappop(heap)
+            if entry != previous:  # a child of several of these parents is in each one's list
+                previous = entry
+                yield entry[1]
+
+    @staticmethod
+    def _count(ordered: Any, bounds: Range) -> int:
+        """How many of one parent's entries lie in `bounds` (inclusive): two bisects."""
+        low, high = bounds
+        first = 0 if low is None else ordered.bisect_left((low,))
+        end = len(ordered) if high is None else ordered.bisect_left((high, math.inf))
+        return max(0, int(end) - int(first))
+
+
+def _seq_of(entry: tuple[float, int, str]) -> int:
+    return entry[1]
 
 
 def _add_total(totals: list[Any], value: float, sign: int) -> None:
