@@ -32,6 +32,8 @@ from ._plan import IndexPlan, Range, SortKey, key_text, range_resume, ref_text, 
 from ._records import RecordCodec
 
 __all__ = [
+    "EXACT_SCALE",
+    "HOUR",
     "JOURNAL_LIMIT",
     "JOURNAL_MAX_BYTES",
     "BatchingTx",
@@ -41,7 +43,9 @@ __all__ = [
     "SortKey",
     "Store",
     "StoreTx",
+    "add_total",
     "clone",
+    "exact_units",
     "journal_size",
     "merge_sorted",
 ]
@@ -182,10 +186,10 @@ class StoreTx(Protocol):
         measure: Callable[[Record], float],
     ) -> Rollup | None:
         """Per slot [edges[i], edges[i+1]) of one parent's window: how many regular children lie there and the
-        exact sum of `measure` over them, from hourly totals (added up on an hour's first read, kept by every
-        write after it), plus the records the caller must
-        place itself (unknown, odd, and those in the parts of a slot that are not whole hours); None when
-        the store keeps no such totals (the caller reads the window). Read-only."""
+        exact sum of `measure` over them, from hourly totals (kept from the index's build on by every write, for
+        the plan's `measures` only), plus the records the caller must place itself (unknown, odd, and those in
+        the parts of a slot that are not whole hours); None when the store keeps no totals of `measure` there
+        (the caller reads the window). Read-only."""
         ...
 
 
@@ -496,10 +500,11 @@ class _Table:
             self.order[sort_field] = SortedList((*sort_key(r, sort_field), r["id"]) for r in self.rows.values())
         return self.order[sort_field]
 
-    def ranged(self, plan: IndexPlan, parent: str, field: str) -> _RangeIndex:
+    def ranged(self, plan: IndexPlan, rtype: str, parent: str, field: str) -> _RangeIndex:
         index = self.ranges.get((parent, field))
         if index is None:
-            index = self.ranges[(parent, field)] = _RangeIndex()
+            measure = plan.measures.get((rtype, parent, field))
+            index = self.ranges[(parent, field)] = _RangeIndex(measure)
             for record in self.rows.values():
                 index.add(plan, parent, field, record)
         return index
@@ -516,42 +521,39 @@ class _Table:
 class _RangeIndex:
     """One range index of a table: per parent key, the children's (number, seq, id) in order, the regular
     ones (`_plan.sorts_as_ranged`: their sort position is their number's) apart from the odd ones; and the
-    ids whose parent or number is unknown (always candidates)."""
+    ids whose parent or number is unknown (always candidates). With a `measure` (the plan's `measures`), per
+    parent key and hour the regular children's totals, kept from the index's build on by every write."""
 
-    __slots__ = ("by_parent", "by_seq", "odd", "rollups", "unknown")
+    __slots__ = ("by_parent", "by_seq", "measure", "odd", "rollups", "unknown")
 
-    def __init__(self) -> None:
+    def __init__(self, measure: Callable[[Record], float] | None = None) -> None:
         self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
         self.by_seq: dict[str, Any] = {}  # parent key -> the same entries (the same tuples) ordered by seq
         self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
-        # measure -> parent key -> hour -> [count, exact sum, non-finite values] of the regular entries:
-        # an hour is added up on its first read and kept by every write after it
-        self.rollups: dict[Callable[[Record], float], dict[str, dict[int, list[Any]]]] = {}
+        self.measure = measure
+        self.rollups: dict[str, dict[int, list[int]]] = {}  # parent key -> hour -> totals (`add_total`)
 
     def _roll(self, record: Record, keys: list[str], number: float, sign: int) -> None:
-        hour = math.floor(number / HOUR)
-        for measure, by_key in self.rollups.items():
-            held = [totals for key in dict.fromkeys(keys) if (totals := by_key.get(key, {}).get(hour)) is not None]
-            if held:  # an hour nobody asked for yet is added up from the index when first asked
-                value = measure(record)
-                for totals in held:
-                    _add_total(totals, value, sign)
-
-    def totals(self, table: _Table, key: str, measure: Callable[[Record], float], hours: range) -> Iterator[list[Any]]:
-        """[count, exact sum, non-finite values] of each of these hours of one parent's regular children:
-        added up from the index on an hour's first read (its children read once), kept by writes after it."""
-        held = self.rollups.setdefault(measure, {}).setdefault(key, {})
-        ordered = self.by_parent.get(key)
-        for hour in hours:
-            totals = held.get(hour)
+        assert self.measure is not None
+        hour, value = math.floor(number / HOUR), self.measure(record)
+        for key in dict.fromkeys(keys):
+            by_hour = self.rollups.get(key)
+            if by_hour is None:
+                by_hour = self.rollups[key] = {}
+            totals = by_hour.get(hour)
             if totals is None:
-                totals = held[hour] = [0, Fraction(0), 0]
-                if ordered is not None:
-                    for number, _, rid in ordered.irange(minimum=(hour * HOUR,), maximum=((hour + 1) * HOUR,)):
-                        if number < (hour + 1) * HOUR:
-                            _add_total(totals, measure(table.rows[rid]), 1)
-            yield totals
+                totals = by_hour[hour] = [0, 0, 0]
+            add_total(totals, value, sign)
+            if not totals[0]:
+                del by_hour[hour]
+
+    def totals(self, key: str, hours: range) -> Iterator[list[int]]:
+        """The totals (`add_total`) of each of these hours of one parent's regular children."""
+        by_hour = self.rollups.get(key) or {}
+        none = [0, 0, 0]
+        for hour in hours:
+            yield by_hour.get(hour, none)
 
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         place = plan.range_place(record, parent, field)
@@ -572,7 +574,7 @@ class _RangeIndex:
                 if by_seq is None:
                     by_seq = self.by_seq[key] = SortedKeyList(key=_seq_of)
                 by_seq.update(entries)
-        if regular and self.rollups:
+        if regular and self.measure is not None:
             self._roll(record, keys, numbers[0], 1)
 
     def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
@@ -596,7 +598,7 @@ class _RangeIndex:
                     by_seq.discard((number, seq, rid))
                 if not by_seq:
                     del self.by_seq[key]
-        if regular and self.rollups:
+        if regular and self.measure is not None:
             self._roll(record, keys, numbers[0], -1)
 
     @staticmethod
@@ -715,11 +717,23 @@ def _seq_of(entry: tuple[float, int, str]) -> int:
     return entry[1]
 
 
-def _add_total(totals: list[Any], value: float, sign: int) -> None:
-    """Count a value in (sign 1) or out of (sign -1) an hour's totals: [count, exact sum, non-finite]."""
+EXACT_SCALE = 1 << 1074  # every finite float is a whole number of 2**-1074: sums of them are exact integers
+
+
+def exact_units(value: float) -> int:
+    """A finite float as a whole number of 2**-1074 (exact: `Fraction(units, EXACT_SCALE) == value`)."""
+    numerator, denominator = value.as_integer_ratio()
+    return numerator * (EXACT_SCALE // denominator)
+
+
+def add_total(totals: list[int], value: float, sign: int) -> None:
+    """Count a value in (sign 1) or out of (sign -1) an hour's totals: [count, exact sum in `exact_units`,
+    non-finite values]."""
     totals[0] += sign
+    if value == 0:
+        return
     if math.isfinite(value):
-        totals[1] += sign * Fraction(value)
+        totals[1] += sign * exact_units(value)
     else:
         totals[2] += sign
 
@@ -842,7 +856,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return []
-        return [table.rows[rid] for rid in table.ranged(self._s.plan, parent[0], field).ids(parent[1], bounds)]
+        return [table.rows[rid] for rid in table.ranged(self._s.plan, rtype, parent[0], field).ids(parent[1], bounds)]
 
     def walk_between(
         self,
@@ -865,7 +879,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return iter(())
-        index = table.ranged(plan, parent[0], field)
+        index = table.ranged(plan, rtype, parent[0], field)
         side = [table.rows[rid] for rid in index.side(parent[1], bounds)]
         rids = (
             iter(())
@@ -886,31 +900,31 @@ class _MemoryTx:
         measure: Callable[[Record], float],
     ) -> Rollup | None:
         plan = self._s.plan
-        if (parent[0], field) not in plan.ranges.get(rtype, ()) or len(edges) < 2:
+        if plan.measures.get((rtype, parent[0], field)) is not measure or len(edges) < 2:
             return None
         table = self._table(account, rtype)
         if table is None:
             return [(0, Fraction(0)) for _ in edges[1:]], []
-        index = table.ranged(plan, parent[0], field)
+        index = table.ranged(plan, rtype, parent[0], field)
         ordered = index.by_parent.get(parent[1])
         slots: list[tuple[int, Fraction]] = []
         loose: list[str] = index.side([parent[1]], (edges[0], edges[-1]))
         for low, high in itertools.pairwise(edges):
             first, last = math.ceil(low / HOUR), math.floor(high / HOUR)  # the whole hours in [low, high)
-            count, total = 0, Fraction(0)
+            count, units = 0, 0
             parts = [(low, high)]
             if first < last:
-                for totals in index.totals(table, parent[1], measure, range(first, last)):
+                for totals in index.totals(parent[1], range(first, last)):
                     if totals[2]:
                         return None  # a value no exact sum holds (inf, nan): the caller adds them up
                     count += totals[0]
-                    total += totals[1]
+                    units += totals[1]
                 parts = [(low, first * HOUR), (last * HOUR, high)]
             for part_low, part_high in parts:  # a slot's ends that are not whole hours: the caller's
                 if ordered is not None and part_low < part_high:
                     span = ordered.irange(minimum=(part_low,), maximum=(part_high,))
                     loose += [rid for number, _, rid in span if number < part_high]
-            slots.append((count, total))
+            slots.append((count, Fraction(units, EXACT_SCALE)))
         return slots, [table.rows[rid] for rid in dict.fromkeys(loose)]
 
     def types(self, account: str) -> list[str]:
