@@ -18,6 +18,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, Protocol
 
+from . import _sql_rollups as rollups
 from ._filters import field_value
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, range_resume, ref_text, sort_key, sorts_as_ranged
 from ._store import Record, Rollup, first_match, merge_sorted
@@ -131,6 +132,7 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
     records at a time."""
     for table in INDEX_TABLES:
         dialect.run(f"DELETE FROM {table}")
+    rollups.rebuilt(dialect, plan, None, [])
     cursor = dialect.run("SELECT account, body, seq FROM resources")
     while rows := cursor.fetchmany(REINDEX_BATCH):
         by_account: dict[str, list[Record]] = {}
@@ -138,6 +140,7 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
             by_account.setdefault(account, []).append(_load(body, seq))
         for account, records in by_account.items():
             dialect.write([], _index_appends(plan, dialect, account, records))
+            rollups.rebuilt(dialect, plan, account, records)
 
 
 class SqlTx:
@@ -199,10 +202,12 @@ class SqlTx:
         new: list[Row] = [
             (account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records if _key(r) not in known
         ]
+        rollups.written(self._d, self._plan, account, records, known)  # before the stored bodies change
         self._d.write(batch, [("resources", new), *_index_appends(self._plan, self._d, account, records)])
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)
+        rollups.deleted(self._d, self._plan, account, rtype, rid)
         where: list[Row] = [(account, rtype, rid)]  # the index rows in one round trip where the database can
         self._d.write(
             [(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", where) for table in INDEX_TABLES], []
@@ -386,7 +391,19 @@ class SqlTx:
         edges: list[float],
         measure: Callable[[Record], float],
     ) -> Rollup | None:
-        return None  # no totals kept in SQL: the caller reads the window
+        if self._plan.measures.get((rtype, parent[0], field)) is not measure or len(edges) < 2:
+            return None
+        self._account(account)
+        name = f"{parent[0]}>{field}"
+        sql, args = self._window_sql(account, rtype, name, [parent[1]], (edges[0], edges[-1]), "rid", placed=False)
+        side = [row[0] for row in self._d.run(sql, args).fetchall()]
+        found = rollups.read(self._d, account, rtype, name, parent[1], edges)
+        if found is None:
+            return None
+        slots, loose = found
+        rids = list(dict.fromkeys(side + loose))
+        bodies = self._records(account, rtype, rids)
+        return slots, [bodies[rid] for rid in rids if rid in bodies]
 
     def _window_rows(
         self,

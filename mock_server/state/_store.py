@@ -770,6 +770,10 @@ class _MemoryTx:
         table = tables.get(record["type"])
         if table is None:
             table = tables[record["type"]] = _Table()
+            # A new table's range indexes are kept from its first record on (a demo load builds them, and their
+            # hourly totals, as it adds events), not built on the first window's request by decoding every record.
+            for parent, field in sorted(self._s.plan.ranges.get(record["type"], ())):
+                table.ranged(self._s.plan, record["type"], parent, field)
         rid = record["id"]
         old = table.rows.get(rid)
         if old is not None:
