@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from ._plan import IndexPlan
 from ._sql import (
     INDEX_TABLES,
+    WINDOW_SCHEMA,
     Row,
     SqlTx,
     append_journal,
@@ -28,7 +29,6 @@ from ._sql import (
     reindex,
     stored_accounts,
 )
-from ._sql_rollups import SCHEMA as ROLLUPS_SCHEMA
 from ._sql_rollups import TABLE as ROLLUPS
 from ._sqlite import INDEX_VERSION
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
@@ -145,7 +145,7 @@ class PostgresStore:
         )
         self.plan = IndexPlan()
         with self._exclusive() as dialect:
-            dialect.conn.execute(_SCHEMA + ROLLUPS_SCHEMA)
+            dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN") -> Iterator[_Postgres]:

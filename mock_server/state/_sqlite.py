@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
-from ._sql_rollups import SCHEMA as ROLLUPS_SCHEMA
+from ._sql import INDEX_TABLES, WINDOW_SCHEMA, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
 from ._sql_rollups import TABLE as ROLLUPS
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -152,7 +151,7 @@ class SqliteStore:
         def setup() -> None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA + ROLLUPS_SCHEMA)
+            self._conn.executescript(_SCHEMA + WINDOW_SCHEMA)
 
         retry_while_locked(setup)
 
