@@ -229,11 +229,20 @@ class IndexPlan:
         """Where `record` sits in the range index (parent, path): its parent keys, its numbers, and whether
         it is regular (`sorts_as_ranged`); None: unknown, always a candidate."""
         keys = self.equality_keys(record, parent)
-        numbers = range_keys(record, path)
-        if keys is None or numbers is None:
+        if keys is None:
             return None
+        value = field_value(record, path)
         rank = self.range_ranks.get((record["type"], path), 2)
-        return keys, numbers, sorts_as_ranged(field_value(record, path), rank)
+        if type(value) is str and rank == 2:  # the common case (a datetime text) with one parse, not two
+            try:
+                number = parse_datetime(value).timestamp()
+            except (FilterError, OverflowError, ValueError):
+                return None
+            return keys, [number], _utc_text(number) == value
+        numbers = range_keys(record, path)
+        if numbers is None:
+            return None
+        return keys, numbers, sorts_as_ranged(value, rank)
 
     def equality_keys(self, record: Record, path: str) -> list[str] | None:
         """The keys `record` is found under for `path` (None: unknown, always a candidate). Mirrors

@@ -528,7 +528,9 @@ class _RangeIndex:
 
     def __init__(self, measure: Callable[[Record], float] | None = None) -> None:
         self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
-        self.by_seq: dict[str, Any] = {}  # parent key -> the same entries (the same tuples) ordered by seq
+        # parent key -> the same entries (the same tuples) ordered by seq: made on a creation-order walk's first
+        # use (a sort of tuples, no record read), kept by writes after it
+        self.by_seq: dict[str, Any] = {}
         self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
         self.measure = measure
@@ -567,13 +569,12 @@ class _RangeIndex:
             ordered = into.get(key)
             if ordered is None:
                 ordered = into[key] = SortedList()
-            entries = [(number, seq, rid) for number in dict.fromkeys(numbers)]
-            ordered.update(entries)
-            if regular:
-                by_seq = self.by_seq.get(key)
-                if by_seq is None:
-                    by_seq = self.by_seq[key] = SortedKeyList(key=_seq_of)
-                by_seq.update(entries)
+            by_seq = self.by_seq.get(key) if regular else None
+            for number in dict.fromkeys(numbers):
+                entry = (number, seq, rid)
+                ordered.add(entry)
+                if by_seq is not None:
+                    by_seq.add(entry)
         if regular and self.measure is not None:
             self._roll(record, keys, numbers[0], 1)
 
@@ -671,6 +672,8 @@ class _RangeIndex:
             walks = []
             for key in dict.fromkeys(keys):
                 by_seq = self.by_seq.get(key)
+                if by_seq is None and key in self.by_parent:
+                    by_seq = self.by_seq[key] = SortedKeyList(self.by_parent[key], key=_seq_of)
                 if by_seq is not None:
                     walks.append(
                         by_seq.irange_key(max_key=after, inclusive=(True, False), reverse=True)
@@ -770,10 +773,11 @@ class _MemoryTx:
         table = tables.get(record["type"])
         if table is None:
             table = tables[record["type"]] = _Table()
-            # A new table's range indexes are kept from its first record on (a demo load builds them, and their
-            # hourly totals, as it adds events), not built on the first window's request by decoding every record.
-            for parent, field in sorted(self._s.plan.ranges.get(record["type"], ())):
-                table.ranged(self._s.plan, record["type"], parent, field)
+            # A new table's range indexes with hourly totals are kept from its first record on (a demo load builds
+            # them as it adds events), not built by decoding every record on the first request of a window.
+            for rtype, parent, field in self._s.plan.measures:
+                if rtype == record["type"]:
+                    table.ranged(self._s.plan, rtype, parent, field)
         rid = record["id"]
         old = table.rows.get(rid)
         if old is not None:
