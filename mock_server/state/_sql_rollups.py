@@ -21,7 +21,18 @@ from typing import Any, Protocol
 from ._plan import IndexPlan
 from ._store import EXACT_SCALE, HOUR, Record, add_total
 
-__all__ = ["SCHEMA", "TABLE", "deleted", "deltas_of", "measured", "read", "rebuilt", "write", "written"]
+__all__ = [
+    "SCHEMA",
+    "TABLE",
+    "deleted",
+    "deltas_of",
+    "measured",
+    "read",
+    "rebuild_account",
+    "rebuilt",
+    "write",
+    "written",
+]
 
 TABLE = "rollups"
 SCHEMA = (
@@ -96,6 +107,19 @@ def rebuilt(dialect: Dialect, plan: IndexPlan, account: str | None, records: lis
         dialect.run("DELETE FROM rollups")
     elif any(measured(plan, r["type"]) for r in records):
         write(dialect, account, deltas_of(plan, records, 1, {}))
+
+
+def rebuild_account(dialect: Dialect, plan: IndexPlan, account: str, batch: int = 5_000) -> None:
+    """One account's totals made again from its stored records (a load that appends records and index rows
+    without `SqlTx`): its rows dropped, then its measured records read a batch at a time and added up in memory
+    (the measure is Python's: an event's value is in its body), written once."""
+    dialect.run("DELETE FROM rollups WHERE account=?", (account,))
+    deltas: Deltas = {}
+    for rtype in sorted({t for t, _, _ in plan.measures}):
+        cursor = dialect.run("SELECT body, seq FROM resources WHERE account=? AND rtype=?", (account, rtype))
+        while rows := cursor.fetchmany(batch):
+            deltas_of(plan, [_load(body, seq) for body, seq in rows], 1, deltas)
+    write(dialect, account, deltas)
 
 
 def write(dialect: Dialect, account: str, deltas: Deltas) -> None:

@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from mock_server._compile import CompiledSpec
-from mock_server.state import ResourceIndex, StatefulBehaviour, Store
+from mock_server.state import ResourceIndex, SqliteStore, StatefulBehaviour, Store
 from mock_server.state._backends import ROLLUPS
 from mock_server.state._plan import build_plan, key_text
+from mock_server.state._postgres import PostgresStore
+from mock_server.state._sql_rollups import rebuild_account
 
 from .conftest import API_KEY, JSONAPI, STORE_KINDS, core_client
 from .test_aggregates import aggregate, query
@@ -180,3 +182,46 @@ def test_totals_stay_exact_under_writers_of_several_processes(
         count, total = expected[hour]
         expected[hour] = (count + 1, total + Fraction(record["attributes"]["value"]))
     assert found[0] == expected
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_an_account_s_totals_rebuilt_from_its_records(
+    kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store]
+) -> None:
+    """`rebuild_account` (for a load that appends rows without `SqlTx`) gives the totals the writes kept."""
+    plan = build_plan(index, ROLLUPS)
+    store = open_any_store(kind)
+    store.configure(plan)
+    account, rng = "api_key:pk_rebuild", random.Random(5)
+    events = [
+        {
+            "type": "event",
+            "id": f"e-{n}",
+            "attributes": {"datetime": (DAY0 + dt.timedelta(minutes=rng.randrange(2000))).isoformat(), "value": n},
+            "relationships": {"metric": {"many": False, "data": [{"type": "metric", "id": f"M{n % 3}"}]}},
+        }
+        for n in range(300)
+    ]
+    edges = [(DAY0 + dt.timedelta(hours=h)).timestamp() for h in range(36)]
+
+    def totals() -> list[Any]:
+        with store.transaction(write=False) as tx:
+            return [
+                tx.rollup(account, "event", ("metric_id", f"sM{m}"), "datetime", edges, *ROLLUPS.values())
+                for m in range(3)
+            ]
+
+    with store.transaction() as tx:
+        tx.put_many(account, events)
+    kept = totals()
+    assert all(found is not None and sum(c for c, _ in found[0]) == 100 for found in kept), kept
+    if isinstance(store, PostgresStore):
+        with store._transaction() as dialect:
+            dialect.run("DELETE FROM rollups")
+            rebuild_account(dialect, plan, account)
+    else:
+        assert isinstance(store, SqliteStore)
+        with store.transaction():  # (holds the file's write lock)
+            store._dialect.run("DELETE FROM rollups")
+            rebuild_account(store._dialect, plan, account)
+    assert totals() == kept
