@@ -235,7 +235,12 @@ class IndexPlan:
         rank = self.range_ranks.get((record["type"], path), 2)
         if type(value) is str and rank == 2:  # the common case (a datetime text) with one parse, not two
             try:
-                number = parse_datetime(value).timestamp()
+                if "Z" in value or " " in value:
+                    moment = parse_datetime(value)
+                else:  # what `parse_datetime` reads such a text as, without its rewrites
+                    moment = dt.datetime.fromisoformat(value)
+                    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+                number = moment.timestamp()
             except (FilterError, OverflowError, ValueError):
                 return None
             return keys, [number], _utc_text(number) == value
