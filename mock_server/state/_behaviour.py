@@ -31,7 +31,7 @@ from ._account_settings import (
     scope_refusal,
     write_settings,
 )
-from ._backends import BODY_LIMITS
+from ._backends import BODY_LIMITS, ROLLUPS
 from ._dispatch import Dispatcher
 from ._index import ResourceIndex, build_index
 from ._limits import DEFAULT_LIMITS, AccountBound, ResourceLimits, account_limit_response
@@ -83,7 +83,7 @@ class StatefulBehaviour:
         self.store = store or MemoryStore()
         self.limits = limits
         if configure_store:  # False: a store shared with another revision's behaviour, indexed by its plan
-            self.store.configure(build_plan(self.index))  # what to index comes from the spec
+            self.store.configure(build_plan(self.index, ROLLUPS))  # what to index comes from the spec
         self.accounts = AccountBound(limits.max_accounts, self.store.accounts)
         self.webhooks = webhooks or WebhookSender(log_limit=limits.webhook_deliveries)
         self.dispatcher = Dispatcher(self.index, self.store, self.webhooks, limits)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -209,6 +210,9 @@ class IndexPlan:
     # Per type, the identifier fields looked up one by one (`_LOOKUPS`): a uniqueness check asks for each of them,
     # so a store that builds indexes on first use builds these together (one pass over the records).
     lookups: dict[str, frozenset[str]] = field(default_factory=dict)
+    # (type, parent field, range field) -> the measure whose hourly totals per parent the store keeps from the
+    # index's build on, with every write (`StoreTx.rollup`): an event's value, for metric aggregates
+    measures: dict[tuple[str, str, str], Callable[[Record], float]] = field(default_factory=dict)
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
     _field_reader: Any = None
     _own: dict[tuple[str, str], bool] = field(default_factory=dict)  # (type, attribute) -> the type's own?
@@ -218,17 +222,32 @@ class IndexPlan:
         body |= {f"sort:{t}": sorted(f) for t, f in sorted(self.sorts.items())}
         body |= {f"range:{t}": sorted(f"{p}>{r}" for p, r in f) for t, f in sorted(self.ranges.items()) if f}
         body |= {f"rank:{t}>{r}": [str(n)] for (t, r), n in sorted(self.range_ranks.items())}
+        body |= {f"totals:{t}>{p}>{r}": [m.__qualname__] for (t, p, r), m in sorted(self.measures.items())}
         return json.dumps(body, sort_keys=True)
 
     def range_place(self, record: Record, parent: str, path: str) -> tuple[list[str], list[float], bool] | None:
         """Where `record` sits in the range index (parent, path): its parent keys, its numbers, and whether
         it is regular (`sorts_as_ranged`); None: unknown, always a candidate."""
         keys = self.equality_keys(record, parent)
-        numbers = range_keys(record, path)
-        if keys is None or numbers is None:
+        if keys is None:
             return None
+        value = field_value(record, path)
         rank = self.range_ranks.get((record["type"], path), 2)
-        return keys, numbers, sorts_as_ranged(field_value(record, path), rank)
+        if type(value) is str and rank == 2:  # the common case (a datetime text) with one parse, not two
+            try:
+                if "Z" in value or " " in value:
+                    moment = parse_datetime(value)
+                else:  # what `parse_datetime` reads such a text as, without its rewrites
+                    moment = dt.datetime.fromisoformat(value)
+                    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+                number = moment.timestamp()
+            except (FilterError, OverflowError, ValueError):
+                return None
+            return keys, [number], _utc_text(number) == value
+        numbers = range_keys(record, path)
+        if numbers is None:
+            return None
+        return keys, numbers, sorts_as_ranged(value, rank)
 
     def equality_keys(self, record: Record, path: str) -> list[str] | None:
         """The keys `record` is found under for `path` (None: unknown, always a candidate). Mirrors
@@ -301,8 +320,11 @@ def _keys_of(value: Any) -> list[str] | None:
     return keys
 
 
-def build_plan(index: ResourceIndex) -> IndexPlan:
-    """Every filter field and sort key the spec documents, per type they apply to."""
+def build_plan(
+    index: ResourceIndex, measures: dict[tuple[str, str, str], Callable[[Record], float]] | None = None
+) -> IndexPlan:
+    """Every filter field and sort key the spec documents, per type they apply to; with `measures`, the range
+    indexes (of these) whose hourly totals the store keeps."""
     fields: dict[str, set[str]] = {}
     sorts: dict[str, set[str]] = {}
     ranged: dict[str, set[str]] = {}
@@ -344,6 +366,7 @@ def build_plan(index: ResourceIndex) -> IndexPlan:
         index,
         ranks,
         {t: f for t, f in lookups.items() if f},
+        {(t, p, r): m for (t, p, r), m in (measures or {}).items() if (p, r) in ranges.get(t, ())},
     )
 
 

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from ._plan import IndexPlan
 from ._sql import (
     INDEX_TABLES,
+    WINDOW_SCHEMA,
     Row,
     SqlTx,
     append_journal,
@@ -28,6 +29,7 @@ from ._sql import (
     reindex,
     stored_accounts,
 )
+from ._sql_rollups import TABLE as ROLLUPS
 from ._sqlite import INDEX_VERSION
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -143,7 +145,7 @@ class PostgresStore:
         )
         self.plan = IndexPlan()
         with self._exclusive() as dialect:
-            dialect.conn.execute(_SCHEMA)
+            dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN") -> Iterator[_Postgres]:
@@ -183,7 +185,7 @@ class PostgresStore:
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:
-            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES):
+            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES, ROLLUPS):
                 if account is None:
                     dialect.run(f"DELETE FROM {table}")
                 else:

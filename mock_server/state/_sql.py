@@ -18,6 +18,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any, Protocol
 
+from . import _sql_rollups as rollups
 from ._filters import field_value
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, range_resume, ref_text, sort_key, sorts_as_ranged
 from ._store import Record, Rollup, first_match, merge_sorted
@@ -26,6 +27,7 @@ __all__ = [
     "INDEX_TABLES",
     "ODD",
     "WALK_CHUNK",
+    "WINDOW_SCHEMA",
     "Dialect",
     "Row",
     "SqlTx",
@@ -40,6 +42,16 @@ INDEX_TABLES = ("entries", "orders", "refs", "ranges")
 WALK_CHUNK = 64  # index rows fetched at a time by a walk (a page of 20 needs one query)
 BODY_GROUPS = (8, 24)  # the first bodies a walk reads, a group at a time (then the rest of its first chunk)
 REINDEX_BATCH = 5_000  # records indexed at a time by `reindex`
+# A creation-order page of a window walks its parents' rows by seq (`ranges_seq`), keeping those in the window, when
+# the window holds at least SEQ_WINDOW rows (fewer are sorted at once by the database); a walk that passes SEQ_BUDGET
+# rows (a window at the far end of a time-ordered history) sorts the rest of the window instead.
+SEQ_WINDOW = 512
+SEQ_CHUNK = 256  # rows passed per statement of such a walk
+SEQ_BUDGET = 4096
+# What the SQL stores create besides their tables: hourly totals, and the seq order of a range index's rows.
+WINDOW_SCHEMA = (
+    rollups.SCHEMA + "CREATE INDEX IF NOT EXISTS ranges_seq ON ranges (account, rtype, field, key, seq, num);"
+)
 ODD = "~"  # suffix of a range index's name for its placed rows that do not sort where their number puts them
 
 
@@ -131,6 +143,7 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
     records at a time."""
     for table in INDEX_TABLES:
         dialect.run(f"DELETE FROM {table}")
+    rollups.rebuilt(dialect, plan, None, [])
     cursor = dialect.run("SELECT account, body, seq FROM resources")
     while rows := cursor.fetchmany(REINDEX_BATCH):
         by_account: dict[str, list[Record]] = {}
@@ -138,6 +151,7 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
             by_account.setdefault(account, []).append(_load(body, seq))
         for account, records in by_account.items():
             dialect.write([], _index_appends(plan, dialect, account, records))
+            rollups.rebuilt(dialect, plan, account, records)
 
 
 class SqlTx:
@@ -199,10 +213,12 @@ class SqlTx:
         new: list[Row] = [
             (account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records if _key(r) not in known
         ]
+        rollups.written(self._d, self._plan, account, records, known)  # before the stored bodies change
         self._d.write(batch, [("resources", new), *_index_appends(self._plan, self._d, account, records)])
 
     def delete(self, account: str, rtype: str, rid: str) -> bool:
         self._account(account)
+        rollups.deleted(self._d, self._plan, account, rtype, rid)
         where: list[Row] = [(account, rtype, rid)]  # the index rows in one round trip where the database can
         self._d.write(
             [(f"DELETE FROM {table} WHERE account=? AND rtype=? AND rid=?", where) for table in INDEX_TABLES], []
@@ -360,13 +376,9 @@ class SqlTx:
         side = list(self._records(account, rtype, [r[0] for r in self._d.run(sql, args).fetchall()]).values())
         if resume[0] == "none" or not keys:
             placed: Iterator[tuple[SortKey, Record]] = iter(())
-        elif sort_field is None:  # creation order: the window's rows sorted by seq (by the database)
-            placed = self._placed(
-                account,
-                rtype,
-                self._window_rows(name, account, rtype, keys, bounds, True, descending, resume[1]),
-                sort_field,
-            )
+        elif sort_field is None:  # creation order: walked by seq, or the window sorted by seq (`_by_seq`)
+            rows = self._by_seq(name, account, rtype, keys, bounds, descending, resume[1])
+            placed = self._placed(account, rtype, rows, sort_field)
         else:  # each parent's index range in order, merged
             spans = [self._window_rows(name, account, rtype, [k], bounds, False, descending, resume[1]) for k in keys]
             rows = (
@@ -386,7 +398,19 @@ class SqlTx:
         edges: list[float],
         measure: Callable[[Record], float],
     ) -> Rollup | None:
-        return None  # no totals kept in SQL: the caller reads the window
+        if self._plan.measures.get((rtype, parent[0], field)) is not measure or len(edges) < 2:
+            return None
+        self._account(account)
+        name = f"{parent[0]}>{field}"
+        sql, args = self._window_sql(account, rtype, name, [parent[1]], (edges[0], edges[-1]), "rid", placed=False)
+        side = [row[0] for row in self._d.run(sql, args).fetchall()]
+        found = rollups.read(self._d, account, rtype, name, parent[1], edges)
+        if found is None:
+            return None
+        slots, loose = found
+        rids = list(dict.fromkeys(side + loose))
+        bodies = self._records(account, rtype, rids)
+        return slots, [bodies[rid] for rid in rids if rid in bodies]
 
     def _window_rows(
         self,
@@ -422,6 +446,52 @@ class SqlTx:
             if len(rows) < WALK_CHUNK:
                 return
             bound = (rows[-1][1], rows[-1][2])
+
+    def _by_seq(
+        self,
+        name: str,
+        account: str,
+        rtype: str,
+        keys: list[str],
+        bounds: Range,
+        descending: bool,
+        after: tuple[float, int] | None,
+    ) -> Iterator[tuple[str, Any, int]]:
+        """(rid, num, seq) of the regular rows of a window by seq, strictly after `after`: its parents' rows walked
+        in seq order and kept when in the window, while the window is large (SEQ_WINDOW rows or more: a page is
+        near) and for at most SEQ_BUDGET rows; else, and after that, the window's rows sorted by the database."""
+        marks = ", ".join("?" for _ in keys)
+        low, high = (None if b is None else self._d.number(b) for b in bounds)
+        span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
+        head = [account, rtype, name, *keys]
+        where = f"account=? AND rtype=? AND field=? AND key IN ({marks})"
+        last = None if after is None else after[1]
+        large = (
+            SEQ_WINDOW <= 0
+            or self._d.run(
+                f"SELECT count(*) FROM (SELECT 1 FROM ranges WHERE {where}{span} LIMIT {SEQ_WINDOW}) AS w",
+                [*head, *(b for b in (low, high) if b is not None)],
+            ).fetchone()[0]
+            >= SEQ_WINDOW
+        )
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        passed = 0
+        while large and passed < SEQ_BUDGET:
+            resume = "" if last is None else f" AND seq {compare} ?"
+            rows = self._d.run(
+                f"SELECT rid, num, seq FROM ranges WHERE {where}{resume} ORDER BY seq {direction} LIMIT {SEQ_CHUNK}",
+                [*head, *([] if last is None else [last])],
+            ).fetchall()
+            for row in rows:
+                if row[1] is not None and (low is None or row[1] >= low) and (high is None or row[1] <= high):
+                    yield row  # (a NULL number: unknown, merged by the caller)
+            if len(rows) < SEQ_CHUNK:
+                return
+            passed += len(rows)
+            last = rows[-1][2]
+        yield from self._window_rows(
+            name, account, rtype, keys, bounds, True, descending, None if last is None else (0.0, last)
+        )
 
     def _placed(
         self, account: str, rtype: str, rows: Iterator[tuple[str, Any, int]], sort_field: str | None

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
+from ._sql import INDEX_TABLES, WINDOW_SCHEMA, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
+from ._sql_rollups import TABLE as ROLLUPS
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["INDEX_TABLES", "INDEX_VERSION", "SqliteStore", "retry_while_locked"]
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 CACHE_KB = 131_072  # page cache per connection (a ceiling: pages are cached as they are read)
-INDEX_VERSION = ":4"  # bumped when the index rows of a record change shape (files are reindexed once)
+INDEX_VERSION = ":5"  # bumped when the index rows of a record change shape (files are reindexed once)
 
 
 class _Sqlite:
@@ -150,7 +151,7 @@ class SqliteStore:
         def setup() -> None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+            self._conn.executescript(_SCHEMA + WINDOW_SCHEMA)
 
         retry_while_locked(setup)
 
@@ -180,7 +181,7 @@ class SqliteStore:
     def reset(self, account: str | None = None) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES):
+            for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES, ROLLUPS):
                 if account is None:
                     self._conn.execute(f"DELETE FROM {table}")
                 else:

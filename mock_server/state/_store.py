@@ -26,13 +26,15 @@ from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar, cast
 
-from sortedcontainers import SortedList  # type: ignore[import-untyped]
+from sortedcontainers import SortedKeyList, SortedList  # type: ignore[import-untyped]
 
 from ._creation import CreationOrder
 from ._plan import IndexPlan, Range, SortKey, key_text, range_resume, ref_text, sort_key
 from ._records import RecordCodec
 
 __all__ = [
+    "EXACT_SCALE",
+    "HOUR",
     "JOURNAL_LIMIT",
     "JOURNAL_MAX_BYTES",
     "BatchingTx",
@@ -42,7 +44,9 @@ __all__ = [
     "SortKey",
     "Store",
     "StoreTx",
+    "add_total",
     "clone",
+    "exact_units",
     "journal_size",
     "merge_sorted",
 ]
@@ -55,6 +59,11 @@ JOURNAL_LIMIT = 1000  # entries kept per account
 JOURNAL_MAX_BYTES = 4 * 1024 * 1024  # bytes of entries (as JSON) kept per account
 _NEWEST = 1 << 62  # where a held record without a `seq` yet sorts: after every stored one
 _UNKNOWN: Any = object()  # not looked up ahead
+# A creation-order page of a window walks the parents' children by seq, skipping those outside the window, when a
+# page is expected within a few chunks: window**2 >= _SEQ_WALK * parent (a page of ~_SEQ_WALK passes ~parent/window
+# entries each); else it sorts the window's entries. A seq walk that passes as many entries as the window holds
+# without the page done (a window at the other end of the parent's history) sorts the rest of the window instead.
+_SEQ_WALK = 64
 _T = TypeVar("_T")
 
 
@@ -201,10 +210,10 @@ class StoreTx(Protocol):
         measure: Callable[[Record], float],
     ) -> Rollup | None:
         """Per slot [edges[i], edges[i+1]) of one parent's window: how many regular children lie there and the
-        exact sum of `measure` over them, from hourly totals (added up on an hour's first read, kept by every
-        write after it), plus the records the caller must
-        place itself (unknown, odd, and those in the parts of a slot that are not whole hours); None when
-        the store keeps no such totals (the caller reads the window). Read-only."""
+        exact sum of `measure` over them, from hourly totals (kept from the index's build on by every write, for
+        the plan's `measures` only), plus the records the caller must place itself (unknown, odd, and those in
+        the parts of a slot that are not whole hours); None when the store keeps no totals of `measure` there
+        (the caller reads the window). Read-only."""
         ...
 
 
@@ -432,19 +441,24 @@ class BatchingTx:
 
 class _Table:
     """The records of one type in one account, with indexes built on first use and kept up to date; its type's
-    identifiers (`IndexPlan.lookups`) are indexed from its first record (every create's uniqueness check asks
-    for them: built later, they would cost a pass decoding every record of a large account)."""
+    identifiers (`IndexPlan.lookups`) and its measured range indexes (`IndexPlan.measures`: hourly totals) are
+    kept from its first record (a create's uniqueness check and a window's aggregate ask for them: built later,
+    they would cost a pass decoding every record of a large account; a demo load builds them as it adds)."""
 
     __slots__ = ("created", "eq", "order", "ranges", "refs", "rows", "unknown")
 
-    def __init__(self, identifiers: Iterable[str] = ()) -> None:
+    def __init__(self, plan: IndexPlan, rtype: str) -> None:
         self.rows = _Rows()  # id -> record
+        identifiers = plan.lookups.get(rtype, ())
         self.eq: dict[str, dict[str, Any]] = {path: {} for path in identifiers}  # field -> key -> id | set of ids
         self.unknown: dict[str, set[str]] = {path: set() for path in self.eq}  # ids whose key needs other records
         self.created = CreationOrder()  # creation order (a page without `sort`): kept from the first record
         self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
         self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
         self.ranges: dict[tuple[str, str], _RangeIndex] = {}  # (parent field, range field) -> its index
+        for measured, parent, field in plan.measures:
+            if measured == rtype:
+                self.ranged(plan, rtype, parent, field)
 
     def add(self, plan: IndexPlan, record: Record) -> None:
         rid = record["id"]
@@ -520,10 +534,11 @@ class _Table:
             self.order[sort_field] = SortedList((*sort_key(r, sort_field), r["id"]) for r in self.rows.values())
         return self.order[sort_field]
 
-    def ranged(self, plan: IndexPlan, parent: str, field: str) -> _RangeIndex:
+    def ranged(self, plan: IndexPlan, rtype: str, parent: str, field: str) -> _RangeIndex:
         index = self.ranges.get((parent, field))
         if index is None:
-            index = self.ranges[(parent, field)] = _RangeIndex()
+            measure = plan.measures.get((rtype, parent, field))
+            index = self.ranges[(parent, field)] = _RangeIndex(measure)
             for record in self.rows.values():
                 index.add(plan, parent, field, record)
         return index
@@ -540,41 +555,41 @@ class _Table:
 class _RangeIndex:
     """One range index of a table: per parent key, the children's (number, seq, id) in order, the regular
     ones (`_plan.sorts_as_ranged`: their sort position is their number's) apart from the odd ones; and the
-    ids whose parent or number is unknown (always candidates)."""
+    ids whose parent or number is unknown (always candidates). With a `measure` (the plan's `measures`), per
+    parent key and hour the regular children's totals, kept from the index's build on by every write."""
 
-    __slots__ = ("by_parent", "odd", "rollups", "unknown")
+    __slots__ = ("by_parent", "by_seq", "measure", "odd", "rollups", "unknown")
 
-    def __init__(self) -> None:
+    def __init__(self, measure: Callable[[Record], float] | None = None) -> None:
         self.by_parent: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), regular
+        # parent key -> the same entries (the same tuples) ordered by seq: made on a creation-order walk's first
+        # use (a sort of tuples, no record read), kept by writes after it
+        self.by_seq: dict[str, Any] = {}
         self.odd: dict[str, Any] = {}  # parent key -> SortedList of (number, seq, id), not sorted as ranged
         self.unknown: set[str] = set()
-        # measure -> parent key -> hour -> [count, exact sum, non-finite values] of the regular entries:
-        # an hour is added up on its first read and kept by every write after it
-        self.rollups: dict[Callable[[Record], float], dict[str, dict[int, list[Any]]]] = {}
+        self.measure = measure
+        self.rollups: dict[str, dict[int, list[int]]] = {}  # parent key -> hour -> totals (`add_total`)
 
     def _roll(self, record: Record, keys: list[str], number: float, sign: int) -> None:
-        hour = math.floor(number / HOUR)
-        for measure, by_key in self.rollups.items():
-            held = [totals for key in dict.fromkeys(keys) if (totals := by_key.get(key, {}).get(hour)) is not None]
-            if held:  # an hour nobody asked for yet is added up from the index when first asked
-                value = measure(record)
-                for totals in held:
-                    _add_total(totals, value, sign)
-
-    def totals(self, table: _Table, key: str, measure: Callable[[Record], float], hours: range) -> Iterator[list[Any]]:
-        """[count, exact sum, non-finite values] of each of these hours of one parent's regular children:
-        added up from the index on an hour's first read (its children read once), kept by writes after it."""
-        held = self.rollups.setdefault(measure, {}).setdefault(key, {})
-        ordered = self.by_parent.get(key)
-        for hour in hours:
-            totals = held.get(hour)
+        assert self.measure is not None
+        hour, value = math.floor(number / HOUR), self.measure(record)
+        for key in dict.fromkeys(keys):
+            by_hour = self.rollups.get(key)
+            if by_hour is None:
+                by_hour = self.rollups[key] = {}
+            totals = by_hour.get(hour)
             if totals is None:
-                totals = held[hour] = [0, Fraction(0), 0]
-                if ordered is not None:
-                    for number, _, rid in ordered.irange(minimum=(hour * HOUR,), maximum=((hour + 1) * HOUR,)):
-                        if number < (hour + 1) * HOUR:
-                            _add_total(totals, measure(table.rows[rid]), 1)
-            yield totals
+                totals = by_hour[hour] = [0, 0, 0]
+            add_total(totals, value, sign)
+            if not totals[0]:
+                del by_hour[hour]
+
+    def totals(self, key: str, hours: range) -> Iterator[list[int]]:
+        """The totals (`add_total`) of each of these hours of one parent's regular children."""
+        by_hour = self.rollups.get(key) or {}
+        none = [0, 0, 0]
+        for hour in hours:
+            yield by_hour.get(hour, none)
 
     def add(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
         place = plan.range_place(record, parent, field)
@@ -588,8 +603,13 @@ class _RangeIndex:
             ordered = into.get(key)
             if ordered is None:
                 ordered = into[key] = SortedList()
-            ordered.update((number, seq, rid) for number in dict.fromkeys(numbers))
-        if regular and self.rollups:
+            by_seq = self.by_seq.get(key) if regular else None
+            for number in dict.fromkeys(numbers):
+                entry = (number, seq, rid)
+                ordered.add(entry)
+                if by_seq is not None:
+                    by_seq.add(entry)
+        if regular and self.measure is not None:
             self._roll(record, keys, numbers[0], 1)
 
     def remove(self, plan: IndexPlan, parent: str, field: str, record: Record) -> None:
@@ -607,7 +627,13 @@ class _RangeIndex:
                     ordered.discard((number, seq, rid))
                 if not ordered:
                     del into[key]
-        if regular and self.rollups:
+            by_seq = self.by_seq.get(key) if regular else None
+            if by_seq is not None:
+                for number in dict.fromkeys(numbers):
+                    by_seq.discard((number, seq, rid))
+                if not by_seq:
+                    del self.by_seq[key]
+        if regular and self.measure is not None:
             self._roll(record, keys, numbers[0], -1)
 
     @staticmethod
@@ -654,20 +680,8 @@ class _RangeIndex:
         """The regular ids in the window in order: by (number, seq), lazily, so a page reads a page; or by
         seq (creation order), which the window's entries are sorted into first (tuples, no record read)."""
         parents = [o for k in dict.fromkeys(keys) if (o := self.by_parent.get(k)) is not None]
-        if by_seq:  # a heap of the window's (seq, id): each record handed out costs a pop, not a full sort
-            sign = -1 if descending else 1
-            heap = [
-                (sign * seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)
-            ]
-            if after is not None:
-                heap = [e for e in heap if e[0] > sign * after[1]]
-            heapq.heapify(heap)
-            last = None
-            while heap:
-                entry = heapq.heappop(heap)
-                if entry != last:  # a child of several of these parents is in each one's list
-                    last = entry
-                    yield entry[1]
+        if by_seq:
+            yield from self._walk_by_seq(keys, parents, bounds, descending, None if after is None else after[1])
             return
         spans = [self._span(ordered, bounds, after, descending) for ordered in parents]
         if len(spans) == 1:
@@ -680,12 +694,83 @@ class _RangeIndex:
                 seen.add(rid)
                 yield rid
 
+    def _walk_by_seq(
+        self, keys: list[str], parents: list[Any], bounds: Range, descending: bool, after: int | None
+    ) -> Iterator[str]:
+        """The window's regular ids by seq, strictly after seq `after`: the parents' children walked by seq and
+        kept when in the window, while a page costs less that way (a window that is a large share of its parents);
+        else (and once a walk has passed as many entries as the window holds) the window's entries sorted."""
+        window = sum(self._count(ordered, bounds) for ordered in parents)
+        if window and window * window >= _SEQ_WALK * sum(len(ordered) for ordered in parents):
+            low, high = bounds
+            walks = []
+            for key in dict.fromkeys(keys):
+                by_seq = self.by_seq.get(key)
+                if by_seq is None and key in self.by_parent:
+                    by_seq = self.by_seq[key] = SortedKeyList(self.by_parent[key], key=_seq_of)
+                if by_seq is not None:
+                    walks.append(
+                        by_seq.irange_key(max_key=after, inclusive=(True, False), reverse=True)
+                        if descending
+                        else by_seq.irange_key(min_key=after, inclusive=(False, True))
+                    )
+            merged = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=_seq_of, reverse=descending)
+            budget, last = window, None
+            for entry in merged:
+                number, seq, rid = entry
+                if seq == last:
+                    continue  # a child of several of these parents is in each one's list
+                if (low is None or number >= low) and (high is None or number <= high):
+                    last = seq
+                    yield rid
+                budget -= 1
+                if budget < 0:  # the window is not where the walk is: sort the rest of it
+                    after = seq
+                    break
+            else:
+                return
+        sign = -1 if descending else 1  # a heap of the window's (seq, id): a record handed out costs a pop
+        heap = [(sign * seq, rid) for ordered in parents for _, seq, rid in self._span(ordered, bounds, None, False)]
+        if after is not None:
+            heap = [e for e in heap if e[0] > sign * after]
+        heapq.heapify(heap)
+        previous = None
+        while heap:
+            entry = heapq.heappop(heap)
+            if entry != previous:  # a child of several of these parents is in each one's list
+                previous = entry
+                yield entry[1]
 
-def _add_total(totals: list[Any], value: float, sign: int) -> None:
-    """Count a value in (sign 1) or out of (sign -1) an hour's totals: [count, exact sum, non-finite]."""
+    @staticmethod
+    def _count(ordered: Any, bounds: Range) -> int:
+        """How many of one parent's entries lie in `bounds` (inclusive): two bisects."""
+        low, high = bounds
+        first = 0 if low is None else ordered.bisect_left((low,))
+        end = len(ordered) if high is None else ordered.bisect_left((high, math.inf))
+        return max(0, int(end) - int(first))
+
+
+def _seq_of(entry: tuple[float, int, str]) -> int:
+    return entry[1]
+
+
+EXACT_SCALE = 1 << 1074  # every finite float is a whole number of 2**-1074: sums of them are exact integers
+
+
+def exact_units(value: float) -> int:
+    """A finite float as a whole number of 2**-1074 (exact: `Fraction(units, EXACT_SCALE) == value`)."""
+    numerator, denominator = value.as_integer_ratio()
+    return numerator * (EXACT_SCALE // denominator)
+
+
+def add_total(totals: list[int], value: float, sign: int) -> None:
+    """Count a value in (sign 1) or out of (sign -1) an hour's totals: [count, exact sum in `exact_units`,
+    non-finite values]."""
     totals[0] += sign
+    if value == 0:
+        return
     if math.isfinite(value):
-        totals[1] += sign * Fraction(value)
+        totals[1] += sign * exact_units(value)
     else:
         totals[2] += sign
 
@@ -736,7 +821,7 @@ class _MemoryTx:
         tables = self._s.data.setdefault(account, {})
         table = tables.get(record["type"])
         if table is None:
-            table = tables[record["type"]] = _Table(self._s.plan.lookups.get(record["type"], ()))
+            table = tables[record["type"]] = _Table(self._s.plan, record["type"])
         rid = record["id"]
         old = table.rows.get(rid)
         if old is not None:
@@ -826,7 +911,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return []
-        return [table.rows[rid] for rid in table.ranged(self._s.plan, parent[0], field).ids(parent[1], bounds)]
+        return [table.rows[rid] for rid in table.ranged(self._s.plan, rtype, parent[0], field).ids(parent[1], bounds)]
 
     def walk_between(
         self,
@@ -849,7 +934,7 @@ class _MemoryTx:
         table = self._table(account, rtype)
         if table is None:
             return iter(())
-        index = table.ranged(plan, parent[0], field)
+        index = table.ranged(plan, rtype, parent[0], field)
         side = [table.rows[rid] for rid in index.side(parent[1], bounds)]
         rids = (
             iter(())
@@ -870,31 +955,31 @@ class _MemoryTx:
         measure: Callable[[Record], float],
     ) -> Rollup | None:
         plan = self._s.plan
-        if (parent[0], field) not in plan.ranges.get(rtype, ()) or len(edges) < 2:
+        if plan.measures.get((rtype, parent[0], field)) is not measure or len(edges) < 2:
             return None
         table = self._table(account, rtype)
         if table is None:
             return [(0, Fraction(0)) for _ in edges[1:]], []
-        index = table.ranged(plan, parent[0], field)
+        index = table.ranged(plan, rtype, parent[0], field)
         ordered = index.by_parent.get(parent[1])
         slots: list[tuple[int, Fraction]] = []
         loose: list[str] = index.side([parent[1]], (edges[0], edges[-1]))
         for low, high in itertools.pairwise(edges):
             first, last = math.ceil(low / HOUR), math.floor(high / HOUR)  # the whole hours in [low, high)
-            count, total = 0, Fraction(0)
+            count, units = 0, 0
             parts = [(low, high)]
             if first < last:
-                for totals in index.totals(table, parent[1], measure, range(first, last)):
+                for totals in index.totals(parent[1], range(first, last)):
                     if totals[2]:
                         return None  # a value no exact sum holds (inf, nan): the caller adds them up
                     count += totals[0]
-                    total += totals[1]
+                    units += totals[1]
                 parts = [(low, first * HOUR), (last * HOUR, high)]
             for part_low, part_high in parts:  # a slot's ends that are not whole hours: the caller's
                 if ordered is not None and part_low < part_high:
                     span = ordered.irange(minimum=(part_low,), maximum=(part_high,))
                     loose += [rid for number, _, rid in span if number < part_high]
-            slots.append((count, total))
+            slots.append((count, Fraction(units, EXACT_SCALE)))
         return slots, [table.rows[rid] for rid in dict.fromkeys(loose)]
 
     def types(self, account: str) -> list[str]:

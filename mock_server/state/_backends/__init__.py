@@ -12,7 +12,7 @@ from .._index import ResourceIndex
 from .._limits import DEFAULT_LIMITS, ResourceLimits
 from .._store import Store
 from .._webhooks import WebhookSender
-from ._aggregates import AggregatesBackend
+from ._aggregates import ROLLUPS, AggregatesBackend
 from ._base import Backend, Call
 from ._campaigns import CampaignsBackend
 from ._catalogs import CatalogsBackend
@@ -31,6 +31,7 @@ from ._templates import TemplatesBackend
 
 __all__ = [
     "BODY_LIMITS",
+    "ROLLUPS",
     "AggregatesBackend",
     "Backend",
     "Backends",

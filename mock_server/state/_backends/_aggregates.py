@@ -33,7 +33,15 @@ from .._store import Record, StoreTx
 from ._base import Backend
 from ._events import event_moment, event_property, event_related_id, event_value, events_between
 
-__all__ = ["INTERVALS", "AggregatesBackend", "attribute_schema_of", "buckets", "query_timezone", "time_range"]
+__all__ = [
+    "INTERVALS",
+    "ROLLUPS",
+    "AggregatesBackend",
+    "attribute_schema_of",
+    "buckets",
+    "query_timezone",
+    "time_range",
+]
 
 INTERVALS = ("hour", "day", "week", "month")
 MAX_BUCKETS = 10_000
@@ -217,6 +225,9 @@ _MEASURES: dict[str, Callable[[list[Record]], float | int]] = {
 
 
 _ROLLED = ("count", "sum_value")  # what hourly totals answer (`unique` needs each event's profile)
+_METRIC_WINDOW = ("event", "metric_id", "datetime")
+# The hourly totals the store keeps (the plan's `measures`): a metric's events' values, per hour
+ROLLUPS: dict[tuple[str, str, str], Callable[[Record], float]] = {_METRIC_WINDOW: event_value}
 
 
 def _rolled_up(
@@ -236,7 +247,8 @@ def _rolled_up(
     if key is None:
         return None
     edges = [start.timestamp(), *(s.timestamp() for s in starts[1:]), end.timestamp()]
-    found = tx.rollup(account, "event", ("metric_id", key), "datetime", edges, event_value)
+    rtype, parent, field = _METRIC_WINDOW
+    found = tx.rollup(account, rtype, (parent, key), field, edges, ROLLUPS[_METRIC_WINDOW])
     if found is None:
         return None
     totals, loose = found

@@ -195,7 +195,11 @@ def _postgres_plan(index: ResourceIndex, open_any_store: Callable[[str], Store],
 def test_sqlite_plans_a_window_as_index_ranges(index: ResourceIndex, tmp_path: Any) -> None:
     plan = _sqlite_plan(index, tmp_path, _window_statement)
     searches = [line for line in plan if "ranges" in line]
-    assert searches and all("USING INDEX ranges_window" in line for line in searches), plan
+    # (the rows with no parent key: one seek of either index)
+    assert searches and all(
+        "USING INDEX ranges_window" in line or ("USING INDEX ranges_seq" in line and "num" not in line)
+        for line in searches
+    ), plan
     assert not any(line.startswith("SCAN") for line in plan), plan
 
 
@@ -378,3 +382,112 @@ def test_sqlite_walks_a_window_in_index_order(index: ResourceIndex, tmp_path: An
 def test_postgres_walks_a_window_in_index_order(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
     plan = _postgres_plan(index, open_any_store, _ordered_walk_statement)
     assert "ranges_window" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan
+
+
+def _time_ordered_events(rng: random.Random) -> list[dict[str, Any]]:
+    """Events created in time order (as a live account tracks them: seq and time agree), a few out of order and a
+    few the index cannot place in order or at all."""
+    events = []
+    for n in range(240):
+        moment = DAY0 + dt.timedelta(hours=n * 30 + rng.randrange(0, 3))
+        value: Any = moment.isoformat()
+        if n % 17 == 0:
+            value = (DAY0 + dt.timedelta(days=rng.randrange(0, 300))).isoformat()  # late, out of order
+        elif n % 23 == 0:
+            value = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif n % 41 == 0:
+            value = rng.choice([None, "not a time"])
+        event = _event(n, "M1" if n % 4 else "M2", f"P{n % 3}", value)
+        event["id"] = f"T{rng.randrange(10**6):06d}-{n}"
+        events.append(event)
+    return events
+
+
+# How the stores choose (memory: _SEQ_WALK; SQL: SEQ_WINDOW, SEQ_CHUNK, SEQ_BUDGET): always walk by seq and turn
+# to sorting early, always walk by seq, the stores' own estimate, always sort the window.
+WAYS = {
+    "walk-then-sort": (0, (0, 5, 40)),
+    "walk": (0, (0, 7, 1 << 40)),
+    "estimate": (64, (512, 256, 4096)),
+    "sort": (1 << 40, (1 << 40, 256, 4096)),
+}
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_creation_order_windows_walk_by_seq_or_sort_alike(
+    kind: str, way: str, index: ResourceIndex, open_any_store: Callable[[str], Store], monkeypatch: Any
+) -> None:
+    """A window's pages in creation order are the scan's, whether the store walks the parent's children by seq
+    and skips those outside the window (a window that is most of its parent), sorts the window's entries (a
+    small one), or starts one way and turns to the other (a window at the far end of a time-ordered history):
+    `way` forces each answer of the cost estimate (`WAYS`), both ways through the pages, from every cursor."""
+    seq_walk, (window, chunk, budget) = WAYS[way]
+    monkeypatch.setattr("mock_server.state._store._SEQ_WALK", seq_walk)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_WINDOW", window)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_CHUNK", chunk)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_BUDGET", budget)
+    store = open_any_store(kind)
+    store.configure(build_plan(index))
+    rng = random.Random(len(way))
+    with store.transaction() as tx:
+        tx.put_many(ACCOUNT, _time_ordered_events(rng))
+    op = index.ops[index.types["event"].list_op or ""]
+
+    def day(n: int) -> str:
+        return (DAY0 + dt.timedelta(days=n)).isoformat()
+
+    filters = (
+        f"equals(metric_id,'M1'),greater-or-equal(datetime,{day(0)}),less-than(datetime,{day(400)})",  # all of it
+        f"equals(metric_id,'M1'),greater-or-equal(datetime,{day(250)})",  # the newest: the far end of seq order
+        f"equals(metric_id,'M1'),less-than(datetime,{day(20)})",  # the oldest
+        f"equals(metric_id,'M2'),greater-than(datetime,{day(100)}),less-or-equal(datetime,{day(180)})",
+        f"equals(metric_id,'M2'),less-than(datetime,{day(290)})",
+        f"equals(profile_id,'P1'),greater-or-equal(datetime,{day(3)}),less-than(datetime,{day(9)})",  # tiny
+    )
+    for text in filters:
+        for size in ("3", "20"):
+            query = {"filter": text, "page[size]": size}
+            with store.transaction(write=False) as tx:
+                reader = FieldReader(index, tx, ACCOUNT)
+                scanned = run_query(op, tx.scan(ACCOUNT, "event"), query, paginate=False, lookup=reader)
+                expected = [r["id"] for r in scanned.records]
+                forward, backward = _pages(op, lambda tx=tx: StoreSource(tx, ACCOUNT, "event"), query, reader)
+            assert expected, text
+            assert forward == expected, (text, size)
+            assert backward == expected, (text, size)
+
+
+def _seq_walk_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
+    """The statement of a creation-order walk of a window that holds most of its parent (walked by seq)."""
+    year = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=365)).timestamp())
+    with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
+        walked = tx.walk_between(
+            ACCOUNT,
+            "event",
+            ("metric_id", [key_text("M1") or ""]),
+            "datetime",
+            year,
+            None,
+            descending=False,
+            after=None,
+        )
+        assert walked is not None and next(walked, None) is not None
+    return next((sql, args) for sql, args in statements if "FROM ranges" in sql and "ORDER BY seq" in sql)
+
+
+def test_sqlite_walks_a_window_by_seq_in_index_order(index: ResourceIndex, tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr("mock_server.state._sql.SEQ_WINDOW", 16)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_CHUNK", 8)  # a chunk that is a small share, as at scale
+    plan = _sqlite_plan(index, tmp_path, _seq_walk_statement)
+    assert any("USING INDEX ranges_seq" in line for line in plan), plan
+    assert not any("TEMP B-TREE" in line or line.startswith("SCAN") for line in plan), plan  # no sort, no scan
+
+
+def test_postgres_walks_a_window_by_seq_in_index_order(
+    index: ResourceIndex, open_any_store: Callable[[str], Store], monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("mock_server.state._sql.SEQ_WINDOW", 16)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_CHUNK", 8)  # a chunk that is a small share, as at scale
+    plan = _postgres_plan(index, open_any_store, _seq_walk_statement)
+    assert "ranges_seq" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan

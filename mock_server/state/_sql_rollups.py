@@ -1,0 +1,211 @@
+"""Hourly totals in the SQL stores: the `rollups` table, what `SqlTx.rollup` reads for metric aggregates.
+
+Per range index with a measure (the plan's `measures`: a metric's events' values), parent key and hour: how many
+regular children lie there (`_plan.sorts_as_ranged`, the ones the range index places by their number), the exact
+sum of their values (`_store.exact_units`, as decimal text: no SQL number type is exact for every float) and how
+many values have no exact sum (inf, nan). Every write of `SqlTx` (insert, update, move, delete of a record; the
+reindex of a file) changes the rows of the hours it touches in its own transaction, which holds the account's other
+writers off (`SqlTx._account`): a row's read-modify-write is exact across processes, and the totals are as durable
+and as consistent as the records.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any, Protocol
+
+from ._plan import IndexPlan
+from ._store import EXACT_SCALE, HOUR, Record, add_total
+
+__all__ = [
+    "SCHEMA",
+    "TABLE",
+    "deleted",
+    "deltas_of",
+    "measured",
+    "read",
+    "rebuild_account",
+    "rebuilt",
+    "write",
+    "written",
+]
+
+TABLE = "rollups"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rollups (account TEXT NOT NULL, rtype TEXT NOT NULL, field TEXT NOT NULL, "
+    "key TEXT NOT NULL, hour BIGINT NOT NULL, count BIGINT NOT NULL, units TEXT NOT NULL, odd BIGINT NOT NULL, "
+    "PRIMARY KEY (account, rtype, field, key, hour));"
+)
+_CHUNK = 500  # hours read at a time
+
+# (rtype, index name "parent>field", parent key, hour) -> [count, exact units, non-finite values]
+Deltas = dict[tuple[str, str, str, int], list[int]]
+
+
+class Dialect(Protocol):
+    def run(self, sql: str, args: Any = ()) -> Any: ...
+    def write(self, statements: list[tuple[str, list[Any]]], appends: list[tuple[str, list[Any]]]) -> None: ...
+    def number(self, value: Any) -> Any: ...
+    def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]: ...
+
+
+def measured(plan: IndexPlan, rtype: str) -> bool:
+    """Does the plan keep totals of this type's records?"""
+    return any(t == rtype for t, _, _ in plan.measures)
+
+
+def deltas_of(plan: IndexPlan, records: Iterable[Record], sign: int, into: Deltas) -> Deltas:
+    """Count `records` in (sign 1) or out of (sign -1) the totals of their hours."""
+    for record in records:
+        for (rtype, parent, field), measure in plan.measures.items():
+            if rtype != record["type"]:
+                continue
+            place = plan.range_place(record, parent, field)
+            if place is None or not place[2]:
+                continue  # unknown or odd: not in any total (a reader places such records itself)
+            keys, numbers, _ = place
+            hour, value = math.floor(numbers[0] / HOUR), measure(record)
+            for key in dict.fromkeys(keys):
+                totals = into.get((rtype, f"{parent}>{field}", key, hour))
+                if totals is None:
+                    totals = into[(rtype, f"{parent}>{field}", key, hour)] = [0, 0, 0]
+                add_total(totals, value, sign)
+    return into
+
+
+def written(
+    dialect: Dialect, plan: IndexPlan, account: str, records: list[Record], stored: Iterable[tuple[str, str]]
+) -> None:
+    """`SqlTx.put_many`'s share: the stored versions of these records (type, id) out, the new ones in."""
+    if not any(measured(plan, r["type"]) for r in records):
+        return
+    deltas: Deltas = {}
+    by_type: dict[str, list[str]] = {}
+    for rtype, rid in stored:
+        if measured(plan, rtype):
+            by_type.setdefault(rtype, []).append(rid)
+    for rtype, rids in by_type.items():
+        old = [_load(body, seq) for _, body, seq in dialect.records(account, rtype, rids)]
+        deltas_of(plan, old, -1, deltas)
+    write(dialect, account, deltas_of(plan, records, 1, deltas))
+
+
+def deleted(dialect: Dialect, plan: IndexPlan, account: str, rtype: str, rid: str) -> None:
+    """`SqlTx.delete`'s share: the stored record out of its hours."""
+    if measured(plan, rtype):
+        old = [_load(body, seq) for _, body, seq in dialect.records(account, rtype, [rid])]
+        write(dialect, account, deltas_of(plan, old, -1, {}))
+
+
+def rebuilt(dialect: Dialect, plan: IndexPlan, account: str | None, records: list[Record]) -> None:
+    """`reindex`'s share: with no account, the totals emptied (before the first batch); else a batch's in."""
+    if account is None:
+        dialect.run("DELETE FROM rollups")
+    elif any(measured(plan, r["type"]) for r in records):
+        write(dialect, account, deltas_of(plan, records, 1, {}))
+
+
+def rebuild_account(dialect: Dialect, plan: IndexPlan, account: str, batch: int = 5_000) -> None:
+    """One account's totals made again from its stored records (a load that appends records and index rows
+    without `SqlTx`): its rows dropped, then its measured records read a batch at a time and added up in memory
+    (the measure is Python's: an event's value is in its body), written once."""
+    dialect.run("DELETE FROM rollups WHERE account=?", (account,))
+    deltas: Deltas = {}
+    for rtype in sorted({t for t, _, _ in plan.measures}):
+        cursor = dialect.run("SELECT body, seq FROM resources WHERE account=? AND rtype=?", (account, rtype))
+        while rows := cursor.fetchmany(batch):
+            deltas_of(plan, [_load(body, seq) for body, seq in rows], 1, deltas)
+    write(dialect, account, deltas)
+
+
+def write(dialect: Dialect, account: str, deltas: Deltas) -> None:
+    """Add `deltas` to the stored rows (an hour whose count falls to 0 is dropped)."""
+    groups: dict[tuple[str, str, str], dict[int, list[int]]] = {}
+    for (rtype, name, key, hour), totals in deltas.items():
+        if any(totals):
+            groups.setdefault((rtype, name, key), {})[hour] = totals
+    upserts: list[Any] = []
+    drops: list[Any] = []
+    for (rtype, name, key), by_hour in groups.items():
+        hours = sorted(by_hour)
+        for start in range(0, len(hours), _CHUNK):
+            chunk = hours[start : start + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            rows = dialect.run(
+                f"SELECT hour, count, units, odd FROM rollups WHERE account=? AND rtype=? AND field=? AND key=? "
+                f"AND hour IN ({marks})",
+                (account, rtype, name, key, *chunk),
+            ).fetchall()
+            for hour, count, units, odd in rows:
+                totals = by_hour[int(hour)]
+                totals[0] += int(count)
+                totals[1] += int(units)
+                totals[2] += int(odd)
+        for hour, (count, units, odd) in by_hour.items():
+            if count:
+                upserts.append((account, rtype, name, key, hour, count, str(units), odd))
+            else:
+                drops.append((account, rtype, name, key, hour))
+    dialect.write(
+        [
+            (
+                "INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, rtype, field, key, hour) "
+                "DO UPDATE SET count = excluded.count, units = excluded.units, odd = excluded.odd",
+                upserts,
+            ),
+            ("DELETE FROM rollups WHERE account=? AND rtype=? AND field=? AND key=? AND hour=?", drops),
+        ],
+        [],
+    )
+
+
+def read(
+    dialect: Dialect, account: str, rtype: str, name: str, key: str, edges: list[float]
+) -> tuple[list[tuple[int, Fraction]], list[str]] | None:
+    """Per slot [edges[i], edges[i+1]): the count and exact sum of its whole hours' totals, and the ids of the
+    regular children in the parts of slots that are not whole hours (the caller places them); None when a
+    value has no exact sum."""
+    first, last = math.ceil(edges[0] / HOUR), math.floor(edges[-1] / HOUR)
+    held: dict[int, tuple[int, int, int]] = {}
+    if first < last:
+        rows = dialect.run(
+            "SELECT hour, count, units, odd FROM rollups WHERE account=? AND rtype=? AND field=? AND key=? "
+            "AND hour >= ? AND hour < ?",
+            (account, rtype, name, key, first, last),
+        ).fetchall()
+        held = {int(hour): (int(count), int(units), int(odd)) for hour, count, units, odd in rows}
+    slots: list[tuple[int, Fraction]] = []
+    loose: list[str] = []
+    for low, high in itertools.pairwise(edges):
+        first, last = math.ceil(low / HOUR), math.floor(high / HOUR)  # the whole hours in [low, high)
+        count, units = 0, 0
+        parts = [(low, high)]
+        if first < last:
+            for hour in range(first, last):
+                totals = held.get(hour)
+                if totals is None:
+                    continue
+                if totals[2]:
+                    return None
+                count += totals[0]
+                units += totals[1]
+            parts = [(low, first * HOUR), (last * HOUR, high)]
+        for part_low, part_high in parts:
+            if part_low < part_high:
+                rows = dialect.run(
+                    "SELECT rid FROM ranges WHERE account=? AND rtype=? AND field=? AND key=? AND num >= ? AND num < ?",
+                    (account, rtype, name, key, dialect.number(part_low), dialect.number(part_high)),
+                ).fetchall()
+                loose += [row[0] for row in rows]
+        slots.append((count, Fraction(units, EXACT_SCALE)))
+    return slots, loose
+
+
+def _load(body: str, seq: int) -> Record:
+    record: Record = json.loads(body)
+    record["seq"] = seq
+    return record
