@@ -167,13 +167,16 @@ class SqliteStore:
         finally:
             if empty:
                 with self._lock:
-                    retry_while_locked(lambda: self._conn.executescript(_SCHEMA) and None)
+                    retry_while_locked(self._create_tables)
+
+    def _create_tables(self) -> None:
+        self._conn.executescript(_SCHEMA)
 
     def _setup(self) -> None:
         def setup() -> None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+            self._create_tables()
 
         retry_while_locked(setup)
 
