@@ -215,11 +215,11 @@ class PostgresStore:
             yield
         finally:
             if empty:
+                # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
+                # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
                 with self._exclusive() as dialect:
                     dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
                     dialect.conn.execute(_SCHEMA)
-                with self._pool.connection() as conn:  # statistics for the planner (autocommit: not in a block)
-                    conn.execute("ANALYZE")
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
