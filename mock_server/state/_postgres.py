@@ -10,6 +10,7 @@ connections and processes; the locks go with the transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,7 @@ from ._sql import (
     SqlTx,
     append_journal,
     decimal_number,
+    index_names,
     read_journal,
     reindex,
     stored_accounts,
@@ -68,6 +70,8 @@ CREATE TABLE IF NOT EXISTS journal_sizes (account TEXT PRIMARY KEY, entries BIGI
 CREATE SEQUENCE IF NOT EXISTS resource_seq;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_DEFERRED = [name for name in index_names(_SCHEMA + WINDOW_SCHEMA) if name != "journal_account"]
+BUILD_MEMORY = "256MB"  # maintenance_work_mem while the indexes of a load are built (the default: 64 MB)
 COPY_FROM = 200  # rows a write appends from which COPY is cheaper than pipelined INSERTs
 _SETUP_LOCK = 7_357_001  # advisory lock key: one process at a time creates the tables / reindexes
 
@@ -75,6 +79,29 @@ _SETUP_LOCK = 7_357_001  # advisory lock key: one process at a time creates the 
 def _clean(value: Any) -> Any:
     # PostgreSQL text cannot hold NUL; JSON bodies escape it, identifiers from a URL may not.
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+_COPY_ESCAPE = re.compile(r"[\\\t\n\r\x00]")  # what COPY's text format escapes (NUL: `_clean`)
+_COPY_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\ufffd"}
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = value if isinstance(value, str) else str(value)
+    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m.group()], text) if _COPY_ESCAPE.search(text) else text
+
+
+def _copy_text(rows: list[Row]) -> str:
+    """Rows in COPY's text format. Most rows need no escaping (JSON bodies hold no tab or newline): they are
+    joined as they are, and checked all at once (a field holding a tab, a newline or a backslash shows in the
+    counts); the other rows' fields are escaped one by one."""
+    columns = len(rows[0])
+    text = "".join(["\t".join(["\\N" if v is None else str(v) for v in row]) + "\n" for row in rows])
+    clean = text.count("\t") == len(rows) * (columns - 1) and text.count("\n") == len(rows)
+    if clean and "\\" not in text and "\r" not in text and "\x00" not in text:
+        return text
+    return "".join(["\t".join([_copy_field(v) for v in row]) + "\n" for row in rows])
 
 
 class _Postgres:
@@ -101,8 +128,7 @@ class _Postgres:
                 for table, rows in appends:
                     if rows:
                         with cur.copy(f"COPY {table} FROM STDIN") as out:
-                            for row in rows:
-                                out.write_row([_clean(a) for a in row])
+                            out.write(_copy_text(rows))
 
     def next_seqs(self, count: int) -> list[int]:
         if not count:
@@ -114,14 +140,15 @@ class _Postgres:
         return decimal_number(value)
 
     def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]:
-        # One statement whatever the count (a pipeline of one lookup per id costs the client ~40 us each):
-        # `rid = ANY(...)` is a condition of the primary key's index (tests check the plan, with and without
-        # statistics).
+        # One statement whatever the count (a pipeline of one lookup per id costs the client ~40 us each): a
+        # primary-key seek per id. Not `rid = ANY(...)`: on a table without statistics yet (a demo account just
+        # loaded) the planner seeks (account, rtype) and filters every record of the type by the array.
         if not rids:
             return []
         return self.run(
-            f"SELECT {columns} FROM resources WHERE account=? AND rtype=? AND rid = ANY(?)",
-            (account, rtype, [_clean(rid) for rid in rids]),
+            f"SELECT r.* FROM unnest(?::text[]) AS u(rid), LATERAL (SELECT {columns} FROM resources "
+            "WHERE account=? AND rtype=? AND rid = u.rid OFFSET 0) AS r",
+            ([_clean(rid) for rid in rids], account, rtype),
         ).fetchall()
 
     def lock_account(self, account: str) -> None:
@@ -175,6 +202,27 @@ class PostgresStore:
                     [plan.fingerprint() + INDEX_VERSION],
                 )
             self.plan = plan
+
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """A bulk load (a demo account): into an empty store, the index tables' indexes are dropped while it
+        runs and built after it, by a sort each, not by millions of B-tree inserts (an 11M-resource account's
+        index rows outgrow memory and each insert reads pages back). Other processes still read correctly
+        meanwhile (by scans); one starting meanwhile creates them again (its schema setup), as does the next
+        start after a crash."""
+        with self._exclusive() as dialect:
+            empty = not stored_accounts(dialect)
+            for name in _DEFERRED if empty else ():
+                dialect.run(f"DROP INDEX IF EXISTS {name}")
+        try:
+            yield
+        finally:
+            if empty:
+                # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
+                # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
+                with self._exclusive() as dialect:
+                    dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+                    dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:

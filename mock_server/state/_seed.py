@@ -16,6 +16,7 @@ settings:                         # optional, per account (`_account_settings`):
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -38,10 +39,11 @@ from ._collector import collector_paused
 from ._index import ResourceIndex
 from ._models import ResourceInput
 from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
+from ._sql import SqlTx
 from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
-__all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
+__all__ = ["SeedError", "apply_seed", "bulk_loading", "export_state", "load_seed_file"]
 
 
 _STREAM_BATCH = 5_000  # resources per transaction for a streamed account
@@ -118,15 +120,21 @@ def _apply_seed(
             )
         items = enumerate(resources)
         first = True
+        new = False  # an empty account loading resources unique by construction: appended, not looked up
         # A streamed account (a generator: demo data, a large seed file) is stored batch by batch as it comes.
         size = batch_size or (_STREAM_BATCH if isinstance(resources, Iterator) else None)
         while True:
             batch = list(itertools.islice(items, size)) if size else list(items)
             with store.transaction() as tx:
                 # Checked in the first write transaction: workers starting together on one SQLite file load once.
-                if first and only_empty and set(tx.types(str(account))) - {SETTINGS_TYPE}:
-                    kept.add(str(account))
-                    break
+                if first and (only_empty or not check_unique):
+                    stored = set(tx.types(str(account))) - {SETTINGS_TYPE}
+                    if stored and only_empty:
+                        kept.add(str(account))
+                        break
+                    new = not stored and not check_unique
+                if new and isinstance(tx, SqlTx):
+                    tx.assume_new(str(account))
                 held = BatchingTx(tx)  # the batch's records stored together (one round of statements in SQL)
                 for i, item in batch:
                     _load_one(index, backends, held, str(account), f"accounts.{name}[{i}]", item, check_unique)
@@ -145,6 +153,13 @@ def _apply_seed(
                     continue
                 write_settings(tx, account, account_settings)
     return count
+
+
+def bulk_loading(store: Store) -> contextlib.AbstractContextManager[None]:
+    """Around a load of many resources (a demo account): a SQL store's `loading` (an empty store builds its
+    indexes after the load, not row by row); nothing for the memory store."""
+    loading = getattr(store, "loading", None)
+    return loading() if loading is not None else contextlib.nullcontext()
 
 
 def _parse_settings(index: ResourceIndex, settings: Any) -> dict[str, AccountSettings]:

@@ -32,6 +32,7 @@ __all__ = [
     "Row",
     "SqlTx",
     "append_journal",
+    "index_names",
     "index_rows",
     "read_journal",
     "reindex",
@@ -50,7 +51,7 @@ SEQ_CHUNK = 256  # rows passed per statement of such a walk
 SEQ_BUDGET = 4096
 # What the SQL stores create besides their tables: hourly totals, and the seq order of a range index's rows.
 WINDOW_SCHEMA = (
-    rollups.SCHEMA + "CREATE INDEX IF NOT EXISTS ranges_seq ON ranges (account, rtype, field, key, seq, num);"
+    rollups.SCHEMA + "\nCREATE INDEX IF NOT EXISTS ranges_seq ON ranges (account, rtype, field, key, seq, num);\n"
 )
 ODD = "~"  # suffix of a range index's name for its placed rows that do not sort where their number puts them
 
@@ -76,6 +77,12 @@ class Dialect(Protocol):
     def number(self, value: Any) -> Any: ...  # a sort value as the `num` column holds it
     def lock_account(self, account: str) -> None: ...  # serialise writers of one account (no-op if global)
     def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]: ...
+
+
+def index_names(schema: str) -> list[str]:
+    """The indexes a schema creates (`CREATE INDEX IF NOT EXISTS name ON ...`): the index tables' lookup and walk
+    indexes, which a load into an empty store drops while it runs and builds after (see the stores' `loading`)."""
+    return [line.split()[5] for line in schema.splitlines() if line.startswith("CREATE INDEX IF NOT EXISTS ")]
 
 
 def _load(body: str, seq: int) -> Record:
@@ -162,6 +169,14 @@ class SqlTx:
         self._plan = plan
         self._write = write
         self._locked: set[str] = set()
+        self._new: set[str] = set()  # accounts whose records written here are all new (see `assume_new`)
+
+    def assume_new(self, account: str) -> None:
+        """The caller vouches that every record `put_many` gets for `account` in this transaction is new (an
+        empty account loading records unique by construction: a demo account): they are appended without
+        looking for stored versions (a lookup per batch that grows with the account). A record stored after all
+        fails on the primary key, not silently."""
+        self._new.add(account)
 
     def _account(self, account: str) -> None:
         if self._write and account not in self._locked:
@@ -188,7 +203,7 @@ class SqlTx:
             latest = {(r["type"], r["id"]): r for r in records}
             records = [r for r in records if latest[(r["type"], r["id"])] is r]
         known: dict[tuple[str, str], int] = {}
-        for rtype in {r["type"] for r in records}:
+        for rtype in {r["type"] for r in records} if account not in self._new else ():
             rids = [r["id"] for r in records if r["type"] == rtype]
             # Only where each stored record stands (its body may be a list's megabytes).
             known.update(((rtype, rid), seq) for rid, seq in self._d.records(account, rtype, rids, "rid, seq"))

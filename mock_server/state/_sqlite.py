@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from ._plan import IndexPlan
-from ._sql import INDEX_TABLES, WINDOW_SCHEMA, Row, SqlTx, append_journal, read_journal, reindex, stored_accounts
+from ._sql import (
+    INDEX_TABLES,
+    WINDOW_SCHEMA,
+    Row,
+    SqlTx,
+    append_journal,
+    index_names,
+    read_journal,
+    reindex,
+    stored_accounts,
+)
 from ._sql_rollups import TABLE as ROLLUPS
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -48,6 +58,7 @@ CREATE TABLE IF NOT EXISTS journal_sizes (account TEXT PRIMARY KEY, entries INTE
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_DEFERRED = [name for name in index_names(_SCHEMA + WINDOW_SCHEMA) if name != "journal_account"]
 CACHE_KB = 131_072  # page cache per connection (a ceiling: pages are cached as they are read)
 INDEX_VERSION = ":5"  # bumped when the index rows of a record change shape (files are reindexed once)
 
@@ -147,11 +158,36 @@ class SqliteStore:
             self._conn.execute("COMMIT")
             self.plan = plan
 
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """A bulk load (a demo account): into an empty file, the index tables' indexes are dropped while it runs
+        and built after it, by a sort each, not by millions of B-tree inserts. A process opening the file
+        meanwhile creates them again (its schema setup), as does the next start after a crash."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                empty = not stored_accounts(self._dialect)
+                for name in _DEFERRED if empty else ():
+                    self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        try:
+            yield
+        finally:
+            if empty:
+                with self._lock:
+                    retry_while_locked(self._create_tables)
+
+    def _create_tables(self) -> None:
+        self._conn.executescript(_SCHEMA + WINDOW_SCHEMA)
+
     def _setup(self) -> None:
         def setup() -> None:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA + WINDOW_SCHEMA)
+            self._create_tables()
 
         retry_while_locked(setup)
 
