@@ -35,7 +35,7 @@ from mock_server import IdRule, IdRules, id_rules, seeded_id
 
 from ._backends import apply_consent, expand_definition
 from ._index import ResourceIndex
-from ._seed import apply_seed, bulk_loading
+from ._seed import apply_seed
 from ._store import Store
 
 __all__ = [
@@ -630,7 +630,7 @@ def load_demo(index: ResourceIndex, store: Store, profiles: int, *, account: str
     Returns how many resources were stored."""
     doc = {"accounts": {account: demo_resources(index, profiles, seed=seed)}}
     # Identifiers are unique by construction, so the loader need not search the account for each profile.
-    with bulk_loading(store):
+    with store.loading():  # a SQL store builds its indexes after the load, not row by row
         return apply_seed(index, store, doc, only_empty=True, batch_size=DEMO_BATCH, check_unique=False)
 
 

@@ -16,7 +16,6 @@ settings:                         # optional, per account (`_account_settings`):
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -39,11 +38,10 @@ from ._collector import collector_paused
 from ._index import ResourceIndex
 from ._models import ResourceInput
 from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
-from ._sql import SqlTx
 from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
-__all__ = ["SeedError", "apply_seed", "bulk_loading", "export_state", "load_seed_file"]
+__all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
 
 
 _STREAM_BATCH = 5_000  # resources per transaction for a streamed account
@@ -133,7 +131,7 @@ def _apply_seed(
                         kept.add(str(account))
                         break
                     new = not stored and not check_unique
-                if new and isinstance(tx, SqlTx):
+                if new:
                     tx.assume_new(str(account))
                 held = BatchingTx(tx)  # the batch's records stored together (one round of statements in SQL)
                 for i, item in batch:
@@ -153,13 +151,6 @@ def _apply_seed(
                     continue
                 write_settings(tx, account, account_settings)
     return count
-
-
-def bulk_loading(store: Store) -> contextlib.AbstractContextManager[None]:
-    """Around a load of many resources (a demo account): a SQL store's `loading` (an empty store builds its
-    indexes after the load, not row by row); nothing for the memory store."""
-    loading = getattr(store, "loading", None)
-    return loading() if loading is not None else contextlib.nullcontext()
 
 
 def _parse_settings(index: ResourceIndex, settings: Any) -> dict[str, AccountSettings]:

@@ -23,6 +23,7 @@ import marshal
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from fractions import Fraction
 from typing import Any, Protocol, TypeVar, cast
 
@@ -160,6 +161,12 @@ class StoreTx(Protocol):
     def scan(self, account: str, rtype: str) -> list[Record]: ...  # in `seq` order; read-only results
     def find(self, account: str, rtype: str, attribute: str, value: Any) -> Record | None: ...
     def types(self, account: str) -> list[str]: ...
+    def assume_new(self, account: str) -> None:
+        """The caller vouches that every record it puts for `account` in this transaction is new (an empty
+        account loading records unique by construction): a SQL store appends them without looking for stored
+        versions (a record stored after all fails on its primary key); the memory store has nothing to skip."""
+        ...
+
     def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
         """Records whose `field` has one of these keys (`_plan.key_text`), plus those whose value is not
         known without other records; None when the store has no index for the field. Read-only."""
@@ -223,6 +230,7 @@ class Store(Protocol):
     concurrent: bool  # do transactions on several threads of one process run at once (not one after another)?
 
     def configure(self, plan: IndexPlan) -> None: ...  # what to index (from the spec); before serving
+    def loading(self) -> AbstractContextManager[None]: ...  # around a bulk load (a demo account)
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
     def reset(self, account: str | None = None) -> None: ...
     def accounts(self) -> list[str]: ...
@@ -373,6 +381,9 @@ class BatchingTx:
     def scan(self, account: str, rtype: str) -> list[Record]:
         self.flush()
         return self._tx.scan(account, rtype)
+
+    def assume_new(self, account: str) -> None:
+        self._tx.assume_new(account)
 
     def types(self, account: str) -> list[str]:
         self.flush()
@@ -982,6 +993,9 @@ class _MemoryTx:
             slots.append((count, Fraction(units, EXACT_SCALE)))
         return slots, [table.rows[rid] for rid in dict.fromkeys(loose)]
 
+    def assume_new(self, account: str) -> None:
+        pass  # a memory write looks nothing up
+
     def types(self, account: str) -> list[str]:
         return [t for t, table in self._s.data.get(account, {}).items() if table.rows]
 
@@ -1026,6 +1040,9 @@ class MemoryStore:
             for tables in self.data.values():  # indexes are rebuilt on first use with the new plan
                 for table in tables.values():
                     table.eq, table.unknown, table.order, table.refs, table.ranges = {}, {}, {}, None, {}
+
+    def loading(self) -> AbstractContextManager[None]:
+        return nullcontext()  # records are stored as they come; indexes are kept as they go
 
     def transaction(self, *, write: bool = True) -> _MemoryTransaction:
         return _MemoryTransaction(self)
