@@ -356,21 +356,30 @@ def test_a_page_of_a_window_reads_a_page(
     assert counting.read.get("walk_between", 0) <= limit, counting.read
 
 
-def _ordered_walk_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
-    month = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=31)).timestamp())
+def _window_walk_statement(
+    store: Store, dialect: type[Any], *, days: int, sort: str | None, descending: bool, order: str
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement that reads the `ranges` rows of a walk of M1's events over `days` from DAY0 (`ORDER BY
+    {order}`)."""
+    window = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=days)).timestamp())
     with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
         walked = tx.walk_between(
             ACCOUNT,
             "event",
             ("metric_id", [key_text("M1") or ""]),
             "datetime",
-            month,
-            "datetime",
-            descending=True,
+            window,
+            sort,
+            descending=descending,
             after=None,
         )
         assert walked is not None and next(walked, None) is not None
-    return next((sql, args) for sql, args in statements if "FROM ranges" in sql and "ORDER BY" in sql)
+    return next((sql, args) for sql, args in statements if "FROM ranges" in sql and f"ORDER BY {order}" in sql)
+
+
+def _ordered_walk_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
+    """A month sorted by -datetime: one range of the window index in its order."""
+    return _window_walk_statement(store, dialect, days=31, sort="datetime", descending=True, order="")
 
 
 def test_sqlite_walks_a_window_in_index_order(index: ResourceIndex, tmp_path: Any) -> None:
@@ -459,21 +468,8 @@ def test_creation_order_windows_walk_by_seq_or_sort_alike(
 
 
 def _seq_walk_statement(store: Store, dialect: type[Any]) -> tuple[str, tuple[Any, ...]]:
-    """The statement of a creation-order walk of a window that holds most of its parent (walked by seq)."""
-    year = (DAY0.timestamp(), (DAY0 + dt.timedelta(days=365)).timestamp())
-    with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
-        walked = tx.walk_between(
-            ACCOUNT,
-            "event",
-            ("metric_id", [key_text("M1") or ""]),
-            "datetime",
-            year,
-            None,
-            descending=False,
-            after=None,
-        )
-        assert walked is not None and next(walked, None) is not None
-    return next((sql, args) for sql, args in statements if "FROM ranges" in sql and "ORDER BY seq" in sql)
+    """A creation-order walk of a window that holds most of its parent (walked by seq)."""
+    return _window_walk_statement(store, dialect, days=365, sort=None, descending=False, order="seq")
 
 
 def test_sqlite_walks_a_window_by_seq_in_index_order(index: ResourceIndex, tmp_path: Any, monkeypatch: Any) -> None:
