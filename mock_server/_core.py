@@ -18,6 +18,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -380,11 +381,22 @@ def _encoded(value: str) -> bytes:
 def json_bytes(value: Any) -> bytes:
     """`value` as compact UTF-8 JSON: orjson (an answer's body in a tenth of the stdlib's time); what orjson
     refuses (non-string keys, integers past 64 bits, lone surrogates) as the stdlib writes it. A non-finite
-    float (which JSON cannot hold) is written `null`, not the stdlib's `Infinity`/`NaN`."""
+    float (which JSON cannot hold) is written `null` on both paths, not the stdlib's `Infinity`/`NaN`."""
     try:
         return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(value, separators=(",", ":")).encode()
+        return json.dumps(_finite(value), separators=(",", ":")).encode()
+
+
+def _finite(value: Any) -> Any:
+    """`value` with each non-finite float `null`, as orjson writes it (the stdlib would write `Infinity`)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -35,3 +35,10 @@ def test_non_ascii_is_utf8_not_escaped() -> None:
 @pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
 def test_a_non_finite_float_is_null_so_the_answer_stays_json(number: float) -> None:
     assert json.loads(json_bytes({"sum": number})) == {"sum": None}
+
+
+def test_a_non_finite_float_is_null_where_orjson_refuses_the_rest_too() -> None:
+    assert json.loads(json_bytes({1: [math.inf, {"n": math.nan}], "big": 2**70})) == {
+        "1": [None, {"n": None}],
+        "big": 2**70,
+    }
