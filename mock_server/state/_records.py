@@ -13,12 +13,13 @@ A codec is used under the store's lock (zstd's compressor and decompressor objec
 
 from __future__ import annotations
 
+import json
 import marshal
 from typing import Any, cast
 
 import zstandard
 
-__all__ = ["TRAIN_AT", "RecordCodec"]
+__all__ = ["TRAIN_AT", "RecordCodec", "sql_record"]
 
 Record = dict[str, Any]
 TRAIN_AT = 1_000  # records a table holds when its dictionary is trained (fewer: kept as plain marshal)
@@ -85,3 +86,10 @@ class RecordCodec:
         self._decompress = zstandard.ZstdDecompressor(dict_data=dictionary).decompress
         for rid, blob in blobs.items():
             blobs[rid] = bytes(memoryview(self._compress(blob)))  # (exact-size copies: see `encode`)
+
+
+def sql_record(body: str, seq: int) -> dict[str, Any]:
+    """A record as the SQL stores keep it: its JSON body, and its `seq` in a column of its own."""
+    record: dict[str, Any] = json.loads(body)
+    record["seq"] = seq
+    return record

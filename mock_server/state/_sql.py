@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from . import _sql_rollups as rollups
 from ._filters import field_value
 from ._plan import IndexPlan, Range, SortKey, key_text, range_keys, range_resume, ref_text, sort_key, sorts_as_ranged
+from ._records import sql_record
 from ._store import Record, Rollup, first_match, merge_sorted
 
 __all__ = [
@@ -83,12 +84,6 @@ def index_names(schema: str) -> list[str]:
     """The indexes a schema creates (`CREATE INDEX IF NOT EXISTS name ON ...`): the index tables' lookup and walk
     indexes, which a load into an empty store drops while it runs and builds after (see the stores' `loading`)."""
     return [line.split()[5] for line in schema.splitlines() if line.startswith("CREATE INDEX IF NOT EXISTS ")]
-
-
-def _load(body: str, seq: int) -> Record:
-    record: Record = json.loads(body)
-    record["seq"] = seq
-    return record
 
 
 def index_rows(plan: IndexPlan, dialect: Dialect, account: str, record: Record) -> list[list[Sequence[Any]]]:
@@ -155,7 +150,7 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
     while rows := cursor.fetchmany(REINDEX_BATCH):
         by_account: dict[str, list[Record]] = {}
         for account, body, seq in rows:
-            by_account.setdefault(account, []).append(_load(body, seq))
+            by_account.setdefault(account, []).append(sql_record(body, seq))
         for account, records in by_account.items():
             dialect.write([], _index_appends(plan, dialect, account, records))
             rollups.rebuilt(dialect, plan, account, records)
@@ -188,7 +183,7 @@ class SqlTx:
         row = self._d.run(
             "SELECT body, seq FROM resources WHERE account=? AND rtype=? AND rid=?", (account, rtype, rid)
         ).fetchone()
-        return _load(*row) if row else None
+        return sql_record(*row) if row else None
 
     def put(self, account: str, record: Record) -> Record:
         self.put_many(account, [record])
@@ -244,7 +239,7 @@ class SqlTx:
     def scan(self, account: str, rtype: str) -> list[Record]:
         self._account(account)
         rows = self._d.run("SELECT body, seq FROM resources WHERE account=? AND rtype=?", (account, rtype)).fetchall()
-        return sorted((_load(*r) for r in rows), key=lambda r: r["seq"])
+        return sorted((sql_record(*r) for r in rows), key=lambda r: r["seq"])
 
     def types(self, account: str) -> list[str]:
         self._account(account)
@@ -260,7 +255,7 @@ class SqlTx:
     def _records(self, account: str, rtype: str, rids: Sequence[str]) -> dict[str, Record]:
         """The records with these ids, by primary key (index rows are read first, bodies after)."""
         rows = self._d.records(account, rtype, list(dict.fromkeys(rids)))
-        return {rid: _load(body, seq) for rid, body, seq in rows}
+        return {rid: sql_record(body, seq) for rid, body, seq in rows}
 
     def candidates(self, account: str, rtype: str, field: str, keys: list[str]) -> list[Record] | None:
         if field not in self._plan.fields.get(rtype, ()):

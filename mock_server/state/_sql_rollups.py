@@ -12,13 +12,13 @@ and as consistent as the records.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any, Protocol
 
 from ._plan import IndexPlan
+from ._records import sql_record
 from ._store import EXACT_SCALE, HOUR, Record, add_total
 
 __all__ = [
@@ -89,7 +89,7 @@ def written(
         if measured(plan, rtype):
             by_type.setdefault(rtype, []).append(rid)
     for rtype, rids in by_type.items():
-        old = [_load(body, seq) for _, body, seq in dialect.records(account, rtype, rids)]
+        old = [sql_record(body, seq) for _, body, seq in dialect.records(account, rtype, rids)]
         deltas_of(plan, old, -1, deltas)
     write(dialect, account, deltas_of(plan, records, 1, deltas))
 
@@ -97,7 +97,7 @@ def written(
 def deleted(dialect: Dialect, plan: IndexPlan, account: str, rtype: str, rid: str) -> None:
     """`SqlTx.delete`'s share: the stored record out of its hours."""
     if measured(plan, rtype):
-        old = [_load(body, seq) for _, body, seq in dialect.records(account, rtype, [rid])]
+        old = [sql_record(body, seq) for _, body, seq in dialect.records(account, rtype, [rid])]
         write(dialect, account, deltas_of(plan, old, -1, {}))
 
 
@@ -118,7 +118,7 @@ def rebuild_account(dialect: Dialect, plan: IndexPlan, account: str, batch: int 
     for rtype in sorted({t for t, _, _ in plan.measures}):
         cursor = dialect.run("SELECT body, seq FROM resources WHERE account=? AND rtype=?", (account, rtype))
         while rows := cursor.fetchmany(batch):
-            deltas_of(plan, [_load(body, seq) for body, seq in rows], 1, deltas)
+            deltas_of(plan, [sql_record(body, seq) for body, seq in rows], 1, deltas)
     write(dialect, account, deltas)
 
 
@@ -203,9 +203,3 @@ def read(
                 loose += [row[0] for row in rows]
         slots.append((count, Fraction(units, EXACT_SCALE)))
     return slots, loose
-
-
-def _load(body: str, seq: int) -> Record:
-    record: Record = json.loads(body)
-    record["seq"] = seq
-    return record
