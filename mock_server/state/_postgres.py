@@ -11,6 +11,7 @@ connections and processes; the locks go with the transaction.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from . import _sql_rollups as rollups
 from ._plan import IndexPlan
 from ._sql import (
     INDEX_TABLES,
@@ -93,15 +95,25 @@ def _copy_field(value: Any) -> str:
 
 
 def _copy_text(rows: list[Row]) -> str:
-    """Rows in COPY's text format. Most rows need no escaping (JSON bodies hold no tab or newline): they are
-    joined as they are, and checked all at once (a field holding a tab, a newline or a backslash shows in the
-    counts); the other rows' fields are escaped one by one."""
-    columns = len(rows[0])
-    text = "".join(["\t".join(["\\N" if v is None else str(v) for v in row]) + "\n" for row in rows])
-    clean = text.count("\t") == len(rows) * (columns - 1) and text.count("\n") == len(rows)
-    if clean and "\\" not in text and "\r" not in text and "\x00" not in text:
-        return text
-    return "".join(["\t".join([_copy_field(v) for v in row]) + "\n" for row in rows])
+    """Rows in COPY's text format. Most rows need no escaping (JSON bodies hold no tab or newline): each is
+    joined as it is and checked at once (a field holding a tab or a newline shows in the counts); only the rows
+    that hold one, a backslash (a JSON body's escaped quote), a CR or a NUL are escaped field by field."""
+    tabs = len(rows[0]) - 1
+    lines: list[str] = []
+    for row in rows:
+        line = "\t".join(["\\N" if v is None else str(v) for v in row])
+        # (each NULL's `\N` holds one backslash)
+        if (
+            line.count("\\") != row.count(None)
+            or "\n" in line
+            or "\r" in line
+            or "\x00" in line
+            or line.count("\t") != tabs
+        ):
+            line = "\t".join([_copy_field(v) for v in row])
+        lines.append(line)
+    lines.append("")
+    return "\n".join(lines)
 
 
 class _Postgres:
@@ -171,6 +183,8 @@ class PostgresStore:
             url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, name="kdk-state"
         )
         self.plan = IndexPlan()
+        self._held: dict[str, rollups.Deltas] | None = None  # a load's hourly totals, written when it ends
+        self._held_lock = threading.Lock()
         with self._exclusive() as dialect:
             dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
@@ -209,14 +223,24 @@ class PostgresStore:
         runs and built after it, by a sort each, not by millions of B-tree inserts (an 11M-resource account's
         index rows outgrow memory and each insert reads pages back). Other processes still read correctly
         meanwhile (by scans); one starting meanwhile creates them again (its schema setup), as does the next
-        start after a crash."""
+        start after a crash.
+
+        The hourly totals of the accounts it fills are added up in memory meanwhile and written once, when it
+        ends (`SqlTx` `hold_totals`)."""
         with self._exclusive() as dialect:
             empty = not stored_accounts(dialect)
             for name in _DEFERRED if empty else ():
                 dialect.run(f"DROP INDEX IF EXISTS {name}")
+        self._held = {}
         try:
             yield
         finally:
+            held, self._held = self._held, None
+            if held:
+                with self.transaction() as tx:
+                    assert isinstance(tx, SqlTx)
+                    for account, deltas in held.items():
+                        tx.add_totals(account, deltas)
             if empty:
                 # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
                 # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
@@ -229,7 +253,13 @@ class PostgresStore:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
         with self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ") as dialect:
-            yield SqlTx(dialect, self.plan, write=write)
+            tx = SqlTx(dialect, self.plan, write=write, hold_totals=self._held is not None)
+            yield tx
+        if tx.held_totals:  # committed: a load's totals are kept for its end
+            with self._held_lock:
+                for account, deltas in tx.held_totals.items():
+                    if self._held is not None:
+                        rollups.merged(self._held, account, deltas)
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:

@@ -27,6 +27,7 @@ __all__ = [
     "deleted",
     "deltas_of",
     "measured",
+    "merged",
     "read",
     "rebuild_account",
     "rebuilt",
@@ -75,6 +76,18 @@ def deltas_of(plan: IndexPlan, records: Iterable[Record], sign: int, into: Delta
                     totals = into[(rtype, f"{parent}>{field}", key, hour)] = [0, 0, 0]
                 add_total(totals, value, sign)
     return into
+
+
+def merged(into: dict[str, Deltas], account: str, deltas: Deltas) -> None:
+    """Add one account's `deltas` to `into` (the totals a load holds back until it ends: see `SqlTx`)."""
+    held = into.setdefault(account, {})
+    for place, totals in deltas.items():
+        found = held.get(place)
+        if found is None:
+            held[place] = list(totals)
+        else:
+            for i, value in enumerate(totals):
+                found[i] += value
 
 
 def written(

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import _sql_rollups as rollups
 from ._plan import IndexPlan
 from ._sql import (
     INDEX_TABLES,
@@ -139,6 +140,7 @@ class SqliteStore:
         self._lock = threading.RLock()
         self._dialect = _Sqlite(self._conn)
         self.plan = IndexPlan()
+        self._held: dict[str, rollups.Deltas] | None = None  # a load's hourly totals, written when it ends
 
     def configure(self, plan: IndexPlan) -> None:
         """Index for `plan`; a file indexed for another plan (or none) is reindexed once, in one transaction."""
@@ -162,7 +164,8 @@ class SqliteStore:
     def loading(self) -> Iterator[None]:
         """A bulk load (a demo account): into an empty file, the index tables' indexes are dropped while it runs
         and built after it, by a sort each, not by millions of B-tree inserts. A process opening the file
-        meanwhile creates them again (its schema setup), as does the next start after a crash."""
+        meanwhile creates them again (its schema setup), as does the next start after a crash. The hourly totals
+        of the accounts it fills are added up meanwhile and written once, when it ends (`SqlTx` `hold_totals`)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -173,9 +176,16 @@ class SqliteStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+        self._held = {}
         try:
             yield
         finally:
+            held, self._held = self._held, None
+            if held:
+                with self.transaction() as tx:
+                    assert isinstance(tx, SqlTx)
+                    for account, deltas in held.items():
+                        tx.add_totals(account, deltas)
             if empty:
                 with self._lock:
                     retry_while_locked(self._create_tables)
@@ -196,12 +206,16 @@ class SqliteStore:
         """Exclusive across processes for writes (`BEGIN IMMEDIATE`); a consistent snapshot for reads."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            tx = SqlTx(self._dialect, self.plan, write=write, hold_totals=self._held is not None)
             try:
-                yield SqlTx(self._dialect, self.plan, write=write)
+                yield tx
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            for account, deltas in tx.held_totals.items():  # committed: a load's totals are kept for its end
+                if self._held is not None:
+                    rollups.merged(self._held, account, deltas)
 
     def _write(self, *statements: str, args: tuple[Any, ...] = ()) -> None:
         with self._lock:
