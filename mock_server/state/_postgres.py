@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -117,16 +118,28 @@ def _copy_text(rows: list[Row]) -> str:
 
 
 class _Postgres:
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], *, deferred: bool = False) -> None:
         self.conn = conn
+        # A load's transaction (`PostgresStore.loading`): its COPY text is kept in `copies` (sent with the commit
+        # by the store's loader thread), and its account lock taken before its first other statement, or there.
+        self.deferred = deferred
+        self.copies: list[tuple[str, str]] = []
+        self._locks: list[str] = []  # accounts to lock before the next statement
+
+    def take_lock(self) -> None:
+        while self._locks:
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(self._locks.pop(0))])
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        self.take_lock()
         return self.conn.execute(sql.replace("?", "%s"), [_clean(a) for a in args])
 
     def write(self, statements: list[tuple[str, list[Row]]], appends: list[tuple[str, list[Row]]]) -> None:
         # A few rows (a single create): every statement in one pipelined round trip. A batch (a bulk import, a
         # demo account loading): COPY, which costs a fraction of a statement per row.
         copy = sum(len(rows) for _, rows in appends) >= COPY_FROM
+        if any(rows for _, rows in statements) or not copy:
+            self.take_lock()
         with self.conn.pipeline(), self.conn.cursor() as cur:
             for sql, rows in statements:
                 if rows:
@@ -136,11 +149,17 @@ class _Postgres:
                     marks = ", ".join("%s" for _ in rows[0])
                     cur.executemany(f"INSERT INTO {table} VALUES ({marks})", [[_clean(a) for a in r] for r in rows])
         if copy:
-            with self.conn.cursor() as cur:
-                for table, rows in appends:
-                    if rows:
-                        with cur.copy(f"COPY {table} FROM STDIN") as out:
-                            out.write(_copy_text(rows))
+            self.copies += [(table, _copy_text(rows)) for table, rows in appends if rows]
+            if not self.deferred:
+                self.send_copies()
+
+    def send_copies(self) -> None:
+        self.take_lock()
+        with self.conn.cursor() as cur:
+            for table, text in self.copies:
+                with cur.copy(f"COPY {table} FROM STDIN") as out:
+                    out.write(text)
+        self.copies = []
 
     def next_seqs(self, count: int) -> list[int]:
         if not count:
@@ -164,7 +183,34 @@ class _Postgres:
         ).fetchall()
 
     def lock_account(self, account: str) -> None:
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(account)])
+        self._locks.append(account)
+        if not self.deferred:
+            self.take_lock()
+
+
+class _LoadPipe:
+    """The write transactions of a load, finished (COPY sent, committed) on a thread of their own while the
+    loader makes the next batch: the database takes in one batch as the loader's Python makes the next (each
+    was idle half the time). One at a time, in order; a failure is raised by the next hand-over or `close`."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="kdk-load")
+        self._last: Future[None] | None = None
+
+    def wait(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        self._last = self._executor.submit(job)
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._executor.shutdown()
 
 
 POOL_SIZE = 8  # connections one process holds at most (requests on worker threads each take one)
@@ -185,6 +231,7 @@ class PostgresStore:
         self.plan = IndexPlan()
         self._held: dict[str, rollups.Deltas] | None = None  # a load's hourly totals, written when it ends
         self._held_lock = threading.Lock()
+        self._pipe: _LoadPipe | None = None  # while a load runs
         with self._exclusive() as dialect:
             dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
@@ -232,34 +279,73 @@ class PostgresStore:
             for name in _DEFERRED if empty else ():
                 dialect.run(f"DROP INDEX IF EXISTS {name}")
         self._held = {}
+        self._pipe = _LoadPipe()
         try:
             yield
         finally:
-            held, self._held = self._held, None
-            if held:
-                with self.transaction() as tx:
-                    assert isinstance(tx, SqlTx)
-                    for account, deltas in held.items():
-                        tx.add_totals(account, deltas)
-            if empty:
-                # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
-                # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
-                with self._exclusive() as dialect:
-                    dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-                    dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
+            pipe, self._pipe = self._pipe, None
+            try:
+                pipe.close()
+            finally:
+                self._end_load(empty)
+
+    def _end_load(self, empty: bool) -> None:
+        """What a load leaves for its end: its hourly totals written, the dropped indexes built."""
+        held, self._held = self._held or {}, None
+        if held:
+            with self.transaction() as tx:
+                assert isinstance(tx, SqlTx)
+                for account, deltas in held.items():
+                    tx.add_totals(account, deltas)
+        if empty:
+            # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
+            # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
+            with self._exclusive() as dialect:
+                dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+                dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
+        if write and self._pipe is not None:
+            with self._load_transaction(self._pipe) as tx:
+                yield tx
+            return
         with self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ") as dialect:
-            tx = SqlTx(dialect, self.plan, write=write, hold_totals=self._held is not None)
-            yield tx
-        if tx.held_totals:  # committed: a load's totals are kept for its end
-            with self._held_lock:
+            yield SqlTx(dialect, self.plan, write=write)
+
+    @contextmanager
+    def _load_transaction(self, pipe: _LoadPipe) -> Iterator[StoreTx]:
+        """A write transaction while a load runs: its COPY and commit handed to the load's thread (`_LoadPipe`)."""
+        conn = self._pool.getconn()
+        dialect = _Postgres(conn, deferred=True)
+        tx = SqlTx(dialect, self.plan, write=True, hold_totals=True)
+
+        def finish() -> None:
+            try:
+                dialect.send_copies()
+                conn.execute("COMMIT")
+            except BaseException:
+                with suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._pool.putconn(conn)
+            with self._held_lock:  # committed: the load's totals are kept for its end
                 for account, deltas in tx.held_totals.items():
                     if self._held is not None:
                         rollups.merged(self._held, account, deltas)
+
+        try:
+            conn.execute("BEGIN")
+            yield tx
+            pipe.submit(finish)
+        except BaseException:
+            with suppress(psycopg.Error):
+                conn.execute("ROLLBACK")
+            self._pool.putconn(conn)
+            raise
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:
