@@ -278,6 +278,17 @@ class PostgresStore:
             empty = not stored_accounts(dialect)
             for name in _DEFERRED if empty else ():
                 dialect.run(f"DROP INDEX IF EXISTS {name}")
+        try:
+            with self.loading_part():
+                yield
+        finally:
+            if empty:
+                self._build_indexes()
+
+    @contextmanager
+    def loading_part(self) -> Iterator[None]:
+        """This process's part of a load (`loading` in another process, or here): batches committed on a
+        thread of their own (`_LoadPipe`), hourly totals held and written when the part ends."""
         self._held = {}
         self._pipe = _LoadPipe()
         try:
@@ -287,22 +298,42 @@ class PostgresStore:
             try:
                 pipe.close()
             finally:
-                self._end_load(empty)
+                held, self._held = self._held or {}, None
+                if held:
+                    with self.transaction() as tx:
+                        assert isinstance(tx, SqlTx)
+                        for account, deltas in held.items():
+                            tx.add_totals(account, deltas)
 
-    def _end_load(self, empty: bool) -> None:
-        """What a load leaves for its end: its hourly totals written, the dropped indexes built."""
-        held, self._held = self._held or {}, None
-        if held:
-            with self.transaction() as tx:
-                assert isinstance(tx, SqlTx)
-                for account, deltas in held.items():
-                    tx.add_totals(account, deltas)
-        if empty:
-            # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
-            # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
-            with self._exclusive() as dialect:
-                dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-                dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
+    @contextmanager
+    def load_lock(self, account: str) -> Iterator[None]:
+        """Held while a load in several processes fills `account`: a second loader of the account (another
+        `kdk mock` worker) waits for the first, then finds it filled."""
+        with self._transaction() as dialect:
+            dialect.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 2))", (account,))
+            yield
+
+    def reserve_seqs(self, count: int) -> int:
+        """Take `count` seqs at once (a load in several processes places its records itself); the first."""
+        with self._transaction() as dialect:
+            first = int(dialect.run("SELECT nextval('resource_seq')").fetchall()[0][0])
+            dialect.run("SELECT setval('resource_seq', ?)", (first + count - 1,))
+            return first
+
+    def release_seqs(self, first: int, used: int, count: int) -> None:
+        """Give back the seqs of a reservation past the `used` first ones, if no one took one after it."""
+        with self._transaction() as dialect:
+            dialect.run(
+                "SELECT setval('resource_seq', ?) FROM resource_seq WHERE last_value = ?",
+                (max(first + used - 1, 1), first + count - 1),
+            )
+
+    def _build_indexes(self) -> None:
+        # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
+        # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
+        with self._exclusive() as dialect:
+            dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+            dialect.conn.execute(_SCHEMA + WINDOW_SCHEMA)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
