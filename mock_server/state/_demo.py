@@ -26,6 +26,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import os
 import random
 import re
 from collections.abc import Iterator
@@ -623,6 +624,9 @@ class _Members:
 
 
 DEMO_BATCH = 5_000  # resources per store transaction while a demo account loads
+# Profiles from which a PostgreSQL demo load runs in several processes (a smaller one loads in seconds: not worth
+# the processes, nor forking a test run's process).
+PARALLEL_LOAD_FROM = 50_000
 
 
 def load_demo(
@@ -632,12 +636,14 @@ def load_demo(
     *,
     account: str = DEMO_ACCOUNT,
     seed: int = 0,
-    loaders: int = 1,
+    loaders: int | None = None,
 ) -> int:
     """Fill `account` with a demo account through the seed loader, in batches; an account that already holds
     resources is left alone (as `--seed-data` does: a restart or a second worker does not load it twice).
-    With `loaders` > 1 over PostgreSQL, that many processes load it together (`_load_in_parts`).
-    Returns how many resources were stored."""
+    Over PostgreSQL, `loaders` processes load it together (`_load_in_parts`; default: one per CPU from
+    PARALLEL_LOAD_FROM profiles on). Returns how many resources were stored."""
+    if loaders is None:
+        loaders = (os.cpu_count() or 1) if profiles >= PARALLEL_LOAD_FROM else 1
     if loaders > 1 and store.kind == "postgresql":
         return _load_in_parts(index, store, profiles, account, seed, loaders)
     doc = {"accounts": {account: demo_resources(index, profiles, seed=seed)}}
