@@ -112,6 +112,27 @@ def test_a_load_in_several_processes_stores_what_one_loader_stores(
         assert tx.get(DEMO_ACCOUNT_ID, "profile", "after")["seq"] == count + 1  # type: ignore[index]
 
 
+def _autovacuum_off(store: Store) -> list[str]:
+    assert isinstance(store, PostgresStore)
+    with store._transaction() as dialect:
+        rows = dialect.run(
+            "SELECT relname FROM pg_class WHERE reloptions @> ARRAY['autovacuum_enabled=false'] "
+            "AND pg_table_is_visible(oid)"
+        ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def test_autovacuum_is_off_only_while_a_load_runs(index: ResourceIndex, open_any_store: Callable[[str], Store]) -> None:
+    store = open_any_store("postgresql")
+    store.configure(build_plan(index, ROLLUPS))
+    with store.loading():
+        assert _autovacuum_off(store) == sorted(["resources", *INDEX_TABLES])
+    assert _autovacuum_off(store) == []
+    with store.loading():  # a process starting meanwhile (or the next start after a crash) turns it back on
+        assert _autovacuum_off(store) != []
+        assert _autovacuum_off(open_any_store("postgresql")) == []
+
+
 @pytest.mark.parametrize("kind", SQL_KINDS)
 def test_a_bulk_load_beside_another_account_keeps_the_indexes(
     kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store]
