@@ -26,7 +26,6 @@ import datetime as dt
 import functools
 import itertools
 import json
-import os
 import random
 import re
 from collections.abc import Iterator
@@ -624,9 +623,6 @@ class _Members:
 
 
 DEMO_BATCH = 5_000  # resources per store transaction while a demo account loads
-# Profiles from which a PostgreSQL demo load runs in several processes (a smaller one loads in seconds: not worth
-# the processes, nor forking a test run's process).
-PARALLEL_LOAD_FROM = 50_000
 
 
 def load_demo(
@@ -636,14 +632,13 @@ def load_demo(
     *,
     account: str = DEMO_ACCOUNT,
     seed: int = 0,
-    loaders: int | None = None,
+    loaders: int = 1,
 ) -> int:
     """Fill `account` with a demo account through the seed loader, in batches; an account that already holds
     resources is left alone (as `--seed-data` does: a restart or a second worker does not load it twice).
-    Over PostgreSQL, `loaders` processes load it together (`_load_in_parts`; default: one per CPU from
-    PARALLEL_LOAD_FROM profiles on). Returns how many resources were stored."""
-    if loaders is None:
-        loaders = (os.cpu_count() or 1) if profiles >= PARALLEL_LOAD_FROM else 1
+    Over PostgreSQL, `loaders` > 1 processes load it together (`_load_in_parts`: on a machine with cores to
+    spare; on 2 shared cores two loaders were no faster, and cost the database ~50% more CPU per resource).
+    Returns how many resources were stored."""
     if loaders > 1 and store.kind == "postgresql":
         return _load_in_parts(index, store, profiles, account, seed, loaders)
     doc = {"accounts": {account: demo_resources(index, profiles, seed=seed)}}
