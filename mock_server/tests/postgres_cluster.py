@@ -71,7 +71,8 @@ def _as_owner(argv: list[str], owner: str | None) -> list[str]:
 
 
 @contextmanager
-def postgres_cluster() -> Iterator[PostgresCluster]:
+def postgres_cluster(settings: dict[str, str] | None = None) -> Iterator[PostgresCluster]:
+    """A throwaway cluster (see the module); `settings`: more server settings (`-c name=value`)."""
     bindir = find_bin_dir()
     owner = "postgres" if os.geteuid() == 0 else None
     directory = Path(tempfile.mkdtemp(prefix="kdk-pg-"))
@@ -92,8 +93,10 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
             raise PostgresUnavailableError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
         options = (
             f"-c listen_addresses='' -c unix_socket_directories={directory} -p {port} "
-            "-c fsync=off -c max_connections=200"
-        )
+            # Throwaway, so no crash safety to keep: no fsync, no full-page images in the WAL, and checkpoints
+            # spaced by 4 GB of WAL (a demo load's COPY: ~15% less server CPU per resource at 30k profiles).
+            "-c fsync=off -c full_page_writes=off -c max_wal_size=4GB -c max_connections=200"
+        ) + "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
         done = run(
             _as_owner(
                 [
