@@ -31,12 +31,11 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from mock_server import IdRule, IdRules, account_for_name, id_rules, seeded_id
+from mock_server import IdRule, IdRules, id_rules, seeded_id
 
-from ._account_settings import SETTINGS_TYPE
 from ._backends import apply_consent, expand_definition
 from ._index import ResourceIndex
-from ._seed import apply_seed, load_part
+from ._seed import apply_seed
 from ._store import Store
 
 __all__ = [
@@ -625,86 +624,14 @@ class _Members:
 DEMO_BATCH = 5_000  # resources per store transaction while a demo account loads
 
 
-def load_demo(
-    index: ResourceIndex,
-    store: Store,
-    profiles: int,
-    *,
-    account: str = DEMO_ACCOUNT,
-    seed: int = 0,
-    loaders: int = 1,
-) -> int:
+def load_demo(index: ResourceIndex, store: Store, profiles: int, *, account: str = DEMO_ACCOUNT, seed: int = 0) -> int:
     """Fill `account` with a demo account through the seed loader, in batches; an account that already holds
     resources is left alone (as `--seed-data` does: a restart or a second worker does not load it twice).
-    Over PostgreSQL, `loaders` > 1 processes load it together (`_load_in_parts`: on a machine with cores to
-    spare; on 2 shared cores two loaders were no faster, and cost the database ~50% more CPU per resource).
     Returns how many resources were stored."""
-    if loaders > 1 and store.kind == "postgresql":
-        return _load_in_parts(index, store, profiles, account, seed, loaders)
     doc = {"accounts": {account: demo_resources(index, profiles, seed=seed)}}
     # Identifiers are unique by construction, so the loader need not search the account for each profile.
     with store.loading():  # a SQL store builds its indexes after the load, not row by row
         return apply_seed(index, store, doc, only_empty=True, batch_size=DEMO_BATCH, check_unique=False)
-
-
-def _load_in_parts(index: ResourceIndex, store: Store, profiles: int, account: str, seed: int, loaders: int) -> int:
-    """A demo account loaded into PostgreSQL by `loaders` processes (forked: they share the spec index), each
-    storing every `loaders`-th batch of the one deterministic stream, every record at the seq one loader gives
-    it (reserved here): the loader's Python (generating, completing, indexing a record) is what limits a load,
-    and PostgreSQL takes writes from several connections at once. Stores what one loader stores."""
-    import multiprocessing
-
-    from ._postgres import PostgresStore
-
-    assert isinstance(store, PostgresStore)
-    plan, url = store.plan, store.url
-    budget = 20 * profiles + 100_000  # seqs reserved: more than a demo account of this size holds
-    named = str(account_for_name(account) or account)
-    with store.loading(), store.load_lock(named):
-        with store.transaction(write=False) as tx:
-            if set(tx.types(named)) - {SETTINGS_TYPE}:
-                return 0  # (as `apply_seed` leaves an account holding resources alone)
-        first = store.reserve_seqs(budget)
-        context = multiprocessing.get_context("fork")
-        results = context.Queue()
-
-        def part(number: int) -> None:
-            try:
-                loader = PostgresStore(url, pool_size=2)
-                try:
-                    loader.configure(plan)
-                    with loader.loading_part():
-                        resources = demo_resources(index, profiles, seed=seed)
-                        done = load_part(
-                            index,
-                            loader,
-                            named,
-                            resources,
-                            part=number,
-                            parts=loaders,
-                            first_seq=first,
-                            batch_size=DEMO_BATCH,
-                        )
-                finally:
-                    loader.close()
-                results.put((number, done, None))
-            except BaseException as exc:  # reported to the parent, which raises it
-                results.put((number, (0, 0), f"{type(exc).__name__}: {exc}"))
-
-        workers = [context.Process(target=part, args=(n,), name=f"kdk-load-{n}") for n in range(loaders)]
-        for worker in workers:
-            worker.start()
-        outcomes = [results.get() for _ in workers]
-        for worker in workers:
-            worker.join()
-        errors = [f"part {n}: {error}" for n, _, error in outcomes if error]
-        seen = max(done[1] for _, done, _ in outcomes)
-        store.release_seqs(first, seen, budget)
-        if errors:
-            raise RuntimeError("demo load failed: " + "; ".join(errors))
-        if seen > budget:
-            raise RuntimeError(f"demo load: {seen} resources, more than the {budget} seqs reserved")
-        return sum(done[0] for _, done, _ in outcomes)
 
 
 def write_demo_seed(

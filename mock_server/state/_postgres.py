@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -119,28 +118,16 @@ def _copy_text(rows: list[Row]) -> str:
 
 
 class _Postgres:
-    def __init__(self, conn: psycopg.Connection[Any], *, deferred: bool = False) -> None:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
-        # A load's transaction (`PostgresStore.loading`): its COPY text is kept in `copies` (sent with the commit
-        # by the store's loader thread), and its account lock taken before its first other statement, or there.
-        self.deferred = deferred
-        self.copies: list[tuple[str, str]] = []
-        self._locks: list[str] = []  # accounts to lock before the next statement
-
-    def take_lock(self) -> None:
-        while self._locks:
-            self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(self._locks.pop(0))])
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        self.take_lock()
         return self.conn.execute(sql.replace("?", "%s"), [_clean(a) for a in args])
 
     def write(self, statements: list[tuple[str, list[Row]]], appends: list[tuple[str, list[Row]]]) -> None:
         # A few rows (a single create): every statement in one pipelined round trip. A batch (a bulk import, a
         # demo account loading): COPY, which costs a fraction of a statement per row.
         copy = sum(len(rows) for _, rows in appends) >= COPY_FROM
-        if any(rows for _, rows in statements) or not copy:
-            self.take_lock()
         with self.conn.pipeline(), self.conn.cursor() as cur:
             for sql, rows in statements:
                 if rows:
@@ -150,17 +137,11 @@ class _Postgres:
                     marks = ", ".join("%s" for _ in rows[0])
                     cur.executemany(f"INSERT INTO {table} VALUES ({marks})", [[_clean(a) for a in r] for r in rows])
         if copy:
-            self.copies += [(table, _copy_text(rows)) for table, rows in appends if rows]
-            if not self.deferred:
-                self.send_copies()
-
-    def send_copies(self) -> None:
-        self.take_lock()
-        with self.conn.cursor() as cur:
-            for table, text in self.copies:
-                with cur.copy(f"COPY {table} FROM STDIN") as out:
-                    out.write(text)
-        self.copies = []
+            with self.conn.cursor() as cur:
+                for table, rows in appends:
+                    if rows:
+                        with cur.copy(f"COPY {table} FROM STDIN") as out:
+                            out.write(_copy_text(rows))
 
     def next_seqs(self, count: int) -> list[int]:
         if not count:
@@ -184,9 +165,7 @@ class _Postgres:
         ).fetchall()
 
     def lock_account(self, account: str) -> None:
-        self._locks.append(account)
-        if not self.deferred:
-            self.take_lock()
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [_clean(account)])
 
 
 def _create_schema(dialect: _Postgres) -> None:
@@ -199,31 +178,6 @@ def _create_schema(dialect: _Postgres) -> None:
     ).fetchall()
     for (table,) in off:
         dialect.run(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
-
-
-class _LoadPipe:
-    """The write transactions of a load, finished (COPY sent, committed) on a thread of their own while the
-    loader makes the next batch: the database takes in one batch as the loader's Python makes the next (each
-    was idle half the time). One at a time, in order; a failure is raised by the next hand-over or `close`."""
-
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="kdk-load")
-        self._last: Future[None] | None = None
-
-    def wait(self) -> None:
-        last, self._last = self._last, None
-        if last is not None:
-            last.result()
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self.wait()
-        self._last = self._executor.submit(job)
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._executor.shutdown()
 
 
 POOL_SIZE = 8  # connections one process holds at most (requests on worker threads each take one)
@@ -244,7 +198,6 @@ class PostgresStore:
         self.plan = IndexPlan()
         self._held: dict[str, rollups.Deltas] | None = None  # a load's hourly totals, written when it ends
         self._held_lock = threading.Lock()
-        self._pipe: _LoadPipe | None = None  # while a load runs
         with self._exclusive() as dialect:
             _create_schema(dialect)
 
@@ -284,8 +237,7 @@ class PostgresStore:
         index rows outgrow memory and each insert reads pages back). Other processes still read correctly
         meanwhile (by scans); one starting meanwhile creates them again (its schema setup), as does the next
         start after a crash. Autovacuum is off for the tables it fills meanwhile (it scanned each table again at
-        every 20% of growth, a fifth of the database's CPU in a 1M load); it is back on after the load, and
-        at the next start after a crash.
+        every 20% of growth); it is back on after the load, and at the next start after a crash.
 
         The hourly totals of the accounts it fills are added up in memory meanwhile and written once, when it
         ends (`SqlTx` `hold_totals`)."""
@@ -295,105 +247,35 @@ class PostgresStore:
                 dialect.run(f"DROP INDEX IF EXISTS {name}")
             for table in _LOADED if empty else ():
                 dialect.run(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-        try:
-            with self.loading_part():
-                yield
-        finally:
-            if empty:
-                self._build_indexes()
-
-    @contextmanager
-    def loading_part(self) -> Iterator[None]:
-        """This process's part of a load (`loading` in another process, or here): batches committed on a
-        thread of their own (`_LoadPipe`), hourly totals held and written when the part ends."""
         self._held = {}
-        self._pipe = _LoadPipe()
         try:
             yield
         finally:
-            pipe, self._pipe = self._pipe, None
-            try:
-                pipe.close()
-            finally:
-                held, self._held = self._held or {}, None
-                if held:
-                    with self.transaction() as tx:
-                        assert isinstance(tx, SqlTx)
-                        for account, deltas in held.items():
-                            tx.add_totals(account, deltas)
-
-    @contextmanager
-    def load_lock(self, account: str) -> Iterator[None]:
-        """Held while a load in several processes fills `account`: a second loader of the account (another
-        `kdk mock` worker) waits for the first, then finds it filled."""
-        with self._transaction() as dialect:
-            dialect.run("SELECT pg_advisory_xact_lock(hashtextextended(?, 2))", (account,))
-            yield
-
-    def reserve_seqs(self, count: int) -> int:
-        """Take `count` seqs at once (a load in several processes places its records itself); the first."""
-        with self._transaction() as dialect:
-            first = int(dialect.run("SELECT nextval('resource_seq')").fetchall()[0][0])
-            dialect.run("SELECT setval('resource_seq', ?)", (first + count - 1,))
-            return first
-
-    def release_seqs(self, first: int, used: int, count: int) -> None:
-        """Give back the seqs of a reservation past the `used` first ones, if no one took one after it."""
-        with self._transaction() as dialect:
-            dialect.run(
-                "SELECT setval('resource_seq', ?) FROM resource_seq WHERE last_value = ?",
-                (max(first + used - 1, 1), first + count - 1),
-            )
-
-    def _build_indexes(self) -> None:
-        # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
-        # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
-        with self._exclusive() as dialect:
-            dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-            _create_schema(dialect)
+            held, self._held = self._held, None
+            if held:
+                with self.transaction() as tx:
+                    assert isinstance(tx, SqlTx)
+                    for account, deltas in held.items():
+                        tx.add_totals(account, deltas)
+            if empty:
+                # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
+                # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
+                with self._exclusive() as dialect:
+                    dialect.run(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+                    _create_schema(dialect)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
-        if write and self._pipe is not None:
-            with self._load_transaction(self._pipe) as tx:
-                yield tx
-            return
         with self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ") as dialect:
-            yield SqlTx(dialect, self.plan, write=write)
-
-    @contextmanager
-    def _load_transaction(self, pipe: _LoadPipe) -> Iterator[StoreTx]:
-        """A write transaction while a load runs: its COPY and commit handed to the load's thread (`_LoadPipe`)."""
-        conn = self._pool.getconn()
-        dialect = _Postgres(conn, deferred=True)
-        tx = SqlTx(dialect, self.plan, write=True, hold_totals=True)
-
-        def finish() -> None:
-            try:
-                dialect.send_copies()
-                conn.execute("COMMIT")
-            except BaseException:
-                with suppress(psycopg.Error):
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._pool.putconn(conn)
-            with self._held_lock:  # committed: the load's totals are kept for its end
+            tx = SqlTx(dialect, self.plan, write=write, hold_totals=self._held is not None)
+            yield tx
+        if tx.held_totals:  # committed: a load's totals are kept for its end
+            with self._held_lock:
                 for account, deltas in tx.held_totals.items():
                     if self._held is not None:
                         rollups.merged(self._held, account, deltas)
-
-        try:
-            conn.execute("BEGIN")
-            yield tx
-            pipe.submit(finish)
-        except BaseException:
-            with suppress(psycopg.Error):
-                conn.execute("ROLLBACK")
-            self._pool.putconn(conn)
-            raise
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:

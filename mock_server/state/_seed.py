@@ -41,7 +41,7 @@ from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
 from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
-__all__ = ["SeedError", "apply_seed", "export_state", "load_part", "load_seed_file"]
+__all__ = ["SeedError", "apply_seed", "export_state", "load_seed_file"]
 
 
 _STREAM_BATCH = 5_000  # resources per transaction for a streamed account
@@ -153,41 +153,6 @@ def _apply_seed(
     return count
 
 
-def load_part(
-    index: ResourceIndex,
-    store: Store,
-    account: str,
-    resources: Iterable[Any],
-    *,
-    part: int,
-    parts: int,
-    first_seq: int,
-    batch_size: int,
-) -> tuple[int, int]:
-    """One of `parts` loaders' share of a new account's resources (unique by construction, a demo account), the
-    others loading theirs at the same time into the same store: the batches numbered `part` modulo `parts`,
-    each resource's seq `first_seq` + its place in `resources` (the seq one loader gives it), so the loaders
-    together store what one does. Every loader reads all of `resources` (they come from one generator).
-    Returns how many resources this part stored, and how many there were in all."""
-    with collector_paused():
-        backends = Backends(index, store, id_rules(index.spec), WebhookSender())
-        items = enumerate(resources)
-        stored = seen = number = 0
-        while batch := list(itertools.islice(items, batch_size)):
-            seen += len(batch)
-            number += 1
-            if (number - 1) % parts != part:
-                continue
-            with store.transaction() as tx:
-                tx.assume_new(account)
-                held = BatchingTx(tx)
-                for i, item in batch:
-                    _load_one(index, backends, held, account, f"accounts.{account}[{i}]", item, False, first_seq + i)
-                held.flush()
-            stored += len(batch)
-        return stored, seen
-
-
 def _parse_settings(index: ResourceIndex, settings: Any) -> dict[str, AccountSettings]:
     """The seed's `settings`, by account id: per account, its key's scopes and its features."""
     if settings is None:
@@ -208,14 +173,7 @@ def _parse_settings(index: ResourceIndex, settings: Any) -> dict[str, AccountSet
 
 
 def _load_one(
-    index: ResourceIndex,
-    backends: Backends,
-    tx: StoreTx,
-    account: str,
-    where: str,
-    item: Any,
-    check_unique: bool,
-    seq: int | None = None,
+    index: ResourceIndex, backends: Backends, tx: StoreTx, account: str, where: str, item: Any, check_unique: bool
 ) -> None:
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         raise SeedError(f"{where}: a resource needs a `type`")
@@ -245,8 +203,6 @@ def _load_one(
     get_op = index.ops.get(info.get_op or "") if info else None
     if get_op:
         backend.complete(record, get_op)
-    if seq is not None:  # (a part of a load in several processes: its place in the whole load)
-        record["seq"] = seq
     tx.put(account, record)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from mock_server import account_for_name
 from mock_server.state import ResourceIndex, SqliteStore, Store, apply_seed, demo_resources, load_demo
 from mock_server.state._backends import ROLLUPS
 from mock_server.state._demo import DEMO_ACCOUNT
@@ -24,7 +23,6 @@ from mock_server.state._sql_rollups import TABLE as ROLLUPS_TABLE
 
 SQL_KINDS = ("sqlite", "postgresql")
 PROFILES = 40
-DEMO_ACCOUNT_ID = str(account_for_name(DEMO_ACCOUNT))
 TABLES = ("resources", *INDEX_TABLES, ROLLUPS_TABLE)  # the hourly totals too: a load keeps them like writes do
 
 
@@ -87,29 +85,6 @@ def test_a_bulk_load_stores_what_a_row_by_row_load_stores(
     assert _answers(bulk) == _answers(row_by_row)
     if kind == "sqlite":
         row_by_row.close()
-
-
-def test_a_load_in_several_processes_stores_what_one_loader_stores(
-    index: ResourceIndex, open_any_store: Callable[[str], Store], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Batches of 50: each of the three loaders stores several, interleaved (seqs, totals, index rows).
-    monkeypatch.setattr("mock_server.state._demo.DEMO_BATCH", 50)
-    parts = open_any_store("postgresql")
-    parts.configure(build_plan(index, ROLLUPS))
-    indexes = _indexes(parts)
-    count = load_demo(index, parts, PROFILES, loaders=3)
-    one = open_any_store("postgresql-rows")
-    one.configure(build_plan(index, ROLLUPS))
-    assert load_demo(index, one, PROFILES) == count > 10 * PROFILES
-    assert _indexes(parts) == indexes == _indexes(one)
-    loaded = _rows(parts)
-    assert loaded == _rows(one)
-    assert all(loaded[table] for table in TABLES)
-    assert _answers(parts) == _answers(one)
-    assert load_demo(index, parts, PROFILES, loaders=3) == 0  # a loaded account is left alone
-    with parts.transaction() as tx:  # the seqs not used were given back: the next record follows the load's
-        tx.put(DEMO_ACCOUNT_ID, {"type": "profile", "id": "after", "attributes": {}})
-        assert tx.get(DEMO_ACCOUNT_ID, "profile", "after")["seq"] == count + 1  # type: ignore[index]
 
 
 def _autovacuum_off(store: Store) -> list[str]:
