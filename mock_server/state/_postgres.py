@@ -11,7 +11,6 @@ connections and processes; the locks go with the transaction.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -196,8 +195,7 @@ class PostgresStore:
             url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, name="kdk-state"
         )
         self.plan = IndexPlan()
-        self._held: dict[str, rollups.Deltas] | None = None  # a load's hourly totals, written when it ends
-        self._held_lock = threading.Lock()
+        self._held: rollups.HeldTotals | None = None  # a load's hourly totals, written when it ends
         with self._exclusive() as dialect:
             _create_schema(dialect)
 
@@ -228,6 +226,7 @@ class PostgresStore:
                     "INSERT INTO meta VALUES ('plan', %s) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                     [plan.fingerprint() + INDEX_VERSION],
                 )
+            rollups.recover_held(dialect, plan)
             self.plan = plan
 
     @contextmanager
@@ -240,23 +239,22 @@ class PostgresStore:
         every 20% of growth); it is back on after the load, and at the next start after a crash.
 
         The hourly totals of the accounts it fills are added up in memory meanwhile and written once, when it
-        ends (`SqlTx` `hold_totals`)."""
+        ends (`HeldTotals`: crash-safe)."""
         with self._exclusive() as dialect:
             empty = not stored_accounts(dialect)
             for name in _DEFERRED if empty else ():
                 dialect.run(f"DROP INDEX IF EXISTS {name}")
             for table in _LOADED if empty else ():
                 dialect.run(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-        self._held = {}
+        self._held = held = rollups.HeldTotals()
         try:
             yield
         finally:
-            held, self._held = self._held, None
-            if held:
+            self._held = None
+            if held.accounts:
                 with self.transaction() as tx:
                     assert isinstance(tx, SqlTx)
-                    for account, deltas in held.items():
-                        tx.add_totals(account, deltas)
+                    tx.write_held(held)
             if empty:
                 # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
                 # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
@@ -269,13 +267,12 @@ class PostgresStore:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
         with self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ") as dialect:
-            tx = SqlTx(dialect, self.plan, write=write, hold_totals=self._held is not None)
+            held = self._held
+            tx = SqlTx(dialect, self.plan, write=write, held=held)
             yield tx
-        if tx.held_totals:  # committed: a load's totals are kept for its end
-            with self._held_lock:
-                for account, deltas in tx.held_totals.items():
-                    if self._held is not None:
-                        rollups.merged(self._held, account, deltas)
+        for account, deltas in tx.held_totals.items():  # committed: a load's totals are kept for its end
+            assert held is not None
+            held.committed(account, deltas)
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:

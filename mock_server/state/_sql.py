@@ -159,16 +159,17 @@ def reindex(dialect: Dialect, plan: IndexPlan) -> None:
 class SqlTx:
     """One transaction of a SQL store (the dialect's connection is held for its duration)."""
 
-    def __init__(self, dialect: Dialect, plan: IndexPlan, *, write: bool, hold_totals: bool = False) -> None:
+    def __init__(
+        self, dialect: Dialect, plan: IndexPlan, *, write: bool, held: rollups.HeldTotals | None = None
+    ) -> None:
         self._d = dialect
         self._plan = plan
         self._write = write
         self._locked: set[str] = set()
         self._new: set[str] = set()  # accounts whose records written here are all new (see `assume_new`)
-        # With `hold_totals` (a store's bulk load), the hourly totals of records assumed new are added up here,
-        # not written: the store adds them to the stored rows once the load ends (per batch, the same hours
-        # were read and upserted again and again: a third of a demo load's time).
-        self._hold_totals = hold_totals
+        # With `held` (a store's bulk load), the hourly totals of records assumed new are added up here, not
+        # written: the store holds them once this commits and writes them when the load ends (`HeldTotals`).
+        self._held = held
         self.held_totals: dict[str, rollups.Deltas] = {}
 
     def assume_new(self, account: str) -> None:
@@ -178,10 +179,11 @@ class SqlTx:
         fails on the primary key, not silently."""
         self._new.add(account)
 
-    def add_totals(self, account: str, deltas: rollups.Deltas) -> None:
-        """Add what a load held back (`hold_totals`) to the account's stored hourly totals."""
-        self._account(account)
-        rollups.write(self._d, account, deltas)
+    def write_held(self, held: rollups.HeldTotals) -> None:
+        """A load's end: the totals it held back written, account by account under each one's lock."""
+        for account in sorted(held.accounts):
+            self._account(account)
+            held.write(self._d, self._plan, account)
 
     def _account(self, account: str) -> None:
         if self._write and account not in self._locked:
@@ -233,7 +235,8 @@ class SqlTx:
         new: list[Row] = [
             (account, r["type"], r["id"], r["seq"], json.dumps(r)) for r in records if _key(r) not in known
         ]
-        if self._hold_totals and account in self._new:  # all new: no stored version to count out
+        if self._held is not None and account in self._new:  # all new: no stored version to count out
+            self._held.mark(self._d, account)
             rollups.merged(self.held_totals, account, rollups.deltas_of(self._plan, records, 1, {}))
         else:
             rollups.written(self._d, self._plan, account, records, known)  # before the stored bodies change

@@ -140,7 +140,7 @@ class SqliteStore:
         self._lock = threading.RLock()
         self._dialect = _Sqlite(self._conn)
         self.plan = IndexPlan()
-        self._held: dict[str, rollups.Deltas] | None = None  # a load's hourly totals, written when it ends
+        self._held: rollups.HeldTotals | None = None  # a load's hourly totals, written when it ends
 
     def configure(self, plan: IndexPlan) -> None:
         """Index for `plan`; a file indexed for another plan (or none) is reindexed once, in one transaction."""
@@ -154,6 +154,7 @@ class SqliteStore:
                         "INSERT INTO meta VALUES ('plan', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                         (plan.fingerprint() + INDEX_VERSION,),
                     )
+                rollups.recover_held(self._dialect, plan)
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -165,7 +166,7 @@ class SqliteStore:
         """A bulk load (a demo account): into an empty file, the index tables' indexes are dropped while it runs
         and built after it, by a sort each, not by millions of B-tree inserts. A process opening the file
         meanwhile creates them again (its schema setup), as does the next start after a crash. The hourly totals
-        of the accounts it fills are added up meanwhile and written once, when it ends (`SqlTx` `hold_totals`)."""
+        of the accounts it fills are added up meanwhile and written once, when it ends (`HeldTotals`: crash-safe)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -176,16 +177,15 @@ class SqliteStore:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
-        self._held = {}
+        self._held = held = rollups.HeldTotals()
         try:
             yield
         finally:
-            held, self._held = self._held, None
-            if held:
+            self._held = None
+            if held.accounts:
                 with self.transaction() as tx:
                     assert isinstance(tx, SqlTx)
-                    for account, deltas in held.items():
-                        tx.add_totals(account, deltas)
+                    tx.write_held(held)
             if empty:
                 with self._lock:
                     retry_while_locked(self._create_tables)
@@ -206,7 +206,8 @@ class SqliteStore:
         """Exclusive across processes for writes (`BEGIN IMMEDIATE`); a consistent snapshot for reads."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            tx = SqlTx(self._dialect, self.plan, write=write, hold_totals=self._held is not None)
+            held = self._held
+            tx = SqlTx(self._dialect, self.plan, write=write, held=held)
             try:
                 yield tx
             except BaseException:
@@ -214,8 +215,8 @@ class SqliteStore:
                 raise
             self._conn.execute("COMMIT")
             for account, deltas in tx.held_totals.items():  # committed: a load's totals are kept for its end
-                if self._held is not None:
-                    rollups.merged(self._held, account, deltas)
+                assert held is not None
+                held.committed(account, deltas)
 
     def _write(self, *statements: str, args: tuple[Any, ...] = ()) -> None:
         with self._lock:

@@ -154,3 +154,60 @@ def test_copy_text_escapes_what_copy_reads_specially(open_any_store: Callable[[s
         stored = dict(dialect.run("SELECT rid, body FROM resources WHERE rtype = 't'").fetchall())
     assert [stored[f"id{n}"] for n in range(len(odd))] == [text.replace("\x00", "\ufffd") for text in odd]
     assert stored["plain0"] == '{"a": 1}'
+
+
+def _totals(store: Store, account: str) -> list[tuple[Any, ...]]:
+    rows = _rows(store)[ROLLUPS_TABLE]
+    return [row for row in rows if row[0] == account]
+
+
+@pytest.mark.parametrize("kind", SQL_KINDS)
+def test_a_load_that_never_ends_leaves_exact_totals_after_a_restart(
+    kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store], tmp_path: Path
+) -> None:
+    """A load holds hourly totals in memory until it ends: a crash meanwhile, or a second process starting
+    meanwhile, must not leave totals that miss (or count twice) the events it stored."""
+    plan = build_plan(index, ROLLUPS)
+    events = [
+        {
+            "type": "event",
+            "id": f"e-{n}",
+            "attributes": {"datetime": f"2026-05-0{1 + n % 3}T{n % 24:02d}:{n % 60:02d}:00+00:00", "value": n % 7},
+            "relationships": {"metric": {"many": False, "data": [{"type": "metric", "id": f"M{n % 3}"}]}},
+        }
+        for n in range(300)
+    ]
+    first, second = events[: len(events) // 2], events[len(events) // 2 :]
+    reference = SqliteStore(tmp_path / "reference.db") if kind == "sqlite" else open_any_store("postgresql-ref")
+    reference.configure(plan)
+    with reference.transaction() as tx:
+        tx.put_many(DEMO_ACCOUNT, first)
+    expected_first = _totals(reference, DEMO_ACCOUNT)
+    with reference.transaction() as tx:
+        tx.put_many(DEMO_ACCOUNT, second)
+    expected_all = _totals(reference, DEMO_ACCOUNT)
+    assert expected_first and expected_first != expected_all
+
+    loader = open_any_store(kind)
+    loader.configure(plan)
+    loading = loader.loading()
+    loading.__enter__()  # a load that has not ended (and, for the restart below, never will)
+    with loader.transaction() as tx:
+        tx.assume_new(DEMO_ACCOUNT)
+        tx.put_many(DEMO_ACCOUNT, first)
+    assert _totals(loader, DEMO_ACCOUNT) == []  # held back
+
+    restarted = open_any_store(kind)  # the next start after a crash, or a second process meanwhile
+    restarted.configure(plan)
+    assert _totals(restarted, DEMO_ACCOUNT) == expected_first
+    # The loader was alive after all: it goes on and ends; its totals are not added to the rebuilt ones twice.
+    with loader.transaction() as tx:
+        tx.assume_new(DEMO_ACCOUNT)
+        tx.put_many(DEMO_ACCOUNT, second)
+    loading.__exit__(None, None, None)
+    assert _totals(loader, DEMO_ACCOUNT) == expected_all
+    again = open_any_store(kind)
+    again.configure(plan)  # nothing left to recover
+    assert _totals(again, DEMO_ACCOUNT) == expected_all
+    if kind == "sqlite":
+        reference.close()
