@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark `kdk mock`: start-up to first answered request, single-worker GET throughput/p99 (wrk), RSS, and the
-request path's figures (issue #12): single creates/s (one sequential client: a lean one and http.client; and the server's throughput
-under wrk with a few connections) and bulk-imported profiles/s into the default in-memory stateful mock, and
-stateless GET req/s against a bare ASGI app on the same uvicorn setup.
+request path's figures (issue #12): single creates/s (one sequential client, a lean one and an http.client one;
+and the server's throughput under wrk with a few connections) and bulk-imported profiles/s into the default
+in-memory stateful mock, and stateless GET req/s against a bare ASGI app on the same uvicorn setup.
 
     uv run python scripts/bench_mock.py [--duration 10] [--connections 32] [--runs 5] [--output FILE]
         [--only startup|hotpath] [--baseline DIR] [--rounds 3] [--creates 2000] [--create-account 1k]
