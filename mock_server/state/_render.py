@@ -267,8 +267,9 @@ def render_resource(
             if name in additional_allowed and name not in additional and name not in required:
                 continue
             # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
-            if name in stored and (stored[name] is not None or nullable):
-                attributes[name] = conform(spec, prop, stored[name])
+            if name in stored and ((value := stored[name]) is not None or nullable):
+                # (only an object has members to fill in: the rest, most attributes, is kept as stored)
+                attributes[name] = conform(spec, prop, value) if isinstance(value, dict) else value
             elif (
                 foreign
                 and name not in stored
