@@ -50,8 +50,10 @@ def account_for_name(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def credentials(header: str | None) -> tuple[str | None, str]:
-    """(account id, kind) for an Authorization header; kind is "api_key", "oauth", "none" or "invalid"."""
+    """(account id, kind) for an Authorization header; kind is "api_key", "oauth", "none" or "invalid" (a client
+    sends the same header with every request: worked out once per header)."""
     if not header:
         return None, "none"
     scheme, _, credential = header.strip().partition(" ")

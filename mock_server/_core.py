@@ -128,7 +128,13 @@ class MockCore:
             return
         path: str = scope["path"]
         if path.startswith(_API_PREFIXES) or path in ("/api", "/client"):
-            await self._send(send, *await self._answer(scope, receive))
+            response, served, exchange = await self._answer(scope, receive)
+            await self._send(send, response, served.compiled.revision)
+            if exchange is not None:
+                # Journalled once the answer is on its way (in the same step of the event loop, so before any
+                # other request is read): a sequential client's next request does not wait for the bookkeeping.
+                for observe in served.observers:
+                    observe(exchange)
         elif path == "/openapi.json":
             served, _ = self._choose(_header(scope, b"revision"))
             await self._send(send, served.spec_response(scope["method"]), served.compiled.revision)
@@ -146,8 +152,9 @@ class MockCore:
         else:
             await self._send(send, MockError(404, f"No route matches {path}.").response(), self.compiled.revision)
 
-    async def _answer(self, scope: Scope, receive: Receive) -> tuple[MockResponse, str]:
-        """The response to an API or admin request, and the revision that served it."""
+    async def _answer(self, scope: Scope, receive: Receive) -> tuple[MockResponse, ServedRevision, Exchange | None]:
+        """The response to an API or admin request, the revision that served it, and the exchange its observers
+        are still to see (None: none, or seen already)."""
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         delay, prefer_error = prefer_delay(headers.get("prefer"))
         admin = scope["path"].startswith(ADMIN_PREFIX)
@@ -172,15 +179,18 @@ class MockCore:
             # Never a traceback on the wire: log it here, answer in Klaviyo's envelope.
             log.exception("mock failed on %s %s", scope.get("method"), scope.get("path"))
             response = error_response(500, "The mock server failed to answer this request (a bug in the mock).")
+        exchange = None
         if op is not None:
             response = conform(op, response)
             if seen.account and served.observers:
                 exchange = seen.exchange(op, scope, response)
+        if delay:
+            if exchange is not None:  # journalled before the delay, as a request still being answered
                 for observe in served.observers:
                     observe(exchange)
-        if delay:
+                exchange = None
             await asyncio.sleep(delay / 1000)
-        return response, served.compiled.revision
+        return response, served, exchange
 
     def _choose(self, requested: str | None) -> tuple[ServedRevision, MockError | None]:
         if len(self.served) == 1:

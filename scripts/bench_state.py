@@ -7,7 +7,8 @@
 
 For every backend and size, a `kdk mock --demo-data SIZE` process (demo accounts: about 10 events per profile) is
 started and measured from outside over HTTP, one request at a time on a kept-alive connection: load rate, single
-creates/s (one Python client, sequential; beside it the server's create throughput: wrk with a few connections, each
+creates/s (one client, sequential: a lean one, prepared requests on a raw socket, and the http.client one, which
+encodes and parses on the clock; beside them the server's create throughput: wrk with a few connections, each
 request a new email), GET by id p50/p99, filter by email p50, a page of 20 p50 (walking `links.next`), a
 `sort=-updated` page p50, events filtered by metric and a month's time window p50, `query_metric_aggregates` over a
 month p50, and the server's RSS (and per profile, beyond the empty server); then a bulk import over HTTP (`POST
@@ -52,9 +53,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_mock import (
     BULK_JOB,
     CREATE_CONNECTIONS,
+    LeanClient,
     bulk_import,
     concurrent_creates,
     cpu_seconds,
+    create_request,
     free_port,
     kdk_command,
     stateless_and_bare,
@@ -71,7 +74,8 @@ COLUMNS = (  # key, heading
     ("profiles", "profiles"),
     ("resources", "resources"),
     ("load", "load (resources/s)"),
-    ("create", "creates/s"),
+    ("create", "creates/s (lean client)"),
+    ("create_httpclient", "creates/s (http.client client)"),
     ("create_wrk", f"creates/s, server throughput (wrk -c{CREATE_CONNECTIONS})"),
     ("get_p50", "GET by id p50"),
     ("get_p99", "GET by id p99"),
@@ -90,6 +94,7 @@ CPU_COLUMNS = (  # the server's CPU per request: what the code costs, whatever e
     ("backend", "backend"),
     ("profiles", "profiles"),
     ("create_cpu", "create"),
+    ("create_httpclient_cpu", "create (http.client client)"),
     ("create_wrk_cpu", f"create (wrk -c{CREATE_CONNECTIONS})"),
     ("get_cpu", "GET by id"),
     ("email_cpu", "filter by email"),
@@ -109,7 +114,7 @@ class Client:
     """One kept-alive HTTP connection to the mock, as one API key."""
 
     def __init__(self, port: int, key: str) -> None:
-        self.port = port
+        self.port, self.key = port, key
         self.headers = {"Authorization": f"Klaviyo-API-Key {key}", "revision": REVISION}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         self.conn.connect()
@@ -251,9 +256,21 @@ def _latencies(client: Client, args: argparse.Namespace, pid: int) -> dict[str, 
         sample += client.get("/api/profiles", **{"page[size]": "100", "sort": sort})["data"]
     metrics = [m["id"] for m in client.get("/api/metrics")["data"]]
 
-    # One request at a time: creates/s is 1000 / the mean latency.
-    created = record("create", timed(lambda i: _create(client, f"b.{i}.{time.time_ns()}@example.com"), n, limit, pid))
+    # One request at a time: creates/s is 1000 / the mean latency. The lean client (bench_mock's: requests built
+    # before the clock, a raw socket, each answer read whole and its status checked) is mostly the server's round
+    # trip; beside it the http.client client, which encodes and parses on the clock, on the same server.
+    lean = LeanClient(client.port)
+    try:
+        tag = time.time_ns()
+        requests = [create_request(client.port, f"l.{i}.{tag}@example.com", client.key) for i in range(n + 1)]
+        created = record("create", timed(lambda i: _lean_create(lean, requests[i]), n, limit, pid))
+    finally:
+        lean.close()
     out["create"] = 1000 / statistics.mean(created.ms)
+    created = record(
+        "create_httpclient", timed(lambda i: _create(client, f"b.{i}.{time.time_ns()}@example.com"), n, limit, pid)
+    )
+    out["create_httpclient"] = 1000 / statistics.mean(created.ms)
     by_id = record("get", timed(lambda i: client.get(f"/api/profiles/{rng.choice(sample)['id']}"), n, limit, pid))
     out["get_p99"], out["n"] = percentile(by_id.ms, 0.99), len(by_id.ms)
 
@@ -271,6 +288,12 @@ def _latencies(client: Client, args: argparse.Namespace, pid: int) -> dict[str, 
     record("events", timed(events, n, limit, pid))
     record("aggregates", timed(lambda i: _aggregate(client, metrics[i % len(metrics)]), n, limit, pid))
     return out
+
+
+def _lean_create(client: LeanClient, request: bytes) -> None:
+    status, body = client.round_trip(request)
+    if status != 201:
+        raise RuntimeError(f"POST /api/profiles: {status} {body[:300]!r}")
 
 
 def _create(client: Client, email: str) -> None:
@@ -376,7 +399,7 @@ def _cell(key: str, value: Any) -> str:
         return value
     if key in ("profiles", "resources"):
         return f"{value:,}"
-    if key in ("load", "create", "create_wrk", "bulk", "bulk_cpu_rate"):
+    if key in ("load", "create", "create_httpclient", "create_wrk", "bulk", "bulk_cpu_rate"):
         return f"{value:,.0f}"
     if key == "rss":
         return f"{value:,.0f} MB"

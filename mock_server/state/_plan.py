@@ -216,6 +216,7 @@ class IndexPlan:
     _relations: dict[tuple[str, str, frozenset[str]], tuple[str, bool] | None] = field(default_factory=dict)
     _field_reader: Any = None
     _own: dict[tuple[str, str], bool] = field(default_factory=dict)  # (type, attribute) -> the type's own?
+    _absent: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # see `equality_keys`
 
     def fingerprint(self) -> str:
         body = {t: sorted(f) for t, f in sorted(self.fields.items())}
@@ -259,23 +260,44 @@ class IndexPlan:
         if type(value) is str:
             return ["s" + value.replace("\x00", "\ufffd")]  # key_text of a string
         if value is None:
-            head, _, rest = path.partition(".")
-            named = type_of_id_field(head) if not rest else None
-            if named == record["type"]:
+            if record.get("relationships"):
+                kind, name = self._absent_place(record, path)
+            else:
+                # Holding no relationships (a new profile), a record's answer for an absent field depends on its
+                # type alone: worked out once per (type, path), not on every write (a create keys each identifier).
+                place = self._absent.get((record["type"], path))
+                if place is None:
+                    place = self._absent[(record["type"], path)] = self._absent_place(record, path)
+                kind, name = place
+            if kind == "none":
+                return []  # the reader reads the type's own (here absent) attribute: no key (a profile's phone)
+            if kind == "id":
                 return [key_text(record["id"]) or ""]
-            relation = self._relation(record, named or head, rest, named is not None)
-            if relation is None:
-                # No relationship: the reader may still find a member nested in an attribute object (a flow
-                # message's `name` under `definition`); key the record by what the reader reads.
-                if rest or self.index is None or self._own_attribute(record["type"], path):
-                    return []  # the reader reads the type's own (here absent) attribute: no key (a profile's phone)
+            if kind == "read":
                 return _keys_of(self._reader()(record, path))
-            name, ids_only = relation
-            own = (record.get("relationships") or {}).get(name)
-            if own is None or not ids_only:
+            own = (record.get("relationships") or {}).get(name) if kind == "ids" else None
+            if own is None:
                 return None  # read from other records: no key of this record's own
             value = [ref["id"] for ref in own.get("data") or []]
         return _keys_of(value)
+
+    def _absent_place(self, record: Record, path: str) -> tuple[str, str]:
+        """Where the reader finds `path` when the record has no value there: ("id", ""): its own id; ("none", ""):
+        nowhere (an absent own attribute); ("read", ""): a member nested in an attribute object; ("ids", name):
+        the ids of its own relationship `name`; ("other", name): other records."""
+        head, _, rest = path.partition(".")
+        named = type_of_id_field(head) if not rest else None
+        if named == record["type"]:
+            return "id", ""
+        relation = self._relation(record, named or head, rest, named is not None)
+        if relation is None:
+            # No relationship: the reader may still find a member nested in an attribute object (a flow
+            # message's `name` under `definition`); key the record by what the reader reads.
+            if rest or self.index is None or self._own_attribute(record["type"], path):
+                return "none", ""
+            return "read", ""
+        name, ids_only = relation
+        return ("ids" if ids_only else "other"), name
 
     def _own_attribute(self, rtype: str, path: str) -> bool:
         own = self._own.get((rtype, path))

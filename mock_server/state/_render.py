@@ -40,7 +40,8 @@ def request_path(req: MockRequest) -> str:
 
 
 def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
-    """`value` with every property its (object) schema requires filled in, recursively."""
+    """`value` with every property its (object) schema requires filled in, recursively: a new object where
+    anything is filled in, else `value` itself."""
     if not isinstance(value, dict):
         return value  # only an object has members to fill (every attribute of every answer passes here)
     plan = _conform_plan(spec, schema, depth)
@@ -52,15 +53,22 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     if plan.props is None:
         return value
     props = plan.props
-    out = dict(value)
+    # Copied only when a member changes: a value that already conforms (most stored ones) comes back as it is.
+    out = value
     for name in plan.required:
         if name not in out:
+            if out is value:
+                out = dict(value)
             moved = _moved_member(spec, props, value, name)
             out[name] = value_for_schema(spec, props[name]) if moved is _ABSENT else moved
     for name, sub in plan.walked:
         child = out.get(name)
         if isinstance(child, dict):
-            out[name] = conform(spec, sub, child, depth=depth + 1)
+            conformed = conform(spec, sub, child, depth=depth + 1)
+            if conformed is not child:
+                if out is value:
+                    out = dict(value)
+                out[name] = conformed
     return out
 
 
@@ -259,8 +267,9 @@ def render_resource(
             if name in additional_allowed and name not in additional and name not in required:
                 continue
             # A stored null the schema does not allow (a create sent `name: null`) is treated as absent.
-            if name in stored and (stored[name] is not None or nullable):
-                attributes[name] = conform(spec, prop, stored[name])
+            if name in stored and ((value := stored[name]) is not None or nullable):
+                # (only an object has members to fill in: the rest, most attributes, is kept as stored)
+                attributes[name] = conform(spec, prop, value) if isinstance(value, dict) else value
             elif (
                 foreign
                 and name not in stored
@@ -389,13 +398,19 @@ class Renderer:
             return MockResponse(outcome.status, {"data": data, "links": links})
         if outcome.records is None or op.data_schema is None:
             return MockResponse(outcome.status, None)
-        with self.store.transaction(write=False) as tx:
-            document = self.document(req, tx, outcome.records, op.data_schema)
+        if req.query.get("include"):
+            with self.store.transaction(write=False) as tx:
+                document = self.document(req, tx, outcome.records, op.data_schema)
+        else:  # no other record to read
+            document = self.document(req, None, outcome.records, op.data_schema)
+        shown = None
         if not outcome.many:
             if not document["data"]:
                 _check_nothing_related(op)
-            document["data"] = document["data"][0] if document["data"] else None
-        document["links"] = self.links(req, outcome)
+            shown = document["data"] = document["data"][0] if document["data"] else None
+        # A created resource's document links to the resource: the link its rendering already holds, if it has one.
+        own = shown.get("links") if outcome.links == "resource" and isinstance(shown, dict) else None
+        document["links"] = {"self": own["self"]} if own and "self" in own else self.links(req, outcome)
         return MockResponse(outcome.status, document)
 
     def links(self, req: MockRequest, outcome: Outcome) -> dict[str, str]:
@@ -417,8 +432,8 @@ class Renderer:
             links["prev"] = page_link(req.base_url, path, req.query, outcome.prev_cursor)
         return links
 
-    def document(self, req: MockRequest, tx: StoreTx, records: list[Record], schema: Any) -> dict[str, Any]:
-        """Primary data plus `included` for `include=...`."""
+    def document(self, req: MockRequest, tx: StoreTx | None, records: list[Record], schema: Any) -> dict[str, Any]:
+        """Primary data plus `included` for `include=...` (read through `tx`, which only then is needed)."""
         fields = {k[7:-1]: v for k, v in req.query.items() if k.startswith("fields[") and k.endswith("]")}
         additional = requested_fields(req.query)
         includes = [n for n in (req.query.get("include") or "").split(",") if n]
@@ -427,6 +442,7 @@ class Renderer:
         for record in records:
             rel_data: dict[str, Any] = {}
             for name in includes:
+                assert tx is not None
                 target = related_type_of(self.index.spec, schema, name)
                 ids = related_ids(tx, req.account, record, name, target)
                 rel_data[name] = ids if self._rel_is_many(schema, name) else (ids[0] if ids else None)

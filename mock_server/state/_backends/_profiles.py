@@ -66,7 +66,8 @@ class ProfilesBackend(Backend):
         # Every way a profile is made (create, import job, seed) starts with the consent Klaviyo shows for
         # it, never with consent invented from the schema's examples.
         if "subscriptions" in props and not isinstance(attrs.get("subscriptions"), dict):
-            attrs["subscriptions"] = default_subscriptions(attrs, now())
+            # (the moment the completion just stamped, when it did: one clock reading per create)
+            attrs["subscriptions"] = default_subscriptions(attrs, str(attrs.get("updated") or now()))
 
     def before_write(self, call: Call, tx: StoreTx, record: Record, *, created: bool) -> None:
         attrs = record.setdefault("attributes", {})
