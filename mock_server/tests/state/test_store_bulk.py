@@ -5,6 +5,7 @@ paused while a bulk write runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import random
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from mock_server.state import MemoryStore, ResourceIndex
 from mock_server.state._collector import collector_paused
+from mock_server.state._models import now
 from mock_server.state._plan import build_plan
 from mock_server.state._store import first_match
 
@@ -90,3 +92,14 @@ def test_the_collector_is_paused_while_a_bulk_write_runs_and_back_after() -> Non
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("a failed write")
     assert gc.isenabled()
+
+
+def test_now_writes_what_datetime_writes() -> None:
+    """`now()` (a bulk job stamps every record) formats the time of day once per second: the same text as
+    `datetime.now(UTC).isoformat(timespec="microseconds")`, between what that reads just before and after."""
+    for _ in range(2_000):
+        before = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        made = now()
+        after = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        assert before <= made <= after
+        assert dt.datetime.fromisoformat(made).isoformat(timespec="microseconds") == made
