@@ -266,6 +266,8 @@ class MockCore:
         check_params(op.params, query, path_params, headers)
         body = await served.bodies.read(op, scope, receive, headers) if op.body is not None else None
         seen.body = body
+        length = headers.get("content-length")  # (the server holds a body to it)
+        seen.body_bytes = int(length) if body is not None and length and length.isdigit() else None
         base_url = _base_url(scope, headers)
         forced = prefer_code(headers.get("prefer"), op)
         if forced is not None:
@@ -332,6 +334,7 @@ class _Seen:
     auth_kind: str = "none"
     query: dict[str, str] = field(default_factory=dict)
     body: Any | None = None
+    body_bytes: int | None = None  # the body's size as received
 
     def exchange(self, op: Operation, scope: Scope, response: MockResponse) -> Exchange:
         errors = None
@@ -352,6 +355,7 @@ class _Seen:
             path=scope.get("path", ""),
             query=self.query,
             body=self.body,
+            body_bytes=self.body_bytes,
             status=response.status,
             errors=errors,
         )

@@ -13,8 +13,10 @@ Types the spec gives no example for fall back on the shapes Klaviyo's docs give 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -100,10 +102,54 @@ def _from_bytes(shape: IdShape, raw: bytes, ulid_number: int) -> str:
 
 def new_id(shape: IdShape) -> str:
     """A fresh random id of `shape` (ULIDs carry the time first, so they sort like Klaviyo's)."""
-    if shape == "ulid":  # the common shape: its random bits alone (one read of the system's random source)
-        return _encode_ulid((int(time.time() * 1000) << 80) | secrets.randbits(80))
+    if shape == "ulid":  # the common shape
+        return _ULIDS.new()
     raw = secrets.token_bytes(20)
     return _from_bytes(shape, raw, (int(time.time() * 1000) << 80) | secrets.randbits(80))
+
+
+class _MonotonicUlids:
+    """ULIDs in the spec's monotonic mode: the first of a millisecond gets 80 random bits, each later one of the
+    same millisecond the previous one's plus one, so a process's ids are unique and sort in the order they were
+    made (a bulk import makes 10,000 ids per request: one read of the system's random source per millisecond,
+    not per id). Thread-safe; a forked worker draws its own randomness (it does not continue its parent's)."""
+
+    __slots__ = ("_head", "_high", "_lock", "_ms", "_random")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ms = -1  # the millisecond of the last id (never goes back, even when the clock does)
+        self._random = 0  # its 80 random bits
+        self._high = -1  # the top 40 of them that `_head` was made with
+        self._head = ""  # the first 18 characters (time and the top 40 random bits), shared by a run of ids
+
+    def reset(self) -> None:
+        with self._lock:
+            self._ms, self._high = -1, -1
+
+    def new(self) -> str:
+        ms = time.time_ns() // 1_000_000
+        with self._lock:
+            if ms > self._ms:
+                self._ms, self._random, self._high = ms, secrets.randbits(80), -1
+            elif self._random < _RANDOM_LAST:
+                self._random += 1
+            else:  # 2**80 ids in one millisecond: borrow the next one
+                self._ms, self._random, self._high = self._ms + 1, secrets.randbits(79), -1
+            number = self._random
+            if number >> 40 != self._high:
+                self._high = number >> 40
+                self._head = _encode_ulid((self._ms << 80) | number)[:18]
+            head = self._head
+        pairs = _CROCKFORD_PAIRS  # the last 40 bits: 8 characters
+        tail = pairs[(number >> 30) & 1023] + pairs[(number >> 20) & 1023] + pairs[(number >> 10) & 1023]
+        return head + tail + pairs[number & 1023]
+
+
+_RANDOM_LAST = (1 << 80) - 1
+_ULIDS = _MonotonicUlids()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ULIDS.reset)
 
 
 def seeded_id(shape: IdShape, seed: str) -> str:

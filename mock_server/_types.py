@@ -65,6 +65,7 @@ class Exchange:
     body: Any | None  # the parsed request body, when it was read and parsed
     status: int
     errors: list[Any] | None = None  # the JSON:API `errors` of a 4xx/5xx answer
+    body_bytes: int | None = None  # the request body's size as received (its Content-Length), when known
 
 
 AdminHandler = Callable[[MockRequest], Awaitable[MockResponse]]

@@ -8,6 +8,7 @@ that the renderer turns into a JSON:API document.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,17 @@ Ref = dict[str, str]  # {"type": ..., "id": ...}
 
 
 def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    """The current UTC time as `datetime.now(UTC).isoformat(timespec="microseconds")` writes it, the date and
+    time of day formatted once per second (a bulk import stamps 10,000 records per request)."""
+    global _SECOND
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)  # (datetime.now's clock, also floored)
+    head = _SECOND
+    if head[0] != second:
+        head = _SECOND = (second, dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")[:-6])
+    return f"{head[1]}.{micro:06d}+00:00"
+
+
+_SECOND: tuple[int, str] = (-1, "")  # (a Unix second, its date and time of day as text): the last one `now` wrote
 
 
 def ref(record: Record) -> Ref:

@@ -16,6 +16,7 @@ costs the same in a small and in a large account.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import json
@@ -456,7 +457,7 @@ class _Table:
     kept from its first record (a create's uniqueness check and a window's aggregate ask for them: built later,
     they would cost a pass decoding every record of a large account; a demo load builds them as it adds)."""
 
-    __slots__ = ("created", "eq", "order", "ranges", "refs", "rows", "unknown")
+    __slots__ = ("created", "eq", "order", "ranges", "refs", "rows", "unknown", "waiting")
 
     def __init__(self, plan: IndexPlan, rtype: str) -> None:
         self.rows = _Rows()  # id -> record
@@ -465,6 +466,9 @@ class _Table:
         self.unknown: dict[str, set[str]] = {path: set() for path in self.eq}  # ids whose key needs other records
         self.created = CreationOrder()  # creation order (a page without `sort`): kept from the first record
         self.order: dict[str | None, Any] = {}  # sort field -> SortedList of (rank, value, seq, id)
+        # sort field -> entries of records added since, not in its SortedList yet: merged together when the order
+        # is next read or a record leaves it (a bulk job's 10,000 records: one merge, not 10,000 inserts)
+        self.waiting: dict[str | None, list[tuple[Any, ...]]] = {}
         self.refs: dict[str, set[str]] | None = None  # referenced resource -> ids of records here
         self.ranges: dict[tuple[str, str], _RangeIndex] = {}  # (parent field, range field) -> its index
         for measured, parent, field in plan.measures:
@@ -476,8 +480,10 @@ class _Table:
         self.created.add(int(record.get("seq") or 0), rid)
         for path in self.eq:
             self._add_keys(plan, path, record)
-        for sort_field, ordered in self.order.items():
-            ordered.add((*sort_key(record, sort_field), rid))
+        for sort_field, waiting in self.waiting.items():
+            waiting.append((*sort_key(record, sort_field), rid))
+            if len(waiting) >= _WAITING_MAX:
+                self._settle(sort_field)
         if self.refs is not None:
             for target in _refs(record):
                 self.refs.setdefault(target, set()).add(rid)
@@ -498,6 +504,7 @@ class _Table:
                     if len(held) == 1:
                         index[key] = next(iter(held))
         for sort_field, ordered in self.order.items():
+            self._settle(sort_field)  # (an update within a bulk job: the record may still be waiting)
             ordered.discard((*sort_key(record, sort_field), rid))
         if self.refs is not None:
             for target in _refs(record):
@@ -543,7 +550,15 @@ class _Table:
     def ordered(self, sort_field: str | None) -> Any:
         if sort_field not in self.order:
             self.order[sort_field] = SortedList((*sort_key(r, sort_field), r["id"]) for r in self.rows.values())
+            self.waiting[sort_field] = []
+        self._settle(sort_field)
         return self.order[sort_field]
+
+    def _settle(self, sort_field: str | None) -> None:
+        waiting = self.waiting[sort_field]
+        if waiting:
+            merge_into(self.order[sort_field], waiting)
+            waiting.clear()
 
     def ranged(self, plan: IndexPlan, rtype: str, parent: str, field: str) -> _RangeIndex:
         index = self.ranges.get((parent, field))
@@ -766,6 +781,47 @@ class _RangeIndex:
 
 def _seq_of(entry: tuple[float, int, str]) -> int:
     return entry[1]
+
+
+_WAITING_MAX = 65_536  # entries an order holds back at most (an account written to but never read in that order)
+_MERGE_FROM = 32  # fewer waiting entries are inserted one by one
+
+
+def merge_into(ordered: Any, entries: list[Any]) -> None:
+    """Add `entries` to a `SortedList` as its `update` would, in one pass: `update` inserts them one by one unless
+    they are a quarter of the list, while here each of the list's sublists that gains entries takes them in one
+    C-level merge (`sort` of two sorted runs) and is split to the list's load, as its `add` would split it.
+    (It keeps `SortedList`'s own invariants: sorted sublists, `_maxes` their last entries, `_len`, and a
+    positional index rebuilt on its next use.)"""
+    if len(entries) < _MERGE_FROM or not ordered._maxes:
+        ordered.update(entries)
+        return
+    entries = sorted(entries)
+    lists, maxes, load = ordered._lists, ordered._maxes, ordered._load
+    last = len(maxes) - 1
+    grown: list[int] = []
+    start = 0
+    while start < len(entries):
+        # Where `add` puts an entry: the first sublist whose last entry is greater (else the last sublist); the
+        # entries up to that last one go there too.
+        at = min(bisect.bisect_right(maxes, entries[start]), last)
+        end = len(entries) if at == last else bisect.bisect_left(entries, maxes[at], start)
+        sublist = lists[at]
+        sublist += entries[start:end]
+        sublist.sort()
+        maxes[at] = sublist[-1]
+        grown.append(at)
+        start = end
+    for at in reversed(grown):  # (from the end: splitting shifts the positions after it)
+        sublist = lists[at]
+        if len(sublist) > load << 1:  # into pieces of `load` or more entries, under twice it (as `add` keeps them)
+            count, extra = divmod(len(sublist), len(sublist) // load)
+            edges = [i * count + min(i, extra) for i in range(len(sublist) // load + 1)]
+            pieces = [sublist[low:high] for low, high in itertools.pairwise(edges)]
+            lists[at : at + 1] = pieces
+            maxes[at : at + 1] = [piece[-1] for piece in pieces]
+    ordered._len += len(entries)
+    del ordered._index[:]
 
 
 EXACT_SCALE = 1 << 1074  # every finite float is a whole number of 2**-1074: sums of them are exact integers
@@ -1043,6 +1099,7 @@ class MemoryStore:
             for tables in self.data.values():  # indexes are rebuilt on first use with the new plan
                 for table in tables.values():
                     table.eq, table.unknown, table.order, table.refs, table.ranges = {}, {}, {}, None, {}
+                    table.waiting = {}
 
     def loading(self) -> AbstractContextManager[None]:
         return nullcontext()  # records are stored as they come; indexes are kept as they go

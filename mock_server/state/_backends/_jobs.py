@@ -49,7 +49,9 @@ class JobsBackend(Backend):
     def run(self, call: Call, tx: StoreTx, job: Record) -> None:
         batch = BatchingTx(tx)  # the job's records are stored together (one round of statements in SQL)
         with collector_paused():  # 10,000 resources in hand: full collections would walk them again and again
-            self.apply(call, batch, job)
+            # (over the memory store a BatchingTx holds nothing back: the job writes through the store's own
+            # transaction, without a layer of calls around each lookup and write)
+            self.apply(call, batch if batch.looks_ahead else tx, job)
             batch.flush()
         # The resources it carried are stored now (and listed in its relationships); a job's responses do not show
         # them, so the job does not keep a copy (10,000 profiles a job: megabytes each).

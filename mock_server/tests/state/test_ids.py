@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 
-from mock_server import id_rules, id_shape_for_example, new_id, seeded_id
+from mock_server import _ids, id_rules, id_shape_for_example, new_id, seeded_id
 
 from .conftest import API_KEY, JSONAPI
 
@@ -27,6 +31,45 @@ def test_every_shape_round_trips() -> None:
             assert re.fullmatch(pattern, made), (shape, made)
             assert id_shape_for_example(made) == shape
     assert seeded_id("ulid", "x") == seeded_id("ulid", "x") != seeded_id("ulid", "y")
+
+
+def test_new_ulids_are_unique_and_sort_in_the_order_they_were_made() -> None:
+    """Monotonic ULIDs: many in one millisecond stay distinct and ordered; each carries the time it was made
+    (its first 48 bits: Unix milliseconds) in Crockford base 32."""
+    before = time.time_ns() // 1_000_000
+    made = [new_id("ulid") for _ in range(20_000)]
+    after = time.time_ns() // 1_000_000
+    assert len(set(made)) == len(made)
+    assert made == sorted(made)
+    crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    for ulid in (made[0], made[-1]):
+        assert re.fullmatch(f"[{crockford}]{{26}}", ulid)
+        number = 0
+        for char in ulid:
+            number = number * 32 + crockford.index(char)
+        assert before <= number >> 80 <= after + 1  # (+1: an id may borrow the next millisecond)
+
+
+def test_a_forked_process_draws_its_own_ulids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker forked from a process that made ids continues nothing of its parent's sequence: in the same
+    millisecond (a stopped clock here) the parent's next id and the child's differ."""
+    if not hasattr(os, "fork"):
+        return
+    stopped = time.time_ns()
+    monkeypatch.setattr(_ids, "time", SimpleNamespace(time_ns=lambda: stopped, time=time.time))
+    new_id("ulid")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, sent to the parent
+        os.write(write, new_id("ulid").encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 100).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    mine = new_id("ulid")
+    assert len(child) == 26 and child[:10] == mine[:10]  # the same millisecond
+    assert child != mine
 
 
 def _resource(rtype: str, id_example: str, attributes: dict[str, Any], relationships: dict[str, Any]) -> Any:

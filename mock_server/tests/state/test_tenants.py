@@ -482,6 +482,23 @@ async def test_big_patches_do_not_grow_the_journal_beyond_its_byte_bound(
     store.close()
 
 
+async def test_a_body_over_the_bound_is_journaled_as_its_size_as_received(
+    compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]
+) -> None:
+    """The size the journal keeps for a body over `journal_body_bytes` is what the request carried (its
+    Content-Length: a bulk job's body is not written out again only to be measured); a smaller body is kept."""
+    behaviour = make_behaviour(limits=ResourceLimits(journal_body_bytes=2_000))
+    small = json.dumps(profile_body(email="small@example.com")).encode()
+    big = json.dumps(profile_body(email="big@example.com", first_name="x" * 1_900), indent=4).encode()
+    async with core_client(compiled, behaviour) as client:
+        for raw in (small, big):
+            answer = await client.post("/api/profiles", content=raw, headers={**API_KEY, **JSONAPI})
+            assert answer.status_code == 201
+    kept, omitted = behaviour.store.journal(ACCOUNT_ONE)
+    assert kept["body"] == json.loads(small) and "body_omitted" not in kept
+    assert omitted["body"] is None and omitted["body_omitted"] == {"bytes": len(big), "limit": 2_000}
+
+
 async def test_journal_keeps_the_newest_within_its_bounds(
     compiled: CompiledSpec, make_behaviour: Callable[..., StatefulBehaviour]
 ) -> None:
