@@ -204,13 +204,17 @@ def start_mock(args: list[str], port: int, key: str, limit: float) -> tuple[subp
     return process, text
 
 
-def measure(backend: str, state: str, profiles: int, size: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One row: a fresh mock with a demo account of `size` on `state`, measured from outside."""
+def measure(
+    backend: str, state: str, profiles: int, size: str, args: argparse.Namespace, keep: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """One row: a fresh mock with a demo account of `size` on `state`, measured from outside. `keep(row)` is
+    called after each figure: a run stopped or failing half-way (a 1M row takes hours) keeps what it measured, and
+    the row names the figure it did not finish (`unfinished`)."""
     key = f"pk_bench_{size}_{os.getpid()}"  # its own account: a shared PostgreSQL may hold earlier runs
     port = free_port()
     demo = ["--state", state, "--demo-data", size, "--demo-account", f"api_key:{key}"]
+    row: dict[str, Any] = {"backend": backend, "profiles": profiles, "unfinished": "load"}
     process, log = start_mock(demo, port, key, args.start_limit)
-    row: dict[str, Any] = {"backend": backend, "profiles": profiles}
     try:
         loaded = re.search(r"demo data: ([\d,]+) resources .* in ([\d.]+) s", log)
         if loaded is None:
@@ -218,36 +222,55 @@ def measure(backend: str, state: str, profiles: int, size: str, args: argparse.N
         resources, seconds = int(loaded.group(1).replace(",", "")), float(loaded.group(2))
         row["resources"] = resources
         row["load"] = resources / seconds if seconds else float("nan")
+        row["rss"] = rss_mb(process.pid)  # right after the load (measured again at the end)
+        row["load_avg"] = os.getloadavg()[0]  # the box is shared: each row says how busy it was
+        row["unfinished"] = "create"
+        keep(row)
         client = Client(port, key)
         try:
-            row.update(_latencies(client, args, process.pid))
+            _latencies(client, args, process.pid, row, keep)
         finally:
             client.close()
         if shutil.which("wrk") is not None:  # beside one client's sequential figure: the server's throughput
+            row["unfinished"] = "create_wrk"
             row["create_wrk"], row["create_wrk_cpu"] = concurrent_creates(
                 port, process.pid, args.duration, f"{size}.{os.getpid()}", key
             )
         row["rss"] = rss_mb(process.pid)
-        row["load_avg"] = os.getloadavg()[0]  # the box is shared: each row says how busy it was
+        row["load_avg"] = os.getloadavg()[0]
+        keep(row)
         if args.bulk_profiles:
+            row["unfinished"] = "bulk"
             # One job first, untimed: the first job of a process builds its validators and caches.
             _bulk(port, process.pid, BULK_JOB, f"{size}.warm", key)
             before = rss_mb(process.pid)
             row.update(_bulk(port, process.pid, args.bulk_profiles, size, key))
             row["rss_per_imported"] = max(0.0, rss_mb(process.pid) - before) * 1024 / args.bulk_profiles
+        del row["unfinished"]
+        keep(row)
+    except BaseException as error:  # stopped or failed: keep the figures so far, say where it stopped
+        row["unfinished"] = f"{row['unfinished']} ({type(error).__name__}: {str(error)[:200]})"
+        keep(row)
+        raise
     finally:
         stop(process)
     return row
 
 
-def _latencies(client: Client, args: argparse.Namespace, pid: int) -> dict[str, Any]:
+def _latencies(
+    client: Client, args: argparse.Namespace, pid: int, out: dict[str, Any], keep: Callable[[dict[str, Any]], None]
+) -> None:
+    """The latency figures, each put into `out` and kept (`keep(out)`) as soon as it is measured."""
     rng = random.Random(0)
     n, limit = args.requests, args.max_seconds
-    out: dict[str, Any] = {}
 
     def record(key: str, timing: Timing) -> Timing:
         out[f"{key}_p50"], out[f"{key}_cpu"] = statistics.median(timing.ms), timing.cpu_ms
+        keep(out)
         return timing
+
+    def start(key: str) -> None:
+        out["unfinished"] = key
 
     # Ids and emails to ask for: profiles from pages spread over the account (sorted by a field, so not only the
     # oldest ones), and the account's metrics.
@@ -263,31 +286,39 @@ def _latencies(client: Client, args: argparse.Namespace, pid: int) -> dict[str, 
     try:
         tag = time.time_ns()
         requests = [create_request(client.port, f"l.{i}.{tag}@example.com", client.key) for i in range(n + 1)]
-        created = record("create", timed(lambda i: _lean_create(lean, requests[i]), n, limit, pid))
+        start("create")
+        created = timed(lambda i: _lean_create(lean, requests[i]), n, limit, pid)
+        out["create"] = 1000 / statistics.mean(created.ms)
+        record("create", created)
     finally:
         lean.close()
-    out["create"] = 1000 / statistics.mean(created.ms)
-    created = record(
-        "create_httpclient", timed(lambda i: _create(client, f"b.{i}.{time.time_ns()}@example.com"), n, limit, pid)
-    )
+    start("create_httpclient")
+    created = timed(lambda i: _create(client, f"b.{i}.{time.time_ns()}@example.com"), n, limit, pid)
     out["create_httpclient"] = 1000 / statistics.mean(created.ms)
-    by_id = record("get", timed(lambda i: client.get(f"/api/profiles/{rng.choice(sample)['id']}"), n, limit, pid))
+    record("create_httpclient", created)
+    start("get")
+    by_id = timed(lambda i: client.get(f"/api/profiles/{rng.choice(sample)['id']}"), n, limit, pid)
     out["get_p99"], out["n"] = percentile(by_id.ms, 0.99), len(by_id.ms)
+    record("get", by_id)
 
     def by_email(_: int) -> None:
         client.get("/api/profiles", filter=f'equals(email,"{rng.choice(sample)["attributes"]["email"]}")')
 
+    start("email")
     record("email", timed(by_email, n, limit, pid))
+    start("page")
     record("page", timed(_walker(client, {"page[size]": "20"}), n, limit, pid))
+    start("sort")
     record("sort", timed(_walker(client, {"page[size]": "20", "sort": "-updated"}), n, limit, pid))
     window = f"greater-or-equal(datetime,{MONTH[0]}),less-than(datetime,{MONTH[1]})"
 
     def events(i: int) -> None:
         client.get("/api/events", filter=f'equals(metric_id,"{metrics[i % len(metrics)]}"),{window}')
 
+    start("events")
     record("events", timed(events, n, limit, pid))
+    start("aggregates")
     record("aggregates", timed(lambda i: _aggregate(client, metrics[i % len(metrics)]), n, limit, pid))
-    return out
 
 
 def _per_profile(row: dict[str, Any], baseline: float) -> None:
@@ -431,6 +462,9 @@ def table(
     ]
     for row in rows:
         lines.append("| " + " | ".join(_cell(k, row.get(k)) for k, _ in COLUMNS) + f" | {row.get('n', '-')} |")
+    for row in rows:
+        if row.get("unfinished"):  # a row kept from a run that stopped: its '-' cells were not measured
+            lines.append(f"\n{row['backend']} {row['profiles']:,}: unfinished at {row['unfinished']}.")
     lines += [
         "",
         "The server's CPU time per request (mean, user + system, from /proc): what the code costs, little moved by "
@@ -587,20 +621,26 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace, fresh: Callab
         shared = backend == "postgresql" and fresh is None  # one database for every row: the baseline last
         baseline = None if shared else empty_rss(where("empty"), args)
         measured: list[dict[str, Any]] = []
+
+        def keep(row: dict[str, Any], baseline: float | None = baseline) -> None:
+            """Save the row so far (a stopped run loses no figure): with the baseline when it is known."""
+            if args.results:
+                saved = dict(row)
+                if baseline is not None and "rss" in saved:
+                    _per_profile(saved, baseline)
+                merge_results(args.results, [saved], [b for b, _ in backends])
+
         for size, profiles in sizes:
             print(f"bench_state: {backend} {size} ...", file=sys.stderr, flush=True)
-            row = measure(backend, where(size), profiles, size, args)
+            row = measure(backend, where(size), profiles, size, args, keep)
             measured.append(row)
             print(f"bench_state: {row}", file=sys.stderr, flush=True)
-            if args.results and baseline is not None:  # kept as soon as measured: a stopped run loses no row
-                _per_profile(row, baseline)
-                merge_results(args.results, [row], [b for b, _ in backends])
         if baseline is None:
             baseline = empty_rss(where("empty"), args)
         for row in measured:
             _per_profile(row, baseline)
         rows.extend(measured)
-        if args.results and shared:
+        if args.results:
             merge_results(args.results, measured, [b for b, _ in backends])
     shutil.rmtree(work, ignore_errors=True)
     if args.results:

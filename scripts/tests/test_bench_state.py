@@ -68,3 +68,42 @@ def test_results_kept_between_runs_are_merged_by_backend_and_size(tmp_path: Path
     bench.merge_results(results, first, ["memory", "sqlite"])
     merged = bench.merge_results(results, [{"backend": "memory", "profiles": 1000, "x": 3}], ["memory", "sqlite"])
     assert [(r["backend"], r["x"]) for r in merged] == [("memory", 3), ("sqlite", 2)]
+
+
+def test_a_row_that_stops_half_way_keeps_its_figures_and_says_where_it_stopped(tmp_path: Path) -> None:
+    """A 1M row takes hours: a figure that fails (or a run stopped meanwhile) loses none measured before it."""
+    import argparse
+
+    import pytest
+
+    bench = _module()
+    results = tmp_path / "rows.json"
+    args = argparse.Namespace(
+        requests=3, max_seconds=1.0, duration=1, connections=4, start_limit=600.0, bulk_profiles=10, results=results
+    )
+
+    def stalled(*_: object) -> dict[str, float]:
+        raise RuntimeError("the import stalled")
+
+    kept: list[dict[str, object]] = []
+
+    def keep(row: dict[str, object]) -> None:
+        kept.append(dict(row))
+        bench.merge_results(results, [dict(row)], ["memory"])
+
+    original, bench._bulk = bench._bulk, stalled
+    try:
+        with pytest.raises(RuntimeError, match="stalled"):
+            bench.measure("memory", "memory", 50, "small", args, keep)
+    finally:
+        bench._bulk = original
+    (row,) = bench.merge_results(results, [], ["memory"])
+    assert row["unfinished"].startswith("bulk (RuntimeError: the import stalled")
+    for figure in ("load", "create", "create_httpclient", "get_p50", "email_p50", "page_p50", "aggregates_p50", "rss"):
+        assert row.get(figure) is not None, figure
+    assert "bulk" not in row
+    # Kept figure by figure, not only at the end.
+    assert kept[0]["unfinished"] == "create" and kept[0]["load"] and "create" not in kept[0]
+    assert any("get_p50" in r and "email_p50" not in r for r in kept)
+    text = bench.table([row], {"mock": "1", "bare": "1", "ratio": "100%"}, args, None)
+    assert "memory 50: unfinished at bulk (RuntimeError: the import stalled" in text
