@@ -97,13 +97,17 @@ class _Sqlite:
         return None
 
     def records(self, account: str, rtype: str, rids: list[str], columns: str = "rid, body, seq") -> list[Any]:
+        return self.matching("resources", columns, "account=? AND rtype=?", (account, rtype), "rid", rids)
+
+    def matching(
+        self, table: str, columns: str, where: str, args: Sequence[Any], column: str, values: list[str]
+    ) -> list[Any]:
         rows: list[Any] = []
-        for start in range(0, len(rids), 500):
-            chunk = rids[start : start + 500]
+        for start in range(0, len(values), 500):  # SQLite plans an IN list as one index seek per value
+            chunk = values[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows += self.conn.execute(
-                f"SELECT {columns} FROM resources WHERE account=? AND rtype=? AND rid IN ({marks})",
-                (account, rtype, *chunk),
+                f"SELECT {columns} FROM {table} WHERE {where} AND {column} IN ({marks})", (*args, *chunk)
             ).fetchall()
         return rows
 

@@ -47,6 +47,10 @@ def _reads(store: Store, dialect: type[Any], index: ResourceIndex) -> list[tuple
             assert len(list(islice(tx.walk(ACCOUNT, "profile", field, descending=descending, after=after), 21))) == 21
         found = tx.candidates(ACCOUNT, "profile", "email", [key_text("p77@example.com") or ""])
         assert [r["id"] for r in found or []] == ["P00077"]
+        # A bulk job's lookup of its identifiers: many keys at once, stored and new ones.
+        emails = [key_text(f"p{n}@example.com") or "" for n in range(0, 2 * PROFILES, 4)]
+        found = tx.candidates(ACCOUNT, "profile", "email", emails)
+        assert sorted(r["id"] for r in found or []) == [f"P{n:05d}" for n in range(0, PROFILES, 4)]
         assert tx.get(ACCOUNT, "profile", "P01234") is not None
     with recorded_statements(dialect) as listed:
         assert store.accounts() == [ACCOUNT]  # read at every start: one seek per account, not every record
@@ -84,7 +88,8 @@ def test_postgres_reads_a_page_by_index(index: ResourceIndex, open_any_store: Ca
     assert isinstance(store, PostgresStore)
     statements = _reads(store, _Postgres, index)
     bodies = [sql for sql, _ in statements if "FROM resources" in sql and "unnest" in sql]  # the bodies, by id
-    assert bodies
+    keyed = [sql for sql, _ in statements if "FROM entries" in sql and "unnest" in sql]  # many keys at once
+    assert bodies and keyed
     with store._transaction() as dialect:
         # Freshly loaded (no statistics yet: a demo account just stored), then analyzed.
         for analyzed in (False, True):
@@ -95,4 +100,6 @@ def test_postgres_reads_a_page_by_index(index: ResourceIndex, open_any_store: Ca
                 assert "Seq Scan" not in plan, (analyzed, sql, plan)
                 assert "Sort" not in plan, (analyzed, sql, plan)  # the index gives the order
                 if sql in bodies:  # each id is a seek: not the type's records filtered by the ids
-                    assert "(rid = u.rid)" in plan and "Filter" not in plan, (analyzed, sql, plan)
+                    assert "(rid = u.value)" in plan and "Filter" not in plan, (analyzed, sql, plan)
+                if sql in keyed:  # each key is a seek: not the field's entries filtered by the keys (1M at 1M)
+                    assert "(key = u.value)" in plan and "Filter" not in plan, (analyzed, sql, plan)
