@@ -368,18 +368,17 @@ class SqlTx:
         head: list[Any] = [account, rtype, name]
         parts = [f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IS NULL"]
         args: list[Any] = [*head]
-        if keys:
-            marks = ", ".join("?" for _ in keys)
-            low, high = bounds
-            span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
-            numbers = [self._d.number(b) for b in bounds if b is not None]
-            parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IN ({marks}) AND num IS NULL")
-            args += [*head, *keys]
-            parts.append(f"SELECT {columns}, 1 FROM ranges WHERE {where} AND key IN ({marks}){span}")
-            args += [account, rtype, name + ODD, *keys, *numbers]
+        low, high = bounds
+        span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
+        numbers = [self._d.number(b) for b in bounds if b is not None]
+        for key in keys:  # `key = ?` per parent, not `key IN (...)`: a planner without statistics filters by a list
+            parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key = ? AND num IS NULL")
+            args += [*head, key]
+            parts.append(f"SELECT {columns}, 1 FROM ranges WHERE {where} AND key = ?{span}")
+            args += [account, rtype, name + ODD, key, *numbers]
             if placed:
-                parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IN ({marks}){span}")
-                args += [*head, *keys, *numbers]
+                parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key = ?{span}")
+                args += [*head, key, *numbers]
         return " UNION ALL ".join(parts), args
 
     def walk_between(
@@ -409,7 +408,7 @@ class SqlTx:
             rows = self._by_seq(name, account, rtype, keys, bounds, descending, resume[1])
             placed = self._placed(account, rtype, rows, sort_field)
         else:  # each parent's index range in order, merged
-            spans = [self._window_rows(name, account, rtype, [k], bounds, False, descending, resume[1]) for k in keys]
+            spans = [self._window_rows(name, account, rtype, k, bounds, False, descending, resume[1]) for k in keys]
             rows = (
                 spans[0]
                 if len(spans) == 1
@@ -446,19 +445,18 @@ class SqlTx:
         name: str,
         account: str,
         rtype: str,
-        keys: list[str],
+        key: str,
         bounds: Range,
         by_seq: bool,
         descending: bool,
         after: tuple[float, int] | None,
     ) -> Iterator[tuple[str, Any, int]]:
-        """(rid, num, seq) of the regular rows of a window, strictly after `after`, in order (by seq, or by
-        (num, seq): one range of the index read in its order), fetched WALK_CHUNK at a time."""
+        """(rid, num, seq) of the regular rows of one parent's window, strictly after `after`, in order (by seq, or
+        by (num, seq): one range of the index read in its order), fetched WALK_CHUNK at a time."""
         direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-        marks = ", ".join("?" for _ in keys)
         low, high = bounds
         span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
-        head = [account, rtype, name, *keys, *(self._d.number(b) for b in bounds if b is not None)]
+        head = [account, rtype, name, key, *(self._d.number(b) for b in bounds if b is not None)]
         order = f"seq {direction}" if by_seq else f"num {direction}, seq {direction}"
         bound: tuple[Any, int] | None = None if after is None else (self._d.number(after[0]), after[1])
         while True:
@@ -467,7 +465,7 @@ class SqlTx:
                 resume = f" AND seq {compare} ?" if by_seq else f" AND (num, seq) {compare} (?, ?)"
                 extra = [bound[1]] if by_seq else [bound[0], bound[1]]
             rows = self._d.run(
-                f"SELECT rid, num, seq FROM ranges WHERE account=? AND rtype=? AND field=? AND key IN ({marks})"
+                f"SELECT rid, num, seq FROM ranges WHERE account=? AND rtype=? AND field=? AND key = ?"
                 f"{span}{resume} ORDER BY {order} LIMIT {WALK_CHUNK}",
                 [*head, *extra],
             ).fetchall()
@@ -488,39 +486,53 @@ class SqlTx:
     ) -> Iterator[tuple[str, Any, int]]:
         """(rid, num, seq) of the regular rows of a window by seq, strictly after `after`: its parents' rows walked
         in seq order and kept when in the window, while the window is large (SEQ_WINDOW rows or more: a page is
-        near) and for at most SEQ_BUDGET rows; else, and after that, the window's rows sorted by the database."""
-        marks = ", ".join("?" for _ in keys)
+        near) and for at most SEQ_BUDGET rows; else, and after that, the window's rows sorted by the database.
+        Each parent is read on its own and the parents merged (one range of the index each)."""
         low, high = (None if b is None else self._d.number(b) for b in bounds)
         span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
-        head = [account, rtype, name, *keys]
-        where = f"account=? AND rtype=? AND field=? AND key IN ({marks})"
+        numbers = [b for b in (low, high) if b is not None]
+        where = "account=? AND rtype=? AND field=? AND key = ?"
         last = None if after is None else after[1]
-        large = (
-            SEQ_WINDOW <= 0
-            or self._d.run(
-                f"SELECT count(*) FROM (SELECT 1 FROM ranges WHERE {where}{span} LIMIT {SEQ_WINDOW}) AS w",
-                [*head, *(b for b in (low, high) if b is not None)],
+        size = 0
+        for key in keys if SEQ_WINDOW > 0 else ():
+            size += self._d.run(
+                f"SELECT count(*) FROM (SELECT 1 FROM ranges WHERE {where}{span} LIMIT {SEQ_WINDOW - size}) AS w",
+                [account, rtype, name, key, *numbers],
             ).fetchone()[0]
-            >= SEQ_WINDOW
-        )
-        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-        passed = 0
-        while large and passed < SEQ_BUDGET:
-            resume = "" if last is None else f" AND seq {compare} ?"
-            rows = self._d.run(
-                f"SELECT rid, num, seq FROM ranges WHERE {where}{resume} ORDER BY seq {direction} LIMIT {SEQ_CHUNK}",
-                [*head, *([] if last is None else [last])],
-            ).fetchall()
-            for row in rows:
+            if size >= SEQ_WINDOW:
+                break
+        by_seq = (lambda row: row[2]) if len(keys) > 1 else None
+        if SEQ_WINDOW <= 0 or size >= SEQ_WINDOW:
+            walks = [self._seq_rows(name, account, rtype, key, descending, last) for key in keys]
+            passed = 0
+            for row in walks[0] if by_seq is None else heapq.merge(*walks, key=by_seq, reverse=descending):
+                last, passed = row[2], passed + 1
                 if row[1] is not None and (low is None or row[1] >= low) and (high is None or row[1] <= high):
                     yield row  # (a NULL number: unknown, merged by the caller)
+                if passed >= SEQ_BUDGET:
+                    break
+            else:
+                return
+        start = None if last is None else (0.0, last)
+        spans = [self._window_rows(name, account, rtype, key, bounds, True, descending, start) for key in keys]
+        yield from spans[0] if by_seq is None else heapq.merge(*spans, key=by_seq, reverse=descending)
+
+    def _seq_rows(
+        self, name: str, account: str, rtype: str, key: str, descending: bool, last: int | None
+    ) -> Iterator[tuple[str, Any, int]]:
+        """(rid, num, seq) of one parent's rows in seq order, strictly after seq `last`, SEQ_CHUNK at a time."""
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        while True:
+            resume = "" if last is None else f" AND seq {compare} ?"
+            rows = self._d.run(
+                f"SELECT rid, num, seq FROM ranges WHERE account=? AND rtype=? AND field=? AND key = ?{resume} "
+                f"ORDER BY seq {direction} LIMIT {SEQ_CHUNK}",
+                [account, rtype, name, key, *([] if last is None else [last])],
+            ).fetchall()
+            yield from rows
             if len(rows) < SEQ_CHUNK:
                 return
-            passed += len(rows)
             last = rows[-1][2]
-        yield from self._window_rows(
-            name, account, rtype, keys, bounds, True, descending, None if last is None else (0.0, last)
-        )
 
     def _placed(
         self, account: str, rtype: str, rows: Iterator[tuple[str, Any, int]], sort_field: str | None

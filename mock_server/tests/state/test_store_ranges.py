@@ -487,3 +487,69 @@ def test_postgres_walks_a_window_by_seq_in_index_order(
     monkeypatch.setattr("mock_server.state._sql.SEQ_CHUNK", 8)  # a chunk that is a small share, as at scale
     plan = _postgres_plan(index, open_any_store, _seq_walk_statement)
     assert "ranges_seq" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("kind", ("sqlite", "postgresql"))
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_a_window_of_several_parents_reads_each_parent_and_merges_them_as_memory_does(
+    kind: str, way: str, index: ResourceIndex, open_any_store: Callable[[str], Store], monkeypatch: Any
+) -> None:
+    """Several parents' windows (one index range per parent, merged; never an `IN` list a planner without
+    statistics turns into a filter over every parent's rows) hold what the memory store's hold, in the same
+    order, from every cursor, whichever way the SQL store walks (`WAYS`)."""
+    _, (window, chunk, budget) = WAYS[way]
+    monkeypatch.setattr("mock_server.state._sql.SEQ_WINDOW", window)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_CHUNK", chunk)
+    monkeypatch.setattr("mock_server.state._sql.SEQ_BUDGET", budget)
+    events = _time_ordered_events(random.Random(7))
+    answers: dict[str, list[list[str]]] = {}
+    for name in ("memory", kind):
+        store = open_any_store(name)
+        store.configure(build_plan(index))
+        with store.transaction() as tx:
+            tx.put_many(ACCOUNT, [dict(e) for e in events])
+        got: list[list[str]] = []
+        dialect = {"memory": _Sqlite, "sqlite": _Sqlite, "postgresql": _Postgres}[name]
+        with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
+            for keys in (["M1", "M2"], ["M2", "M1", "M9"]):
+                for bounds in (
+                    (DAY0.timestamp() + 86400 * 250, None),
+                    (DAY0.timestamp() + 86400 * 30, DAY0.timestamp() + 86400 * 200),
+                ):
+                    parent = ("metric_id", [key_text(k) or "" for k in keys])
+                    found = tx.between(ACCOUNT, "event", parent, "datetime", bounds)
+                    got.append(sorted(r["id"] for r in found or []))
+                    for sort_field in (None, "datetime"):
+                        for descending in (False, True):
+                            walk = tx.walk_between(
+                                ACCOUNT,
+                                "event",
+                                parent,
+                                "datetime",
+                                bounds,
+                                sort_field,
+                                descending=descending,
+                                after=None,
+                            )
+                            if walk is None:
+                                got.append(["(no walk)"])
+                                continue
+                            walked = list(walk)
+                            got.append([r["id"] for _, r in walked])
+                            if len(walked) > 5:  # and on from a cursor in the middle
+                                middle = walked[len(walked) // 2][0]
+                                again = tx.walk_between(
+                                    ACCOUNT,
+                                    "event",
+                                    parent,
+                                    "datetime",
+                                    bounds,
+                                    sort_field,
+                                    descending=descending,
+                                    after=middle,
+                                )
+                                got.append([r["id"] for _, r in again or ()])
+        answers[name] = got
+        assert not [sql for sql, _ in statements if " IN (" in sql], name  # one index range per parent
+    assert all(answers["memory"]), answers["memory"]
+    assert answers[kind] == answers["memory"]
