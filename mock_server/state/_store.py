@@ -232,6 +232,7 @@ class Store(Protocol):
 
     def configure(self, plan: IndexPlan) -> None: ...  # what to index (from the spec); before serving
     def loading(self) -> AbstractContextManager[None]: ...  # around a bulk load (a demo account)
+    def load_lock(self) -> AbstractContextManager[None]: ...  # one load at a time across processes (`_seed`)
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
     def reset(self, account: str | None = None) -> None: ...
     def accounts(self) -> list[str]: ...
@@ -1103,6 +1104,9 @@ class MemoryStore:
 
     def loading(self) -> AbstractContextManager[None]:
         return nullcontext()  # records are stored as they come; indexes are kept as they go
+
+    def load_lock(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one process holds the state: its loads run one after another
 
     def transaction(self, *, write: bool = True) -> _MemoryTransaction:
         return _MemoryTransaction(self)
