@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from mock_server import IdRule, IdRules, id_rules, seeded_id
+from mock_server import IdRule, IdRules, account_for_name, id_rules, seeded_id
 
 from ._backends import apply_consent, expand_definition
 from ._index import ResourceIndex
@@ -630,11 +630,13 @@ def load_demo(index: ResourceIndex, store: Store, profiles: int, *, account: str
     it holds what a load that died mid-way stored (then it is loaded again: see `apply_seed`).
     Returns how many resources were stored."""
     doc = {"accounts": {account: demo_resources(index, profiles, seed=seed)}}
-    source = f"demo data ({profiles:,} profiles, seed {seed})"
+    source = f"demo data: {profiles:,} profiles, seed {seed}"
     # One load at a time across processes, and a load a crash cut short is loaded again (`apply_seed`): emptied
     # here, before `loading()` looks at the store, so that an emptied store loads the fast way.
     with store.load_lock():
-        forget_unfinished_load(store, account)
+        stored_as = account_for_name(account)  # (None: apply_seed says why)
+        if stored_as is not None:
+            forget_unfinished_load(store, str(stored_as))
         # Identifiers are unique by construction, so the loader need not search the account for each profile.
         with store.loading():  # a SQL store builds its indexes after the load, not row by row
             return apply_seed(

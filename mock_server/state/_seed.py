@@ -126,7 +126,7 @@ def forget_unfinished_load(store: Store, account: str) -> bool:
         return False
     attributes = marker.get("attributes") or {}
     log.warning(
-        "account %s: a load of %s (started %s) did not end: what it stored is removed and the account loaded again",
+        "account %s: a load (%s, started %s) did not end: what it stored is removed and the account loaded again",
         account,
         attributes.get("source", "seed data"),
         attributes.get("started", "at an earlier start"),

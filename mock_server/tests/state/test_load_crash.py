@@ -1,0 +1,168 @@
+"""A demo load killed mid-way (kill -9 of a real loading process) leaves no partial account behind: the next
+start loads the account again and it holds exactly what an uninterrupted load stores (every record, index row
+and hourly total), and a start while the load still runs in another process waits for it instead of loading
+twice or serving a part of the account. SQLite and PostgreSQL (the session's throwaway cluster: these tests
+fail, never skip, without it); the memory store does not outlive its process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock_server import account_for_name
+from mock_server._compile import CompiledSpec
+from mock_server.state import ResourceIndex, SqliteStore, Store, load_demo
+from mock_server.state._backends import ROLLUPS
+from mock_server.state._demo import DEMO_ACCOUNT
+from mock_server.state._plan import build_plan
+from mock_server.state._postgres import PostgresStore
+from mock_server.state._seed import LOAD_TYPE
+
+from . import _loader_process
+from .test_store_sql_load import _answers
+
+pytestmark = [pytest.mark.timeout(300)]
+
+SQL_KINDS = ("sqlite", "postgresql")
+PROFILES = 40  # ~500 resources: several batches of _loader_process.BATCH
+STOP_AFTER = 3  # write transactions the loader commits before it stops (and is killed)
+
+
+def _query(store: Store, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(store, SqliteStore):
+        return [tuple(row) for row in store._conn.execute(sql, args).fetchall()]
+    assert isinstance(store, PostgresStore)
+    with store._transaction() as dialect:
+        return [tuple(row) for row in dialect.run(sql, args).fetchall()]
+
+
+def _account(store: Store) -> dict[str, Any]:
+    """What the demo account holds, independent of the seq numbers the load drew: each type's count, each
+    record's body, the index rows that hold no seq, and the hourly totals (what aggregates read)."""
+    where = ("WHERE account=?", (str(account_for_name(DEMO_ACCOUNT)),))
+
+    def rows(table: str) -> list[tuple[str, ...]]:
+        return sorted(
+            tuple(str(v) for v in row) for row in _query(store, f"SELECT * FROM {table} {where[0]}", where[1])
+        )
+
+    bodies = []
+    for rtype, rid, body in _query(store, f"SELECT rtype, rid, body FROM resources {where[0]}", where[1]):
+        record = json.loads(body)
+        record.pop("seq", None)
+        bodies.append((rtype, rid, json.dumps(record, sort_keys=True)))
+    counts = _query(store, f"SELECT rtype, count(*) FROM resources {where[0]} GROUP BY rtype ORDER BY rtype", where[1])
+    return {
+        "counts": {rtype: int(n) for rtype, n in counts},
+        "bodies": sorted(bodies),
+        "entries": rows("entries"),
+        "refs": rows("refs"),
+        "rollups": rows("rollups"),
+    }
+
+
+def _seqless(answers: list[Any]) -> list[Any]:
+    """`test_store_sql_load._answers` (pages, lookups, a record) without the record's seq (the load's draw)."""
+    record = dict(answers[-1])
+    record.pop("seq", None)
+    return [*answers[:-1], record]
+
+
+def _total(account: dict[str, Any]) -> int:
+    return sum(account["counts"].values())
+
+
+@contextmanager
+def _loader(compiled: CompiledSpec, state: str) -> Iterator[subprocess.Popen[str]]:
+    """A loading process stopped mid-load (after STOP_AFTER committed batches); killed (-9) at the end."""
+    args = [str(compiled.patched_json), state, str(PROFILES), str(STOP_AFTER)]
+    child = subprocess.Popen([sys.executable, "-m", _loader_process.__name__, *args], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "stopped"
+        yield child
+    finally:
+        child.kill()
+        child.wait()
+
+
+def _state(kind: str, open_any_store: Callable[[str], Store]) -> tuple[str, Store]:
+    """A fresh state's URL (as `--state` or `_loader_process` takes it) and a store open on it."""
+    store = open_any_store(kind)
+    state = str(store.path) if isinstance(store, SqliteStore) else store.url  # type: ignore[attr-defined]
+    return state, store
+
+
+def _uninterrupted(kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store], tmp_path: Path) -> Store:
+    store = SqliteStore(tmp_path / "reference.db") if kind == "sqlite" else open_any_store("postgresql-reference")
+    store.configure(build_plan(index, ROLLUPS))
+    load_demo(index, store, PROFILES)
+    return store
+
+
+@pytest.mark.parametrize("kind", SQL_KINDS)
+def test_a_load_killed_mid_way_is_loaded_whole_at_the_next_start(
+    kind: str,
+    index: ResourceIndex,
+    compiled: CompiledSpec,
+    open_any_store: Callable[[str], Store],
+    tmp_path: Path,
+) -> None:
+    reference = _uninterrupted(kind, index, open_any_store, tmp_path)
+    expected = _account(reference)
+    state, store = _state(kind, open_any_store)
+    with _loader(compiled, state) as child:
+        partial = _account(store)
+        assert 0 < _total(partial) < _total(expected)  # killed mid-load: a part of the account is stored
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    restarted = open_any_store(kind)  # the next start
+    restarted.configure(build_plan(index, ROLLUPS))
+    assert load_demo(index, restarted, PROFILES) == sum(expected["counts"].values())
+    assert _account(restarted) == expected
+    assert LOAD_TYPE not in _account(restarted)["counts"]
+    assert _seqless(_answers(restarted)) == _seqless(_answers(reference))
+    assert load_demo(index, restarted, PROFILES) == 0  # loaded: the start after is left alone
+    if kind == "sqlite":
+        reference.close()
+
+
+@pytest.mark.parametrize("kind", SQL_KINDS)
+def test_a_start_while_another_process_loads_waits_for_it(
+    kind: str,
+    index: ResourceIndex,
+    compiled: CompiledSpec,
+    open_any_store: Callable[[str], Store],
+    tmp_path: Path,
+) -> None:
+    reference = _uninterrupted(kind, index, open_any_store, tmp_path)
+    expected = _account(reference)
+    state, store = _state(kind, open_any_store)
+    second = open_any_store(kind)  # a second worker starting while the first one loads
+    second.configure(build_plan(index, ROLLUPS))
+    loaded: list[int] = []
+    with _loader(compiled, state) as child:
+        partial = _account(store)
+        worker = threading.Thread(target=lambda: loaded.append(load_demo(index, second, PROFILES)))
+        worker.start()
+        worker.join(3)
+        # It waits for the running load: neither loads a second time beside it nor takes the part as the whole.
+        assert worker.is_alive() and loaded == []
+        assert _account(store) == partial
+        os.kill(child.pid, signal.SIGKILL)  # the first worker dies mid-load: the waiting one loads the account
+        child.wait()
+        worker.join(120)
+    assert loaded == [_total(expected)]
+    assert _account(second) == expected
+    if kind == "sqlite":
+        reference.close()
