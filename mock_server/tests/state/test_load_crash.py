@@ -21,7 +21,8 @@ import pytest
 
 from mock_server import account_for_name
 from mock_server._compile import CompiledSpec
-from mock_server.state import ResourceIndex, SqliteStore, Store, load_demo
+from mock_server.state import ResourceIndex, SeedError, SqliteStore, Store, apply_seed, export_state, load_demo
+from mock_server.state._account_settings import read_settings
 from mock_server.state._backends import ROLLUPS
 from mock_server.state._demo import DEMO_ACCOUNT
 from mock_server.state._plan import build_plan
@@ -166,3 +167,34 @@ def test_a_start_while_another_process_loads_waits_for_it(
     assert _account(second) == expected
     if kind == "sqlite":
         reference.close()
+
+
+def _profiles(count: int, bad_at: int | None = None) -> Iterator[dict[str, Any]]:
+    """A streamed account (a generator, stored batch by batch); a resource without a type at `bad_at`."""
+    for n in range(count):
+        if n == bad_at:
+            yield {"attributes": {}}
+        yield {"type": "profile", "id": f"P{n:04d}", "attributes": {"email": f"p{n}@seed.example.com"}}
+
+
+@pytest.mark.parametrize("kind", ("memory", *SQL_KINDS))
+def test_a_seed_load_cut_short_is_loaded_again_whole(
+    kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store]
+) -> None:
+    store = open_any_store(kind)
+    store.configure(build_plan(index, ROLLUPS))
+    settings = {"api_key:pk_seeded": {"scopes": "read-only"}}
+    cut = {"accounts": {"api_key:pk_seeded": _profiles(50, bad_at=30)}, "settings": settings}
+    with pytest.raises(SeedError, match=r"\[30\]"):  # the load stops after three batches of 10
+        apply_seed(index, store, cut, only_empty=True, batch_size=10)
+    account = str(account_for_name("api_key:pk_seeded"))
+    with store.transaction(write=False) as tx:
+        assert len(tx.scan(account, "profile")) == 30
+    whole = {"accounts": {"api_key:pk_seeded": _profiles(50)}, "settings": settings}
+    assert apply_seed(index, store, whole, only_empty=True, batch_size=10) == 50  # not left as it was
+    with store.transaction(write=False) as tx:
+        assert [r["id"] for r in tx.scan(account, "profile")] == [f"P{n:04d}" for n in range(50)]
+        assert LOAD_TYPE not in tx.types(account)
+        assert read_settings(tx, account) is not None
+    assert export_state(store, account)["accounts"][account][0]["id"] == "P0000"
+    assert apply_seed(index, store, whole, only_empty=True, batch_size=10) == 0  # whole: left alone
