@@ -238,7 +238,7 @@ class SqliteStore:
     def append_journal(
         self,
         account: str,
-        entry: dict[str, Any],
+        entry: dict[str, Any] | str,
         *,
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
