@@ -6,12 +6,16 @@ fail, never skip, without it); the memory store does not outlive its process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +25,16 @@ import pytest
 
 from mock_server import account_for_name
 from mock_server._compile import CompiledSpec
-from mock_server.state import ResourceIndex, SeedError, SqliteStore, Store, apply_seed, export_state, load_demo
+from mock_server.state import (
+    ResourceIndex,
+    SeedError,
+    SqliteStore,
+    Store,
+    apply_seed,
+    demo_resources,
+    export_state,
+    load_demo,
+)
 from mock_server.state._account_settings import read_settings
 from mock_server.state._backends import ROLLUPS
 from mock_server.state._demo import DEMO_ACCOUNT
@@ -29,6 +42,7 @@ from mock_server.state._plan import build_plan
 from mock_server.state._postgres import PostgresStore
 from mock_server.state._seed import LOAD_TYPE
 
+from .._served import free_port, served_mock
 from . import _loader_process
 from .test_store_sql_load import _answers
 
@@ -198,3 +212,38 @@ def test_a_seed_load_cut_short_is_loaded_again_whole(
         assert read_settings(tx, account) is not None
     assert export_state(store, account)["accounts"][account][0]["id"] == "P0000"
     assert apply_seed(index, store, whole, only_empty=True, batch_size=10) == 0  # whole: left alone
+
+
+CLI_PROFILES = 2_000  # ~22,000 resources: several of `kdk mock`'s batches (DEMO_BATCH), a few seconds to load
+
+
+@pytest.mark.slow
+def test_kdk_mock_killed_while_it_loads_loads_the_account_whole_when_started_again(
+    index: ResourceIndex, tmp_path: Path
+) -> None:
+    """The real `kdk mock --demo-data` killed (-9, its process group) at whatever point of its load it is once its
+    first batch is committed; the next `kdk mock` on the same file says so and loads the whole account."""
+    path = tmp_path / "state.db"
+    args = ["--state", f"sqlite:{path}", "--demo-data", str(CLI_PROFILES)]
+    command = [sys.executable, "-c", "from kdk.cli import main; main()", "mock", "--port", str(free_port()), *args]
+    loader = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stored = 0
+        while not stored and loader.poll() is None:
+            time.sleep(0.02)
+            with contextlib.suppress(sqlite3.OperationalError), contextlib.closing(sqlite3.connect(path)) as db:
+                stored = db.execute("SELECT count(*) FROM resources").fetchone()[0]
+        os.killpg(loader.pid, signal.SIGKILL)
+    finally:
+        loader.kill()
+        loader.wait()
+    expected = Counter(resource["type"] for resource in demo_resources(index, CLI_PROFILES))
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        counts = dict(db.execute("SELECT rtype, count(*) FROM resources GROUP BY rtype").fetchall())
+    assert 0 < sum(counts.values()) < sum(expected.values()), counts  # killed mid-load
+    with served_mock(args, "pk_test") as again:
+        assert again.request("GET", "/api/profiles?page[size]=1").status_code == 200
+        assert "did not end" in again.output()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        counts = dict(db.execute("SELECT rtype, count(*) FROM resources GROUP BY rtype").fetchall())
+    assert counts == dict(expected)
