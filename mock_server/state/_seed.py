@@ -44,7 +44,15 @@ from ._seed_stream import STREAM_FROM_BYTES, SeedError, stream_seed_file
 from ._store import BatchingTx, Store, StoreTx
 from ._webhooks import WebhookSender
 
-__all__ = ["LOAD_TYPE", "SeedError", "apply_seed", "export_state", "forget_unfinished_load", "load_seed_file"]
+__all__ = [
+    "LOAD_TYPE",
+    "SeedError",
+    "apply_seed",
+    "export_state",
+    "forget_unfinished_load",
+    "load_seed_file",
+    "unfinished_loads",
+]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +144,18 @@ def forget_unfinished_load(store: Store, account: str) -> bool:
         with store.transaction() as tx:
             write_settings(tx, account, settings)
     return True
+
+
+def unfinished_loads(store: Store) -> dict[str, str]:
+    """The accounts holding a load's marker (account -> what it loads): a load that died mid-way, or one that
+    still runs in another process. What a start that loads nothing into them says (it serves them as they are)."""
+    found: dict[str, str] = {}
+    for account in store.accounts():
+        with store.transaction(write=False) as tx:
+            marker = tx.get(account, LOAD_TYPE, _LOAD_ID)
+        if marker is not None:
+            found[account] = str((marker.get("attributes") or {}).get("source", "seed data"))
+    return found
 
 
 def _apply_seed(

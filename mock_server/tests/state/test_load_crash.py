@@ -241,9 +241,13 @@ def test_kdk_mock_killed_while_it_loads_loads_the_account_whole_when_started_aga
     with contextlib.closing(sqlite3.connect(path)) as db:
         counts = dict(db.execute("SELECT rtype, count(*) FROM resources GROUP BY rtype").fetchall())
     assert 0 < sum(counts.values()) < sum(expected.values()), counts  # killed mid-load
+    with served_mock(args[:2], "pk_test") as unloaded:  # a start that loads nothing serves the part, not silently
+        assert unloaded.request("GET", "/api/profiles?page[size]=1").status_code == 200
+        assert "holds part of a load (demo data: 2,000 profiles, seed 0) that has not ended" in unloaded.output()
     with served_mock(args, "pk_test") as again:
         assert again.request("GET", "/api/profiles?page[size]=1").status_code == 200
         assert "did not end" in again.output()
+        assert "has not ended" not in again.output()
     with contextlib.closing(sqlite3.connect(path)) as db:
         counts = dict(db.execute("SELECT rtype, count(*) FROM resources GROUP BY rtype").fetchall())
     assert counts == dict(expected)
