@@ -185,7 +185,7 @@ def _apply_seed(
                 f"accounts.{name}: name an account by its credential (`api_key:<key>`, `oauth:<token>`, "
                 "`company:<company_id>`) or its id (`acct_...`)"
             )
-        if only_empty:
+        if only_empty and str(account) not in marked:  # (an account named twice: this load's marker is its own)
             forget_unfinished_load(store, str(account))
         items = enumerate(resources)
         first = True

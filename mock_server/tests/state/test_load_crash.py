@@ -251,3 +251,17 @@ def test_kdk_mock_killed_while_it_loads_loads_the_account_whole_when_started_aga
     with contextlib.closing(sqlite3.connect(path)) as db:
         counts = dict(db.execute("SELECT rtype, count(*) FROM resources GROUP BY rtype").fetchall())
     assert counts == dict(expected)
+
+
+def test_an_account_named_twice_in_one_seed_keeps_what_the_first_name_loaded(
+    index: ResourceIndex, open_any_store: Callable[[str], Store]
+) -> None:
+    """The load's own marker is not a dead load's: the second name finds the account full and leaves it."""
+    store = open_any_store("sqlite")
+    store.configure(build_plan(index, ROLLUPS))
+    account = str(account_for_name("api_key:pk_twice"))
+    doc = {"accounts": {"api_key:pk_twice": list(_profiles(3)), account: list(_profiles(5))}}
+    assert apply_seed(index, store, doc, only_empty=True) == 3
+    with store.transaction(write=False) as tx:
+        assert len(tx.scan(account, "profile")) == 3
+        assert LOAD_TYPE not in tx.types(account)
