@@ -211,25 +211,17 @@ class SqliteStore:
         self._conn.execute("COMMIT")
 
     def _write(self, *statements: str, args: tuple[Any, ...] = ()) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql in statements:
-                    self._conn.execute(sql, args)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, self._begun():
+            for sql in statements:
+                self._conn.execute(sql, args)
 
     def reset(self, account: str | None = None) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with self._lock, self._begun():
             for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES, ROLLUPS):
                 if account is None:
                     self._conn.execute(f"DELETE FROM {table}")
                 else:
                     self._conn.execute(f"DELETE FROM {table} WHERE account=?", (account,))
-            self._conn.execute("COMMIT")
 
     def accounts(self) -> list[str]:
         with self._lock:
@@ -243,16 +235,8 @@ class SqliteStore:
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                append_journal(
-                    self._dialect, account, entry, max_entries, max_bytes, length="length(CAST(entry AS BLOB))"
-                )
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, self._begun():
+            append_journal(self._dialect, account, entry, max_entries, max_bytes, length="length(CAST(entry AS BLOB))")
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:
