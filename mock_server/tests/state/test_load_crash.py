@@ -63,13 +63,13 @@ def _query(store: Store, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any
 
 def _account(store: Store) -> dict[str, Any]:
     """What the demo account holds, independent of the seq numbers the load drew: each type's count, each
-    record's body, the index rows that hold no seq, and the hourly totals (what aggregates read)."""
+    record's body, the creation order, every index row (its seq left out) and the hourly totals (what
+    aggregates read)."""
     where = ("WHERE account=?", (str(account_for_name(DEMO_ACCOUNT)),))
 
-    def rows(table: str) -> list[tuple[str, ...]]:
-        return sorted(
-            tuple(str(v) for v in row) for row in _query(store, f"SELECT * FROM {table} {where[0]}", where[1])
-        )
+    def rows(table: str, seq: int | None = None) -> list[tuple[str, ...]]:
+        found = _query(store, f"SELECT * FROM {table} {where[0]}", where[1])
+        return sorted(tuple(str(v) for n, v in enumerate(row) if n != seq) for row in found)
 
     bodies = []
     for rtype, rid, body in _query(store, f"SELECT rtype, rid, body FROM resources {where[0]}", where[1]):
@@ -80,8 +80,11 @@ def _account(store: Store) -> dict[str, Any]:
     return {
         "counts": {rtype: int(n) for rtype, n in counts},
         "bodies": sorted(bodies),
+        "order": _query(store, f"SELECT rtype, rid FROM resources {where[0]} ORDER BY seq", where[1]),
         "entries": rows("entries"),
+        "orders": rows("orders", seq=6),
         "refs": rows("refs"),
+        "ranges": rows("ranges", seq=5),
         "rollups": rows("rollups"),
     }
 
