@@ -150,11 +150,12 @@ def unfinished_loads(store: Store) -> dict[str, str]:
     """The accounts holding a load's marker (account -> what it loads): a load that died mid-way, or one that
     still runs in another process. What a start that loads nothing into them says (it serves them as they are)."""
     found: dict[str, str] = {}
-    for account in store.accounts():
-        with store.transaction(write=False) as tx:
+    accounts = store.accounts()  # (at most `max_accounts`: a primary-key seek each, in one transaction)
+    with store.transaction(write=False) as tx:
+        for account in accounts:
             marker = tx.get(account, LOAD_TYPE, _LOAD_ID)
-        if marker is not None:
-            found[account] = str((marker.get("attributes") or {}).get("source", "seed data"))
+            if marker is not None:
+                found[account] = str((marker.get("attributes") or {}).get("source", "seed data"))
     return found
 
 
