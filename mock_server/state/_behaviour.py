@@ -107,7 +107,7 @@ class StatefulBehaviour:
         if not self.accounts.admit(exchange.account):
             return
         body, body_bytes = _journal_body(exchange.body, self.limits.journal_body_bytes, exchange.body_bytes)
-        entry: dict[str, Any] = {
+        head = {
             "seq": time.time_ns(),
             "time": dt.datetime.now(dt.UTC).isoformat(),
             "account": exchange.account,
@@ -115,16 +115,13 @@ class StatefulBehaviour:
             "method": exchange.method,
             "path": exchange.path,
             "query": exchange.query,
-            "body": body,
-            "auth_kind": exchange.auth_kind,
-            "status": exchange.status,
-            "errors": exchange.errors,
         }
+        tail: dict[str, Any] = {"auth_kind": exchange.auth_kind, "status": exchange.status, "errors": exchange.errors}
         if body_bytes is not None:
-            entry["body_omitted"] = {"bytes": body_bytes, "limit": self.limits.journal_body_bytes}
+            tail["body_omitted"] = {"bytes": body_bytes, "limit": self.limits.journal_body_bytes}
         self.store.append_journal(
             exchange.account,
-            entry,
+            _journal_entry(head, body, tail),
             max_entries=self.limits.journal_entries,
             max_bytes=self.limits.journal_bytes,
         )
@@ -351,32 +348,29 @@ class StatefulBehaviour:
         return MockResponse(201, result)
 
 
-def _journal_body(value: Any, limit: int, received: int | None = None) -> tuple[Any, int | None]:
-    """(the body as the journal keeps it, None) or, when it is larger than `limit` bytes, (None, its size): as
-    received (`received`, its Content-Length), else as JSON. A multipart upload carries bytes: those become a
-    short note."""
+def _journal_body(value: Any, limit: int, received: int | None = None) -> tuple[str, int | None]:
+    """(the body's JSON text as the journal keeps it, None) or, when it is larger than `limit` bytes, ("null",
+    its size): as received (`received`, its Content-Length), else as JSON. A multipart upload carries bytes:
+    those become a short note. The text is the entry's (`_journal_entry`): the body is encoded once."""
     if received is not None and received > limit:
-        return None, received  # (a bulk job's 10,000 resources: not written out again only to be measured)
-
-    noted = False
-
-    def note(obj: Any) -> Any:
-        nonlocal noted
-        noted = True
-        if isinstance(obj, bytes | bytearray):
-            return f"<{len(obj)} bytes>"
-        return repr(obj)
-
+        return "null", received  # (a bulk job's 10,000 resources: not written out again only to be measured)
     try:
         text = json_text(value)  # a JSON body (the common case): the journal's own encoder
     except TypeError:
-        text = json.dumps(value, default=note)
+        text = json.dumps(value, default=_note)
     size = len(text)  # (ASCII JSON: one byte a character)
-    if size > limit:
-        return None, size
-    # Every store writes an entry out as JSON when it is appended (a snapshot): the body itself will do, unless
-    # it held what JSON cannot (an upload's bytes), which the journal keeps as a note.
-    return (json.loads(text) if noted else value), None
+    return ("null", size) if size > limit else (text, None)
+
+
+def _note(obj: Any) -> Any:
+    """What the journal keeps of a value JSON cannot hold (an upload's bytes)."""
+    return f"<{len(obj)} bytes>" if isinstance(obj, bytes | bytearray) else repr(obj)
+
+
+def _journal_entry(head: dict[str, Any], body: str, tail: dict[str, Any]) -> str:
+    """A journal entry's JSON, as `json_text` writes `{**head, "body": ..., **tail}`, with the body's text (already
+    encoded, to be measured: `_journal_body`) spliced in rather than encoded a second time."""
+    return f'{json_text(head)[:-1]}, "body": {body}, {json_text(tail)[1:]}'
 
 
 def _admin_error(status: int, detail: str) -> MockResponse:

@@ -168,4 +168,12 @@ def behaviours_from_options(
             )
         else:
             print(f"kdk mock: demo data: {account} already holds resources; left as it is", file=sys.stderr)
+    from ._seed import unfinished_loads
+
+    for account, source in unfinished_loads(behaviour.store).items():  # (a load of this start ended: not these)
+        print(
+            f"kdk mock: {account} holds part of a load ({source}) that has not ended: it runs in another process, "
+            "or it died (the next start with the same --demo-data/--seed-data loads it again, whole)",
+            file=sys.stderr,
+        )
     return [behaviour]

@@ -31,11 +31,11 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from mock_server import IdRule, IdRules, id_rules, seeded_id
+from mock_server import IdRule, IdRules, account_for_name, id_rules, seeded_id
 
 from ._backends import apply_consent, expand_definition
 from ._index import ResourceIndex
-from ._seed import apply_seed
+from ._seed import apply_seed, forget_unfinished_load
 from ._store import Store
 
 __all__ = [
@@ -626,12 +626,22 @@ DEMO_BATCH = 5_000  # resources per store transaction while a demo account loads
 
 def load_demo(index: ResourceIndex, store: Store, profiles: int, *, account: str = DEMO_ACCOUNT, seed: int = 0) -> int:
     """Fill `account` with a demo account through the seed loader, in batches; an account that already holds
-    resources is left alone (as `--seed-data` does: a restart or a second worker does not load it twice).
+    resources is left alone (as `--seed-data` does: a restart or a second worker does not load it twice), unless
+    it holds what a load that died mid-way stored (then it is loaded again: see `apply_seed`).
     Returns how many resources were stored."""
     doc = {"accounts": {account: demo_resources(index, profiles, seed=seed)}}
-    # Identifiers are unique by construction, so the loader need not search the account for each profile.
-    with store.loading():  # a SQL store builds its indexes after the load, not row by row
-        return apply_seed(index, store, doc, only_empty=True, batch_size=DEMO_BATCH, check_unique=False)
+    source = f"demo data: {profiles:,} profiles, seed {seed}"
+    # One load at a time across processes, and a load a crash cut short is loaded again (`apply_seed`): emptied
+    # here, before `loading()` looks at the store, so that an emptied store loads the fast way.
+    with store.load_lock():
+        stored_as = account_for_name(account)  # (None: apply_seed says why)
+        if stored_as is not None:
+            forget_unfinished_load(store, str(stored_as))
+        # Identifiers are unique by construction, so the loader need not search the account for each profile.
+        with store.loading():  # a SQL store builds its indexes after the load, not row by row
+            return apply_seed(
+                index, store, doc, only_empty=True, batch_size=DEMO_BATCH, check_unique=False, source=source
+            )
 
 
 def write_demo_seed(

@@ -10,9 +10,10 @@ connections and processes; the locks go with the transaction.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
@@ -24,7 +25,6 @@ from ._sql import (
     INDEX_TABLES,
     WINDOW_SCHEMA,
     Row,
-    SqlTx,
     append_journal,
     decimal_number,
     index_names,
@@ -32,11 +32,14 @@ from ._sql import (
     reindex,
     stored_accounts,
 )
+from ._sql_load import LoadLock, LoadTotals
 from ._sql_rollups import TABLE as ROLLUPS
 from ._sqlite import INDEX_VERSION
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
 __all__ = ["PostgresStore"]
+
+log = logging.getLogger(__name__)
 
 # The `*_rid` indexes (for replacing a record's rows) start with the id, so no query by account and type can
 # mistake them for the walk and lookup indexes.
@@ -76,6 +79,7 @@ _LOADED = ("resources", *INDEX_TABLES)  # the tables a load fills (autovacuum is
 BUILD_MEMORY = "256MB"  # maintenance_work_mem while the indexes of a load are built (the default: 64 MB)
 COPY_FROM = 200  # rows a write appends from which COPY is cheaper than pipelined INSERTs
 _SETUP_LOCK = 7_357_001  # advisory lock key: one process at a time creates the tables / reindexes
+_LOAD_LOCK = 7_357_002  # advisory lock key (session): one process at a time loads (`load_lock`)
 
 
 def _clean(value: Any) -> Any:
@@ -201,7 +205,8 @@ class PostgresStore:
             url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, name="kdk-state"
         )
         self.plan = IndexPlan()
-        self._held: rollups.HeldTotals | None = None  # a load's hourly totals, written when it ends
+        self._totals = LoadTotals()  # a load's hourly totals, written when it ends
+        self._load_lock = LoadLock(self._take_load_lock)
         with self._exclusive() as dialect:
             _create_schema(dialect)
 
@@ -235,6 +240,25 @@ class PostgresStore:
             rollups.recover_held(dialect, plan)
             self.plan = plan
 
+    def load_lock(self) -> AbstractContextManager[None]:
+        """Held by one process at a time for a whole load (`_sql_load.LoadLock`): a session advisory lock on a
+        connection of its own, which the server drops when the connection ends (the process died: a crash)."""
+        return self._load_lock()
+
+    @contextmanager
+    def _take_load_lock(self) -> Iterator[None]:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            # A loader's machine that vanishes (no FIN sent) is noticed by the server in about a minute, not after
+            # the system's default two hours of TCP silence (over a unix socket: ignored, nothing to notice).
+            conn.execute("SET tcp_keepalives_idle = 30")
+            conn.execute("SET tcp_keepalives_interval = 10")
+            conn.execute("SET tcp_keepalives_count = 3")
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", [_LOAD_LOCK]).fetchone()
+            if not (row and row[0]):
+                log.warning("waiting for a load into this database by another process to end")
+                conn.execute("SELECT pg_advisory_lock(%s)", [_LOAD_LOCK])
+            yield  # (closing the connection ends the lock)
+
     @contextmanager
     def loading(self) -> Iterator[None]:
         """A bulk load (a demo account): into an empty store, the index tables' indexes are dropped while it
@@ -252,15 +276,10 @@ class PostgresStore:
                 dialect.run(f"DROP INDEX IF EXISTS {name}")
             for table in _LOADED if empty else ():
                 dialect.run(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
-        self._held = held = rollups.HeldTotals()
         try:
-            yield
+            with self._totals.holding(self.transaction):
+                yield
         finally:
-            self._held = None
-            if held.accounts:
-                with self.transaction() as tx:
-                    assert isinstance(tx, SqlTx)
-                    tx.write_held(held)
             if empty:
                 # No ANALYZE after: the reads' plans need no statistics (test_store_sql_plans.py), and sampling
                 # the index tables right after a load took minutes at 100k profiles (autovacuum analyzes later).
@@ -272,13 +291,9 @@ class PostgresStore:
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
         """Writers of one account are serialised (an advisory lock taken on first touch); readers see one
         snapshot."""
-        with self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ") as dialect:
-            held = self._held
-            tx = SqlTx(dialect, self.plan, write=write, held=held)
+        begun = self._transaction("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ")
+        with self._totals.transaction(begun, self.plan, write=write) as tx:
             yield tx
-        for account, deltas in tx.held_totals.items():  # committed: a load's totals are kept for its end
-            assert held is not None
-            held.committed(account, deltas)
 
     def reset(self, account: str | None = None) -> None:
         with self._transaction() as dialect:
@@ -295,7 +310,7 @@ class PostgresStore:
     def append_journal(
         self,
         account: str,
-        entry: dict[str, Any],
+        entry: dict[str, Any] | str,
         *,
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,

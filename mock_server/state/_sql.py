@@ -568,12 +568,13 @@ def decimal_number(value: Any) -> Decimal:
 
 
 def append_journal(
-    dialect: Dialect, account: str, entry: dict[str, Any], max_entries: int, max_bytes: int, *, length: str
+    dialect: Dialect, account: str, entry: dict[str, Any] | str, max_entries: int, max_bytes: int, *, length: str
 ) -> None:
-    """Append `entry` to the account's journal, then drop its oldest entries until the newest fit both bounds:
-    both SQL stores' `append_journal` (`length`: the SQL of an entry's size in bytes). The account's entry count
-    and bytes are kept in `journal_sizes`, so an append costs a few index seeks, not a walk over the journal."""
-    text = json.dumps(entry)
+    """Append `entry` (or its JSON text) to the account's journal, then drop its oldest entries until the newest
+    fit both bounds: both SQL stores' `append_journal` (`length`: the SQL of an entry's size in bytes). The
+    account's entry count and bytes are kept in `journal_sizes`, so an append costs a few index seeks, not a walk
+    over the journal."""
+    text = entry if isinstance(entry, str) else json.dumps(entry)
     dialect.run("INSERT INTO journal (account, entry) VALUES (?, ?)", (account, text))
     row = dialect.run(
         "UPDATE journal_sizes SET entries = entries + 1, bytes = bytes + ? WHERE account=? RETURNING entries, bytes",

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,13 @@ from ._sql import (
     INDEX_TABLES,
     WINDOW_SCHEMA,
     Row,
-    SqlTx,
     append_journal,
     index_names,
     read_journal,
     reindex,
     stored_accounts,
 )
+from ._sql_load import LoadLock, LoadTotals, file_lock
 from ._sql_rollups import TABLE as ROLLUPS
 from ._store import JOURNAL_LIMIT, JOURNAL_MAX_BYTES, StoreTx
 
@@ -144,13 +144,15 @@ class SqliteStore:
         self._lock = threading.RLock()
         self._dialect = _Sqlite(self._conn)
         self.plan = IndexPlan()
-        self._held: rollups.HeldTotals | None = None  # a load's hourly totals, written when it ends
+        self._totals = LoadTotals()  # a load's hourly totals, written when it ends
+        self._load_lock = LoadLock(
+            nullcontext if str(path) == ":memory:" else lambda: file_lock(Path(f"{self.path}-load.lock"))
+        )
 
     def configure(self, plan: IndexPlan) -> None:
         """Index for `plan`; a file indexed for another plan (or none) is reindexed once, in one transaction."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._begun():
                 row = self._conn.execute("SELECT value FROM meta WHERE name = 'plan'").fetchone()
                 if row is None or row[0] != plan.fingerprint() + INDEX_VERSION:
                     reindex(self._dialect, plan)
@@ -159,11 +161,12 @@ class SqliteStore:
                         (plan.fingerprint() + INDEX_VERSION,),
                     )
                 rollups.recover_held(self._dialect, plan)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
             self.plan = plan
+
+    def load_lock(self) -> AbstractContextManager[None]:
+        """Held by one process at a time for a whole load (`_sql_load.LoadLock`): an flock on a file beside the
+        database (SQLite's own locks are fcntl locks on the file itself, which a second descriptor would drop)."""
+        return self._load_lock()
 
     @contextmanager
     def loading(self) -> Iterator[None]:
@@ -171,25 +174,14 @@ class SqliteStore:
         and built after it, by a sort each, not by millions of B-tree inserts. A process opening the file
         meanwhile creates them again (its schema setup), as does the next start after a crash. The hourly totals
         of the accounts it fills are added up meanwhile and written once, when it ends (`HeldTotals`: crash-safe)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                empty = not stored_accounts(self._dialect)
-                for name in _DEFERRED if empty else ():
-                    self._conn.execute(f"DROP INDEX IF EXISTS {name}")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-        self._held = held = rollups.HeldTotals()
+        with self._lock, self._begun():
+            empty = not stored_accounts(self._dialect)
+            for name in _DEFERRED if empty else ():
+                self._conn.execute(f"DROP INDEX IF EXISTS {name}")
         try:
-            yield
+            with self._totals.holding(self.transaction):
+                yield
         finally:
-            self._held = None
-            if held.accounts:
-                with self.transaction() as tx:
-                    assert isinstance(tx, SqlTx)
-                    tx.write_held(held)
             if empty:
                 with self._lock:
                     retry_while_locked(self._create_tables)
@@ -208,40 +200,32 @@ class SqliteStore:
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTx]:
         """Exclusive across processes for writes (`BEGIN IMMEDIATE`); a consistent snapshot for reads."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            held = self._held
-            tx = SqlTx(self._dialect, self.plan, write=write, held=held)
-            try:
-                yield tx
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-            for account, deltas in tx.held_totals.items():  # committed: a load's totals are kept for its end
-                assert held is not None
-                held.committed(account, deltas)
+        with self._lock, self._totals.transaction(self._begun(write), self.plan, write=write) as tx:
+            yield tx
+
+    @contextmanager
+    def _begun(self, write: bool = True) -> Iterator[_Sqlite]:
+        """A transaction on the connection (the caller holds `_lock`): committed, or rolled back if the block raises."""
+        self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield self._dialect
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def _write(self, *statements: str, args: tuple[Any, ...] = ()) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql in statements:
-                    self._conn.execute(sql, args)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, self._begun():
+            for sql in statements:
+                self._conn.execute(sql, args)
 
     def reset(self, account: str | None = None) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+        with self._lock, self._begun():
             for table in ("resources", "journal", "journal_sizes", *INDEX_TABLES, ROLLUPS):
                 if account is None:
                     self._conn.execute(f"DELETE FROM {table}")
                 else:
                     self._conn.execute(f"DELETE FROM {table} WHERE account=?", (account,))
-            self._conn.execute("COMMIT")
 
     def accounts(self) -> list[str]:
         with self._lock:
@@ -250,21 +234,13 @@ class SqliteStore:
     def append_journal(
         self,
         account: str,
-        entry: dict[str, Any],
+        entry: dict[str, Any] | str,
         *,
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                append_journal(
-                    self._dialect, account, entry, max_entries, max_bytes, length="length(CAST(entry AS BLOB))"
-                )
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, self._begun():
+            append_journal(self._dialect, account, entry, max_entries, max_bytes, length="length(CAST(entry AS BLOB))")
 
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]:
         with self._lock:

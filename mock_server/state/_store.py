@@ -232,12 +232,13 @@ class Store(Protocol):
 
     def configure(self, plan: IndexPlan) -> None: ...  # what to index (from the spec); before serving
     def loading(self) -> AbstractContextManager[None]: ...  # around a bulk load (a demo account)
+    def load_lock(self) -> AbstractContextManager[None]: ...  # one load at a time across processes (`_seed`)
     def transaction(self, *, write: bool = True) -> Any: ...  # a context manager yielding a StoreTx
     def reset(self, account: str | None = None) -> None: ...
     def accounts(self) -> list[str]: ...
     def append_journal(  # keeps the newest `max_entries` entries, at most `max_bytes` of them (journal_size)
-        self, account: str, entry: dict[str, Any], *, max_entries: int = ..., max_bytes: int = ...
-    ) -> None: ...
+        self, account: str, entry: dict[str, Any] | str, *, max_entries: int = ..., max_bytes: int = ...
+    ) -> None: ...  # `entry`: an entry, or its JSON as `json_text` writes it
     def journal(self, account: str | None = None, limit: int = JOURNAL_LIMIT) -> list[dict[str, Any]]: ...
     def clear_journal(self, account: str | None = None) -> None: ...
     def close(self) -> None: ...
@@ -1104,6 +1105,9 @@ class MemoryStore:
     def loading(self) -> AbstractContextManager[None]:
         return nullcontext()  # records are stored as they come; indexes are kept as they go
 
+    def load_lock(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one process holds the state: its loads run one after another
+
     def transaction(self, *, write: bool = True) -> _MemoryTransaction:
         return _MemoryTransaction(self)
 
@@ -1122,14 +1126,14 @@ class MemoryStore:
     def append_journal(
         self,
         account: str,
-        entry: dict[str, Any],
+        entry: dict[str, Any] | str,
         *,
         max_entries: int = JOURNAL_LIMIT,
         max_bytes: int = JOURNAL_MAX_BYTES,
     ) -> None:
         # Kept as its JSON, as the SQL stores keep it: a snapshot (later changes to what the entry holds do not
         # reach the journal), whose length is its journal_size.
-        text = json_text(entry)
+        text = entry if isinstance(entry, str) else json_text(entry)
         size = len(text)  # (ASCII: its journal_size)
         with self._lock:
             entries = self._journal.setdefault(account, [])
