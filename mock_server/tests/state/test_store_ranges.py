@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -521,34 +522,12 @@ def test_a_window_of_several_parents_reads_each_parent_and_merges_them_as_memory
                     got.append(sorted(r["id"] for r in found or []))
                     for sort_field in (None, "datetime"):
                         for descending in (False, True):
-                            walk = tx.walk_between(
-                                ACCOUNT,
-                                "event",
-                                parent,
-                                "datetime",
-                                bounds,
-                                sort_field,
-                                descending=descending,
-                                after=None,
-                            )
-                            if walk is None:
-                                got.append(["(no walk)"])
-                                continue
-                            walked = list(walk)
+                            walk = partial(tx.walk_between, ACCOUNT, "event", parent, "datetime", bounds, sort_field)
+                            walked = list(walk(descending=descending, after=None) or [("-", {"id": "(no walk)"})])
                             got.append([r["id"] for _, r in walked])
                             if len(walked) > 5:  # and on from a cursor in the middle
                                 middle = walked[len(walked) // 2][0]
-                                again = tx.walk_between(
-                                    ACCOUNT,
-                                    "event",
-                                    parent,
-                                    "datetime",
-                                    bounds,
-                                    sort_field,
-                                    descending=descending,
-                                    after=middle,
-                                )
-                                got.append([r["id"] for _, r in again or ()])
+                                got.append([r["id"] for _, r in walk(descending=descending, after=middle) or ()])
         answers[name] = got
         assert not [sql for sql, _ in statements if " IN (" in sql], name  # one index range per parent
     assert all(answers["memory"]), answers["memory"]
