@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,69 +122,68 @@ def _state(kind: str, open_any_store: Callable[[str], Store]) -> tuple[str, Stor
     return state, store
 
 
-def _uninterrupted(kind: str, index: ResourceIndex, open_any_store: Callable[[str], Store], tmp_path: Path) -> Store:
-    store = SqliteStore(tmp_path / "reference.db") if kind == "sqlite" else open_any_store("postgresql-reference")
-    store.configure(build_plan(index, ROLLUPS))
-    load_demo(index, store, PROFILES)
-    return store
+@dataclass
+class _Crash:
+    """A state an uninterrupted load filled (`reference`, `expected`: what it holds) and one to load into."""
+
+    kind: str
+    reference: Store
+    expected: dict[str, Any]
+    state: str  # where the loading process writes
+    store: Store  # the same state, seen from here
 
 
-@pytest.mark.parametrize("kind", SQL_KINDS)
-def test_a_load_killed_mid_way_is_loaded_whole_at_the_next_start(
-    kind: str,
-    index: ResourceIndex,
-    compiled: CompiledSpec,
-    open_any_store: Callable[[str], Store],
-    tmp_path: Path,
-) -> None:
-    reference = _uninterrupted(kind, index, open_any_store, tmp_path)
-    expected = _account(reference)
+@pytest.fixture(params=SQL_KINDS)
+def crash(
+    request: pytest.FixtureRequest, index: ResourceIndex, open_any_store: Callable[[str], Store], tmp_path: Path
+) -> Iterator[_Crash]:
+    kind = str(request.param)
+    reference = SqliteStore(tmp_path / "reference.db") if kind == "sqlite" else open_any_store("postgresql-reference")
+    reference.configure(build_plan(index, ROLLUPS))
+    load_demo(index, reference, PROFILES)
     state, store = _state(kind, open_any_store)
-    with _loader(compiled, state) as child:
-        partial = _account(store)
-        assert 0 < _total(partial) < _total(expected)  # killed mid-load: a part of the account is stored
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    restarted = open_any_store(kind)  # the next start
-    restarted.configure(build_plan(index, ROLLUPS))
-    assert load_demo(index, restarted, PROFILES) == sum(expected["counts"].values())
-    assert _account(restarted) == expected
-    assert LOAD_TYPE not in _account(restarted)["counts"]
-    assert _seqless(_answers(restarted)) == _seqless(_answers(reference))
-    assert load_demo(index, restarted, PROFILES) == 0  # loaded: the start after is left alone
+    yield _Crash(kind, reference, _account(reference), state, store)
     if kind == "sqlite":
         reference.close()
 
 
-@pytest.mark.parametrize("kind", SQL_KINDS)
-def test_a_start_while_another_process_loads_waits_for_it(
-    kind: str,
-    index: ResourceIndex,
-    compiled: CompiledSpec,
-    open_any_store: Callable[[str], Store],
-    tmp_path: Path,
+def test_a_load_killed_mid_way_is_loaded_whole_at_the_next_start(
+    crash: _Crash, index: ResourceIndex, compiled: CompiledSpec, open_any_store: Callable[[str], Store]
 ) -> None:
-    reference = _uninterrupted(kind, index, open_any_store, tmp_path)
-    expected = _account(reference)
-    state, store = _state(kind, open_any_store)
-    second = open_any_store(kind)  # a second worker starting while the first one loads
+    expected = crash.expected
+    with _loader(compiled, crash.state) as child:
+        partial = _account(crash.store)
+        assert 0 < _total(partial) < _total(expected)  # killed mid-load: a part of the account is stored
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    restarted = open_any_store(crash.kind)  # the next start
+    restarted.configure(build_plan(index, ROLLUPS))
+    assert load_demo(index, restarted, PROFILES) == sum(expected["counts"].values())
+    assert _account(restarted) == expected
+    assert LOAD_TYPE not in _account(restarted)["counts"]
+    assert _seqless(_answers(restarted)) == _seqless(_answers(crash.reference))
+    assert load_demo(index, restarted, PROFILES) == 0  # loaded: the start after is left alone
+
+
+def test_a_start_while_another_process_loads_waits_for_it(
+    crash: _Crash, index: ResourceIndex, compiled: CompiledSpec, open_any_store: Callable[[str], Store]
+) -> None:
+    second = open_any_store(crash.kind)  # a second worker starting while the first one loads
     second.configure(build_plan(index, ROLLUPS))
     loaded: list[int] = []
-    with _loader(compiled, state) as child:
-        partial = _account(store)
+    with _loader(compiled, crash.state) as child:
+        partial = _account(crash.store)
         worker = threading.Thread(target=lambda: loaded.append(load_demo(index, second, PROFILES)))
         worker.start()
         worker.join(3)
         # It waits for the running load: neither loads a second time beside it nor takes the part as the whole.
         assert worker.is_alive() and loaded == []
-        assert _account(store) == partial
+        assert _account(crash.store) == partial
         os.kill(child.pid, signal.SIGKILL)  # the first worker dies mid-load: the waiting one loads the account
         child.wait()
         worker.join(120)
-    assert loaded == [_total(expected)]
-    assert _account(second) == expected
-    if kind == "sqlite":
-        reference.close()
+    assert loaded == [_total(crash.expected)]
+    assert _account(second) == crash.expected
 
 
 def _profiles(count: int, bad_at: int | None = None) -> Iterator[dict[str, Any]]:
