@@ -7,6 +7,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ._compile import CompiledSpec, Operation
 from ._errors import MockError, error_object
 
@@ -78,7 +80,7 @@ def parse_json(raw: bytes) -> Any:
     try:
         if text.startswith("\ufeff"):  # (what `json.loads` checks before decoding)
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        document = _DECODER.decode(text)
+        document = _decoded(raw, text)
     except RecursionError:
         raise MockError(
             400, "JSON parse error - nested too deeply.", code="parse_error", title="Malformed request."
@@ -89,6 +91,23 @@ def parse_json(raw: bytes) -> Any:
         # `"\ud800"` parses to a string that no UTF-8 store or response can hold.
         raise MockError(400, "JSON parse error - a lone surrogate escape is not a character.", code="parse_error")
     return document
+
+
+def _decoded(raw: bytes, text: str) -> Any:
+    """The document `text` (`raw` decoded) holds, as the stdlib's decoder reads it. orjson parses a body in about
+    half the stdlib's instructions (a bulk import carries 10,000 profiles) and gives the very same values, except
+    for an integer past 64 bits (it reads a float): a body with a run of 19 or more digits, and any body orjson
+    refuses, is read by the stdlib, which also words every error (NaN, a lone surrogate escape...)."""
+    if _LONG_DIGIT_RUN not in raw.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return _DECODER.decode(text)
+
+
+_DIGITS_AS_ZERO = bytes(b"0"[0] if chr(b).isdigit() and b < 128 else b" "[0] for b in range(256))
+_LONG_DIGIT_RUN = b"0" * 19  # 19 digits: past what every 64-bit integer literal has (18 digits, or 19 in range)
 
 
 # Only bodies with a surrogate escape (`\uD800`-`\uDFFF`) can decode to a lone one; a valid pair decodes to one
