@@ -96,18 +96,25 @@ def parse_json(raw: bytes) -> Any:
 def _decoded(raw: bytes, text: str) -> Any:
     """The document `text` (`raw` decoded) holds, as the stdlib's decoder reads it. orjson parses a body in about
     half the stdlib's instructions (a bulk import carries 10,000 profiles) and gives the very same values, except
-    for an integer past 64 bits (it reads a float): a body with a run of 19 or more digits, and any body orjson
-    refuses, is read by the stdlib, which also words every error (NaN, a lone surrogate escape...)."""
+    for an integer past 64 bits (it reads a float) and for nesting: it reads 1,024 levels, where the stdlib runs
+    out of stack first ("nested too deeply") and much of the mock recurses over a document. So orjson's reading is
+    taken for a body without a run of 19 or more digits whose nesting is under orjson's writer's limit of 254
+    levels (checked by writing it back: only a body with that many brackets at all); any other body, and every
+    body orjson refuses, is read by the stdlib, which also words every error (NaN, a lone surrogate escape...)."""
     if _LONG_DIGIT_RUN not in raw.translate(_DIGITS_AS_ZERO):
         try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            document = orjson.loads(raw)
+            if raw.count(b"[") + raw.count(b"{") >= _ORJSON_DEPTH:
+                orjson.dumps(document)  # (raises past its depth limit)
+            return document
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
             pass
     return _DECODER.decode(text)
 
 
 _DIGITS_AS_ZERO = bytes(b"0"[0] if chr(b).isdigit() and b < 128 else b" "[0] for b in range(256))
 _LONG_DIGIT_RUN = b"0" * 19  # 19 digits: past what every 64-bit integer literal has (18 digits, or 19 in range)
+_ORJSON_DEPTH = 254  # the nesting orjson's writer refuses (its documented recursion limit)
 
 
 # Only bodies with a surrogate escape (`\uD800`-`\uDFFF`) can decode to a lone one; a valid pair decodes to one

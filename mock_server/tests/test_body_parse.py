@@ -82,3 +82,17 @@ def test_random_documents_read_as_the_stdlib_reads_them() -> None:
         document = value(0)
         raw = json.dumps(document, ensure_ascii=rng.random() < 0.5).encode()
         assert _same(parse_json(raw), json.loads(raw)), raw
+
+
+@pytest.mark.parametrize("depth", [253, 254, 300, 400])
+def test_deep_documents_read_as_the_stdlib_reads_them(depth: int) -> None:
+    """Deeper than orjson's writer goes (254), the stdlib reads the body: nothing orjson read deeper reaches the
+    mock's recursive code (the stdlib's own limit, "nested too deeply", stays the one that refuses)."""
+    raw = b'{"data": {"attributes": {"x": ' + b"[" * depth + b"1" + b"]" * depth + b"}}}"
+    assert _same(parse_json(raw), json.loads(raw))
+
+
+def test_nesting_past_the_stack_is_refused() -> None:
+    with pytest.raises(MockError) as caught:
+        parse_json(b"[" * 1020 + b"]" * 1020)
+    assert caught.value.response().body["errors"][0]["detail"] == "JSON parse error - nested too deeply."  # type: ignore[index]
