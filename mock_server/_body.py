@@ -66,7 +66,10 @@ class BodyReader:
             assert op.body is not None
             validator = BodyValidator(op.body.json_schema, self.compiled.components)
             self._validators[op.operation_id] = validator
-        problems = validator.errors(document)
+        try:
+            problems = validator.errors(document)
+        except RecursionError:  # nested nearly as deep as the parser reads: too deep to walk and word its errors
+            raise too_deep() from None
         if problems:
             errors = [error_object(400, p.message, pointer=p.pointer) for p in problems]
             raise MockError(400, problems[0].message, errors=errors)
@@ -82,9 +85,7 @@ def parse_json(raw: bytes) -> Any:
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
         document = _decoded(raw, text)
     except RecursionError:
-        raise MockError(
-            400, "JSON parse error - nested too deeply.", code="parse_error", title="Malformed request."
-        ) from None
+        raise too_deep() from None
     except ValueError as exc:
         raise MockError(400, f"JSON parse error - {exc}", code="parse_error", title="Malformed request.") from None
     if _MAYBE_SURROGATE.search(text) and _holds_lone_surrogate(document):
@@ -155,6 +156,10 @@ async def read_all(receive: Receive, limit: int | None = None) -> bytes:
         if not message.get("more_body"):
             break
     return b"".join(chunks)
+
+
+def too_deep() -> MockError:
+    return MockError(400, "JSON parse error - nested too deeply.", code="parse_error", title="Malformed request.")
 
 
 def too_large(limit: int) -> MockError:

@@ -7,10 +7,13 @@ import math
 import random
 from typing import Any
 
+import httpx
 import pytest
 
 from mock_server._body import parse_json
 from mock_server._errors import MockError
+
+from .conftest import AUTH, JSON_API, REVISION
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -96,3 +99,14 @@ def test_nesting_past_the_stack_is_refused() -> None:
     with pytest.raises(MockError) as caught:
         parse_json(b"[" * 1020 + b"]" * 1020)
     assert caught.value.response().body["errors"][0]["detail"] == "JSON parse error - nested too deeply."  # type: ignore[index]
+
+
+async def test_a_body_nested_to_the_parsers_limit_is_a_400(client: httpx.AsyncClient) -> None:
+    """Wherever the stack runs out (parsing, or validating and wording the errors of a body nested nearly as deep
+    as the parser reads), the answer is a 400 with a pointer, never a 500."""
+    for depth in range(900, 1060, 5):
+        body = b'{"data": ' + b"[" * depth + b"]" * depth + b"}"
+        headers = {**AUTH, "revision": REVISION, "content-type": JSON_API}
+        response = await client.post("/api/profiles", content=body, headers=headers)
+        assert response.status_code == 400, (depth, response.text[:300])
+        assert response.json()["errors"][0]["source"]["pointer"]
