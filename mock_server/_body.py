@@ -102,10 +102,11 @@ def _decoded(raw: bytes, text: str) -> Any:
     taken for a body without a run of 19 or more digits whose nesting is under orjson's writer's limit of 254
     levels (checked by writing it back: only a body with that many brackets at all); any other body, and every
     body orjson refuses, is read by the stdlib, which also words every error (NaN, a lone surrogate escape...)."""
-    if _LONG_DIGIT_RUN not in raw.translate(_DIGITS_AS_ZERO):
+    shape = raw.translate(_SHAPE)  # digits as "0", brackets that open as "[", the rest as " "
+    if _LONG_DIGIT_RUN not in shape:
         try:
             document = orjson.loads(raw)
-            if raw.count(b"[") + raw.count(b"{") >= _ORJSON_DEPTH:
+            if shape.count(b"[") >= _ORJSON_DEPTH:
                 orjson.dumps(document)  # (raises past its depth limit)
             return document
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):
@@ -113,7 +114,7 @@ def _decoded(raw: bytes, text: str) -> Any:
     return _DECODER.decode(text)
 
 
-_DIGITS_AS_ZERO = bytes(b"0"[0] if chr(b).isdigit() and b < 128 else b" "[0] for b in range(256))
+_SHAPE = bytes(b"0"[0] if chr(b) in "0123456789" else b"["[0] if chr(b) in "[{" else b" "[0] for b in range(256))
 _LONG_DIGIT_RUN = b"0" * 19  # 19 digits: past what every 64-bit integer literal has (18 digits, or 19 in range)
 _ORJSON_DEPTH = 254  # the nesting orjson's writer refuses (its documented recursion limit)
 
