@@ -78,6 +78,11 @@ def _error_bytes(status: int, reason: str, detail: str) -> bytes:
     return head.encode("ascii") + body
 
 
+# uvicorn's callbacks that run for every request (every header), called as plain functions: `super()` builds a
+# proxy object per call.
+_Uvicorn = HttpToolsProtocol
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits above (see the module docstring)."""
 
@@ -130,7 +135,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # -- parser callbacks
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        _Uvicorn.on_message_begin(self)
         self._header_bytes = 0
 
     # (the count inline, not in a helper: these run for every header of every request)
@@ -138,35 +143,35 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes += len(url)
         if self._header_bytes > self._max_header_bytes:
             raise _HeadersTooLargeError
-        super().on_url(url)
+        _Uvicorn.on_url(self, url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > self._max_header_bytes:
             raise _HeadersTooLargeError
-        super().on_header(name, value)
+        _Uvicorn.on_header(self, name, value)
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
         self._header_timer.clear()
-        super().on_headers_complete()
+        _Uvicorn.on_headers_complete(self)
         if self.cycle is not None:
             self.cycle.transport = cast(Any, _HeadWithBody(self.transport, self.cycle))
         self._arm_body_timer()
 
     def on_body(self, body: bytes) -> None:
-        super().on_body(body)
+        _Uvicorn.on_body(self, body)
         self._arm_body_timer()
 
     def on_message_complete(self) -> None:
         self._body_timer.clear()
-        super().on_message_complete()
+        _Uvicorn.on_message_complete(self)
 
     def on_response_complete(self) -> None:
         transport = self.cycle.transport if self.cycle is not None else None
         if isinstance(transport, _HeadWithBody):
             transport.flush()  # a response without a body (HEAD, 204): its head alone
-        super().on_response_complete()
+        _Uvicorn.on_response_complete(self)
         if not self.transport.is_closing():
             self._await_headers()
 

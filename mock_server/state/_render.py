@@ -44,15 +44,20 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
     anything is filled in, else `value` itself."""
     if not isinstance(value, dict):
         return value  # only an object has members to fill (every attribute of every answer passes here)
-    plan = _conform_plan(spec, schema, depth)
+    return _conform(spec, _conform_plan(spec, schema, depth), value, depth)
+
+
+def _conform(spec: Spec, plan: _ConformPlan, value: dict[str, Any], depth: int) -> Any:
+    """`conform` of an object by the plan of its schema at `depth` (the walk reaches each member's plan from
+    its parent's, not through the plan cache: every stored object of every answer and write is walked)."""
     if plan.choices is not None:
         # A choice (a push message's `definition` among the channels'): conform to the alternative the value's
         # enum-valued members select (`channel: mobile_push`), so a partly given value still matches one.
         chosen = _alternative_for(spec, plan.choices, value)
         return value if chosen is None else conform(spec, chosen, value, depth=depth + 1)
-    if plan.props is None:
-        return value
     props = plan.props
+    if props is None:
+        return value
     # Copied only when a member changes: a value that already conforms (most stored ones) comes back as it is.
     out = value
     for name in plan.required:
@@ -61,10 +66,14 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
                 out = dict(value)
             moved = _moved_member(spec, props, value, name)
             out[name] = value_for_schema(spec, props[name]) if moved is _ABSENT else moved
-    for name, sub in plan.walked:
+    children = plan.children
+    for position, (name, sub) in enumerate(plan.walked):
         child = out.get(name)
         if isinstance(child, dict):
-            conformed = conform(spec, sub, child, depth=depth + 1)
+            child_plan = children[position]
+            if child_plan is None:
+                child_plan = children[position] = _conform_plan(spec, sub, depth + 1)
+            conformed = _conform(spec, child_plan, child, depth + 1)
             if conformed is not child:
                 if out is value:
                     out = dict(value)
@@ -75,9 +84,9 @@ def conform(spec: Spec, schema: Any, value: Any, *, depth: int = 0) -> Any:
 class _ConformPlan:
     """What `conform` does at one schema and depth, worked out once (bulk imports conform thousands of records):
     the alternatives of a choice, or the object's properties, its required members, and the members whose
-    values `conform` may change (in property order; only those are walked)."""
+    values `conform` may change (in property order; only those are walked), with their plans once first used."""
 
-    __slots__ = ("choices", "props", "required", "walked")
+    __slots__ = ("children", "choices", "props", "required", "walked")
 
     def __init__(self, spec: Spec, schema: Any, depth: int) -> None:
         node = flatten(spec, schema)
@@ -90,6 +99,7 @@ class _ConformPlan:
         if self.props is not None:
             self.required = tuple(n for n in node.get("required") or [] if n in self.props)
             self.walked = tuple((n, sub) for n, sub in self.props.items() if may_conform(spec, sub, depth + 1))
+        self.children: list[_ConformPlan | None] = [None] * len(self.walked)  # the plan of each walked member
 
 
 def _conform_plan(spec: Spec, schema: Any, depth: int) -> _ConformPlan:

@@ -118,6 +118,8 @@ class Backend:
             _refuse_control_characters(incoming.id, "/data/id")
             return incoming.id
         rule = self.ids.rule(incoming.type)
+        if not rule.parts:  # a fresh id (most types): nothing of the resource to build it from or to check
+            return rule.new()
         for part in rule.parts:
             value = incoming.attributes.get(part.value) if part.kind == "attribute" else None
             if isinstance(value, str):
