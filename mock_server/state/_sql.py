@@ -50,6 +50,7 @@ REINDEX_BATCH = 5_000  # records indexed at a time by `reindex`
 SEQ_WINDOW = 512
 SEQ_CHUNK = 256  # rows passed per statement of such a walk
 SEQ_BUDGET = 4096
+WINDOW_PARENTS = 100  # parents per statement of a window's unplaced rows (3 UNION terms each)
 # What the SQL stores create besides their tables: hourly totals, and the seq order of a range index's rows.
 WINDOW_SCHEMA = (
     rollups.SCHEMA + "\nCREATE INDEX IF NOT EXISTS ranges_seq ON ranges (account, rtype, field, key, seq, num);\n"
@@ -349,16 +350,44 @@ class SqlTx:
             return None
         self._account(account)
         keys = list(dict.fromkeys(parent[1]))
-        sql, args = self._window_sql(account, rtype, f"{parent[0]}>{field}", keys, bounds, "rid, num, seq", placed=True)
-        rows = self._d.run(sql, args).fetchall()
+        rows = self._window_of(account, rtype, f"{parent[0]}>{field}", keys, bounds, "rid, num, seq", placed=True)
         if len(keys) > 1 or any(row[3] for row in rows):  # several parents' ranges, or odd rows: one order
             rows.sort(key=lambda row: (row[1] is not None, row[1] or 0, row[2]))  # unknown first
         rids = list(dict.fromkeys(row[0] for row in rows))
         found = self._records(account, rtype, rids)
         return [found[rid] for rid in rids if rid in found]
 
+    def _window_of(
+        self,
+        account: str,
+        rtype: str,
+        name: str,
+        keys: list[str],
+        bounds: Range,
+        columns: str,
+        *,
+        placed: bool = False,
+    ) -> list[Any]:
+        """The rows `_window_sql` reads, WINDOW_PARENTS parents per statement (SQLite takes at most 500 terms in
+        a UNION)."""
+        rows: list[Any] = []
+        for start in range(0, max(len(keys), 1), WINDOW_PARENTS):
+            chunk = keys[start : start + WINDOW_PARENTS]
+            sql, args = self._window_sql(account, rtype, name, chunk, bounds, columns, placed=placed, unknown=not start)
+            rows += self._d.run(sql, args).fetchall()
+        return rows
+
     def _window_sql(
-        self, account: str, rtype: str, name: str, keys: list[str], bounds: Range, columns: str, *, placed: bool
+        self,
+        account: str,
+        rtype: str,
+        name: str,
+        keys: list[str],
+        bounds: Range,
+        columns: str,
+        *,
+        placed: bool,
+        unknown: bool = True,
     ) -> tuple[str, list[Any]]:
         """The rows of a window that a walk cannot place in order (unknown first: a NULL parent key, or a
         NULL number under a wanted key; then the odd rows in the window), and with `placed` the window's
@@ -366,8 +395,8 @@ class SqlTx:
         A last column tells the odd rows apart."""
         where = "account=? AND rtype=? AND field=?"
         head: list[Any] = [account, rtype, name]
-        parts = [f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IS NULL"]
-        args: list[Any] = [*head]
+        parts = [f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IS NULL"] if unknown else []
+        args: list[Any] = [*head] if unknown else []
         low, high = bounds
         span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
         numbers = [self._d.number(b) for b in bounds if b is not None]
@@ -400,8 +429,8 @@ class SqlTx:
             return None
         self._account(account)
         name, keys = f"{parent[0]}>{field}", list(dict.fromkeys(parent[1]))
-        sql, args = self._window_sql(account, rtype, name, keys, bounds, "rid", placed=False)
-        side = list(self._records(account, rtype, [r[0] for r in self._d.run(sql, args).fetchall()]).values())
+        unplaced = [r[0] for r in self._window_of(account, rtype, name, keys, bounds, "rid")]
+        side = list(self._records(account, rtype, unplaced).values())
         if resume[0] == "none" or not keys:
             placed: Iterator[tuple[SortKey, Record]] = iter(())
         elif sort_field is None:  # creation order: walked by seq, or the window sorted by seq (`_by_seq`)
@@ -430,8 +459,7 @@ class SqlTx:
             return None
         self._account(account)
         name = f"{parent[0]}>{field}"
-        sql, args = self._window_sql(account, rtype, name, [parent[1]], (edges[0], edges[-1]), "rid", placed=False)
-        side = [row[0] for row in self._d.run(sql, args).fetchall()]
+        side = [row[0] for row in self._window_of(account, rtype, name, [parent[1]], (edges[0], edges[-1]), "rid")]
         found = rollups.read(self._d, account, rtype, name, parent[1], edges)
         if found is None:
             return None

@@ -512,7 +512,8 @@ def test_a_window_of_several_parents_reads_each_parent_and_merges_them_as_memory
         got: list[list[str]] = []
         dialect = {"memory": _Sqlite, "sqlite": _Sqlite, "postgresql": _Postgres}[name]
         with recorded_statements(dialect) as statements, store.transaction(write=False) as tx:
-            for keys in (["M1", "M2"], ["M2", "M1", "M9"]):
+            # (and more parents than one statement reads: `WINDOW_PARENTS`)
+            for keys in (["M1", "M2"], ["M2", "M1", "M9"], [*(f"X{n}" for n in range(250)), "M2", "M1"]):
                 for bounds in (
                     (DAY0.timestamp() + 86400 * 250, None),
                     (DAY0.timestamp() + 86400 * 30, DAY0.timestamp() + 86400 * 200),
