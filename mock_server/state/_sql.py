@@ -368,47 +368,31 @@ class SqlTx:
         *,
         placed: bool = False,
     ) -> list[Any]:
-        """The rows `_window_sql` reads, WINDOW_PARENTS parents per statement (SQLite takes at most 500 terms in
-        a UNION)."""
-        rows: list[Any] = []
-        for start in range(0, max(len(keys), 1), WINDOW_PARENTS):
-            chunk = keys[start : start + WINDOW_PARENTS]
-            sql, args = self._window_sql(account, rtype, name, chunk, bounds, columns, placed=placed, unknown=not start)
-            rows += self._d.run(sql, args).fetchall()
-        return rows
-
-    def _window_sql(
-        self,
-        account: str,
-        rtype: str,
-        name: str,
-        keys: list[str],
-        bounds: Range,
-        columns: str,
-        *,
-        placed: bool,
-        unknown: bool = True,
-    ) -> tuple[str, list[Any]]:
         """The rows of a window that a walk cannot place in order (unknown first: a NULL parent key, or a
         NULL number under a wanted key; then the odd rows in the window), and with `placed` the window's
         regular rows after them: a UNION of ranges of the (account, rtype, field, key, num) index, not an OR.
-        A last column tells the odd rows apart."""
+        A last column tells the odd rows apart. WINDOW_PARENTS parents per statement (SQLite takes at most 500
+        terms in a UNION)."""
         where = "account=? AND rtype=? AND field=?"
         head: list[Any] = [account, rtype, name]
-        parts = [f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IS NULL"] if unknown else []
-        args: list[Any] = [*head] if unknown else []
         low, high = bounds
         span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
         numbers = [self._d.number(b) for b in bounds if b is not None]
-        for key in keys:  # `key = ?` per parent, not `key IN (...)`: a planner without statistics filters by a list
-            parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key = ? AND num IS NULL")
-            args += [*head, key]
-            parts.append(f"SELECT {columns}, 1 FROM ranges WHERE {where} AND key = ?{span}")
-            args += [account, rtype, name + ODD, key, *numbers]
-            if placed:
-                parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key = ?{span}")
-                args += [*head, key, *numbers]
-        return " UNION ALL ".join(parts), args
+        rows: list[Any] = []
+        for start in range(0, max(len(keys), 1), WINDOW_PARENTS):
+            parts = [] if start else [f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key IS NULL"]
+            args: list[Any] = [] if start else [*head]
+            # `key = ?` per parent, not `key IN (...)`: a planner without statistics filters by a list
+            for key in keys[start : start + WINDOW_PARENTS]:
+                parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key = ? AND num IS NULL")
+                args += [*head, key]
+                parts.append(f"SELECT {columns}, 1 FROM ranges WHERE {where} AND key = ?{span}")
+                args += [account, rtype, name + ODD, key, *numbers]
+                if placed:
+                    parts.append(f"SELECT {columns}, 0 FROM ranges WHERE {where} AND key = ?{span}")
+                    args += [*head, key, *numbers]
+            rows += self._d.run(" UNION ALL ".join(parts), args).fetchall()
+        return rows
 
     def walk_between(
         self,
