@@ -462,9 +462,11 @@ class SqlTx:
         by_seq: bool,
         descending: bool,
         after: tuple[float, int] | None,
+        chunk: int | None = None,
     ) -> Iterator[tuple[str, Any, int]]:
         """(rid, num, seq) of the regular rows of one parent's window, strictly after `after`, in order (by seq, or
-        by (num, seq): one range of the index read in its order), fetched WALK_CHUNK at a time."""
+        by (num, seq): one range of the index read in its order), fetched `chunk` (WALK_CHUNK) at a time."""
+        limit = chunk or WALK_CHUNK
         direction, compare = ("DESC", "<") if descending else ("ASC", ">")
         low, high = bounds
         span = "".join(f" AND num {op} ?" for op, bound in ((">=", low), ("<=", high)) if bound is not None)
@@ -478,11 +480,11 @@ class SqlTx:
                 extra = [bound[1]] if by_seq else [bound[0], bound[1]]
             rows = self._d.run(
                 f"SELECT rid, num, seq FROM ranges WHERE account=? AND rtype=? AND field=? AND key = ?"
-                f"{span}{resume} ORDER BY {order} LIMIT {WALK_CHUNK}",
+                f"{span}{resume} ORDER BY {order} LIMIT {limit}",
                 [*head, *extra],
             ).fetchall()
             yield from rows
-            if len(rows) < WALK_CHUNK:
+            if len(rows) < limit:
                 return
             bound = (rows[-1][1], rows[-1][2])
 
@@ -515,7 +517,12 @@ class SqlTx:
                 break
         by_seq = (lambda row: row[2]) if len(keys) > 1 else None
         if SEQ_WINDOW <= 0 or size >= SEQ_WINDOW:
-            walks = [self._seq_rows(name, account, rtype, key, descending, last) for key in keys]
+            start = None if last is None else (0.0, last)
+            # Each parent's rows in seq order, whatever their number (open bounds), SEQ_CHUNK at a time.
+            walks = [
+                self._window_rows(name, account, rtype, key, (None, None), True, descending, start, SEQ_CHUNK)
+                for key in keys
+            ]
             passed = 0
             for row in walks[0] if by_seq is None else heapq.merge(*walks, key=by_seq, reverse=descending):
                 last, passed = row[2], passed + 1
@@ -528,23 +535,6 @@ class SqlTx:
         start = None if last is None else (0.0, last)
         spans = [self._window_rows(name, account, rtype, key, bounds, True, descending, start) for key in keys]
         yield from spans[0] if by_seq is None else heapq.merge(*spans, key=by_seq, reverse=descending)
-
-    def _seq_rows(
-        self, name: str, account: str, rtype: str, key: str, descending: bool, last: int | None
-    ) -> Iterator[tuple[str, Any, int]]:
-        """(rid, num, seq) of one parent's rows in seq order, strictly after seq `last`, SEQ_CHUNK at a time."""
-        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-        while True:
-            resume = "" if last is None else f" AND seq {compare} ?"
-            rows = self._d.run(
-                f"SELECT rid, num, seq FROM ranges WHERE account=? AND rtype=? AND field=? AND key = ?{resume} "
-                f"ORDER BY seq {direction} LIMIT {SEQ_CHUNK}",
-                [account, rtype, name, key, *([] if last is None else [last])],
-            ).fetchall()
-            yield from rows
-            if len(rows) < SEQ_CHUNK:
-                return
-            last = rows[-1][2]
 
     def _placed(
         self, account: str, rtype: str, rows: Iterator[tuple[str, Any, int]], sort_field: str | None
